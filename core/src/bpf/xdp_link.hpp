@@ -1,0 +1,53 @@
+// An XDP attachment held through a bpf_link: closing the link detaches, and the program behind it
+// is replaced atomically with bpf_link_update, so the link (and its id) outlives program versions.
+#pragma once
+
+#include "bpf/unique_fd.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace fizzhost::bpf {
+
+enum class XdpMode { Native, Generic };
+
+class XdpLink {
+public:
+    /// Attaches `progFd` to `ifindex` in `mode`. Throws Error naming the interface, with a hint
+    /// when another XDP program is already attached (EBUSY/EEXIST).
+    static XdpLink attach(int progFd, int ifindex, const std::string& ifname, XdpMode mode);
+
+    XdpLink() = default;
+    XdpLink(XdpLink&&) noexcept = default;
+    XdpLink& operator=(XdpLink&&) noexcept = default;
+
+    /// Atomically swaps the attached program for `newProgFd`, but only if the program attached
+    /// now is `expectedProgFd` (BPF_F_REPLACE): a program someone else swapped in is never
+    /// clobbered. Throws Error (EPERM when the expectation does not hold).
+    void update(int newProgFd, int expectedProgFd);
+
+    uint32_t id() const;
+    /// Id of the program attached through the link right now (asked of the kernel).
+    uint32_t programId() const;
+    XdpMode mode() const { return mode_; }
+    int ifindex() const { return ifindex_; }
+    const std::string& ifname() const { return ifname_; }
+    int fd() const { return fd_.get(); }
+    explicit operator bool() const { return bool(fd_); }
+    /// Detaches now (also done by the destructor).
+    void detach() { fd_.reset(); }
+
+private:
+    UniqueFd fd_;
+    int ifindex_ = 0;
+    std::string ifname_;
+    XdpMode mode_ = XdpMode::Native;
+};
+
+/// Id of the XDP program attached to `ifindex` by anyone (0 if none), in the calling thread's netns.
+uint32_t attachedXdpProgramId(int ifindex);
+
+/// Id of a loaded program by fd.
+uint32_t programId(int progFd);
+
+}  // namespace fizzhost::bpf

@@ -1,0 +1,59 @@
+// The subcommands of the fizzhost binary. Each returns the process exit code; main.cpp only parses
+// the command line and dispatches.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace fizzhost::cli {
+
+/// build/plugins beside a binary in a build tree, else <prefix>/lib/fizzhost/plugins.
+std::filesystem::path defaultPluginDir();
+
+struct PluginDirOptions {
+    std::string pluginDir;  // empty: defaultPluginDir()
+    bool allowInsecure = false;
+    std::filesystem::path resolved() const;
+};
+
+struct ClassifyOptions {
+    PluginDirOptions dir;
+    std::string plugin;
+    std::vector<std::string> addresses;  // empty: read stdin, one per line
+};
+int classifyCommand(const ClassifyOptions& opts);
+
+struct PluginsOptions {
+    PluginDirOptions dir;
+    bool json = false;
+};
+int pluginsCommand(const PluginsOptions& opts);
+
+struct DaemonOptions {
+    std::string config;
+    bool allowInsecure = false;
+};
+int daemonCommand(const DaemonOptions& opts);
+int checkCommand(const DaemonOptions& opts);
+
+struct StatusOptions {
+    std::string config;
+    std::string socket;
+    bool json = false;
+};
+int statusCommand(const StatusOptions& opts);
+
+struct BenchOptions {
+    PluginDirOptions dir;
+    std::vector<std::string> plugins;  // empty: every plugin found
+    std::string mix = "uniform";
+    std::string transport = "ringbuf";
+    unsigned cpus = 1;
+    unsigned rounds = 5;
+    unsigned repeat = 20000;
+    bool json = false;
+};
+int benchCommand(const BenchOptions& opts);
+
+}  // namespace fizzhost::cli

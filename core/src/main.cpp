@@ -1,0 +1,87 @@
+// fizzhost: command line and dispatch only. Logs go to stderr; events and command output to stdout.
+#include "cli/commands.hpp"
+#include "util/error.hpp"
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <fizzhost/plugin_abi.h>
+
+int main(int argc, char** argv) {
+    using namespace fizzhost;
+    spdlog::set_default_logger(spdlog::stderr_color_mt("fizzhost"));
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+
+    CLI::App app{"fizzhost: run XDP packet classifiers and swap them live"};
+    app.set_version_flag("--version", std::string("fizzhost " FIZZHOST_VERSION " (plugin ABI ") +
+                                          std::to_string(FIZZHOST_PLUGIN_ABI_MAJOR) + "." +
+                                          std::to_string(FIZZHOST_PLUGIN_ABI_MINOR) + ")");
+    std::string logLevel = "info";
+    app.add_option("--log-level", logLevel, "trace|debug|info|warn|error")->capture_default_str();
+
+    cli::DaemonOptions daemon;
+    app.add_option("-c,--config", daemon.config, "run the host with this TOML config");
+    app.add_flag("--allow-insecure-plugins", daemon.allowInsecure,
+                 "load plugins not owned by root or writable by others (development only)");
+
+    auto addPluginDir = [](CLI::App* cmd, cli::PluginDirOptions& dir) {
+        cmd->add_option("--plugin-dir", dir.pluginDir, "folder of plugin modules (default: " +
+                                                           cli::defaultPluginDir().string() + ")");
+        cmd->add_flag("--allow-insecure-plugins", dir.allowInsecure, "skip the root-ownership check (development)");
+    };
+
+    cli::ClassifyOptions classify;
+    auto* classifyCmd = app.add_subcommand("classify", "run a plugin's BPF program on frames from source addresses");
+    classifyCmd->add_option("--plugin", classify.plugin, "plugin name")->required();
+    addPluginDir(classifyCmd, classify.dir);
+    classifyCmd->add_option("addresses", classify.addresses, "IPv4 source addresses (default: one per line on stdin)");
+
+    cli::PluginsOptions plugins;
+    auto* pluginsCmd = app.add_subcommand("plugins", "list the plugins found");
+    addPluginDir(pluginsCmd, plugins.dir);
+    pluginsCmd->add_flag("--json", plugins.json, "machine-readable output");
+
+    cli::DaemonOptions check;
+    auto* checkCmd = app.add_subcommand("check", "validate a config and load (not attach) every program it names");
+    checkCmd->add_option("-c,--config", check.config, "TOML config")->required();
+    checkCmd->add_flag("--allow-insecure-plugins", check.allowInsecure, "skip the root-ownership check");
+
+    cli::StatusOptions status;
+    auto* statusCmd = app.add_subcommand("status", "per-interface, per-variant counters of a running host");
+    statusCmd->add_option("-c,--config", status.config, "the running host's config (to find its control socket)");
+    statusCmd->add_option("--socket", status.socket, "control socket path");
+    statusCmd->add_flag("--json", status.json, "machine-readable output");
+
+    cli::BenchOptions bench;
+    auto* benchCmd = app.add_subcommand("bench", "measure plugins' ns per packet with BPF_PROG_TEST_RUN");
+    addPluginDir(benchCmd, bench.dir);
+    benchCmd->add_option("plugins", bench.plugins, "plugin names (default: all)");
+    benchCmd->add_option("--mix", bench.mix, "uniform|worst")->capture_default_str();
+    benchCmd->add_option("--transport", bench.transport, "ringbuf|queue")->capture_default_str();
+    benchCmd->add_option("--cpus", bench.cpus, "run on N CPUs at once")->capture_default_str();
+    benchCmd->add_option("--rounds", bench.rounds, "interleaved rounds")->capture_default_str();
+    benchCmd->add_option("--repeat", bench.repeat, "runs per frame per call")->capture_default_str();
+    benchCmd->add_flag("--json", bench.json, "machine-readable output");
+
+    app.require_subcommand(0, 1);
+    CLI11_PARSE(app, argc, argv);
+    spdlog::set_level(spdlog::level::from_str(logLevel));
+
+    try {
+        if (*classifyCmd) return cli::classifyCommand(classify);
+        if (*pluginsCmd) return cli::pluginsCommand(plugins);
+        if (*checkCmd) return cli::checkCommand(check);
+        if (*statusCmd) return cli::statusCommand(status);
+        if (*benchCmd) return cli::benchCommand(bench);
+        if (!daemon.config.empty()) return cli::daemonCommand(daemon);
+        std::fputs(app.help().c_str(), stderr);
+        return 2;
+    } catch (const Error& e) {
+        spdlog::error("{}", e.what());
+        return 1;
+    } catch (const std::exception& e) {
+        spdlog::error("unexpected: {}", e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,26 @@
+// Ethernet/IPv4/UDP frames the host itself builds: for `classify`, `bench` and the reload guard.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fizzhost::runtime {
+
+/// A minimal Ethernet/IPv4/UDP frame (60 bytes on the wire minus FCS) from `src` (host order).
+std::vector<uint8_t> udpFrame(uint32_t src, uint32_t dst = 0xC6120001 /* 198.18.0.1 */);
+
+/// Parses dotted-quad IPv4 ("198.18.0.15") or a plain 32-bit number ("3323068431", "0xC612000F").
+std::optional<uint32_t> parseAddress(std::string_view text);
+/// Writes dotted-quad into `out` (at least 16 bytes); returns its length. No allocation.
+size_t formatAddress(uint32_t addr, char* out);
+std::string formatAddress(uint32_t addr);
+
+/// Source addresses of a named benchmark mix: "uniform" spreads every last octet and residue,
+/// "worst" is dominated by x.x.x.255, the octet that costs a naive Fibonacci loop the most.
+/// Throws Error for an unknown mix.
+std::vector<uint32_t> mixAddresses(std::string_view mix);
+
+}  // namespace fizzhost::runtime

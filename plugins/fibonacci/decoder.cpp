@@ -1,0 +1,21 @@
+// Decoder of the fibonacci classifier's messages.
+#include <fizzhost/plugin.hpp>
+
+#include "fibonacci_msg.h"
+
+namespace {
+
+// Indexed by enum fibonacci_kind.
+constexpr const char* kKinds[] = {"Fizz", "Buzz", "FizzBuzz", "Fibonacci"};
+static_assert(sizeof(kKinds) / sizeof(kKinds[0]) == FIBONACCI_KIND_COUNT);
+
+int decode(const fibonacci_msg& msg, fizzhost_event& event) noexcept {
+    if (msg.kind >= FIBONACCI_KIND_COUNT) return -EINVAL;
+    event.kind = msg.kind;
+    event.src_addr = msg.saddr;
+    return 0;
+}
+
+}  // namespace
+
+FIZZHOST_PLUGIN(fibonacci_msg, "fibonacci_xdp", kKinds, decode)

@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: GPL-2.0
+/* fizz v1: reports sources whose IPv4 address is divisible by 3. Observes only: always XDP_PASS. */
+#include <fizz/classifier.h>
+
+#include "fizz_msg.h"
+
+FIZZ_MESSAGE(struct fizz_msg);
+
+SEC("xdp")
+int fizz_xdp(struct xdp_md *ctx)
+{
+	struct fizz_msg msg;
+	__u32 saddr;
+
+	fizz_count_packet();
+	if (fizz_parse_ipv4_saddr(ctx, &saddr))
+		return XDP_PASS;
+	if (saddr % 3 == 0) {
+		msg.kind = FIZZ_KIND_FIZZ;
+		msg.saddr = saddr;
+		fizz_emit(&msg, sizeof(msg), msg.kind);
+	}
+	return XDP_PASS;
+}
+
+char LICENSE[] SEC("license") = "GPL";

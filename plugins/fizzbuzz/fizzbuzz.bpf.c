@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: GPL-2.0
+/* fizzbuzz v2: FizzBuzz if the source is divisible by 15, else Fizz by 3, else Buzz by 5. */
+#include <fizz/classifier.h>
+
+#include "fizzbuzz_msg.h"
+
+FIZZ_MESSAGE(struct fizzbuzz_msg);
+
+SEC("xdp")
+int fizzbuzz_xdp(struct xdp_md *ctx)
+{
+	struct fizzbuzz_msg msg;
+	__u32 saddr;
+
+	fizz_count_packet();
+	if (fizz_parse_ipv4_saddr(ctx, &saddr))
+		return XDP_PASS;
+	if (saddr % 15 == 0)
+		msg.kind = FIZZBUZZ_KIND_FIZZBUZZ;
+	else if (saddr % 3 == 0)
+		msg.kind = FIZZBUZZ_KIND_FIZZ;
+	else if (saddr % 5 == 0)
+		msg.kind = FIZZBUZZ_KIND_BUZZ;
+	else
+		return XDP_PASS;
+	msg.saddr = saddr;
+	fizz_emit(&msg, sizeof(msg), msg.kind);
+	return XDP_PASS;
+}
+
+char LICENSE[] SEC("license") = "GPL";
