@@ -68,11 +68,9 @@ void Map::setMaxEntries(uint32_t entries) {
         throwErrno("map '" + std::string(name()) + "': set max_entries to " + std::to_string(entries), err);
 }
 
-void Map::setInnerMaxEntries(uint32_t entries) {
-    bpf_map* inner = bpf_map__inner_map(map_);
-    if (!inner) throw Error("map '" + std::string(name()) + "' has no inner map template", EINVAL);
-    if (int err = bpf_map__set_max_entries(inner, entries))
-        throwErrno("map '" + std::string(name()) + "': set inner max_entries to " + std::to_string(entries), err);
+void Map::setInnerMapFd(int fd) {
+    if (int err = bpf_map__set_inner_map_fd(map_, fd))
+        throwErrno("map '" + std::string(name()) + "': set inner map template fd " + std::to_string(fd), err);
 }
 
 void Map::reuseFd(int fd) {

@@ -28,7 +28,7 @@ struct FileIdentity {
 
 /// Immutable once loaded; shared by everything that uses the plugin. The module stays mapped as long
 /// as any shared_ptr to the Plugin lives, so a decoder is never unloaded under a live queue.
-class Plugin {
+class Plugin : public std::enable_shared_from_this<Plugin> {
 public:
     const std::string& name() const { return name_; }
     const std::string& version() const { return version_; }

@@ -99,10 +99,11 @@ std::unique_ptr<Classifier> Classifier::load(std::shared_ptr<const plugin::Plugi
         auto ringsMap = *obj.findMap(FIZZ_MAP_RINGS);
         if (opts.transport == FIZZ_TRANSPORT_RINGBUF) {
             ringsMap.setMaxEntries(cpus);
-            ringsMap.setInnerMaxEntries(opts.ringSize);
             for (unsigned cpu = 0; cpu < cpus; ++cpu)
                 c->ringFds_.push_back(
                     bpf::createMap({BPF_MAP_TYPE_RINGBUF, "fizz_ring", 0, 0, opts.ringSize, 0, -1}));
+            // The inner template fixes the ring size the kernel accepts: use a real ring as it.
+            ringsMap.setInnerMapFd(c->ringFds_[0].get());
         }
         obj.load();
 

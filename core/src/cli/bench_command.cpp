@@ -1,0 +1,130 @@
+// `fizzhost bench`: ns per packet of plugins' BPF programs on a traffic mix (BPF_PROG_TEST_RUN),
+// next to the host's empty XDP program measured in the same rounds, the floor every figure is
+// read against.
+#include "cli/commands.hpp"
+
+#include "plugin/catalog.hpp"
+#include "runtime/classifier.hpp"
+#include "runtime/program_bench.hpp"
+#include "util/error.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <linux/bpf.h>
+
+#include <memory>
+#include <optional>
+
+namespace fizzhost::cli {
+namespace {
+
+std::optional<fizz_transport> parseTransport(const std::string& name) {
+    if (name == "ringbuf") return FIZZ_TRANSPORT_RINGBUF;
+    if (name == "queue") return FIZZ_TRANSPORT_QUEUE;
+    return std::nullopt;
+}
+
+std::string spread(const runtime::BenchFigures& f) { return fmt::format("{:.2f}..{:.2f}", f.minNs, f.maxNs); }
+
+}  // namespace
+
+int benchCommand(const BenchOptions& opts) {
+    const auto transport = parseTransport(opts.transport);
+    if (!transport) {
+        spdlog::error("bench: unknown transport '{}' (known: ringbuf, queue)", opts.transport);
+        return 2;
+    }
+    if (opts.cpus == 0 || opts.rounds == 0 || opts.repeat == 0) {
+        spdlog::error("bench: --cpus, --rounds and --repeat must be at least 1");
+        return 2;
+    }
+    runtime::BenchSettings settings;
+    settings.frames = runtime::mixFrames(opts.mix);
+    settings.rounds = opts.rounds;
+    settings.repeat = opts.repeat;
+    settings.cpus = opts.cpus;
+
+    plugin::Catalog catalog(opts.dir.resolved(), plugin::FilePolicy::forProcess(opts.dir.allowInsecure));
+    catalog.rescan();
+    std::vector<std::shared_ptr<const plugin::Plugin>> plugins;
+    if (opts.plugins.empty()) {
+        plugins = catalog.plugins();
+        for (const auto& pr : catalog.problems()) spdlog::warn("bench: skipped {}: {}", pr.file.string(), pr.message);
+        if (plugins.empty()) throw Error("bench: no plugin in " + catalog.dir().string(), ENOENT);
+    } else {
+        for (const auto& name : opts.plugins) plugins.push_back(catalog.find(name));
+    }
+
+    // Private instances, never attached: the bench owns their transports and empties them itself.
+    runtime::FloorProgram floor = runtime::loadFloorProgram();
+    std::vector<std::unique_ptr<runtime::Classifier>> classifiers;
+    std::vector<runtime::BenchProgram> programs{floor.benchProgram()};
+    for (const auto& p : plugins) {
+        classifiers.push_back(runtime::Classifier::load(p, runtime::benchClassifierOptions(*p, *transport, settings)));
+        programs.push_back(runtime::benchProgramFor(*classifiers.back(), p->name()));
+    }
+
+    spdlog::info("bench: {} program(s) incl. floor, mix {} ({} frames), transport {}, {} CPU(s), {} rounds x {} runs per frame",
+                 programs.size(), opts.mix, settings.frames.size(), opts.transport, opts.cpus, opts.rounds, opts.repeat);
+    const auto figures = runtime::benchPrograms(programs, settings);
+    const runtime::BenchFigures& floorFig = figures.front();
+
+    for (size_t i = 1; i < figures.size(); ++i) {
+        const auto& f = figures[i];
+        if (f.dropped)
+            spdlog::warn("bench: {} dropped {} message(s): its transport filled within one call, so its figure includes "
+                         "the cost of failing pushes (does it emit more than one message per packet? lower --repeat)",
+                         f.label, f.dropped);
+        if (f.verdict != XDP_PASS)
+            spdlog::warn("bench: {} returned verdict {} (classifiers should pass every frame)", f.label, f.verdict);
+    }
+
+    auto overFloor = [&](const runtime::BenchFigures& f) { return f.nsPerPacket - floorFig.nsPerPacket; };
+    auto ratio = [&](const runtime::BenchFigures& f) {
+        return floorFig.nsPerPacket > 0 ? f.nsPerPacket / floorFig.nsPerPacket : 0.0;
+    };
+
+    if (opts.json) {
+        nlohmann::json out = {{"floor_ns", floorFig.nsPerPacket},
+                              {"floor_min_ns", floorFig.minNs},
+                              {"floor_max_ns", floorFig.maxNs},
+                              {"mix", opts.mix},
+                              {"frames", settings.frames.size()},
+                              {"transport", opts.transport},
+                              {"cpus", opts.cpus},
+                              {"rounds", opts.rounds},
+                              {"repeat", opts.repeat},
+                              {"plugins", nlohmann::json::array()}};
+        for (size_t i = 1; i < figures.size(); ++i) {
+            const auto& f = figures[i];
+            out["plugins"].push_back({{"name", plugins[i - 1]->name()},
+                                      {"version", plugins[i - 1]->version()},
+                                      {"ns_per_packet", f.nsPerPacket},
+                                      {"over_floor_ns", overFloor(f)},
+                                      {"ratio_to_floor", ratio(f)},
+                                      {"min_ns", f.minNs},
+                                      {"max_ns", f.maxNs},
+                                      {"messages_per_packet", f.messagesPerPacket},
+                                      {"dropped", f.dropped}});
+        }
+        fmt::print("{}\n", out.dump());
+    } else {
+        fmt::print("mix {} ({} frames), transport {}, {} CPU(s) at once, median of {} rounds x {} runs per frame\n",
+                   opts.mix, settings.frames.size(), opts.transport, opts.cpus, opts.rounds, opts.repeat);
+        fmt::print("{:<16} {:<9} {:>8} {:>16} {:>11} {:>7} {:>8}\n", "PROGRAM", "VERSION", "NS/PKT", "SPREAD (NS)",
+                   "OVER FLOOR", "RATIO", "MSG/PKT");
+        fmt::print("{:<16} {:<9} {:>8.2f} {:>16} {:>11} {:>7.2f} {:>8}\n", "(floor)", "-", floorFig.nsPerPacket,
+                   spread(floorFig), "-", 1.0, "-");
+        for (size_t i = 1; i < figures.size(); ++i) {
+            const auto& f = figures[i];
+            fmt::print("{:<16} {:<9} {:>8.2f} {:>16} {:>+11.2f} {:>7.2f} {:>8.3f}\n", plugins[i - 1]->name(),
+                       plugins[i - 1]->version(), f.nsPerPacket, spread(f), overFloor(f), ratio(f), f.messagesPerPacket);
+        }
+    }
+    std::fflush(stdout);
+    return 0;
+}
+
+}  // namespace fizzhost::cli

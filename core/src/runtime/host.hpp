@@ -1,0 +1,72 @@
+// The running host: attachments per interface, the message pump and the reload transaction.
+//
+// A reload prepares the complete new state first (plugins loaded, programs verified, dispatcher
+// filled, regression guard passed) for every interface; if anything fails nothing changes. Only
+// then does it commit, per interface, with one atomic kernel operation (bpf_link_update with the
+// expected old program, or a prog-array/split-map update during a rollout), wait for programs
+// already running to finish, and retire the old state after draining its messages.
+#pragma once
+
+#include "bpf/unique_fd.hpp"
+#include "config/host_config.hpp"
+#include "plugin/catalog.hpp"
+#include "runtime/attachment.hpp"
+#include "runtime/event_writer.hpp"
+#include "runtime/pump.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace fizzhost::runtime {
+
+/// Decides whether `incoming` may replace `running`; throws Error with both figures when not.
+/// Installed by the host when [guard] is configured.
+using ReloadGuard = std::function<void(const plugin::Plugin& running, const plugin::Plugin& incoming)>;
+
+class Host {
+public:
+    /// `allowInsecurePlugins` from the command line; the config key can also allow it.
+    Host(config::HostConfig config, bool allowInsecurePlugins);
+    ~Host();
+
+    /// Opens the events sink, attaches every configured interface and starts the pump. Throws
+    /// Error (and leaves nothing attached) when any interface fails.
+    void start();
+    /// Applies `next`. Returns false (and changes nothing) when preparing it failed; the reason is
+    /// logged. Never throws.
+    bool reload(const config::HostConfig& next);
+    /// Detaches everything, drains what is left and stops the pump.
+    void stop();
+
+    /// Counters, programs and links per interface and variant (the control socket's answer).
+    nlohmann::json status() const;
+    /// Loads (never attaches) every program `cfg` names. Throws Error. For `fizzhost check`.
+    static void check(const config::HostConfig& cfg, bool allowInsecurePlugins);
+
+    void setReloadGuard(ReloadGuard guard) { guard_ = std::move(guard); }
+
+private:
+    struct Plan;
+    std::unique_ptr<Plan> prepare(const config::Interface& ifc, const Attachment* current, bool freshPrograms);
+    void commit(Plan& plan);
+    void detach(Attachment& a);
+    ClassifierOptions classifierOptions(uint32_t slot, int statsFd) const;
+
+    config::HostConfig cfg_;
+    bool allowInsecure_;
+    plugin::Catalog catalog_;
+    std::unique_ptr<EventWriter> writer_;
+    std::unique_ptr<Pump> pump_;
+    UniqueFd runStats_;
+    ReloadGuard guard_;
+    mutable std::mutex mutex_;  // attachments_ between reloads and status readers
+    std::map<std::string, std::unique_ptr<Attachment>> attachments_;
+    bool started_ = false;
+};
+
+}  // namespace fizzhost::runtime

@@ -1,0 +1,85 @@
+// The program benchmark behind `fizzhost bench` and the reload guard: ns per packet of loaded XDP
+// programs on a frame mix, measured by the kernel (BPF_PROG_TEST_RUN), with every program of a
+// comparison run interleaved in the same rounds so clock and thermal drift hit them all alike.
+#pragma once
+
+#include "bpf/object.hpp"
+#include "runtime/classifier.hpp"
+
+#include <fizz/shared.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace fizzhost::runtime {
+
+/// One program to measure. It must be a private instance (not attached, its transport drained by
+/// nobody else): the benchmark runs it millions of times and empties its transport itself.
+struct BenchProgram {
+    std::string label;
+    int progFd = -1;
+    /// Empties the program's transport and returns how many messages it removed. Called between
+    /// test-run calls (never concurrently with one, never from two threads at once) so pushes never
+    /// meet a full transport; its count is the measured messages per packet. Empty: a program that
+    /// emits nothing (the floor).
+    std::function<size_t()> drain;
+    /// fizz_stats map and slot the program counts into, read before and after to report drops
+    /// (messages the transport had no room for); -1 when the program has none.
+    int statsFd = -1;
+    uint32_t statsSlot = FIZZ_SLOT_BASELINE;
+};
+
+struct BenchFigures {
+    std::string label;
+    double nsPerPacket = 0;        // median over rounds
+    double minNs = 0, maxNs = 0;   // fastest and slowest round
+    double messagesPerPacket = 0;  // drained messages / test runs
+    uint64_t dropped = 0;          // messages lost to a full transport (0 when statsFd is -1)
+    uint32_t verdict = 0;          // XDP verdict of the last run (XDP_PASS = 2 for a classifier)
+    std::vector<double> roundNs;   // ns per packet of each round, in round order
+};
+
+struct BenchSettings {
+    std::vector<std::vector<uint8_t>> frames;  // the mix; every frame is run by every program
+    unsigned rounds = 5;
+    unsigned repeat = 20000;  // runs per frame per test-run call
+    unsigned cpus = 1;        // threads run at once, each pinned to its own CPU
+};
+
+/// Measures `programs` on `settings.frames`. Each round runs, for each frame, every program in turn
+/// (the starting program rotates by round), `repeat` times per call; a program's figure for a round
+/// is the mean over frames of the kernel-reported ns per run. With cpus = N, N threads pinned to the
+/// first N CPUs this process may use make the same calls at the same moment (a barrier per call)
+/// and a round's figure is the mean over threads: shared-state contention (queue-map spinlock) shows.
+/// Returns one figure per program, in order. Blocks for the whole run; allocates only before and
+/// after it. Throws Error for bad settings, too few usable CPUs, or a failing test run.
+std::vector<BenchFigures> benchPrograms(const std::vector<BenchProgram>& programs, const BenchSettings& settings);
+
+/// The host's empty XDP program (bpf/empty.bpf.c, embedded in the host), loaded: the floor figures
+/// are compared to. Move-only; the program lives as long as the object.
+struct FloorProgram {
+    bpf::Object object;
+    int fd = -1;
+    BenchProgram benchProgram(std::string label = "floor") const;
+};
+/// Loads the floor program. Throws Error (with the verifier log) when the kernel refuses it.
+FloorProgram loadFloorProgram();
+
+/// Classifier options whose transport holds every message one test-run call can produce from all
+/// threads (one message per run, as a classifier emits at most one per frame; more shows as drops):
+/// a queue of repeat * cpus entries, or per-CPU rings of at least repeat records. Throws Error when
+/// that exceeds what the host is willing to allocate (lower --repeat).
+ClassifierOptions benchClassifierOptions(const plugin::Plugin& plugin, fizz_transport transport,
+                                         const BenchSettings& settings);
+
+/// A BenchProgram over a loaded classifier: its program, its drain (the classifier must have no
+/// handler, or one that tolerates millions of messages), its counters. `classifier` must outlive it.
+BenchProgram benchProgramFor(Classifier& classifier, std::string label);
+
+/// Frames of a named mix (mixAddresses): one UDP frame per source address. Throws Error.
+std::vector<std::vector<uint8_t>> mixFrames(std::string_view mix);
+
+}  // namespace fizzhost::runtime
