@@ -72,11 +72,11 @@ ${sym}_end:
 endfunction()
 
 # fizzhost_add_plugin(<name> VERSION <semver> BPF <file.bpf.c> SOURCES <decoder.cpp>...
-#                     [BPF_DEFINES X=Y...] [OUTPUT_DIRECTORY dir] [INSTALL])
+#                     [BPF_DEFINES X=Y...] [BPF_INCLUDES dir...] [OUTPUT_DIRECTORY dir] [INSTALL])
 # Builds <name>.so: the decoder sources with the BPF object embedded. The plugin name and version
 # reach the descriptor through FIZZHOST_PLUGIN_NAME / FIZZHOST_PLUGIN_VERSION.
 function(fizzhost_add_plugin name)
-  cmake_parse_arguments(ARG "INSTALL" "VERSION;BPF;OUTPUT_DIRECTORY" "SOURCES;BPF_DEFINES" ${ARGN})
+  cmake_parse_arguments(ARG "INSTALL" "VERSION;BPF;OUTPUT_DIRECTORY" "SOURCES;BPF_DEFINES;BPF_INCLUDES" ${ARGN})
   if(NOT ARG_VERSION OR NOT ARG_BPF OR NOT ARG_SOURCES)
     message(FATAL_ERROR "fizzhost_add_plugin(${name}): VERSION, BPF and SOURCES are required")
   endif()
@@ -84,7 +84,7 @@ function(fizzhost_add_plugin name)
     message(FATAL_ERROR "fizzhost_add_plugin(${name}): VERSION '${ARG_VERSION}' is not semver")
   endif()
   set(target "fizzplugin_${name}")
-  fizzhost_add_bpf_object(obj SOURCE "${ARG_BPF}" DEFINES ${ARG_BPF_DEFINES})
+  fizzhost_add_bpf_object(obj SOURCE "${ARG_BPF}" DEFINES ${ARG_BPF_DEFINES} INCLUDES ${ARG_BPF_INCLUDES})
   add_library(${target} MODULE ${ARG_SOURCES})
   fizzhost_embed_object(${target} "${obj}")
   target_link_libraries(${target} PRIVATE fizzhost::sdk)

@@ -32,10 +32,13 @@ void checkOwnership(const FilePolicy& policy, const std::filesystem::path& path,
 void checkFolder(const FilePolicy& policy, const std::filesystem::path& dir) {
     if (!policy.requireRootOwned) return;
     std::filesystem::path p = std::filesystem::absolute(dir).lexically_normal();
-    for (;;) {
+    for (bool self = true;; self = false) {
         struct stat st {};
         if (::stat(p.c_str(), &st) != 0) throwErrno("plugin folder '" + p.string() + "'", errno);
-        checkOwnership(policy, p, st);
+        // A sticky world-writable parent such as /tmp lets nobody else rename or replace what we
+        // own inside it; the plugin folder itself must not be writable by others at all.
+        const bool stickyRootParent = !self && (st.st_mode & S_ISVTX) && st.st_uid == 0;
+        if (!stickyRootParent) checkOwnership(policy, p, st);
         if (p == p.root_path() || !p.has_parent_path() || p.parent_path() == p) break;
         p = p.parent_path();
     }

@@ -1,0 +1,141 @@
+// The three shipped classifiers, run for real with BPF_PROG_TEST_RUN, against the C++ reference.
+#include "bpf/classifier_harness.hpp"
+#include "bpf/map.hpp"
+#include "runtime/attachment.hpp"
+#include "support/frame_builder.hpp"
+#include "support/privilege.hpp"
+#include "support/reference.hpp"
+
+#include <catch2/catch.hpp>
+#include <linux/bpf.h>
+
+#include <random>
+
+using namespace fizzhost;
+using namespace fizzhost::test;
+
+namespace {
+
+constexpr uint32_t kXdpPass = 2;
+
+std::optional<std::string> classifyOnce(ClassifierHarness& h, const std::vector<uint8_t>& frame, uint32_t expectSrc) {
+    auto r = h.run(frame);
+    REQUIRE(r.verdict == kXdpPass);
+    REQUIRE(r.undecodable == 0);
+    REQUIRE(r.events.size() <= 1);
+    if (r.events.empty()) return std::nullopt;
+    REQUIRE(r.events[0].src_addr == expectSrc);
+    return std::string(h.plugin().kindName(r.events[0].kind));
+}
+
+// Compares the plugin with the reference for each address; reports the first disagreement.
+void agreeOn(ClassifierHarness& h, const std::vector<uint32_t>& addrs) {
+    size_t checked = 0;
+    for (uint32_t a : addrs) {
+        auto got = classifyOnce(h, FrameBuilder().ipv4(a).udp().build(), a);
+        auto want = referenceKind(h.plugin().name(), a);
+        if (got != want) {
+            INFO(h.plugin().name() << " on 0x" << std::hex << a << ": got " << got.value_or("nothing") << ", want "
+                                   << want.value_or("nothing"));
+            REQUIRE(got == want);
+        }
+        ++checked;
+    }
+    CHECK(checked == addrs.size());
+}
+
+}  // namespace
+
+TEST_CASE("classifiers agree with the reference on every last octet, the edges and 100000 random addresses",
+          "[bpf]") {
+    if (!requirePrivilege("BPF_PROG_TEST_RUN of the shipped classifiers")) return;
+    for (const char* name : {"fizz", "fizzbuzz", "fibonacci"}) {
+        DYNAMIC_SECTION(name) {
+            ClassifierHarness h(name);
+            std::vector<uint32_t> addrs;
+            for (uint32_t o = 0; o < 256; ++o) {
+                addrs.push_back(0xC6120000u | o);        // 198.18.0.o
+                addrs.push_back(0xC6130700u | o);        // 198.19.7.o
+            }
+            for (uint32_t edge : {0u, 1u, 2u, 3u, 5u, 15u, 255u, 256u, 0x7fffffffu, 0x80000000u, 0xfffffff0u,
+                                  0xfffffffeu, 0xffffffffu, 0xC612000Fu})
+                addrs.push_back(edge);
+            std::mt19937 rng(0xf122);
+            for (int i = 0; i < 100000; ++i) addrs.push_back(rng());
+            agreeOn(h, addrs);
+        }
+    }
+}
+
+TEST_CASE("frames that are not IPv4 over Ethernet, or too short, emit nothing; VLAN and options still classify",
+          "[bpf]") {
+    if (!requirePrivilege("BPF_PROG_TEST_RUN of the shipped classifiers")) return;
+    const uint32_t src = 0xC612000F;  // 198.18.0.15: Fizz for fizz, fizzbuzz and fibonacci
+    for (const char* name : {"fizz", "fizzbuzz", "fibonacci"}) {
+        DYNAMIC_SECTION(name) {
+            ClassifierHarness h(name);
+            const auto want = referenceKind(name, src);
+            REQUIRE(want);
+            CHECK(classifyOnce(h, ipv6Frame(), 0) == std::nullopt);
+            CHECK(classifyOnce(h, arpFrame(), 0) == std::nullopt);
+            CHECK(classifyOnce(h, truncatedIpv4Frame(src, 19), 0) == std::nullopt);
+            CHECK(classifyOnce(h, truncatedIpv4Frame(src, 12), 0) == std::nullopt);
+            // IHL says 8 words, but the frame ends inside the options.
+            auto cut = FrameBuilder().ipv4(src).ipOptions(3).udp().payload(0).build();
+            cut.resize(14 + 24);
+            CHECK(classifyOnce(h, cut, 0) == std::nullopt);
+            CHECK(classifyOnce(h, FrameBuilder().ipv4(src).udp().build(), src) == want);
+            CHECK(classifyOnce(h, FrameBuilder().vlan(100).ipv4(src).udp().build(), src) == want);
+            CHECK(classifyOnce(h, FrameBuilder().vlan(100).vlan(200).ipv4(src).udp().build(), src) == want);
+            CHECK(classifyOnce(h, FrameBuilder().ipv4(src).ipOptions(1).udp().build(), src) == want);
+            CHECK(classifyOnce(h, FrameBuilder().ipv4(src).ipOptions(10).udp().build(), src) == want);
+            CHECK(classifyOnce(h, FrameBuilder().vlan(7).ipv4(src).ipOptions(4).udp().build(), src) == want);
+        }
+    }
+}
+
+TEST_CASE("a full queue counts the message as dropped instead of losing it silently", "[bpf]") {
+    if (!requirePrivilege("BPF_PROG_TEST_RUN with a tiny queue")) return;
+    runtime::ClassifierOptions opts;
+    opts.queueSize = 4;
+    ClassifierHarness h("fizz", opts);
+    h.classifier().setHandler(nullptr);  // nobody drains: the queue fills
+    const auto frame = FrameBuilder().ipv4(0xC6120003).udp().build();  // Fizz
+    for (int i = 0; i < 10; ++i) REQUIRE(bpf::testRun(h.classifier().programFd(), frame).retval == kXdpPass);
+
+    const unsigned cpus = bpf::possibleCpus();
+    std::vector<fizz_stats> perCpu(cpus);
+    bpf::lookupPerCpu(h.classifier().statsFd(), FIZZ_SLOT_BASELINE, perCpu.data(), sizeof(fizz_stats), cpus);
+    uint64_t packets = 0, emitted = 0, dropped = 0, fizz = 0;
+    for (const auto& c : perCpu) {
+        packets += c.packets;
+        emitted += c.emitted;
+        dropped += c.dropped;
+        fizz += c.kinds[0];
+    }
+    CHECK(packets == 10);
+    CHECK(emitted == 4);
+    CHECK(dropped == 6);
+    CHECK(fizz == 4);
+    CHECK(h.classifier().drain(SIZE_MAX) == 4);
+}
+
+TEST_CASE("the ring-buffer transport delivers the same messages as the queue", "[bpf]") {
+    if (!requirePrivilege("BPF_PROG_TEST_RUN with per-CPU ring buffers")) return;
+    runtime::ClassifierOptions opts;
+    opts.transport = FIZZ_TRANSPORT_RINGBUF;
+    ClassifierHarness ring("fibonacci", opts);
+    ClassifierHarness queue("fibonacci");
+    std::mt19937 rng(7);
+    for (int i = 0; i < 5000; ++i) {
+        uint32_t a = rng();
+        auto frame = FrameBuilder().ipv4(a).udp().build();
+        auto r1 = ring.run(frame), r2 = queue.run(frame);
+        REQUIRE(r1.events.size() == r2.events.size());
+        if (!r1.events.empty()) {
+            REQUIRE(r1.events[0].kind == r2.events[0].kind);
+            REQUIRE(r1.events[0].src_addr == a);
+        }
+        REQUIRE(referenceKind("fibonacci", a).has_value() == !r1.events.empty());
+    }
+}
