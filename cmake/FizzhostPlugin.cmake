@@ -15,12 +15,16 @@ if(NOT FIZZHOST_MULTIARCH)
   set(FIZZHOST_MULTIARCH "${CMAKE_SYSTEM_PROCESSOR}-linux-gnu")
 endif()
 
-# fizzhost_add_bpf_object(<out-var> SOURCE <file.bpf.c> [INCLUDES dir...] [DEFINES X=Y...])
-# Compiles one BPF C file with clang -O2 -g -target bpf; <out-var> receives the object's path.
+# fizzhost_add_bpf_object(<out-var> SOURCE <file.bpf.c> [NAME <name>] [INCLUDES dir...] [DEFINES X=Y...])
+# Compiles one BPF C file with clang -O2 -g -target bpf into <name>.bpf.o (default: the source's
+# stem); <out-var> receives the object's path.
 function(fizzhost_add_bpf_object out_var)
-  cmake_parse_arguments(ARG "" "SOURCE" "INCLUDES;DEFINES" ${ARGN})
+  cmake_parse_arguments(ARG "" "SOURCE;NAME" "INCLUDES;DEFINES" ${ARGN})
   get_filename_component(src "${ARG_SOURCE}" ABSOLUTE)
   get_filename_component(stem "${src}" NAME_WE)
+  if(ARG_NAME)
+    set(stem "${ARG_NAME}")
+  endif()
   set(obj "${CMAKE_CURRENT_BINARY_DIR}/${stem}.bpf.o")
   set(flags -O2 -g -target bpf -Wall -Wno-unused-function
             -I${FIZZHOST_BPF_INCLUDE_DIR} -I/usr/include/${FIZZHOST_MULTIARCH})
@@ -37,7 +41,7 @@ function(fizzhost_add_bpf_object out_var)
     COMMAND ${FIZZHOST_CLANG} ${flags} -I${src_dir} -MD -MF "${obj}.d" -c "${src}" -o "${obj}"
     DEPENDS "${src}" ${sdk_headers}
     DEPFILE "${obj}.d"
-    COMMENT "BPF ${stem}.bpf.c"
+    COMMENT "BPF ${stem}.bpf.o"
     VERBATIM)
   set(${out_var} "${obj}" PARENT_SCOPE)
 endfunction()
@@ -72,11 +76,12 @@ ${sym}_end:
 endfunction()
 
 # fizzhost_add_plugin(<name> VERSION <semver> BPF <file.bpf.c> SOURCES <decoder.cpp>...
-#                     [BPF_DEFINES X=Y...] [BPF_INCLUDES dir...] [OUTPUT_DIRECTORY dir] [INSTALL])
+#                     [BPF_DEFINES X=Y...] [BPF_INCLUDES dir...] [OUTPUT_DIRECTORY dir]
+#                     [TARGET target-name] [INSTALL])
 # Builds <name>.so: the decoder sources with the BPF object embedded. The plugin name and version
 # reach the descriptor through FIZZHOST_PLUGIN_NAME / FIZZHOST_PLUGIN_VERSION.
 function(fizzhost_add_plugin name)
-  cmake_parse_arguments(ARG "INSTALL" "VERSION;BPF;OUTPUT_DIRECTORY" "SOURCES;BPF_DEFINES;BPF_INCLUDES" ${ARGN})
+  cmake_parse_arguments(ARG "INSTALL" "VERSION;BPF;OUTPUT_DIRECTORY;TARGET" "SOURCES;BPF_DEFINES;BPF_INCLUDES" ${ARGN})
   if(NOT ARG_VERSION OR NOT ARG_BPF OR NOT ARG_SOURCES)
     message(FATAL_ERROR "fizzhost_add_plugin(${name}): VERSION, BPF and SOURCES are required")
   endif()
@@ -84,7 +89,10 @@ function(fizzhost_add_plugin name)
     message(FATAL_ERROR "fizzhost_add_plugin(${name}): VERSION '${ARG_VERSION}' is not semver")
   endif()
   set(target "fizzplugin_${name}")
-  fizzhost_add_bpf_object(obj SOURCE "${ARG_BPF}" DEFINES ${ARG_BPF_DEFINES} INCLUDES ${ARG_BPF_INCLUDES})
+  if(ARG_TARGET)
+    set(target "${ARG_TARGET}")
+  endif()
+  fizzhost_add_bpf_object(obj SOURCE "${ARG_BPF}" NAME "${target}" DEFINES ${ARG_BPF_DEFINES} INCLUDES ${ARG_BPF_INCLUDES})
   add_library(${target} MODULE ${ARG_SOURCES})
   fizzhost_embed_object(${target} "${obj}")
   target_link_libraries(${target} PRIVATE fizzhost::sdk)
