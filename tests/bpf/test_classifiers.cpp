@@ -67,6 +67,19 @@ TEST_CASE("classifiers agree with the reference on every last octet, the edges a
     }
 }
 
+TEST_CASE("the out-of-tree fibonacci-naive plugin agrees with the naive reference, wrap-around included", "[bpf]") {
+    if (!requirePrivilege("BPF_PROG_TEST_RUN of fibonacci-naive")) return;
+    ClassifierHarness h("fibonacci-naive", {}, std::string(FIZZHOST_TEST_PLUGIN_DIR) + "/fibonacci-naive");
+    std::vector<uint32_t> addrs;
+    for (uint32_t o = 0; o < 256; ++o) addrs.push_back(0xC6120000u | o);
+    std::mt19937 rng(3);
+    for (int i = 0; i < 20000; ++i) addrs.push_back(rng());
+    agreeOn(h, addrs);
+    // Where the naive loop is wrong: octet 0 is a Fibonacci number it never finds.
+    CHECK(referenceKind("fibonacci", 0xC6120000) == std::optional<std::string>("Fibonacci"));
+    CHECK(referenceKind("fibonacci-naive", 0xC6120000) != std::optional<std::string>("Fibonacci"));
+}
+
 TEST_CASE("frames that are not IPv4 over Ethernet, or too short, emit nothing; VLAN and options still classify",
           "[bpf]") {
     if (!requirePrivilege("BPF_PROG_TEST_RUN of the shipped classifiers")) return;
