@@ -2,7 +2,10 @@
 # used by the plugins in this tree and, once installed, by third-party projects (find_package).
 #
 # Expects the target fizzhost::sdk (include dirs of the C++ plugin interface and of the BPF-side
-# headers) and FIZZHOST_BPF_INCLUDE_DIR (the BPF-side headers) to exist.
+# headers) and FIZZHOST_BPF_INCLUDE_DIR (the BPF-side headers) to exist; fizzhostConfig.cmake sets
+# them up for an installed SDK. Optional: FIZZHOST_PLUGIN_OUTPUT_DIRECTORY (where modules land when
+# no OUTPUT_DIRECTORY is given; default: the current binary dir) and FIZZHOST_PLUGIN_INSTALL_DIR
+# (where INSTALL puts them; an installed SDK points it at its host's plugin folder).
 
 include_guard(GLOBAL)
 

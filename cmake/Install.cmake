@@ -2,23 +2,35 @@
 # interface and BPF side) and a CMake package, so that an out-of-tree plugin is
 #     find_package(fizzhost REQUIRED)
 #     fizzhost_add_plugin(NAME VERSION x.y.z BPF x.bpf.c SOURCES decoder.cpp)
-# exactly as the plugins in this tree are built.
+# exactly as the plugins in this tree are built (examples/fibonacci-naive, docs/writing-a-plugin.md).
 include(CMakePackageConfigHelpers)
 
-install(TARGETS fizzplugin_fizz fizzplugin_fizzbuzz fizzplugin_fibonacci
-        LIBRARY DESTINATION "${FIZZHOST_PLUGIN_INSTALL_DIR}"
-        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
-install(DIRECTORY core/include/fizzhost bpf/include/fizz DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
-        FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
-        DIRECTORY_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
+# Running as root, the host refuses plugin files and folders (and their parents) that group or
+# others can write. Spell the modes out so a umask such as 002 cannot make a fresh install unusable.
+set(CMAKE_INSTALL_DEFAULT_DIRECTORY_PERMISSIONS
+    OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
+set(fizzhost_file_permissions OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 
+# The fizzhost binary installs itself (core/CMakeLists.txt).
+install(TARGETS fizzplugin_fizz fizzplugin_fizzbuzz fizzplugin_fibonacci
+        LIBRARY DESTINATION "${FIZZHOST_PLUGIN_INSTALL_DIR}" PERMISSIONS ${fizzhost_file_permissions})
+
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/core/include/fizzhost" "${PROJECT_SOURCE_DIR}/bpf/include/fizz"
+        DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
+        FILE_PERMISSIONS ${fizzhost_file_permissions}
+        FILES_MATCHING PATTERN "*.h" PATTERN "*.hpp")
+
+# The package: fizzhost::sdk (include dirs), fizzhost_add_plugin() and the paths it needs.
 install(TARGETS fizzhost_sdk EXPORT fizzhostTargets)
-install(EXPORT fizzhostTargets NAMESPACE fizzhost:: DESTINATION "${FIZZHOST_CMAKE_INSTALL_DIR}")
-configure_package_config_file(cmake/fizzhostConfig.cmake.in "${CMAKE_BINARY_DIR}/fizzhostConfig.cmake"
+install(EXPORT fizzhostTargets NAMESPACE fizzhost:: DESTINATION "${FIZZHOST_CMAKE_INSTALL_DIR}"
+        PERMISSIONS ${fizzhost_file_permissions})
+set(FIZZHOST_BPF_INCLUDE_INSTALL_DIR "${CMAKE_INSTALL_INCLUDEDIR}")
+set(FIZZHOST_EXECUTABLE_INSTALL_PATH "${CMAKE_INSTALL_BINDIR}/fizzhost")
+configure_package_config_file("${PROJECT_SOURCE_DIR}/cmake/fizzhostConfig.cmake.in" "${PROJECT_BINARY_DIR}/fizzhostConfig.cmake"
   INSTALL_DESTINATION "${FIZZHOST_CMAKE_INSTALL_DIR}"
-  PATH_VARS CMAKE_INSTALL_INCLUDEDIR FIZZHOST_PLUGIN_INSTALL_DIR)
-write_basic_package_version_file("${CMAKE_BINARY_DIR}/fizzhostConfigVersion.cmake"
+  PATH_VARS FIZZHOST_BPF_INCLUDE_INSTALL_DIR FIZZHOST_PLUGIN_INSTALL_DIR FIZZHOST_EXECUTABLE_INSTALL_PATH)
+write_basic_package_version_file("${PROJECT_BINARY_DIR}/fizzhostConfigVersion.cmake"
   VERSION ${PROJECT_VERSION} COMPATIBILITY SameMajorVersion)
-install(FILES "${CMAKE_BINARY_DIR}/fizzhostConfig.cmake" "${CMAKE_BINARY_DIR}/fizzhostConfigVersion.cmake"
-              cmake/FizzhostPlugin.cmake
-        DESTINATION "${FIZZHOST_CMAKE_INSTALL_DIR}")
+install(FILES "${PROJECT_BINARY_DIR}/fizzhostConfig.cmake" "${PROJECT_BINARY_DIR}/fizzhostConfigVersion.cmake"
+              "${PROJECT_SOURCE_DIR}/cmake/FizzhostPlugin.cmake"
+        DESTINATION "${FIZZHOST_CMAKE_INSTALL_DIR}" PERMISSIONS ${fizzhost_file_permissions})

@@ -5,6 +5,7 @@
 
 namespace {
 
+// Indexed by enum fibonacci_naive_kind.
 constexpr const char* kKinds[] = {"Fizz", "Buzz", "FizzBuzz", "Fibonacci"};
 static_assert(sizeof(kKinds) / sizeof(kKinds[0]) == FIBONACCI_NAIVE_KIND_COUNT);
 

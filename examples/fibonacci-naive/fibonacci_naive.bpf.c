@@ -1,9 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fibonacci-naive: v3 as it first shipped. For every packet it walks the Fibonacci sequence in 8-bit
- * arithmetic until it reaches the last octet of the source address. That costs up to 255 steps a
- * packet (the verifier needs the bound; 8-bit wrap-around means octets such as 255 never stop the
- * loop on their own), and it is subtly wrong: 0 is never found (the walk starts at 1).
+ * fibonacci-naive: the seed article's v3 as it first shipped. For every packet it walks the
+ * Fibonacci sequence in 8-bit arithmetic until it reaches the last octet of the source address:
+ *
+ *	__u8 n = saddr & 0xff; __u8 a = 0, b = 1;
+ *	while (b < n) { __u8 t = a + b; a = b; b = t; }
+ *
+ * Fibonacci if b == n, else the fizzbuzz rules on the whole address.
+ *
+ * The verifier needs a bound, so the loop stops after 255 steps. It matters: after 233 the sequence
+ * wraps (377 -> 121, ...) and stays at or below 253 for the first 380 steps, so octets 254 and 255
+ * hit the cap (b is 59 then) and fall through to the fizzbuzz rules; unbounded, the loop would end
+ * at step 381 on a wrapped 255 and call 255 Fibonacci. Every other octet stops within 112 steps.
+ * Wrap-around also makes it wrong: octets 241, 245, 247 and 253 meet a wrapped value and are
+ * reported as Fibonacci, and 0 is never found (b starts at 1). The fibonacci plugin (v3.0.0)
+ * replaced the loop with a constant-time set lookup.
  */
 #include <fizz/classifier.h>
 
@@ -11,12 +22,14 @@
 
 FIZZ_MESSAGE(struct fibonacci_naive_msg);
 
+#define NAIVE_MAX_STEPS 255
+
 static __always_inline int naive_is_fibonacci(__u8 n)
 {
 	__u8 a = 0, b = 1, t;
 	int i;
 
-	for (i = 0; i < 255 && b < n; i++) {
+	for (i = 0; i < NAIVE_MAX_STEPS && b < n; i++) {
 		t = a + b;
 		a = b;
 		b = t;

@@ -1,7 +1,15 @@
 #include "support/frame_builder.hpp"
 
+#include <charconv>
+#include <stdexcept>
+
 namespace fizzhost::test {
 namespace {
+
+constexpr size_t kEthernetHeader = 14;
+constexpr size_t kUdpHeader = 8;
+constexpr int kMaxOptionWords = 10;  // IHL is 4 bits: at most 15 words, 5 of them fixed
+constexpr uint8_t kProtoUdp = 17;
 
 void push16(std::vector<uint8_t>& f, uint16_t v) {
     f.push_back(uint8_t(v >> 8));
@@ -11,21 +19,31 @@ void push32(std::vector<uint8_t>& f, uint32_t v) {
     push16(f, uint16_t(v >> 16));
     push16(f, uint16_t(v));
 }
+void put16(std::vector<uint8_t>& f, size_t at, uint16_t v) {
+    f[at] = uint8_t(v >> 8);
+    f[at + 1] = uint8_t(v);
+}
 void ethernet(std::vector<uint8_t>& f) {
-    const uint8_t macs[12] = {0x02, 0x00, 0x5e, 0x00, 0x00, 0x02, 0x02, 0x00, 0x5e, 0x00, 0x00, 0x01};
-    f.insert(f.end(), macs, macs + 12);
+    f.insert(f.end(), kDstMac, kDstMac + 6);
+    f.insert(f.end(), kSrcMac, kSrcMac + 6);
 }
 
-}  // namespace
-
-uint16_t ipChecksum(const uint8_t* p, size_t len) {
-    uint32_t sum = 0;
+uint32_t sumWords(const uint8_t* p, size_t len, uint32_t sum = 0) {
     for (size_t i = 0; i + 1 < len; i += 2) sum += uint32_t(p[i] << 8 | p[i + 1]);
+    if (len % 2 != 0) sum += uint32_t(p[len - 1] << 8);
+    return sum;
+}
+uint16_t fold(uint32_t sum) {
     while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
     return uint16_t(~sum);
 }
 
+}  // namespace
+
+uint16_t ipChecksum(const uint8_t* p, size_t len) { return fold(sumWords(p, len)); }
+
 FrameBuilder& FrameBuilder::vlan(uint16_t id) {
+    if (id > 0x0fff) throw std::invalid_argument("VLAN id " + std::to_string(id) + " does not fit 12 bits");
     vlans_.push_back(id);
     return *this;
 }
@@ -35,6 +53,8 @@ FrameBuilder& FrameBuilder::ipv4(uint32_t src, uint32_t dst) {
     return *this;
 }
 FrameBuilder& FrameBuilder::ipOptions(int words) {
+    if (words < 0 || words > kMaxOptionWords)
+        throw std::invalid_argument("IPv4 options of " + std::to_string(words) + " words (0..10 fit the IHL)");
     optionWords_ = words;
     return *this;
 }
@@ -49,39 +69,48 @@ FrameBuilder& FrameBuilder::payload(size_t bytes) {
 }
 
 std::vector<uint8_t> FrameBuilder::build() const {
+    const size_t ihl = 5 + size_t(optionWords_);
+    const size_t total = ihl * 4 + kUdpHeader + payload_;
+    if (total > 0xffff) throw std::invalid_argument("IPv4 total length " + std::to_string(total) + " > 65535");
+
     std::vector<uint8_t> f;
+    f.reserve(kEthernetHeader + 4 * vlans_.size() + total);
     ethernet(f);
     for (size_t i = 0; i < vlans_.size(); ++i) {
-        // The outermost of two tags is the service tag (802.1ad).
-        push16(f, vlans_.size() == 2 && i == 0 ? 0x88a8 : 0x8100);
-        push16(f, vlans_[i] & 0x0fff);
+        push16(f, vlans_.size() > 1 && i == 0 ? 0x88a8 : 0x8100);
+        push16(f, vlans_[i]);  // PCP 0, DEI 0
     }
     push16(f, 0x0800);
+
     const size_t ip = f.size();
-    const size_t ihl = 5 + size_t(optionWords_);
-    const size_t total = ihl * 4 + 8 + payload_;
     f.push_back(uint8_t(0x40 | ihl));
-    f.push_back(0);
+    f.push_back(0);  // DSCP/ECN
     push16(f, uint16_t(total));
-    push16(f, 0x1234);
-    push16(f, 0x4000);  // don't fragment
-    f.push_back(64);
-    f.push_back(17);
-    push16(f, 0);
+    push16(f, 0x1234);  // identification
+    push16(f, 0x4000);  // don't fragment: the classifiers do not reassemble
+    f.push_back(64);    // TTL
+    f.push_back(kProtoUdp);
+    push16(f, 0);  // checksum, filled in below
     push32(f, src_);
     push32(f, dst_);
     for (int w = 0; w < optionWords_; ++w) {
-        bool last = w == optionWords_ - 1;
+        const bool last = w == optionWords_ - 1;
         for (int b = 0; b < 4; ++b) f.push_back(last && b == 3 ? 0x00 /* EOL */ : 0x01 /* NOP */);
     }
-    uint16_t sum = ipChecksum(&f[ip], ihl * 4);
-    f[ip + 10] = uint8_t(sum >> 8);
-    f[ip + 11] = uint8_t(sum);
+    put16(f, ip + 10, ipChecksum(&f[ip], ihl * 4));
+
+    const size_t udp = f.size();
+    const uint16_t udpLength = uint16_t(kUdpHeader + payload_);
     push16(f, sport_);
     push16(f, dport_);
-    push16(f, uint16_t(8 + payload_));
+    push16(f, udpLength);
     push16(f, 0);
     f.insert(f.end(), payload_, 0xab);
+    // A real UDP checksum over the pseudo-header, so a receiving stack never has a reason to
+    // drop the frame as corrupt; 0 would mean "none", hence 0xffff in its place.
+    uint32_t sum = (src_ >> 16) + (src_ & 0xffff) + (dst_ >> 16) + (dst_ & 0xffff) + kProtoUdp + udpLength;
+    uint16_t udpSum = fold(sumWords(&f[udp], udpLength, sum));
+    put16(f, udp + 6, udpSum == 0 ? 0xffff : udpSum);
     return f;
 }
 
@@ -89,16 +118,20 @@ std::vector<uint8_t> ipv6Frame() {
     std::vector<uint8_t> f;
     ethernet(f);
     push16(f, 0x86dd);
-    f.push_back(0x60);
+    f.push_back(0x60);  // version 6
     f.insert(f.end(), 3, 0);
-    push16(f, 8);
-    f.push_back(17);
-    f.push_back(64);
-    // 2001:db8::/32 documentation addresses; the first four bytes look like 198.18.0.3 on purpose.
-    const uint8_t addrs[32] = {0xc6, 0x12, 0x00, 0x03, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
-                               0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+    push16(f, kUdpHeader);  // payload length
+    f.push_back(kProtoUdp);
+    f.push_back(64);  // hop limit
+    // Source 2001:db8:c612:3::1 (documentation prefix): its bytes 4..7 are 198.18.0.3 and sit at
+    // IP header offset 12, where an IPv4 parser would read the source address.
+    const uint8_t addrs[32] = {0x20, 0x01, 0x0d, 0xb8, 0xc6, 0x12, 0x00, 0x03, 0, 0, 0, 0, 0, 0, 0, 1,
+                               0x20, 0x01, 0x0d, 0xb8, 0xc6, 0x12, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 2};
     f.insert(f.end(), addrs, addrs + 32);
-    f.insert(f.end(), 8, 0);
+    push16(f, kDefaultSport);
+    push16(f, kDefaultDport);
+    push16(f, kUdpHeader);
+    push16(f, 0);  // no payload; a zero UDP checksum is invalid in IPv6 but nothing here checks it
     return f;
 }
 
@@ -106,21 +139,49 @@ std::vector<uint8_t> arpFrame() {
     std::vector<uint8_t> f;
     ethernet(f);
     push16(f, 0x0806);
-    push16(f, 1);
-    push16(f, 0x0800);
+    push16(f, 1);       // hardware: Ethernet
+    push16(f, 0x0800);  // protocol: IPv4
     f.push_back(6);
     f.push_back(4);
-    push16(f, 1);
-    const uint8_t body[20] = {0x02, 0, 0x5e, 0, 0, 1, 0xc6, 0x12, 0, 3, 0, 0, 0, 0, 0, 0, 0xc6, 0x12, 0, 1};
-    f.insert(f.end(), body, body + 20);
+    push16(f, 1);  // request
+    f.insert(f.end(), kSrcMac, kSrcMac + 6);
+    push32(f, 0xC6120003);
+    f.insert(f.end(), 6, 0);
+    push32(f, kDefaultDst);
     f.resize(60, 0);
     return f;
 }
 
 std::vector<uint8_t> truncatedIpv4Frame(uint32_t src, size_t ipBytes) {
     auto full = FrameBuilder().ipv4(src).udp().payload(0).build();
-    full.resize(14 + ipBytes);
+    full.resize(kEthernetHeader + ipBytes);
     return full;
+}
+
+std::vector<uint8_t> truncatedIpv4Frame(size_t ipBytes) { return truncatedIpv4Frame(kDefaultSrc, ipBytes); }
+
+std::optional<uint32_t> parseIpv4(std::string_view dotted) {
+    uint32_t addr = 0;
+    for (int octet = 0; octet < 4; ++octet) {
+        if (octet > 0) {
+            if (dotted.empty() || dotted.front() != '.') return std::nullopt;
+            dotted.remove_prefix(1);
+        }
+        // from_chars would accept "007"; inet_aton reads that as octal. Refuse the ambiguity.
+        if (dotted.size() > 1 && dotted[0] == '0' && dotted[1] >= '0' && dotted[1] <= '9') return std::nullopt;
+        unsigned value = 0;
+        auto [end, ec] = std::from_chars(dotted.data(), dotted.data() + dotted.size(), value);
+        if (ec != std::errc() || end == dotted.data() || value > 255) return std::nullopt;
+        dotted.remove_prefix(size_t(end - dotted.data()));
+        addr = addr << 8 | value;
+    }
+    if (!dotted.empty()) return std::nullopt;
+    return addr;
+}
+
+std::string formatIpv4(uint32_t addr) {
+    return std::to_string(addr >> 24) + "." + std::to_string((addr >> 16) & 0xff) + "." +
+           std::to_string((addr >> 8) & 0xff) + "." + std::to_string(addr & 0xff);
 }
 
 }  // namespace fizzhost::test

@@ -1,12 +1,30 @@
-// The test binary's entry: removes namespaces a crashed earlier run left behind, then runs Catch2.
+// The test binary's entry: removes namespaces and folders a killed earlier run left behind, then
+// runs Catch2.
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
+#include "support/daemon_process.hpp"
 #include "support/netns.hpp"
+#include "support/privilege.hpp"
 
-#include <unistd.h>
+#include <cstdio>
+#include <exception>
 
 int main(int argc, char** argv) {
-    if (geteuid() == 0) fizzhost::test::NetNs::sweepStale();
+    // Unprivileged runs cannot see or remove namespaces anyway; their privileged tests skip.
+    if (fizzhost::test::hasPrivilege()) {
+        try {
+            if (size_t n = fizzhost::test::NetNs::sweepStale())
+                std::fprintf(stderr, "removed %zu stale test namespace(s)/link(s) of earlier runs\n", n);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "warning: sweeping stale test namespaces: %s\n", e.what());
+        }
+    }
+    try {
+        if (size_t n = fizzhost::test::TempDir::sweepStale())
+            std::fprintf(stderr, "removed %zu stale test folder(s) of earlier runs\n", n);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "warning: sweeping stale test folders: %s\n", e.what());
+    }
     return Catch::Session().run(argc, argv);
 }

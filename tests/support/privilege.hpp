@@ -5,8 +5,14 @@
 
 namespace fizzhost::test {
 
-/// True when this process may load BPF programs and manage network namespaces. Otherwise: a test
-/// failure under FIZZ_REQUIRE_PRIVILEGED=1, else a warning, and false (the caller returns).
+/// True when the effective capabilities allow loading and attaching XDP programs: CAP_NET_ADMIN
+/// plus CAP_SYS_ADMIN (or CAP_BPF and CAP_PERFMON). Netns fixtures additionally need
+/// CAP_SYS_ADMIN (unshare, setns, the /run/netns bind mounts). No side effects, no Catch2.
+bool hasPrivilege();
+
+/// hasPrivilege(), for use at the top of a test: `if (!requirePrivilege("attach XDP")) return;`.
+/// When unprivileged: a test failure under FIZZ_REQUIRE_PRIVILEGED=1 (CI), else a Catch2 warning
+/// naming `what`, and false. Call from the thread running the test case.
 bool requirePrivilege(std::string_view what);
 
 }  // namespace fizzhost::test

@@ -1,0 +1,41 @@
+# Runs `fizzhost plugins --json` without --plugin-dir and fails unless the host read EXPECTED_DIR,
+# found exactly EXPECTED_PLUGINS (comma-separated names) and refused nothing.
+#   cmake -DFIZZHOST= -DEXPECTED_DIR= -DEXPECTED_PLUGINS=a,b,c -P expect_installed_plugins.cmake
+foreach(var FIZZHOST EXPECTED_DIR EXPECTED_PLUGINS)
+  if(NOT DEFINED ${var})
+    message(FATAL_ERROR "expect_installed_plugins.cmake: -D${var}= is required")
+  endif()
+endforeach()
+
+execute_process(COMMAND ${FIZZHOST} plugins --json OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "exit ${rc}: ${FIZZHOST} plugins --json (non-zero when a plugin file is refused)\n${out}${err}")
+endif()
+
+string(JSON dir GET "${out}" plugin_dir)
+if(NOT dir STREQUAL EXPECTED_DIR)
+  message(FATAL_ERROR "the installed host reads plugins from '${dir}', expected '${EXPECTED_DIR}'")
+endif()
+
+string(JSON problem_count LENGTH "${out}" problems)
+if(NOT problem_count EQUAL 0)
+  string(JSON problems GET "${out}" problems)
+  message(FATAL_ERROR "refused plugin files: ${problems}")
+endif()
+
+set(found "")
+string(JSON count LENGTH "${out}" plugins)
+if(count GREATER 0)
+  math(EXPR last "${count} - 1")
+  foreach(i RANGE ${last})
+    string(JSON name GET "${out}" plugins ${i} name)
+    list(APPEND found "${name}")
+  endforeach()
+endif()
+string(REPLACE "," ";" expected "${EXPECTED_PLUGINS}")
+list(SORT found)
+list(SORT expected)
+if(NOT found STREQUAL expected)
+  message(FATAL_ERROR "plugins in '${dir}': '${found}', expected '${expected}'")
+endif()
+message(STATUS "plugins in ${dir}: ${found}")

@@ -1,0 +1,99 @@
+// Userspace logic of the runtime that needs no kernel: event formatting, addresses, the split hash.
+#include "runtime/dispatcher.hpp"
+#include "runtime/event_writer.hpp"
+#include "runtime/frames.hpp"
+#include "support/frame_builder.hpp"
+#include "support/reference.hpp"
+
+#include <catch2/catch.hpp>
+#include <fizz/shared.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+using namespace fizzhost;
+
+namespace {
+
+std::string writeAndRead(runtime::EventFormat format, const std::vector<fizzhost_event>& events) {
+    // A file, not a pipe: a large batch would fill a pipe nobody reads yet.
+    char path[] = "/tmp/fizzhost-events-XXXXXX";
+    int fd = mkstemp(path);
+    REQUIRE(fd >= 0);
+    unlink(path);
+    {
+        runtime::EventWriter w(fd, format);
+        runtime::EventTemplate tpl(format, {"fzlab0", "fizzbuzz", "2.0.0", "candidate"}, {"Fizz", "Buzz", "FizzBuzz"});
+        for (const auto& e : events) w.write(tpl, e);
+        w.flush();
+        CHECK(w.written() == events.size());
+    }
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    REQUIRE(lseek(fd, 0, SEEK_SET) == 0);
+    while ((n = read(fd, buf, sizeof buf)) > 0) out.append(buf, size_t(n));
+    close(fd);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("events are written as one JSON object or text line each, with every field", "[unit]") {
+    auto json = writeAndRead(runtime::EventFormat::Json, {{2, 0xC612000F, 0}, {1, 0xC6120005, 0}, {9, 1, 0}});
+    std::istringstream lines(json);
+    std::string line;
+    std::vector<nlohmann::json> parsed;
+    while (std::getline(lines, line)) parsed.push_back(nlohmann::json::parse(line));
+    REQUIRE(parsed.size() == 3);
+    CHECK(parsed[0] == nlohmann::json{{"iface", "fzlab0"}, {"plugin", "fizzbuzz"}, {"version", "2.0.0"},
+                                      {"variant", "candidate"}, {"kind", "FizzBuzz"}, {"src", "198.18.0.15"}});
+    CHECK(parsed[1]["kind"] == "Buzz");
+    CHECK(parsed[2]["kind"] == "unknown");
+    CHECK(parsed[2]["src"] == "0.0.0.1");
+    CHECK(writeAndRead(runtime::EventFormat::Text, {{0, 0xC6120003, 0}}) == "fzlab0 fizzbuzz 2.0.0 candidate Fizz 198.18.0.3\n");
+}
+
+TEST_CASE("a large batch of events is written completely", "[unit]") {
+    std::vector<fizzhost_event> many(20000, fizzhost_event{0, 0xffffffff, 0});
+    auto out = writeAndRead(runtime::EventFormat::Text, many);
+    CHECK(std::count(out.begin(), out.end(), '\n') == 20000);
+}
+
+TEST_CASE("addresses parse and format in both notations", "[unit]") {
+    CHECK(runtime::parseAddress("198.18.0.15") == 0xC612000Fu);
+    CHECK(runtime::parseAddress("3323068431") == 0xC612000Fu);
+    CHECK(runtime::parseAddress("0xC612000F") == 0xC612000Fu);
+    CHECK_FALSE(runtime::parseAddress("198.18.0.256"));
+    CHECK_FALSE(runtime::parseAddress("4294967296"));
+    CHECK_FALSE(runtime::parseAddress("fizz"));
+    CHECK(runtime::formatAddress(0) == "0.0.0.0");
+    CHECK(runtime::formatAddress(0xffffffff) == "255.255.255.255");
+}
+
+TEST_CASE("the split hash sends about percent of sources to the candidate, 0 none and 100 all", "[unit]") {
+    for (unsigned pct : {0u, 1u, 10u, 50u, 99u, 100u}) {
+        size_t candidate = 0;
+        for (uint32_t s = 0; s < 100000; ++s)
+            candidate += runtime::Dispatcher::slotFor(0xC6120000 + s, pct) == FIZZ_SLOT_CANDIDATE;
+        if (pct == 0) CHECK(candidate == 0);
+        else if (pct == 100) CHECK(candidate == 100000);
+        else CHECK(std::abs(double(candidate) / 1000.0 - pct) < 1.0);
+    }
+}
+
+TEST_CASE("the test frame builder makes valid headers", "[unit]") {
+    using namespace fizzhost::test;
+    auto f = FrameBuilder().ipv4(0xC612000F).ipOptions(2).udp().build();
+    CHECK(f[12] == 0x08);
+    CHECK(f[14] == 0x47);  // IHL 7
+    CHECK(ipChecksum(&f[14], 28) == 0);
+    auto q = FrameBuilder().vlan(10).vlan(20).ipv4(1).udp().build();
+    CHECK((q[12] << 8 | q[13]) == 0x88a8);
+    CHECK((q[16] << 8 | q[17]) == 0x8100);
+    CHECK((q[20] << 8 | q[21]) == 0x0800);
+    CHECK(referenceKind("fizzbuzz", 0xC612000F) == std::optional<std::string>("Fizz"));  // 3323068431: /3, not /5
+    CHECK(referenceKind("fizzbuzz", 15) == std::optional<std::string>("FizzBuzz"));
+    CHECK(referenceKind("fibonacci", 0xC61200E9) == std::optional<std::string>("Fibonacci"));  // .233
+    CHECK(referenceKind("fizz", 4) == std::nullopt);
+}
