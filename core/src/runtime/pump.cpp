@@ -12,7 +12,7 @@ namespace fizzhost::runtime {
 namespace {
 
 constexpr size_t kBatch = 512;  // per source per pass, so one busy source cannot starve the others
-constexpr int kMinIdleMs = 1, kMaxIdleMs = 8;
+constexpr int kMinIdleMs = 1, kMaxIdleMs = 16;
 
 }  // namespace
 

@@ -1,0 +1,158 @@
+// fizzhost_swap_latency: SIGHUP-to-new-program latency of the real daemon, object load and verifier
+// included, measured from outside: from kill(SIGHUP) until the kernel's link reports the new program.
+// Also the idle host's CPU. Baseline, measured in the same run: a bare bpf_link_update of two
+// already-loaded programs (the kernel's floor for any swap).
+//
+// Runs in a private network namespace with its own veth pair; removes both at exit.
+#include "bpf/unique_fd.hpp"
+#include "bpf/xdp_link.hpp"
+#include "plugin/catalog.hpp"
+#include "runtime/classifier.hpp"
+#include "runtime/control_server.hpp"
+
+#include <bpf/bpf.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace fizzhost;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+const std::string kNs = "fzbench-" + std::to_string(getpid());
+constexpr int kSwaps = 40;
+
+int sh(const std::string& cmd) { return std::system(cmd.c_str()); }
+
+uint32_t linkProgramId(uint32_t linkId) {
+    UniqueFd fd(bpf_link_get_fd_by_id(linkId));
+    bpf_link_info info{};
+    uint32_t len = sizeof info;
+    if (!fd || bpf_obj_get_info_by_fd(fd.get(), &info, &len) != 0) return 0;
+    return info.prog_id;
+}
+
+double cpuSeconds(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string s((std::istreambuf_iterator<char>(in)), {});
+    auto p = s.rfind(')');
+    std::vector<std::string> f;
+    size_t i = p + 2;
+    while (i < s.size()) {
+        size_t j = s.find(' ', i);
+        f.push_back(s.substr(i, j - i));
+        if (j == std::string::npos) break;
+        i = j + 1;
+    }
+    return double(std::stoull(f[11]) + std::stoull(f[12])) / double(sysconf(_SC_CLK_TCK));
+}
+
+void report(const char* what, std::vector<double> ms) {
+    std::sort(ms.begin(), ms.end());
+    std::printf("%-44s median %7.2f ms  min %7.2f  max %7.2f  (n=%zu)\n", what, ms[ms.size() / 2], ms.front(), ms.back(),
+                ms.size());
+}
+
+}  // namespace
+
+int main() {
+    if (sh("ip netns add " + kNs + " && ip -n " + kNs + " link add fzb0 type veth peer name fzb1 && ip -n " + kNs +
+           " link set fzb0 up && ip -n " + kNs + " link set fzb1 up") != 0)
+        return 1;
+    struct Cleanup {
+        ~Cleanup() { sh("ip netns del " + kNs); }
+    } cleanup;
+    char dir[] = "/tmp/fizzhost-swap-XXXXXX";
+    if (!mkdtemp(dir)) return 1;
+    const std::string cfg = std::string(dir) + "/fizz.toml", sock = std::string(dir) + "/c.sock";
+    auto writeConfig = [&](const char* classifier) {
+        std::ofstream(cfg) << "plugin_dir = \"" FIZZHOST_PLUGIN_DIR "\"\ncontrol_socket = \"" << sock
+                           << "\"\n[output]\nevents = \"/dev/null\"\n[interface.fzb0]\nclassifier = \"" << classifier
+                           << "\"\n";
+    };
+
+    // Baseline: bpf_link_update between two loaded programs, nothing else.
+    std::vector<double> bare;
+    {
+        UniqueFd self(open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
+        UniqueFd target(open(("/var/run/netns/" + kNs).c_str(), O_RDONLY | O_CLOEXEC));
+        setns(target.get(), CLONE_NEWNET);
+        plugin::Catalog catalog(FIZZHOST_PLUGIN_DIR, plugin::FilePolicy{});
+        catalog.rescan();
+        auto a = runtime::Classifier::load(catalog.find("fizz"), {});
+        auto b = runtime::Classifier::load(catalog.find("fizzbuzz"), {});
+        auto link = bpf::XdpLink::attach(a->programFd(), int(if_nametoindex("fzb0")), "fzb0", bpf::XdpMode::Native);
+        for (int i = 0; i < kSwaps; ++i) {
+            auto t0 = Clock::now();
+            if (i % 2 == 0) link.update(b->programFd(), a->programFd());
+            else link.update(a->programFd(), b->programFd());
+            bare.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+        }
+        link.detach();
+        setns(self.get(), CLONE_NEWNET);
+    }
+
+    writeConfig("fizz");
+    pid_t pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 2);
+        execlp("ip", "ip", "netns", "exec", kNs.c_str(), FIZZHOST_BINARY, "--config", cfg.c_str(), nullptr);
+        _exit(127);
+    }
+    nlohmann::json st;
+    for (int i = 0; i < 200; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        try {
+            st = runtime::queryStatus(sock);
+            break;
+        } catch (...) {
+        }
+    }
+    if (st.is_null()) {
+        std::fprintf(stderr, "fizzhost did not start\n");
+        kill(pid, SIGKILL);
+        return 1;
+    }
+    const uint32_t linkId = st["interfaces"][0]["link_id"];
+    // The daemon's own pid (ip netns exec execs it in place).
+    std::vector<double> swaps;
+    const char* plugins[] = {"fizzbuzz", "fibonacci", "fizz"};
+    for (int i = 0; i < kSwaps; ++i) {
+        const uint32_t before = linkProgramId(linkId);
+        writeConfig(plugins[i % 3]);
+        auto t0 = Clock::now();
+        kill(pid, SIGHUP);
+        while (linkProgramId(linkId) == before) std::this_thread::sleep_for(std::chrono::microseconds(50));
+        swaps.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let the old state drain
+    }
+    const double cpu0 = cpuSeconds(pid);
+    std::this_thread::sleep_for(std::chrono::seconds(10));
+    const double idle = (cpuSeconds(pid) - cpu0) / 10.0;
+    kill(pid, SIGTERM);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    std::filesystem::remove_all(dir);
+
+    report("baseline: bare bpf_link_update", bare);
+    report("SIGHUP -> new program attached (daemon)", swaps);
+    std::sort(bare.begin(), bare.end());
+    std::sort(swaps.begin(), swaps.end());
+    std::printf("ratio of medians: %.2fx\n", swaps[swaps.size() / 2] / bare[bare.size() / 2]);
+    std::printf("idle host (1 interface, queue transport, 10 s): %.3f%% of a core\n", idle * 100);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+}
