@@ -41,7 +41,12 @@ int benchCommand(const BenchOptions& opts) {
         return 2;
     }
     runtime::BenchSettings settings;
-    settings.frames = runtime::mixFrames(opts.mix);
+    try {
+        settings.frames = runtime::mixFrames(opts.mix);
+    } catch (const Error& e) {
+        spdlog::error("bench: {}", e.what());
+        return 2;
+    }
     settings.rounds = opts.rounds;
     settings.repeat = opts.repeat;
     settings.cpus = opts.cpus;

@@ -88,57 +88,6 @@ uint64_t readDropped(const BenchProgram& p) {
     return dropped;
 }
 
-// Keeps every measured program in the kernel's XDP dispatcher for the whole run.
-//
-// Why: BPF_PROG_TEST_RUN with repeat > 1 adds the program to the XDP dispatcher before its loop and
-// removes it after (bpf_prog_change_xdp), and each change of the dispatcher waits for an RCU grace
-// period (bpf_dispatcher_update -> synchronize_rcu): some 8 ms each here, 16 ms of wall time per call
-// whatever `repeat` is, against ~1 ms of actual runs. A program that is already in the dispatcher is
-// only reference-counted, so an attachment for the length of the run makes every call cheap. The
-// attachment that does this harmlessly is generic XDP on the loopback device of a private, empty
-// network namespace (one namespace per program, as a device holds one program): no frame ever
-// reaches it, so no counter moves and no message is emitted. The kernel-measured figures are the
-// same either way (the loop runs through the dispatcher in both cases); only the waiting goes.
-class DispatcherPins {
-public:
-    // Best effort: when namespaces or attachment are refused, the run is just slower.
-    explicit DispatcherPins(const std::vector<BenchProgram>& programs) {
-        std::string problem;
-        // unshare(CLONE_NEWNET) moves only the calling thread, so a helper thread does it.
-        std::thread([&] {
-            try {
-                for (const auto& p : programs) {
-                    if (unshare(CLONE_NEWNET) != 0) throwErrno("new network namespace", errno);
-                    UniqueFd ns(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
-                    if (!ns) throwErrno("open /proc/thread-self/ns/net", errno);
-                    // The loopback device of a new namespace is always ifindex 1 (and down).
-                    links_.push_back(bpf::XdpLink::attach(p.progFd, 1, "lo", bpf::XdpMode::Generic));
-                    namespaces_.push_back(std::move(ns));
-                }
-            } catch (const std::exception& e) {
-                problem = e.what();
-            }
-        }).join();
-        if (!problem.empty()) {
-            links_.clear();
-            namespaces_.clear();
-            spdlog::warn("bench: cannot keep the programs in the XDP dispatcher ({}): every test-run call "
-                         "waits for two RCU grace periods, so the run takes longer (figures are unaffected)",
-                         problem);
-        }
-    }
-    DispatcherPins(const DispatcherPins&) = delete;
-    DispatcherPins& operator=(const DispatcherPins&) = delete;
-    ~DispatcherPins() {
-        links_.clear();  // detach before the namespaces go
-        namespaces_.clear();
-    }
-
-private:
-    std::vector<bpf::XdpLink> links_;
-    std::vector<UniqueFd> namespaces_;
-};
-
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     const size_t n = v.size();
@@ -170,7 +119,9 @@ std::vector<BenchFigures> benchPrograms(const std::vector<BenchProgram>& program
     std::vector<uint64_t> drained(nPrograms, 0);
     std::vector<uint32_t> verdicts(nPrograms, 0);
     std::vector<uint64_t> droppedBefore(nPrograms);
-    const DispatcherPins pins(programs);
+    std::vector<int> fds;
+    for (const auto& p : programs) fds.push_back(p.progFd);
+    const DispatcherHold hold(fds);
 
     for (size_t p = 0; p < nPrograms; ++p) {
         if (programs[p].drain) programs[p].drain();  // leftovers from before are not ours to count
@@ -260,6 +211,38 @@ std::vector<BenchFigures> benchPrograms(const std::vector<BenchProgram>& program
         f.verdict = verdicts[p];
     }
     return out;
+}
+
+DispatcherHold::DispatcherHold(std::span<const int> progFds) {
+    std::string problem;
+    // unshare(CLONE_NEWNET) moves only the calling thread into the new namespace: a helper does it.
+    std::thread([&] {
+        try {
+            for (int fd : progFds) {
+                if (unshare(CLONE_NEWNET) != 0) throwErrno("new network namespace", errno);
+                UniqueFd ns(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+                if (!ns) throwErrno("open /proc/thread-self/ns/net", errno);
+                // The loopback device of a new namespace is always ifindex 1, and down.
+                links_.push_back(bpf::XdpLink::attach(fd, 1, "lo", bpf::XdpMode::Generic));
+                namespaces_.push_back(std::move(ns));
+            }
+        } catch (const std::exception& e) {
+            problem = e.what();
+        }
+    }).join();
+    if (!problem.empty()) {
+        release();
+        spdlog::warn("bench: cannot keep the programs in the XDP dispatcher ({}): every test-run call waits for two "
+                     "RCU grace periods, so the run takes longer (the figures are not affected)",
+                     problem);
+    }
+}
+
+DispatcherHold::~DispatcherHold() { release(); }
+
+void DispatcherHold::release() noexcept {
+    links_.clear();  // detach before the namespaces go
+    namespaces_.clear();
 }
 
 BenchProgram FloorProgram::benchProgram(std::string label) const { return {std::move(label), fd, {}, -1, 0}; }
