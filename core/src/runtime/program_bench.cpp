@@ -188,7 +188,16 @@ std::vector<BenchFigures> benchPrograms(const std::vector<BenchProgram>& program
 
     std::vector<std::thread> threads;
     threads.reserve(nThreads);
-    for (unsigned t = 0; t < nThreads; ++t) threads.emplace_back(worker, t);
+    try {
+        for (unsigned t = 0; t < nThreads; ++t) threads.emplace_back(worker, t);
+    } catch (...) {
+        // Stand in for the threads that never started so the others are released at the first
+        // barrier, where the failure stops them.
+        fail(std::current_exception());
+        const auto missing = std::ptrdiff_t(nThreads - threads.size());
+        started.count_down(missing);
+        for (std::ptrdiff_t i = 0; i < missing; ++i) (void)callDone.arrive_and_drop();
+    }
     for (auto& th : threads) th.join();
     if (firstError) std::rethrow_exception(firstError);
 
