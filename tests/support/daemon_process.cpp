@@ -72,7 +72,7 @@ TempDir::TempDir() {
 }
 
 size_t TempDir::sweepStale() {
-    const std::string_view prefix = std::filesystem::path(kTempPrefix).filename().native();
+    const std::string prefix = std::filesystem::path(kTempPrefix).filename().string();
     size_t removed = 0;
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(kTempPrefix).parent_path(), ec)) {
