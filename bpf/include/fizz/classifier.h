@@ -34,6 +34,7 @@
 const volatile struct fizz_prog_config fizz_config SEC(".rodata.fizz") = {
 	.transport = FIZZ_TRANSPORT_QUEUE,
 	.slot = FIZZ_SLOT_BASELINE,
+	.ring_wakeup_bytes = 0,
 };
 
 struct {
@@ -97,7 +98,19 @@ static __always_inline int fizz_emit_impl(void *events_map, void *msg, __u32 siz
 		__u32 cpu = bpf_get_smp_processor_id();
 		void *ring = bpf_map_lookup_elem(&fizz_rings, &cpu);
 
-		err = ring ? bpf_ringbuf_output(ring, msg, size, 0) : -1;
+		__u64 flags = 0;
+
+		/* A wakeup per record costs an irq_work each time the consumer has caught up; instead
+		 * wake it once, when this record makes the waiting data cross the threshold, and let it
+		 * poll smaller batches on its timer. */
+		if (ring && fizz_config.ring_wakeup_bytes) {
+			__u64 avail = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
+			__u64 after = avail + size + 8; /* 8: the record header */
+
+			flags = avail < fizz_config.ring_wakeup_bytes && after >= fizz_config.ring_wakeup_bytes ?
+					BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+		}
+		err = ring ? bpf_ringbuf_output(ring, msg, size, flags) : -1;
 	} else {
 		err = bpf_map_push_elem(events_map, msg, 0);
 	}

@@ -38,8 +38,9 @@ enum fizz_transport {
 /* Written by the host into FIZZ_CONFIG_SECTION before load; frozen, so the verifier prunes the
  * transport that is not used. */
 struct fizz_prog_config {
-	__u32 transport; /* enum fizz_transport */
-	__u32 slot;      /* counter slot this program instance counts into */
+	__u32 transport;         /* enum fizz_transport */
+	__u32 slot;              /* counter slot this program instance counts into */
+	__u64 ring_wakeup_bytes; /* wake the consumer once a ring holds this much (0: every record) */
 };
 
 /* Value of FIZZ_MAP_STATS, one per slot and CPU. Plain counters: per-CPU, so no atomics needed. */

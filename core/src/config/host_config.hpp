@@ -14,9 +14,10 @@ enum class AttachMode { Auto, Native, Generic };
 enum class EventFormat { Json, Text };
 enum class Transport { Queue, Ringbuf };
 
+// A/B split: `percent` of sources (by a hash of the source address) meet `candidate`.
 struct Rollout {
-    std::string candidate;
-    unsigned percent = 0;
+    std::string candidate;  // a plugin name, never the interface's own classifier
+    unsigned percent = 0;   // 0..100
 };
 
 struct Interface {
@@ -27,15 +28,16 @@ struct Interface {
 };
 
 struct Output {
-    std::string events = "-";  // "-" = stdout, else an absolute path
+    std::string events = "-";  // "-" = stdout, else an absolute path (kept a string so "-" needs no sentinel path)
     EventFormat format = EventFormat::Json;
     Transport transport = Transport::Queue;
     uint32_t ringbufSize = 256 * 1024;
 };
 
+// Reload guard: refuse a new program measured more than maxSlowdown times slower than the old one.
 struct Guard {
-    std::optional<double> maxSlowdown;
-    std::string mix = "uniform";
+    std::optional<double> maxSlowdown;  // absent = no guard; else finite and >= 1.0
+    std::string mix = "uniform";        // traffic mix measured: "uniform" | "worst"
 };
 
 struct HostConfig {
@@ -46,8 +48,9 @@ struct HostConfig {
     std::filesystem::path controlSocket = "/run/fizzhost/fizzhost.sock";
     Output output;
     Guard guard;
-    std::vector<Interface> interfaces;  // sorted by name
+    std::vector<Interface> interfaces;  // in the order the file first names them
 
+    /// The interface called `name`, or nullptr; the pointer lives as long as `interfaces` is unchanged.
     const Interface* findInterface(std::string_view name) const {
         for (const auto& i : interfaces)
             if (i.name == name) return &i;
@@ -55,6 +58,7 @@ struct HostConfig {
     }
 };
 
+/// The TOML spelling of each value ("native", "json", "ringbuf", ...), for logs and messages.
 std::string_view toString(AttachMode mode);
 std::string_view toString(EventFormat format);
 std::string_view toString(Transport transport);

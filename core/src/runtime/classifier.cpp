@@ -83,7 +83,8 @@ std::unique_ptr<Classifier> Classifier::load(std::shared_ptr<const plugin::Plugi
         checkObject(obj, p, where);
 
         // Only the program the descriptor names is loaded; others in the object stay inert.
-        fizz_prog_config cfg{static_cast<__u32>(opts.transport), opts.slot};
+        // Wake the consumer when an eighth of a ring is waiting; it polls smaller batches itself.
+        fizz_prog_config cfg{static_cast<__u32>(opts.transport), opts.slot, opts.ringSize / 8};
         obj.findSectionMap(FIZZ_CONFIG_SECTION)->setInitialValue(&cfg, sizeof cfg);
         obj.findMap(p.messageMap())->setMaxEntries(opts.queueSize);
 

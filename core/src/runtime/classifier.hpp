@@ -55,8 +55,9 @@ public:
     /// Delivers up to `max` waiting messages (all available ones for rings) to the handler without
     /// blocking; returns how many. Never throws: a failing pop ends the batch and is returned as 0.
     size_t drain(size_t max) noexcept;
-    /// A pollable fd that turns readable when messages wait (rings); -1 for the queue transport,
-    /// which the kernel cannot signal.
+    /// A pollable fd that turns readable when a batch of messages waits (rings: an eighth of a ring
+    /// or more; smaller batches must be polled for); -1 for the queue transport, which the kernel
+    /// cannot signal.
     int pollFd() const { return rings_.epollFd(); }
 
 private:

@@ -133,11 +133,11 @@ void Pump::run() {
             continue;
         }
         writer_.flush();
-        bool anyQueue = std::any_of(active.begin(), active.end(),
-                                    [](const auto& s) { return s->classifier().pollFd() < 0; });
+        // Queues cannot signal and rings signal only batches: poll on a backoff while any source
+        // exists, and sleep until woken when there is none.
         epoll_event events[16];
-        int n = epoll_wait(epoll_.get(), events, 16, anyQueue ? idleMs : 1000);
-        if (anyQueue) idleMs = std::min(idleMs * 2, kMaxIdleMs);
+        int n = epoll_wait(epoll_.get(), events, 16, active.empty() ? -1 : idleMs);
+        idleMs = std::min(idleMs * 2, kMaxIdleMs);
         for (int i = 0; i < n; ++i)
             if (events[i].data.fd == wakeFd_.get()) {
                 uint64_t v;
