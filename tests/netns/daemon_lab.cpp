@@ -42,7 +42,8 @@ void DaemonLab::writeConfig(const std::string& body, const std::filesystem::path
         << body << "\n";
     // Events go to a file the test reads; [output] may be given by `body`, else this one.
     if (body.find("[output]") == std::string::npos)
-        out << "[output]\nevents = \"" << events_.string() << "\"\nformat = \"json\"\n";
+        out << "[output]\nevents = \"" << events_.string() << "\"\nformat = \"json\"\ntransport = \"" << transport_
+            << "\"\n";
 }
 
 void DaemonLab::start(const std::vector<std::string>& extraArgs) {

@@ -33,6 +33,8 @@ public:
     /// Writes the config file: `body` is appended to the lab's common keys (plugin_dir, sockets,
     /// events file). Use ifname() for the interface table.
     void writeConfig(const std::string& body, const std::filesystem::path& pluginDir = FIZZHOST_PLUGIN_DIR);
+    /// The message transport later configs use ("queue" or "ringbuf").
+    void setTransport(std::string transport) { transport_ = std::move(transport); }
     /// Starts `fizzhost --config` inside the host namespace and waits until it runs. Fails the test
     /// (with the daemon's stderr) otherwise.
     void start(const std::vector<std::string>& extraArgs = {});
@@ -70,6 +72,7 @@ private:
     std::optional<DaemonProcess> daemon_;
     std::optional<RawSender> sender_;
     size_t reloadsSeen_ = 0;
+    std::string transport_ = "queue";
 };
 
 /// Sources 198.18.0.0 + first .. + count - 1.

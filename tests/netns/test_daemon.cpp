@@ -41,7 +41,10 @@ TEST_CASE("the daemon classifies real frames and swaps fizz -> fizzbuzz -> fibon
           "bpf_link_update, losing nothing",
           "[daemon]") {
     if (!requirePrivilege("run fizzhost on a veth pair")) return;
+    const std::string transport = GENERATE("queue", "ringbuf");
+    INFO("transport " << transport);
     DaemonLab lab;
+    lab.setTransport(transport);
     lab.writeConfig(interfaceTable(lab, "fizz"));
     lab.start();
     const auto before = lab.interfaceStatus();
@@ -77,7 +80,7 @@ TEST_CASE("the daemon classifies real frames and swaps fizz -> fizzbuzz -> fibon
     sender.join();
     const size_t kFrames = sent;
     const auto sources = benchmarkSources(0, kFrames);
-    std::fprintf(stderr, "swap under traffic: %zu frames sent across two swaps\n", kFrames);
+    std::fprintf(stderr, "swap under traffic (%s): %zu frames sent across two swaps\n", transport.c_str(), kFrames);
     CHECK(std::set<uint32_t>(programs.begin(), programs.end()).size() == 3);  // three programs, one link
 
     // Every frame sent was classified by some version: the shared counter saw all of them.

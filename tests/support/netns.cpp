@@ -11,7 +11,6 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -263,7 +262,7 @@ VethPair::VethPair(const NetNs& a, const NetNs& b, std::optional<unsigned> mtu) 
 VethPair::~VethPair() {
     // Deleting one end removes both. When namespace A is already gone, so is the pair.
     try {
-        if (access(("/var/run/netns/" + nsA_).c_str(), F_OK) != 0) return;
+        if (access((std::string(kNetnsDir) + "/" + nsA_).c_str(), F_OK) != 0) return;
         auto r = runUnchecked({"ip", "-n", nsA_, "link", "del", nameA_});
         if (r.status != 0 && r.err.find("Cannot find device") == std::string::npos)
             std::fprintf(stderr, "warning: ip -n %s link del %s: %s\n", nsA_.c_str(), nameA_.c_str(), r.err.c_str());
