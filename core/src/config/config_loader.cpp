@@ -1,17 +1,48 @@
+// TOML -> HostConfig. Every rule lives here so the runtime can trust the structs it is handed, and
+// every failure points at the line and column a user has to edit.
 #include "config/config_loader.hpp"
 
 #include "util/error.hpp"
 
+#include <fcntl.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <array>
+#include <cctype>
+#include <cerrno>
 #include <cmath>
-#include <fstream>
+#include <cstdio>
 #include <initializer_list>
+#include <span>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 namespace fizzhost::config {
 namespace {
+
+constexpr int64_t kMaxQueueSize = 16 * 1024 * 1024;
+constexpr int64_t kMinRingbufSize = 4096;  // one page: the kernel rejects smaller BPF ring buffers
+constexpr int64_t kMaxRingbufSize = int64_t(1) << 30;
+constexpr size_t kMaxPluginName = 64;
+constexpr size_t kMaxIfname = 15;  // IFNAMSIZ - 1: the kernel keeps a terminating NUL
+// The socket path must fit sun_path with its NUL; saying so at load beats a failed bind() at startup.
+constexpr size_t kMaxSocketPath = sizeof(sockaddr_un::sun_path) - 1;
+constexpr size_t kMaxSuggestDistance = 2;
+// A config is a few hundred bytes; the cap turns `--config /dev/zero` into an error, not a hang.
+constexpr size_t kMaxFileSize = 16 * 1024 * 1024;
+
+using KeyList = std::span<const std::string_view>;
+constexpr std::array<std::string_view, 7> kRootKeys = {
+    "plugin_dir", "queue_size", "allow_insecure_plugins", "control_socket", "output", "guard", "interface"};
+constexpr std::array<std::string_view, 4> kOutputKeys = {"events", "format", "transport", "ringbuf_size"};
+constexpr std::array<std::string_view, 2> kGuardKeys = {"max_slowdown", "mix"};
+constexpr std::array<std::string_view, 3> kInterfaceKeys = {"classifier", "mode", "rollout"};
+constexpr std::array<std::string_view, 2> kRolloutKeys = {"candidate", "percent"};
 
 size_t editDistance(std::string_view a, std::string_view b) {
     std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -25,214 +56,395 @@ size_t editDistance(std::string_view a, std::string_view b) {
     return prev[b.size()];
 }
 
-const char* typeName(toml::node_type t) {
-    switch (t) {
-    case toml::node_type::table: return "table";
-    case toml::node_type::array: return "array";
-    case toml::node_type::string: return "string";
-    case toml::node_type::integer: return "integer";
-    case toml::node_type::floating_point: return "float";
-    case toml::node_type::boolean: return "boolean";
-    case toml::node_type::date: return "date";
-    case toml::node_type::time: return "time";
-    case toml::node_type::date_time: return "date-time";
-    default: return "nothing";
+// The closest of `known` within kMaxSuggestDistance; ties go to the one listed first.
+std::optional<std::string_view> closest(std::string_view word, KeyList known) {
+    std::optional<std::string_view> best;
+    size_t bestDistance = kMaxSuggestDistance + 1;
+    for (auto candidate : known) {
+        const size_t d = editDistance(word, candidate);
+        if (d < bestDistance) {
+            best = candidate;
+            bestDistance = d;
+        }
     }
+    return best;
 }
 
-// Reads one TOML document with errors anchored to its source positions.
-class Reader {
-public:
-    Reader(std::filesystem::path source) : source_(std::move(source)) {}
+std::string_view withArticle(toml::node_type type) {
+    switch (type) {
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a float";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::date: return "a date";
+    case toml::node_type::time: return "a time";
+    case toml::node_type::date_time: return "a date-time";
+    case toml::node_type::none: break;
+    }
+    return "nothing";
+}
 
-    [[noreturn]] void fail(const toml::source_region& at, const std::string& key, const std::string& problem) const {
+// A string as a TOML basic string, so odd bytes in a message are visible and unambiguous.
+std::string tomlString(std::string_view s) {
+    std::string out = "\"";
+    for (char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (u < 0x20 || u == 0x7f) {
+            char esc[8];
+            std::snprintf(esc, sizeof esc, "\\u%04x", u);
+            out += esc;
+        } else {
+            out += c;
+        }
+    }
+    return out + "\"";
+}
+
+bool isBareKey(std::string_view key) {
+    return !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+    });
+}
+
+// Key paths are written as TOML would spell them, so interface."eth0.100" stays one segment.
+std::string childPath(std::string_view parent, std::string_view key) {
+    std::string segment = isBareKey(key) ? std::string(key) : tomlString(key);
+    return parent.empty() ? segment : std::string(parent) + "." + segment;
+}
+
+std::optional<std::string> pluginNameProblem(std::string_view name) {
+    if (name.empty()) return "a plugin name must not be empty";
+    if (name.size() > kMaxPluginName)
+        return tomlString(name) + " is " + std::to_string(name.size()) + " characters; a plugin name has at most " +
+               std::to_string(kMaxPluginName);
+    // The name becomes a file name in plugin_dir: only a charset with no '/', '.' or spaces is safe.
+    if (!isBareKey(name)) return tomlString(name) + " is not a plugin name (letters, digits, '_' and '-' only)";
+    return std::nullopt;
+}
+
+// The kernel's dev_valid_name() rules, checked here so a typo fails at load and not at attach.
+std::optional<std::string> ifnameProblem(std::string_view name) {
+    const std::string what = "interface name " + tomlString(name);
+    if (name.empty()) return "an interface name must not be empty";
+    if (name.size() > kMaxIfname)
+        return what + " is " + std::to_string(name.size()) + " bytes; the kernel allows at most " +
+               std::to_string(kMaxIfname) + " (IFNAMSIZ - 1)";
+    if (name == "." || name == "..") return what + " is reserved by the kernel";
+    for (char c : name) {
+        if (c == '/' || c == ':') return what + " contains '" + std::string(1, c) + "', which the kernel forbids";
+        if (std::isspace(static_cast<unsigned char>(c))) return what + " contains whitespace, which the kernel forbids";
+        if (c == '\0') return what + " contains a NUL byte";
+    }
+    return std::nullopt;
+}
+
+// A table being checked and its dotted key path ("" for the document root).
+struct Scope {
+    const toml::table& table;
+    std::string path;
+
+    std::string key(std::string_view k) const { return childPath(path, k); }
+};
+
+// Checks one parsed document; every failure throws Error(EINVAL) anchored at a source position.
+class Checker {
+public:
+    Checker(std::string name, std::filesystem::path baseDir) : name_(std::move(name)), baseDir_(std::move(baseDir)) {}
+
+    [[noreturn]] void fail(const toml::source_region& at, std::string_view keyPath, std::string_view problem) const {
         std::ostringstream os;
-        os << source_.string() << ":" << at.begin.line << ":" << at.begin.column << ": ";
-        if (!key.empty()) os << key << ": ";
+        os << name_ << ":" << at.begin.line << ":" << at.begin.column << ": ";
+        if (!keyPath.empty()) os << keyPath << ": ";
         os << problem;
         throw Error(os.str(), EINVAL);
     }
 
-    void onlyKeys(const toml::table& t, const std::string& path, std::initializer_list<std::string_view> known) const {
-        for (const auto& [k, node] : t) {
-            std::string_view key = k.str();
-            if (std::find(known.begin(), known.end(), key) != known.end()) continue;
-            std::string msg = "unknown key '" + std::string(key) + "'";
-            for (auto candidate : known)
-                if (editDistance(key, candidate) <= 2) {
-                    msg += " (did you mean '" + std::string(candidate) + "'?)";
-                    break;
-                }
-            fail(node.source(), join(path, key), msg);
+    // Unknown keys are errors, not warnings: a misspelt `classifer` silently running the default
+    // is worse than refusing to start.
+    void rejectUnknownKeys(const Scope& s, KeyList known) const {
+        for (const auto& [key, node] : s.table) {
+            const std::string_view k = key.str();
+            if (std::find(known.begin(), known.end(), k) != known.end()) continue;
+            std::string problem = "unknown key " + quotedKey(k);
+            if (auto suggestion = closest(k, known)) problem += " (did you mean '" + std::string(*suggestion) + "'?)";
+            fail(key.source(), s.key(k), problem);
         }
     }
 
-    static std::string join(const std::string& path, std::string_view key) {
-        return path.empty() ? std::string(key) : path + "." + std::string(key);
+    [[noreturn]] void missing(const Scope& s, std::string_view key) const {
+        fail(s.table.source(), s.path.empty() ? s.key(key) : s.path, "missing required key '" + std::string(key) + "'");
     }
 
-    const toml::table* table(const toml::table& parent, const std::string& path, std::string_view key) const {
-        const toml::node* n = parent.get(key);
-        if (!n) return nullptr;
-        if (!n->is_table()) fail(n->source(), join(path, key), std::string("expected a table, got ") + typeName(n->type()));
-        return n->as_table();
+    // The node under `key`, or nullptr; a node of another type is an error naming both types.
+    const toml::node* typed(const Scope& s, std::string_view key, toml::node_type want) const {
+        const toml::node* n = s.table.get(key);
+        if (n && n->type() != want) wrongType(s, key, *n, withArticle(want));
+        return n;
     }
 
-    std::optional<std::string> string(const toml::table& t, const std::string& path, std::string_view key) const {
-        const toml::node* n = t.get(key);
+    [[noreturn]] void wrongType(const Scope& s, std::string_view key, const toml::node& n, std::string_view want) const {
+        fail(n.source(), s.key(key), "expected " + std::string(want) + ", got " + std::string(withArticle(n.type())));
+    }
+
+    std::optional<Scope> table(const Scope& s, std::string_view key) const {
+        const toml::node* n = typed(s, key, toml::node_type::table);
         if (!n) return std::nullopt;
-        if (!n->is_string()) fail(n->source(), join(path, key), std::string("expected a string, got ") + typeName(n->type()));
+        return Scope{*n->as_table(), s.key(key)};
+    }
+
+    std::optional<std::string> string(const Scope& s, std::string_view key) const {
+        const toml::node* n = typed(s, key, toml::node_type::string);
+        if (!n) return std::nullopt;
         return n->as_string()->get();
     }
 
-    std::optional<int64_t> integer(const toml::table& t, const std::string& path, std::string_view key, int64_t lo,
-                                   int64_t hi) const {
-        const toml::node* n = t.get(key);
+    std::optional<bool> boolean(const Scope& s, std::string_view key) const {
+        const toml::node* n = typed(s, key, toml::node_type::boolean);
         if (!n) return std::nullopt;
-        if (!n->is_integer()) fail(n->source(), join(path, key), std::string("expected an integer, got ") + typeName(n->type()));
-        int64_t v = n->as_integer()->get();
-        if (v < lo || v > hi)
-            fail(n->source(), join(path, key),
-                 std::to_string(v) + " is out of range " + std::to_string(lo) + ".." + std::to_string(hi));
-        return v;
-    }
-
-    std::optional<bool> boolean(const toml::table& t, const std::string& path, std::string_view key) const {
-        const toml::node* n = t.get(key);
-        if (!n) return std::nullopt;
-        if (!n->is_boolean()) fail(n->source(), join(path, key), std::string("expected a boolean, got ") + typeName(n->type()));
         return n->as_boolean()->get();
     }
 
+    std::optional<int64_t> integer(const Scope& s, std::string_view key, int64_t lo, int64_t hi) const {
+        const toml::node* n = typed(s, key, toml::node_type::integer);
+        if (!n) return std::nullopt;
+        const int64_t v = n->as_integer()->get();
+        if (v < lo || v > hi)
+            fail(n->source(), s.key(key), std::to_string(v) + " is out of range " + std::to_string(lo) + ".." + std::to_string(hi));
+        return v;
+    }
+
+    // An integer, or a float; TOML makes `2` and `2.0` different types but a ratio is either.
+    std::optional<double> number(const Scope& s, std::string_view key) const {
+        const toml::node* n = s.table.get(key);
+        if (!n) return std::nullopt;
+        if (const auto* i = n->as_integer()) return double(i->get());
+        if (const auto* f = n->as_floating_point()) return f->get();
+        wrongType(s, key, *n, "a float or an integer");
+    }
+
     template <typename E>
-    std::optional<E> choice(const toml::table& t, const std::string& path, std::string_view key,
+    std::optional<E> choice(const Scope& s, std::string_view key,
                             std::initializer_list<std::pair<std::string_view, E>> options) const {
-        auto s = string(t, path, key);
-        if (!s) return std::nullopt;
-        for (const auto& [name, value] : options)
-            if (*s == name) return value;
+        auto text = string(s, key);
+        if (!text) return std::nullopt;
         std::string expected;
-        for (const auto& [name, value] : options) expected += (expected.empty() ? "\"" : ", \"") + std::string(name) + "\"";
-        fail(t.get(key)->source(), join(path, key), "expected one of " + expected + ", got \"" + *s + "\"");
+        for (const auto& [name, value] : options) {
+            if (*text == name) return value;
+            expected += (expected.empty() ? "" : ", ") + tomlString(name);
+        }
+        std::string problem = "expected one of " + expected + ", got " + tomlString(*text);
+        std::vector<std::string_view> names;
+        for (const auto& option : options) names.push_back(option.first);
+        if (auto suggestion = closest(*text, names)) problem += " (did you mean " + tomlString(*suggestion) + "?)";
+        fail(s.table.get(key)->source(), s.key(key), problem);
     }
 
-    std::filesystem::path resolve(const std::string& p) const {
-        std::filesystem::path path(p);
-        if (path.is_absolute()) return path.lexically_normal();
-        auto base = std::filesystem::absolute(source_).parent_path();
-        return (base / path).lexically_normal();
+    // A non-empty path; relative ones are anchored at the config file's directory, not at the
+    // daemon's working directory, so the same file means the same thing wherever it is run from.
+    std::optional<std::filesystem::path> path(const Scope& s, std::string_view key) const {
+        auto text = string(s, key);
+        if (!text) return std::nullopt;
+        const toml::node& n = *s.table.get(key);
+        if (text->empty()) fail(n.source(), s.key(key), "a path must not be empty");
+        if (text->find('\0') != std::string::npos) fail(n.source(), s.key(key), "a path must not contain a NUL byte");
+        return resolve(*text);
     }
 
-    const std::filesystem::path& source() const { return source_; }
+    std::filesystem::path resolve(const std::filesystem::path& p) const {
+        return (p.is_absolute() ? p : baseDir_ / p).lexically_normal();
+    }
 
 private:
-    std::filesystem::path source_;
+    static std::string quotedKey(std::string_view k) { return isBareKey(k) ? "'" + std::string(k) + "'" : tomlString(k); }
+
+    std::string name_;
+    std::filesystem::path baseDir_;
 };
 
-bool validPluginName(std::string_view s) {
-    return !s.empty() && s.size() <= 64 &&
-           std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; });
+void readOutput(const Checker& c, const Scope& out, Output& cfg) {
+    c.rejectUnknownKeys(out, kOutputKeys);
+    if (auto events = c.string(out, "events")) cfg.events = *events == "-" ? "-" : c.path(out, "events")->string();
+    if (auto v = c.choice<EventFormat>(out, "format", {{"json", EventFormat::Json}, {"text", EventFormat::Text}}))
+        cfg.format = *v;
+    if (auto v = c.choice<Transport>(out, "transport", {{"queue", Transport::Queue}, {"ringbuf", Transport::Ringbuf}}))
+        cfg.transport = *v;
+    if (auto v = c.integer(out, "ringbuf_size", kMinRingbufSize, kMaxRingbufSize)) {
+        // BPF_MAP_TYPE_RINGBUF requires a power-of-two, page-aligned size; fail here, not at map creation.
+        if (*v & (*v - 1))
+            c.fail(out.table.get("ringbuf_size")->source(), out.key("ringbuf_size"),
+                   std::to_string(*v) + " is not a power of two");
+        cfg.ringbufSize = uint32_t(*v);
+    }
 }
 
-bool validIfname(std::string_view s) {
-    return !s.empty() && s.size() <= 15 && s != "." && s != ".." &&
-           std::none_of(s.begin(), s.end(), [](char c) { return c == '/' || c == ':' || std::isspace(static_cast<unsigned char>(c)); });
+void readGuard(const Checker& c, const Scope& guard, Guard& cfg) {
+    c.rejectUnknownKeys(guard, kGuardKeys);
+    if (auto v = c.number(guard, "max_slowdown")) {
+        // Below 1.0 would demand the new program be faster than the old one on every reload.
+        if (!std::isfinite(*v) || *v < 1.0) {
+            std::ostringstream os;
+            os << "must be a finite number >= 1.0, got " << *v;
+            c.fail(guard.table.get("max_slowdown")->source(), guard.key("max_slowdown"), os.str());
+        }
+        cfg.maxSlowdown = *v;
+    }
+    if (auto v = c.choice<std::string_view>(guard, "mix", {{"uniform", "uniform"}, {"worst", "worst"}}))
+        cfg.mix = std::string(*v);
+}
+
+std::string pluginName(const Checker& c, const Scope& s, std::string_view key) {
+    auto name = c.string(s, key);
+    if (!name) c.missing(s, key);
+    if (auto problem = pluginNameProblem(*name)) c.fail(s.table.get(key)->source(), s.key(key), *problem);
+    return *name;
+}
+
+Interface readInterface(const Checker& c, const toml::key& key, const toml::node& node, const std::string& path) {
+    const std::string name(key.str());
+    if (auto problem = ifnameProblem(name)) c.fail(key.source(), path, *problem);
+    if (!node.is_table())
+        c.fail(node.source(), path, "expected a table, got " + std::string(withArticle(node.type())));
+    const Scope s{*node.as_table(), path};
+    c.rejectUnknownKeys(s, kInterfaceKeys);
+
+    Interface ifc;
+    ifc.name = name;
+    ifc.classifier = pluginName(c, s, "classifier");
+    if (auto m = c.choice<AttachMode>(
+            s, "mode", {{"native", AttachMode::Native}, {"generic", AttachMode::Generic}, {"auto", AttachMode::Auto}}))
+        ifc.mode = *m;
+    if (auto ro = c.table(s, "rollout")) {
+        c.rejectUnknownKeys(*ro, kRolloutKeys);
+        Rollout rollout;
+        rollout.candidate = pluginName(c, *ro, "candidate");
+        if (rollout.candidate == ifc.classifier)
+            c.fail(ro->table.get("candidate")->source(), ro->key("candidate"),
+                   "must differ from classifier " + tomlString(ifc.classifier) + " (promote by changing classifier instead)");
+        auto percent = c.integer(*ro, "percent", 0, 100);
+        if (!percent) c.missing(*ro, "percent");
+        rollout.percent = unsigned(*percent);
+        ifc.rollout = std::move(rollout);
+    }
+    return ifc;
+}
+
+std::vector<Interface> readInterfaces(const Checker& c, const Scope& root) {
+    auto ifaces = c.table(root, "interface");
+    if (!ifaces)
+        c.fail(root.table.source(), "interface",
+               "missing required table; add at least one [interface.NAME] with a classifier");
+    if (ifaces->table.empty())
+        c.fail(ifaces->table.source(), ifaces->path, "no interfaces; add at least one [interface.NAME] with a classifier");
+
+    // toml::table is ordered by key; the position where each name first appears restores file order,
+    // so logs and status list interfaces the way the user wrote them. Two keys never share a position.
+    struct Entry {
+        toml::source_position at;
+        const toml::key* key;
+        const toml::node* node;
+    };
+    std::vector<Entry> entries;
+    for (const auto& [key, node] : ifaces->table) entries.push_back({key.source().begin, &key, &node});
+    std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.at < b.at; });
+
+    std::vector<Interface> out;
+    for (const Entry& e : entries) out.push_back(readInterface(c, *e.key, *e.node, ifaces->key(e.key->str())));
+    return out;
+}
+
+// open()/read() rather than ifstream, which drops errno: the user should see EACCES or EISDIR, not a
+// bare "cannot open".
+std::string readFile(const std::filesystem::path& file) {
+    const std::string what = file.string() + ": cannot read config";
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throwErrno(what, errno);
+    struct Closer {
+        int fd;
+        ~Closer() { ::close(fd); }
+    } closer{fd};
+
+    std::string text;
+    char buf[16 * 1024];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throwErrno(what, errno);  // EISDIR for a directory
+        if (n == 0) return text;
+        text.append(buf, size_t(n));
+        if (text.size() > kMaxFileSize)
+            throw Error(what + ": larger than " + std::to_string(kMaxFileSize >> 20) + " MiB", EFBIG);
+    }
 }
 
 }  // namespace
 
-std::string_view toString(AttachMode m) {
-    return m == AttachMode::Native ? "native" : m == AttachMode::Generic ? "generic" : "auto";
+std::string_view toString(AttachMode mode) {
+    switch (mode) {
+    case AttachMode::Auto: return "auto";
+    case AttachMode::Native: return "native";
+    case AttachMode::Generic: return "generic";
+    }
+    return "?";
 }
-std::string_view toString(EventFormat f) { return f == EventFormat::Json ? "json" : "text"; }
-std::string_view toString(Transport t) { return t == Transport::Queue ? "queue" : "ringbuf"; }
+
+std::string_view toString(EventFormat format) {
+    switch (format) {
+    case EventFormat::Json: return "json";
+    case EventFormat::Text: return "text";
+    }
+    return "?";
+}
+
+std::string_view toString(Transport transport) {
+    switch (transport) {
+    case Transport::Queue: return "queue";
+    case Transport::Ringbuf: return "ringbuf";
+    }
+    return "?";
+}
 
 HostConfig parseConfig(std::string_view text, const std::filesystem::path& source,
                        const std::filesystem::path& defaultPluginDir) {
-    Reader r(source);
+    const std::string name = source.empty() ? "<config>" : source.string();
+    // absolute() consults the working directory only when `source` is relative.
+    const Checker c(name, std::filesystem::absolute(source.empty() ? "." : source).parent_path());
+
     toml::table root;
     try {
-        root = toml::parse(text, source.string());
+        root = toml::parse(text, std::string(name));
     } catch (const toml::parse_error& err) {
-        r.fail(err.source(), "", std::string(err.description()));
+        c.fail(err.source(), "", err.description());
     }
-    r.onlyKeys(root, "", {"plugin_dir", "queue_size", "allow_insecure_plugins", "control_socket", "output", "guard", "interface"});
+    const Scope top{root, ""};
+    c.rejectUnknownKeys(top, kRootKeys);
 
     HostConfig cfg;
     cfg.source = source;
-    cfg.pluginDir = defaultPluginDir;
-    if (auto v = r.string(root, "", "plugin_dir")) cfg.pluginDir = r.resolve(*v);
-    if (auto v = r.integer(root, "", "queue_size", 1, 16777216)) cfg.queueSize = uint32_t(*v);
-    if (auto v = r.boolean(root, "", "allow_insecure_plugins")) cfg.allowInsecurePlugins = *v;
-    if (auto v = r.string(root, "", "control_socket")) cfg.controlSocket = r.resolve(*v);
-
-    if (const toml::table* out = r.table(root, "", "output")) {
-        r.onlyKeys(*out, "output", {"events", "format", "transport", "ringbuf_size"});
-        if (auto v = r.string(*out, "output", "events")) cfg.output.events = *v == "-" ? "-" : r.resolve(*v).string();
-        if (auto v = r.choice<EventFormat>(*out, "output", "format", {{"json", EventFormat::Json}, {"text", EventFormat::Text}}))
-            cfg.output.format = *v;
-        if (auto v = r.choice<Transport>(*out, "output", "transport", {{"queue", Transport::Queue}, {"ringbuf", Transport::Ringbuf}}))
-            cfg.output.transport = *v;
-        if (auto v = r.integer(*out, "output", "ringbuf_size", 4096, 1073741824)) {
-            if (*v & (*v - 1)) r.fail(out->get("ringbuf_size")->source(), "output.ringbuf_size", std::to_string(*v) + " is not a power of two");
-            cfg.output.ringbufSize = uint32_t(*v);
-        }
+    // The caller's default is relative to the working directory (a CLI flag), not to the file.
+    if (!defaultPluginDir.empty()) cfg.pluginDir = std::filesystem::absolute(defaultPluginDir).lexically_normal();
+    if (auto v = c.path(top, "plugin_dir")) cfg.pluginDir = *v;
+    if (auto v = c.integer(top, "queue_size", 1, kMaxQueueSize)) cfg.queueSize = uint32_t(*v);
+    if (auto v = c.boolean(top, "allow_insecure_plugins")) cfg.allowInsecurePlugins = *v;
+    if (auto v = c.path(top, "control_socket")) {
+        if (v->native().size() > kMaxSocketPath)
+            c.fail(root.get("control_socket")->source(), "control_socket",
+                   tomlString(v->native()) + " is " + std::to_string(v->native().size()) +
+                       " bytes; a unix socket path holds at most " + std::to_string(kMaxSocketPath));
+        cfg.controlSocket = *v;
     }
-
-    if (const toml::table* guard = r.table(root, "", "guard")) {
-        r.onlyKeys(*guard, "guard", {"max_slowdown", "mix"});
-        if (const toml::node* n = guard->get("max_slowdown")) {
-            if (!n->is_number()) r.fail(n->source(), "guard.max_slowdown", std::string("expected a number, got ") + typeName(n->type()));
-            double v = n->is_integer() ? double(n->as_integer()->get()) : n->as_floating_point()->get();
-            if (!(v >= 1.0) || !std::isfinite(v)) r.fail(n->source(), "guard.max_slowdown", "must be a finite number >= 1.0");
-            cfg.guard.maxSlowdown = v;
-        }
-        if (auto v = r.choice<std::string>(*guard, "guard", "mix", {{"uniform", "uniform"}, {"worst", "worst"}})) cfg.guard.mix = *v;
-    }
-
-    const toml::table* ifaces = r.table(root, "", "interface");
-    if (!ifaces || ifaces->empty())
-        r.fail(ifaces ? ifaces->source() : root.source(), "interface",
-               "missing: at least one [interface.NAME] table is required");
-    for (const auto& [k, node] : *ifaces) {
-        const std::string name(k.str());
-        const std::string path = "interface." + name;
-        if (!node.is_table()) r.fail(node.source(), path, std::string("expected a table, got ") + typeName(node.type()));
-        if (!validIfname(name)) r.fail(node.source(), path, "'" + name + "' is not an interface name (1..15 characters, no '/', ':' or spaces)");
-        const toml::table& t = *node.as_table();
-        r.onlyKeys(t, path, {"classifier", "mode", "rollout"});
-        Interface ifc;
-        ifc.name = name;
-        auto cls = r.string(t, path, "classifier");
-        if (!cls) r.fail(t.source(), path, "missing required key 'classifier'");
-        if (!validPluginName(*cls)) r.fail(t.get("classifier")->source(), path + ".classifier", "'" + *cls + "' is not a plugin name ([A-Za-z0-9_-], at most 64)");
-        ifc.classifier = *cls;
-        if (auto m = r.choice<AttachMode>(t, path, "mode", {{"native", AttachMode::Native}, {"generic", AttachMode::Generic}, {"auto", AttachMode::Auto}}))
-            ifc.mode = *m;
-        if (const toml::table* ro = r.table(t, path, "rollout")) {
-            const std::string rpath = path + ".rollout";
-            r.onlyKeys(*ro, rpath, {"candidate", "percent"});
-            auto cand = r.string(*ro, rpath, "candidate");
-            if (!cand) r.fail(ro->source(), rpath, "missing required key 'candidate'");
-            if (!validPluginName(*cand)) r.fail(ro->get("candidate")->source(), rpath + ".candidate", "'" + *cand + "' is not a plugin name");
-            if (*cand == ifc.classifier)
-                r.fail(ro->get("candidate")->source(), rpath + ".candidate", "the candidate must differ from the classifier '" + ifc.classifier + "'");
-            auto pct = r.integer(*ro, rpath, "percent", 0, 100);
-            if (!pct) r.fail(ro->source(), rpath, "missing required key 'percent'");
-            ifc.rollout = Rollout{*cand, unsigned(*pct)};
-        }
-        cfg.interfaces.push_back(std::move(ifc));
-    }
-    std::sort(cfg.interfaces.begin(), cfg.interfaces.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+    if (auto out = c.table(top, "output")) readOutput(c, *out, cfg.output);
+    if (auto guard = c.table(top, "guard")) readGuard(c, *guard, cfg.guard);
+    cfg.interfaces = readInterfaces(c, top);
     return cfg;
 }
 
 HostConfig loadConfig(const std::filesystem::path& file, const std::filesystem::path& defaultPluginDir) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throwErrno("config file '" + file.string() + "': open", errno ? errno : ENOENT);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return parseConfig(ss.str(), file, defaultPluginDir);
+    return parseConfig(readFile(file), file, defaultPluginDir);
 }
 
 }  // namespace fizzhost::config
