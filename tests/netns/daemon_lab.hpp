@@ -58,6 +58,7 @@ public:
 
     const std::string& ifname() const { return veth_->nameA(); }
     const NetNs& hostNs() const { return hostNs_; }
+    const NetNs& peerNs() const { return peerNs_; }
     DaemonProcess& daemon() { return *daemon_; }
     const std::filesystem::path& dir() const { return dir_.path(); }
     const std::filesystem::path& configPath() const { return config_; }

@@ -1,6 +1,7 @@
 // The real fizzhost binary on a veth pair in namespaces the tests make: events, hot swap under
 // traffic, failed reloads, rollout, shutdown.
 #include "netns/daemon_lab.hpp"
+#include "bpf/xdp_link.hpp"
 #include "runtime/dispatcher.hpp"
 #include "support/privilege.hpp"
 #include "support/reference.hpp"
@@ -8,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <net/if.h>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -208,4 +210,43 @@ TEST_CASE("startup refuses a missing interface and one whose XDP program fizzhos
         CHECK(lab.attachedProgramId() == theirs);  // untouched
         CHECK(lab.stop() == 0);
     }
+}
+
+TEST_CASE("a reload that adds or removes an interface attaches or detaches only that one", "[daemon]") {
+    if (!requirePrivilege("run fizzhost on a veth pair")) return;
+    DaemonLab lab;
+    VethPair second(lab.hostNs(), lab.peerNs());
+    auto xdpOn = [&](const std::string& ifname) {
+        ScopedNetns in(lab.hostNs());
+        return bpf::attachedXdpProgramId(int(if_nametoindex(ifname.c_str())));
+    };
+    const std::string secondTable = "[interface." + second.nameA() + "]\nclassifier = \"fizzbuzz\"\n";
+    lab.writeConfig(interfaceTable(lab, "fizz"));
+    lab.start();
+    const auto first = lab.interfaceStatus();
+    CHECK(xdpOn(second.nameA()) == 0);
+
+    lab.writeConfig(interfaceTable(lab, "fizz") + secondTable);
+    REQUIRE(lab.reload());
+    auto both = lab.status()["interfaces"];
+    REQUIRE(both.size() == 2);
+    for (const auto& ifc : both)
+        if (ifc["name"] == lab.ifname()) {
+            CHECK(ifc["link_id"] == first["link_id"]);        // untouched
+            CHECK(ifc["program_id"] == first["program_id"]);
+        } else {
+            CHECK(ifc["name"] == second.nameA());
+            CHECK(ifc["variants"][0]["plugin"] == "fizzbuzz");
+            CHECK(xdpOn(second.nameA()) == ifc["program_id"].get<uint32_t>());
+        }
+
+    lab.writeConfig(secondTable);
+    REQUIRE(lab.reload());
+    auto left = lab.status()["interfaces"];
+    REQUIRE(left.size() == 1);
+    CHECK(left[0]["name"] == second.nameA());
+    CHECK(xdpOn(lab.ifname()) == 0);  // detached
+    CHECK(xdpOn(second.nameA()) != 0);
+    CHECK(lab.stop() == 0);
+    CHECK(xdpOn(second.nameA()) == 0);
 }
