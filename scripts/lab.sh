@@ -5,8 +5,8 @@
 # while the traffic flows. Events stream to stdout, logs to stderr. Everything is removed at exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
-bash scripts/build.sh
+bash scripts/install-deps.sh >&2
+bash scripts/build.sh >&2   # stdout carries only the events
 
 ns=fzlab-peer
 lab=build/lab
