@@ -118,7 +118,7 @@ TEST_CASE("a full queue counts the message as dropped instead of losing it silen
 
     const unsigned cpus = bpf::possibleCpus();
     std::vector<fizz_stats> perCpu(cpus);
-    bpf::lookupPerCpu(h.classifier().statsFd(), FIZZ_SLOT_BASELINE, perCpu.data(), sizeof(fizz_stats), cpus);
+    bpf::lookupPerCpu(h.classifier().statsFd(), FIZZ_SLOT_BASELINE, perCpu.data());
     uint64_t packets = 0, emitted = 0, dropped = 0, fizz = 0;
     for (const auto& c : perCpu) {
         packets += c.packets;

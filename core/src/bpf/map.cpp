@@ -23,7 +23,7 @@ UniqueFd createMap(const MapSpec& spec) {
     return UniqueFd(fd);
 }
 
-void lookupPerCpu(int fd, uint32_t key, void* values, size_t /*valueSize*/, unsigned /*cpus*/) {
+void lookupPerCpu(int fd, uint32_t key, void* values) {
     if (bpf_map_lookup_elem(fd, &key, values) != 0)
         throwErrno("read per-CPU map fd " + std::to_string(fd) + " key " + std::to_string(key), errno);
 }

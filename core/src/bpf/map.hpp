@@ -26,8 +26,9 @@ struct MapSpec {
 /// Creates a map owned by the caller. Throws Error naming the map.
 UniqueFd createMap(const MapSpec& spec);
 
-/// Reads `count` per-CPU values of `valueSize` bytes for `key`. Throws Error.
-void lookupPerCpu(int fd, uint32_t key, void* values, size_t valueSize, unsigned cpus);
+/// Reads the per-CPU values of `key` into `values`, which must hold possibleCpus() of them.
+/// Throws Error.
+void lookupPerCpu(int fd, uint32_t key, void* values);
 
 /// Writes a value. Throws Error naming `what`.
 void updateElem(int fd, const void* key, const void* value, const std::string& what);

@@ -8,15 +8,14 @@
 
 namespace fizzhost::runtime {
 
-UniqueFd createStatsMap(const std::string& ifname) {
-    (void)ifname;
+UniqueFd createStatsMap() {
     return bpf::createMap({BPF_MAP_TYPE_PERCPU_ARRAY, FIZZ_MAP_STATS, 4, sizeof(fizz_stats), FIZZ_MAX_SLOTS});
 }
 
 SlotCounters Attachment::counters(uint32_t slot) const {
     const unsigned cpus = bpf::possibleCpus();
     std::vector<fizz_stats> perCpu(cpus);
-    bpf::lookupPerCpu(stats.get(), slot, perCpu.data(), sizeof(fizz_stats), cpus);
+    bpf::lookupPerCpu(stats.get(), slot, perCpu.data());
     SlotCounters sum;
     for (const auto& c : perCpu) {
         sum.packets += c.packets;

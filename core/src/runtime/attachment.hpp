@@ -39,6 +39,6 @@ struct Attachment {
 };
 
 /// Creates the per-interface counters map. Throws Error.
-UniqueFd createStatsMap(const std::string& ifname);
+UniqueFd createStatsMap();
 
 }  // namespace fizzhost::runtime

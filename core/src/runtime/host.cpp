@@ -119,7 +119,7 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
             plan->fresh = std::make_unique<Attachment>();
             plan->fresh->cfg = ifc;
             plan->fresh->ifindex = interfaceIndex(ifc.name);
-            plan->fresh->stats = createStatsMap(ifc.name);
+            plan->fresh->stats = createStatsMap();
             statsFd = plan->fresh->stats.get();
         } else {
             statsFd = current->stats.get();

@@ -82,7 +82,7 @@ uint64_t readDropped(const BenchProgram& p) {
     if (p.statsFd < 0) return 0;
     const unsigned cpus = bpf::possibleCpus();
     std::vector<fizz_stats> values(cpus);
-    bpf::lookupPerCpu(p.statsFd, p.statsSlot, values.data(), sizeof(fizz_stats), cpus);
+    bpf::lookupPerCpu(p.statsFd, p.statsSlot, values.data());
     uint64_t dropped = 0;
     for (const auto& v : values) dropped += v.dropped;
     return dropped;
