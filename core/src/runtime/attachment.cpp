@@ -1,10 +1,9 @@
 #include "runtime/attachment.hpp"
 
 #include "bpf/map.hpp"
+#include "bpf/stats.hpp"
 
 #include <linux/bpf.h>
-
-#include <vector>
 
 namespace fizzhost::runtime {
 
@@ -12,18 +11,6 @@ UniqueFd createStatsMap() {
     return bpf::createMap({BPF_MAP_TYPE_PERCPU_ARRAY, FIZZ_MAP_STATS, 4, sizeof(fizz_stats), FIZZ_MAX_SLOTS});
 }
 
-SlotCounters Attachment::counters(uint32_t slot) const {
-    const unsigned cpus = bpf::possibleCpus();
-    std::vector<fizz_stats> perCpu(cpus);
-    bpf::lookupPerCpu(stats.get(), slot, perCpu.data());
-    SlotCounters sum;
-    for (const auto& c : perCpu) {
-        sum.packets += c.packets;
-        sum.emitted += c.emitted;
-        sum.dropped += c.dropped;
-        for (int k = 0; k < FIZZ_MAX_KINDS; ++k) sum.kinds[k] += c.kinds[k];
-    }
-    return sum;
-}
+fizz_stats Attachment::counters(uint32_t slot) const { return bpf::readStats(stats.get(), slot); }
 
 }  // namespace fizzhost::runtime

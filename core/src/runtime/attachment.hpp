@@ -15,12 +15,6 @@
 
 namespace fizzhost::runtime {
 
-/// Counters of one variant slot, summed over CPUs.
-struct SlotCounters {
-    uint64_t packets = 0, emitted = 0, dropped = 0;
-    uint64_t kinds[FIZZ_MAX_KINDS] = {};
-};
-
 struct Attachment {
     config::Interface cfg;
     int ifindex = 0;
@@ -34,8 +28,8 @@ struct Attachment {
     int attachedProgramFd() const {
         return dispatcher ? dispatcher->programFd() : baseline->classifier().programFd();
     }
-    /// Reads one slot of the shared counters. Throws Error.
-    SlotCounters counters(uint32_t slot) const;
+    /// Reads one slot of the shared counters, summed over CPUs. Throws Error.
+    fizz_stats counters(uint32_t slot) const;
 };
 
 /// Creates the per-interface counters map. Throws Error.

@@ -1,6 +1,7 @@
 #include "runtime/program_bench.hpp"
 
-#include "bpf/map.hpp"
+#include "bpf/stats.hpp"
+
 #include "bpf/test_run.hpp"
 #include "bpf/xdp_link.hpp"
 #include "runtime/frames.hpp"
@@ -79,13 +80,7 @@ void pinToCpu(int cpu) {
 
 // Sum over CPUs of the `dropped` counter of a program's fizz_stats slot.
 uint64_t readDropped(const BenchProgram& p) {
-    if (p.statsFd < 0) return 0;
-    const unsigned cpus = bpf::possibleCpus();
-    std::vector<fizz_stats> values(cpus);
-    bpf::lookupPerCpu(p.statsFd, p.statsSlot, values.data());
-    uint64_t dropped = 0;
-    for (const auto& v : values) dropped += v.dropped;
-    return dropped;
+    return p.statsFd < 0 ? 0 : bpf::readStats(p.statsFd, p.statsSlot).dropped;
 }
 
 double median(std::vector<double> v) {

@@ -1,0 +1,20 @@
+// A decoder for fizz's message whose descriptor names FIZZTEST_PROGRAM: the test plugins that pair it
+// with a missing program, an object without a queue, or a program the verifier rejects.
+#include <fizzhost/plugin.hpp>
+
+#include "fizz_msg.h"
+
+#ifndef FIZZTEST_PROGRAM
+#error "FIZZTEST_PROGRAM names the XDP program the descriptor points at"
+#endif
+
+namespace {
+constexpr const char* kKinds[] = {"Fizz"};
+int decode(const fizz_msg& m, fizzhost_event& e) noexcept {
+    e.kind = m.kind;
+    e.src_addr = m.saddr;
+    return 0;
+}
+}  // namespace
+
+FIZZHOST_PLUGIN(fizz_msg, FIZZTEST_PROGRAM, kKinds, decode)
