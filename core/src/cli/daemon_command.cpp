@@ -5,14 +5,21 @@
 #include "runtime/control_server.hpp"
 #include "runtime/host.hpp"
 #include "runtime/reload_guard.hpp"
+#include "service/config_watch.hpp"
+#include "service/metrics_exporter.hpp"
+#include "service/notifier.hpp"
+#include "service/status_view.hpp"
 #include "util/error.hpp"
 
 #include <fmt/format.h>
+#include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
+#include <optional>
 
 namespace fizzhost::cli {
 namespace {
@@ -45,33 +52,71 @@ void installGuard(runtime::Host& host, const config::HostConfig& cfg) {
 int daemonCommand(const DaemonOptions& opts) {
     UniqueFd signals = blockAndWatchSignals();
     auto cfg = config::loadConfig(opts.config, defaultPluginDir());
+    service::Notifier notifier;
     runtime::Host host(cfg, opts.allowInsecure);
+    // Listening first: a taken port fails the start before anything is attached.
+    std::optional<service::MetricsExporter> metrics;
+    if (cfg.metrics.listen) {
+        metrics.emplace(*cfg.metrics.listen, [&] { return host.status(); });
+        spdlog::info("metrics: serving http://{}/metrics (port {})", *cfg.metrics.listen, metrics->port());
+    }
+    std::optional<service::ConfigWatch> watch;
+    if (cfg.service.watchConfig) watch.emplace(opts.config);
     installGuard(host, cfg);
     host.start();
     runtime::ControlServer control(cfg.controlSocket, [&] { return host.status(); });
     spdlog::info("fizzhost running with {} interface(s); SIGHUP reloads {}, SIGTERM stops; status: fizzhost status "
                  "--socket {}",
                  cfg.interfaces.size(), opts.config, cfg.controlSocket.string());
+    notifier.ready(service::statusLine(host.status()));
 
+    auto reload = [&](const char* why) {
+        spdlog::info("{}: reloading {}", why, opts.config);
+        notifier.reloading();
+        const auto t0 = std::chrono::steady_clock::now();
+        bool ok = false;
+        try {
+            auto next = config::loadConfig(opts.config, defaultPluginDir());
+            installGuard(host, next);
+            ok = host.reload(next);
+        } catch (const Error& e) {
+            spdlog::error("reload failed, nothing changed, the running classifiers keep running: {}", e.what());
+        }
+        if (metrics) metrics->recordReload(ok, std::chrono::steady_clock::now() - t0);
+        if (watch) watch->rebase();
+        notifier.reloaded(service::statusLine(host.status()));
+    };
+
+    // The watchdog is pinged from this loop, so a stuck reload or signal path shows as a timeout.
+    const auto watchdog = notifier.watchdogInterval();
+    const int timeoutMs = watchdog ? int(std::max<int64_t>(1, watchdog->count() / 1000)) : -1;
     for (;;) {
-        signalfd_siginfo info{};
-        ssize_t n = ::read(signals.get(), &info, sizeof info);
+        pollfd fds[2] = {{signals.get(), POLLIN, 0}, {watch ? watch->fd() : -1, POLLIN, 0}};
+        int n = ::poll(fds, 2, timeoutMs);
         if (n < 0 && errno == EINTR) continue;
-        if (n != sizeof info) throwErrno("read signalfd", errno);
-        if (info.ssi_signo == SIGHUP) {
-            spdlog::info("SIGHUP: reloading {}", opts.config);
+        if (n < 0) throwErrno("poll", errno);
+        notifier.watchdog();
+        if (fds[1].revents & POLLIN) {
             try {
-                auto next = config::loadConfig(opts.config, defaultPluginDir());
-                installGuard(host, next);
-                host.reload(next);
+                if (watch->changed()) reload("config file changed");
             } catch (const Error& e) {
-                spdlog::error("reload failed, nothing changed, the running classifiers keep running: {}", e.what());
+                spdlog::error("config watch failed, the file is no longer watched: {}", e.what());
+                watch.reset();
             }
+        }
+        if (!(fds[0].revents & POLLIN)) continue;
+        signalfd_siginfo info{};
+        ssize_t got = ::read(signals.get(), &info, sizeof info);
+        if (got < 0 && errno == EINTR) continue;
+        if (got != sizeof info) throwErrno("read signalfd", errno);
+        if (info.ssi_signo == SIGHUP) {
+            reload("SIGHUP");
             continue;
         }
         spdlog::info("{}: stopping", info.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
         break;
     }
+    notifier.stopping();
     host.stop();
     spdlog::info("stopped: every interface detached, every message delivered");
     return 0;

@@ -37,12 +37,15 @@ constexpr size_t kMaxSuggestDistance = 2;
 constexpr size_t kMaxFileSize = 16 * 1024 * 1024;
 
 using KeyList = std::span<const std::string_view>;
-constexpr std::array<std::string_view, 7> kRootKeys = {
-    "plugin_dir", "queue_size", "allow_insecure_plugins", "control_socket", "output", "guard", "interface"};
+constexpr std::array<std::string_view, 9> kRootKeys = {
+    "plugin_dir", "queue_size", "allow_insecure_plugins", "control_socket", "output", "guard", "interface",
+    "metrics", "service"};
 constexpr std::array<std::string_view, 4> kOutputKeys = {"events", "format", "transport", "ringbuf_size"};
 constexpr std::array<std::string_view, 2> kGuardKeys = {"max_slowdown", "mix"};
 constexpr std::array<std::string_view, 3> kInterfaceKeys = {"classifier", "mode", "rollout"};
 constexpr std::array<std::string_view, 2> kRolloutKeys = {"candidate", "percent"};
+constexpr std::array<std::string_view, 1> kMetricsKeys = {"listen"};
+constexpr std::array<std::string_view, 1> kServiceKeys = {"watch_config"};
 
 size_t editDistance(std::string_view a, std::string_view b) {
     std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -297,6 +300,30 @@ void readGuard(const Checker& c, const Scope& guard, Guard& cfg) {
         cfg.mix = std::string(*v);
 }
 
+// "HOST:PORT" or "[V6]:PORT": the form prometheus-cpp's server binds; checked here so a typo is a
+// config error with a position, not a failure after the interfaces were attached.
+void readMetrics(const Checker& c, const Scope& metrics, Metrics& cfg) {
+    c.rejectUnknownKeys(metrics, kMetricsKeys);
+    auto listen = c.string(metrics, "listen");
+    if (!listen) return;
+    const auto colon = listen->rfind(':');
+    const std::string host = colon == std::string::npos ? "" : listen->substr(0, colon);
+    const std::string port = colon == std::string::npos ? "" : listen->substr(colon + 1);
+    const bool portOk = !port.empty() && port.size() <= 5 &&
+                        port.find_first_not_of("0123456789") == std::string::npos && std::stoul(port) <= 65535;
+    const bool hostOk = !host.empty() && (host.front() == '[') == (host.back() == ']') &&
+                        host.find_first_of(" /,") == std::string::npos;
+    if (!portOk || !hostOk)
+        c.fail(metrics.table.get("listen")->source(), metrics.key("listen"),
+               "expected \"HOST:PORT\" (e.g. \"127.0.0.1:9464\", \"[::1]:9464\"), got " + tomlString(*listen));
+    cfg.listen = *listen;
+}
+
+void readService(const Checker& c, const Scope& service, Service& cfg) {
+    c.rejectUnknownKeys(service, kServiceKeys);
+    if (auto v = c.boolean(service, "watch_config")) cfg.watchConfig = *v;
+}
+
 std::string pluginName(const Checker& c, const Scope& s, std::string_view key) {
     auto name = c.string(s, key);
     if (!name) c.missing(s, key);
@@ -439,6 +466,8 @@ HostConfig parseConfig(std::string_view text, const std::filesystem::path& sourc
     }
     if (auto out = c.table(top, "output")) readOutput(c, *out, cfg.output);
     if (auto guard = c.table(top, "guard")) readGuard(c, *guard, cfg.guard);
+    if (auto metrics = c.table(top, "metrics")) readMetrics(c, *metrics, cfg.metrics);
+    if (auto service = c.table(top, "service")) readService(c, *service, cfg.service);
     cfg.interfaces = readInterfaces(c, top);
     return cfg;
 }

@@ -40,6 +40,16 @@ struct Guard {
     std::string mix = "uniform";        // traffic mix measured: "uniform" | "worst"
 };
 
+// [metrics]: a Prometheus endpoint, off unless `listen` is given.
+struct Metrics {
+    std::optional<std::string> listen;  // "HOST:PORT", e.g. "127.0.0.1:9464"; port 0 picks a free one
+};
+
+// [service]: how the daemon behaves under a service manager or an orchestrator.
+struct Service {
+    bool watchConfig = false;  // reload when the config file's content changes (inotify)
+};
+
 struct HostConfig {
     std::filesystem::path source;     // the file it came from
     std::filesystem::path pluginDir;  // absolute
@@ -48,6 +58,8 @@ struct HostConfig {
     std::filesystem::path controlSocket = "/run/fizzhost/fizzhost.sock";
     Output output;
     Guard guard;
+    Metrics metrics;
+    Service service;
     std::vector<Interface> interfaces;  // in the order the file first names them
 
     /// The interface called `name`, or nullptr; the pointer lives as long as `interfaces` is unchanged.
