@@ -92,6 +92,13 @@ TEST_CASE("watch_config reloads the daemon when the kubelet swaps the ConfigMap'
     volume.publish(configWith("fizz"));
     REQUIRE(daemon.waitForStderr("reload complete", std::chrono::seconds(30), 2));
     CHECK(lab.interfaceStatus()["variants"][0]["plugin"] == "fizz");
+    CHECK_THAT(daemon.stderrText(), !Contains("take effect at the next start"));
+
+    // Keys read once at start: a change is applied to the classifiers and named as pending.
+    volume.publish(configWith("fizzbuzz") + "[metrics]\nlisten = \"127.0.0.1:0\"\n");
+    REQUIRE(daemon.waitForStderr("reload complete", std::chrono::seconds(30), 3));
+    CHECK(daemon.waitForStderr("[metrics] listen and [service] watch_config take effect at the next start",
+                               std::chrono::seconds(5)));
 
     daemon.signal(SIGTERM);
     CHECK(daemon.waitExit(std::chrono::seconds(20)) == 0);

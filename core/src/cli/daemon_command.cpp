@@ -79,6 +79,11 @@ int daemonCommand(const DaemonOptions& opts) {
             auto next = config::loadConfig(opts.config, defaultPluginDir());
             installGuard(host, next);
             ok = host.reload(next);
+            // The listener and the watch are set up once; say so rather than ignore a change silently.
+            if (next.metrics.listen != cfg.metrics.listen || next.service.watchConfig != cfg.service.watchConfig)
+                spdlog::warn("[metrics] listen and [service] watch_config take effect at the next start; still "
+                             "serving metrics on {}, config watch {}",
+                             cfg.metrics.listen.value_or("(off)"), cfg.service.watchConfig ? "on" : "off");
         } catch (const Error& e) {
             spdlog::error("reload failed, nothing changed, the running classifiers keep running: {}", e.what());
         }
