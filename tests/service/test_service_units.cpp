@@ -1,15 +1,23 @@
 // The service layer without a kernel: the status -> Prometheus translation, the real /metrics
-// endpoint checked by promtool, the [metrics] and [service] config tables, the config watch.
+// endpoint checked by promtool, the [metrics] and [service] config tables, the config watch, the
+// notify protocol against a real datagram socket.
 #include "config/config_loader.hpp"
 #include "service/config_watch.hpp"
 #include "service/metrics_exporter.hpp"
+#include "service/notifier.hpp"
 #include "service/status_view.hpp"
 #include "support/daemon_process.hpp"
 #include "support/netns.hpp"
 #include "util/error.hpp"
 
 #include <catch2/catch.hpp>
+#include <poll.h>
 #include <prometheus/text_serializer.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <cstdlib>
+#include <cstring>
 
 #include <fstream>
 #include <map>
@@ -234,4 +242,45 @@ TEST_CASE("the config watch sees a kubelet-style ..data swap, a rename over the 
     CHECK_FALSE(watch.changed());
     std::ofstream(dir.path() / "fizzhost.toml") << "five";
     CHECK_FALSE(watch.changed());
+}
+
+TEST_CASE("the notifier speaks sd_notify to NOTIFY_SOCKET and derives the watchdog period", "[unit]") {
+    TempDir dir;
+    const auto path = dir.path() / "notify.sock";
+    UniqueFd sock(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    REQUIRE(sock);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strcpy(addr.sun_path, path.c_str());
+    REQUIRE(::bind(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    auto receive = [&]() -> std::string {
+        pollfd p{sock.get(), POLLIN, 0};
+        if (::poll(&p, 1, 2000) != 1) return "(nothing)";
+        char buf[1024];
+        ssize_t n = ::recv(sock.get(), buf, sizeof buf, 0);
+        return n < 0 ? "(error)" : std::string(buf, size_t(n));
+    };
+
+    ::setenv("NOTIFY_SOCKET", path.c_str(), 1);
+    ::setenv("WATCHDOG_USEC", "3000000", 1);
+    ::unsetenv("WATCHDOG_PID");
+    service::Notifier notifier;
+    CHECK(notifier.watchdogInterval() == std::chrono::microseconds(1500000));
+    notifier.ready("eth0: fizz 1.0.0");
+    CHECK(receive() == "READY=1\nSTATUS=eth0: fizz 1.0.0");
+    notifier.reloading();
+    CHECK_THAT(receive(), Catch::Matchers::StartsWith("RELOADING=1\nSTATUS=reloading\nMONOTONIC_USEC="));
+    notifier.watchdog();
+    CHECK(receive() == "WATCHDOG=1");
+    notifier.stopping();
+    CHECK(receive() == "STOPPING=1\nSTATUS=stopping");
+    ::unsetenv("NOTIFY_SOCKET");
+    ::unsetenv("WATCHDOG_USEC");
+
+    // Without NOTIFY_SOCKET nothing is sent and there is no watchdog.
+    service::Notifier silent;
+    CHECK_FALSE(silent.watchdogInterval());
+    silent.ready("x");
+    pollfd p{sock.get(), POLLIN, 0};
+    CHECK(::poll(&p, 1, 100) == 0);
 }
