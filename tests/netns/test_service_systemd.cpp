@@ -10,6 +10,7 @@
 #include <sys/un.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <regex>
@@ -167,6 +168,7 @@ TEST_CASE("the daemon tells a NOTIFY_SOCKET listener READY once attached, RELOAD
 
 TEST_CASE("without NOTIFY_SOCKET the daemon sends nothing and needs no service manager", "[daemon]") {
     if (!requirePrivilege("run fizzhost on a veth pair")) return;
+    ::unsetenv("NOTIFY_SOCKET");  // a test run started by a service manager must not lend it its socket
     DaemonLab lab;
     lab.writeConfig(interfaceTable(lab, "fizz"));
     lab.start();
