@@ -3,8 +3,10 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
       libboost-dev libboost-filesystem-dev libtomlplusplus-dev libspdlog-dev libfmt-dev catch2
-      libcli11-dev nlohmann-json3-dev libbenchmark-dev iproute2)
+      libcli11-dev nlohmann-json3-dev libbenchmark-dev iproute2 libpcap-dev)
 pkgs+=(prometheus-cpp-dev libsystemd-dev prometheus curl)  # service: /metrics, sd_notify, scrape tests
+# The sanitizer and fuzz builds (scripts/sanitize.sh): clang 14 and its runtime libraries.
+pkgs+=(clang-14 libclang-rt-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -95,10 +95,10 @@ nlohmann::json DaemonLab::interfaceStatus() const {
     return s["interfaces"][0];
 }
 
-uint64_t DaemonLab::packetsCounted() const {
+uint64_t DaemonLab::countedTotal(const std::string& counter) const {
     uint64_t n = 0;
     const auto ifc = interfaceStatus();  // the loop must not range over a temporary's member
-    for (const auto& v : ifc["variants"]) n += v["packets"].get<uint64_t>();
+    for (const auto& v : ifc["variants"]) n += v[counter].get<uint64_t>();
     return n;
 }
 

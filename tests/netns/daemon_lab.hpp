@@ -46,7 +46,9 @@ public:
     nlohmann::json status() const;
     nlohmann::json interfaceStatus() const;  // the one interface
     /// Sum of packets over the interface's variants.
-    uint64_t packetsCounted() const;
+    uint64_t packetsCounted() const { return countedTotal("packets"); }
+    /// The interface's total of one counter ("packets", "emitted", "dropped") since the host started.
+    uint64_t countedTotal(const std::string& counter) const;
     /// Waits until the interface counted `packets` frames (or times out); returns the last count.
     uint64_t waitForPackets(uint64_t packets, std::chrono::milliseconds timeout = std::chrono::seconds(20)) const;
     /// Waits until the events file holds `count` events (or times out).

@@ -19,29 +19,81 @@ void put32(std::vector<uint8_t>& f, size_t off, uint32_t v) {
     put16(f, off + 2, uint16_t(v));
 }
 
+uint16_t checksum(const std::vector<uint8_t>& f, size_t off, size_t len, uint32_t sum = 0) {
+    for (size_t i = 0; i + 1 < len; i += 2) sum += uint32_t(f[off + i] << 8 | f[off + i + 1]);
+    if (len % 2) sum += uint32_t(f[off + len - 1] << 8);
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    return uint16_t(~sum);
+}
+
 }  // namespace
 
-std::vector<uint8_t> udpFrame(uint32_t src, uint32_t dst) {
-    constexpr size_t kEth = 14, kIp = 20, kUdp = 8, kPayload = 18;  // 60 bytes: minimum frame
-    std::vector<uint8_t> f(kEth + kIp + kUdp + kPayload, 0);
+std::vector<uint8_t> shapedFrame(const FrameShape& s) {
+    constexpr size_t kEth = 14, kIp = 20, kMinFrame = 60;
+    constexpr uint8_t kTcp = 6, kUdp = 17, kIcmp = 1;
+    const size_t l4 = s.protocol == kTcp ? 20 : s.protocol == kUdp ? 8 : s.protocol == kIcmp ? 8 : 0;
+    const size_t payload = 18;
+    const size_t ipOff = kEth + 4 * s.vlans.size();
+    std::vector<uint8_t> f(std::max(ipOff + kIp + l4 + payload, kMinFrame), 0);
     const uint8_t dmac[6] = {0x02, 0, 0, 0, 0, 0x02}, smac[6] = {0x02, 0, 0, 0, 0, 0x01};
     std::memcpy(&f[0], dmac, 6);
     std::memcpy(&f[6], smac, 6);
-    put16(f, 12, 0x0800);
-    f[kEth] = 0x45;
-    put16(f, kEth + 2, kIp + kUdp + kPayload);
-    f[kEth + 8] = 64;  // TTL
-    f[kEth + 9] = 17;  // UDP
-    put32(f, kEth + 12, src);
-    put32(f, kEth + 16, dst);
-    uint32_t sum = 0;
-    for (size_t i = 0; i < kIp; i += 2) sum += uint32_t(f[kEth + i] << 8 | f[kEth + i + 1]);
-    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-    put16(f, kEth + 10, uint16_t(~sum));
-    put16(f, kEth + kIp, 40000);
-    put16(f, kEth + kIp + 2, 9);  // discard
-    put16(f, kEth + kIp + 4, kUdp + kPayload);
+    size_t off = 12;
+    for (size_t i = 0; i < s.vlans.size(); ++i) {
+        put16(f, off, s.vlans.size() > 1 && i == 0 ? 0x88a8 : 0x8100);
+        put16(f, off + 2, s.vlans[i] & 0x0fff);
+        off += 4;
+    }
+    put16(f, off, 0x0800);
+    const size_t ipLen = kIp + l4 + payload;
+    f[ipOff] = 0x45;
+    put16(f, ipOff + 2, uint16_t(ipLen));
+    f[ipOff + 8] = s.ttl;
+    f[ipOff + 9] = s.protocol;
+    put32(f, ipOff + 12, s.src);
+    put32(f, ipOff + 16, s.dst);
+    put16(f, ipOff + 10, checksum(f, ipOff, kIp));
+    const size_t l4Off = ipOff + kIp;
+    if (s.protocol == kUdp || s.protocol == kTcp) {
+        put16(f, l4Off, s.srcPort);
+        put16(f, l4Off + 2, s.dstPort);
+    }
+    if (s.protocol == kUdp) put16(f, l4Off + 4, uint16_t(l4 + payload));
+    if (s.protocol == kTcp) {
+        f[l4Off + 12] = 5 << 4;  // data offset: 5 words
+        f[l4Off + 13] = 0x02;    // SYN
+        put16(f, l4Off + 14, 65535);
+    }
+    if (s.protocol == kIcmp) f[l4Off] = 8;  // echo request
+    if (l4) {
+        // Pseudo-header sum for UDP and TCP; ICMP's checksum covers only its own bytes.
+        uint32_t pseudo = 0;
+        if (s.protocol != kIcmp)
+            pseudo = (s.src >> 16) + (s.src & 0xffff) + (s.dst >> 16) + (s.dst & 0xffff) + s.protocol +
+                     uint32_t(l4 + payload);
+        const size_t sumOff = l4Off + (s.protocol == kTcp ? 16 : s.protocol == kUdp ? 6 : 2);
+        uint16_t sum = checksum(f, l4Off, l4 + payload, pseudo);
+        if (s.protocol == kUdp && sum == 0) sum = 0xffff;  // 0 means "no checksum" for UDP
+        put16(f, sumOff, sum);
+    }
     return f;
+}
+
+std::vector<uint8_t> udpFrame(uint32_t src, uint32_t dst) {
+    FrameShape shape;
+    shape.src = src;
+    shape.dst = dst;
+    return shapedFrame(shape);
+}
+
+std::optional<uint8_t> parseProtocol(std::string_view text) {
+    if (text == "udp") return uint8_t(17);
+    if (text == "tcp") return uint8_t(6);
+    if (text == "icmp") return uint8_t(1);
+    unsigned v = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || ptr != text.data() + text.size() || v > 255 || text.empty()) return std::nullopt;
+    return uint8_t(v);
 }
 
 std::optional<uint32_t> parseAddress(std::string_view text) {

@@ -9,8 +9,25 @@
 
 namespace fizzhost::runtime {
 
+/// What a synthetic frame looks like: Ethernet, optional VLAN tags, IPv4, then UDP, TCP or ICMP
+/// (any other protocol number gets an empty payload). Addresses in host order.
+struct FrameShape {
+    uint32_t src = 0;
+    uint32_t dst = 0xC6120001;  // 198.18.0.1
+    uint8_t ttl = 64;
+    uint8_t protocol = 17;  // IPPROTO_UDP
+    uint16_t srcPort = 40000, dstPort = 9;  // UDP/TCP only
+    std::vector<uint16_t> vlans;  // outermost first: one tag is 802.1Q, the outer of two 802.1ad
+};
+
+/// The frame `shape` describes, padded to the 60-byte Ethernet minimum, checksums right.
+std::vector<uint8_t> shapedFrame(const FrameShape& shape);
+
 /// A minimal Ethernet/IPv4/UDP frame (60 bytes on the wire minus FCS) from `src` (host order).
 std::vector<uint8_t> udpFrame(uint32_t src, uint32_t dst = 0xC6120001 /* 198.18.0.1 */);
+
+/// "udp", "tcp", "icmp" or a protocol number 0..255. Nullopt for anything else.
+std::optional<uint8_t> parseProtocol(std::string_view text);
 
 /// Parses dotted-quad IPv4 ("198.18.0.15") or a plain 32-bit number ("3323068431", "0xC612000F").
 std::optional<uint32_t> parseAddress(std::string_view text);
