@@ -10,6 +10,7 @@
 #include "support/netns.hpp"
 #include "support/privilege.hpp"
 #include "support/reference.hpp"
+#include "support/xdp_test_run.hpp"
 #include "util/error.hpp"
 
 #include <bpf/bpf.h>
@@ -32,36 +33,6 @@ using namespace fizzhost::test;
 namespace {
 
 constexpr uint32_t kXdpPass = 2;
-
-struct MetaRun {
-    uint32_t verdict = 0;
-    std::vector<uint8_t> meta;   // the metadata in front of the frame after the run
-    std::vector<uint8_t> frame;  // the frame after the run
-};
-
-// One BPF_PROG_TEST_RUN with `meta` in front of `frame` (the kernel takes the metadata from the
-// start of data_in, its length from ctx_in.data), returning both as the program left them.
-MetaRun runWithMeta(int progFd, const std::vector<uint8_t>& meta, const std::vector<uint8_t>& frame) {
-    std::vector<uint8_t> in(meta);
-    in.insert(in.end(), frame.begin(), frame.end());
-    xdp_md ctxIn{}, ctxOut{};
-    ctxIn.data = uint32_t(meta.size());
-    ctxIn.data_end = uint32_t(in.size());
-    std::vector<uint8_t> out(in.size() + 256);
-    LIBBPF_OPTS(bpf_test_run_opts, opts);
-    opts.data_in = in.data();
-    opts.data_size_in = uint32_t(in.size());
-    opts.data_out = out.data();
-    opts.data_size_out = uint32_t(out.size());
-    opts.ctx_in = &ctxIn;
-    opts.ctx_size_in = sizeof ctxIn;
-    opts.ctx_out = &ctxOut;
-    opts.ctx_size_out = sizeof ctxOut;
-    if (bpf_prog_test_run_opts(progFd, &opts) != 0) throwErrno("BPF_PROG_TEST_RUN with metadata", errno);
-    out.resize(opts.data_size_out);
-    REQUIRE(ctxOut.data <= out.size());
-    return {opts.retval, {out.begin(), out.begin() + ctxOut.data}, {out.begin() + ctxOut.data, out.end()}};
-}
 
 std::vector<uint8_t> dispatchMeta(uint32_t magic, uint32_t saddr) {
     fizz_dispatch_meta m{magic, saddr};
