@@ -11,9 +11,10 @@
  *
  * At 0% and 100% no hash is needed: every frame, IPv4 or not, goes to that one variant unparsed.
  *
- * The host swaps variants by updating fizz_variants (atomic per slot) and the split by updating
- * fizz_split; the dispatcher itself enters and leaves through bpf_link_update. Names, indices, the
- * hash and the threshold are in <fizz/dispatcher.h>, shared with the host.
+ * The host swaps variants by updating fizz_variants (atomic per slot) and the split by writing
+ * fizz_split (one 8-byte value in the .bss map); the dispatcher itself enters and leaves through
+ * bpf_link_update. Names, indices, the hash and the threshold are in <fizz/dispatcher.h>, shared
+ * with the host.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -33,12 +34,7 @@ struct {
 } fizz_variants SEC(".maps");
 
 /* fizz_split_threshold() of the rollout's percent: 0 = nobody, FIZZ_SPLIT_ALL = everyone. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} fizz_split SEC(".maps");
+__u64 fizz_split;
 
 /*
  * A tail call whose index the JIT sees as a constant: it patches a direct jump into the site
@@ -74,9 +70,9 @@ static __always_inline void fizz_put_dispatch_meta(struct xdp_md *ctx, __u32 sad
 SEC("xdp")
 int fizz_dispatch(struct xdp_md *ctx)
 {
-	__u32 key = 0, saddr;
-	__u64 *split = bpf_map_lookup_elem(&fizz_split, &key);
-	__u64 threshold = split ? *split : 0;
+	__u32 saddr;
+	/* Read once per frame: the host may rewrite it at any moment. */
+	__u64 threshold = *(volatile __u64 *)&fizz_split;
 
 	if (threshold >= FIZZ_SPLIT_ALL) {
 		fizz_tail_call_static(ctx, &fizz_variants, FIZZ_VARIANT_CANDIDATE);

@@ -14,7 +14,9 @@
 /* Names in the dispatcher's object. */
 #define FIZZ_DISPATCHER_PROG "fizz_dispatch"
 #define FIZZ_MAP_VARIANTS "fizz_variants" /* PROG_ARRAY: one XDP program per variant */
-#define FIZZ_MAP_SPLIT "fizz_split"       /* ARRAY of one __u64: the split threshold */
+/* The split threshold is the dispatcher's global `__u64 fizz_split` (a plain load, no map lookup),
+ * so the host writes it through the object's .bss map: key 0, value the whole section. */
+#define FIZZ_DISPATCHER_SPLIT_SECTION ".bss"
 
 /* Index of each variant in FIZZ_MAP_VARIANTS. */
 #define FIZZ_VARIANT_BASELINE 0

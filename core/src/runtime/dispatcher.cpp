@@ -21,10 +21,10 @@ std::unique_ptr<Dispatcher> Dispatcher::load(std::span<const unsigned char> elf)
     d->object_->load();
     auto program = d->object_->findProgram(FIZZ_DISPATCHER_PROG);
     auto variants = d->object_->findMap(FIZZ_MAP_VARIANTS);
-    auto split = d->object_->findMap(FIZZ_MAP_SPLIT);
+    auto split = d->object_->findSectionMap(FIZZ_DISPATCHER_SPLIT_SECTION);
     if (!program || !variants || !split)
         throw Error(std::string("dispatcher: the embedded object lacks program '" FIZZ_DISPATCHER_PROG "', map '"
-                                FIZZ_MAP_VARIANTS "' or map '" FIZZ_MAP_SPLIT "'"),
+                                FIZZ_MAP_VARIANTS "' or section '" FIZZ_DISPATCHER_SPLIT_SECTION "'"),
                     ENOENT);
     d->programFd_ = program->fd();
     d->variantsFd_ = variants->fd();
