@@ -1,7 +1,6 @@
 #include "runtime/dispatcher.hpp"
 
 #include "bpf/map.hpp"
-#include "bpf/xdp_link.hpp"
 #include "util/error.hpp"
 
 #include <fizz/dispatcher.h>
@@ -26,6 +25,11 @@ std::unique_ptr<Dispatcher> Dispatcher::load(std::span<const unsigned char> elf)
         throw Error(std::string("dispatcher: the embedded object lacks program '" FIZZ_DISPATCHER_PROG "', map '"
                                 FIZZ_MAP_VARIANTS "' or section '" FIZZ_DISPATCHER_SPLIT_SECTION "'"),
                     ENOENT);
+    // setPercent() writes the section whole: it must hold fizz_split alone.
+    if (split->valueSize() != sizeof(uint64_t))
+        throw Error("dispatcher: section '" FIZZ_DISPATCHER_SPLIT_SECTION "' holds " + std::to_string(split->valueSize()) +
+                        " bytes, expected the 8-byte split threshold alone",
+                    EINVAL);
     d->programFd_ = program->fd();
     d->variantsFd_ = variants->fd();
     d->splitFd_ = split->fd();
