@@ -5,12 +5,13 @@
 #include "support/reference.hpp"
 
 #include <catch2/catch.hpp>
-#include <fizz/shared.h>
+#include <fizz/dispatcher.h>
 
 #include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <set>
 #include <thread>
 
 using namespace fizzhost;
@@ -34,8 +35,11 @@ std::map<std::string, uint64_t> packetsByVariant(const nlohmann::json& ifc) {
 
 }  // namespace
 
-TEST_CASE("a rollout splits sources by hash within tolerance of percent, each source sticks to one variant, and "
-          "each variant's events follow its own rules",
+// One daemon, one straight line (Catch2 re-runs a test case from the top for every section, so the
+// steps cannot be sections): state carries from step to step, and each step is judged on the
+// packets and events of its own window only.
+TEST_CASE("one daemon moves a rollout 0 -> 10 -> 50 -> 100 -> promote: at each step exactly the sources the hash "
+          "assigns reach the candidate, each sticks to its variant, and each variant's events follow its own rules",
           "[daemon]") {
     if (!requirePrivilege("run fizzhost on a veth pair")) return;
     DaemonLab lab;
@@ -44,48 +48,72 @@ TEST_CASE("a rollout splits sources by hash within tolerance of percent, each so
     const auto linkId = lab.interfaceStatus()["link_id"];
     constexpr size_t kSources = 4000;
     const auto sources = benchmarkSources(0x100, kSources);
+    auto count = [](const std::map<std::string, uint64_t>& m, const std::string& k) {
+        auto it = m.find(k);
+        return it == m.end() ? uint64_t(0) : it->second;
+    };
     uint64_t sent = 0;
     size_t seenEvents = 0;
+    std::set<uint32_t> candidatesBefore;  // sources seen at the candidate in the previous step
+    constexpr int kPromote = -1;
 
-    for (int percent : {10, 50}) {
-        DYNAMIC_SECTION("percent " << percent) {
-            lab.writeConfig(rolloutConfig(lab, "fizzbuzz", std::pair{"fibonacci", percent}));
-            REQUIRE(lab.reload());
-            auto ifc = lab.interfaceStatus();
-            CHECK(ifc["link_id"] == linkId);
+    for (int percent : {0, 10, 50, 100, kPromote}) {
+        INFO("step: " << (percent == kPromote ? std::string("promote") : std::to_string(percent) + "%"));
+        const bool promoted = percent == kPromote;
+        lab.writeConfig(promoted ? rolloutConfig(lab, "fibonacci", std::nullopt)
+                                 : rolloutConfig(lab, "fizzbuzz", std::pair{"fibonacci", percent}));
+        REQUIRE(lab.reload());
+        auto ifc = lab.interfaceStatus();
+        CHECK(ifc["link_id"] == linkId);
+        if (promoted) {
+            CHECK_FALSE(ifc.contains("percent"));
+            CHECK(ifc["variants"][0]["plugin"] == "fibonacci");
+            CHECK(ifc["variants"][0]["variant"] == "baseline");
+        } else {
             CHECK(ifc["percent"] == percent);
-            const auto before = packetsByVariant(ifc);
+        }
+        const auto before = packetsByVariant(ifc);
 
-            // Twice the same sources: the second pass must meet the same variants.
-            for (int pass = 0; pass < 2; ++pass) sent += lab.send(sources);
-            REQUIRE(lab.waitForPackets(sent) == sent);
-            const auto after = packetsByVariant(lab.interfaceStatus());
-            const uint64_t toCandidate = after.at("candidate") - (before.count("candidate") ? before.at("candidate") : 0);
-
-            // Exactly the sources the hash assigns to the candidate went there ...
-            size_t expected = 0;
-            for (uint32_t s : sources) expected += runtime::Dispatcher::slotFor(s, unsigned(percent)) == FIZZ_SLOT_CANDIDATE;
-            CHECK(toCandidate == 2 * expected);
-            // ... which is within 4.5 standard deviations of the configured share.
-            const double share = double(expected) / kSources, p = percent / 100.0;
+        // What this step must do, from the shared hash and the reference rules.
+        size_t toCandidate = 0, emitting = 0;
+        for (uint32_t s : sources) {
+            const bool candidate = !promoted && runtime::Dispatcher::slotFor(s, unsigned(percent)) == FIZZ_VARIANT_CANDIDATE;
+            toCandidate += candidate;
+            emitting += referenceKind(candidate || promoted ? "fibonacci" : "fizzbuzz", s).has_value();
+        }
+        // Twice the same sources: the second pass must meet the same variants.
+        for (int pass = 0; pass < 2; ++pass) sent += lab.send(sources);
+        REQUIRE(lab.waitForPackets(sent) == sent);
+        const auto after = packetsByVariant(lab.interfaceStatus());
+        CHECK(count(after, "candidate") - count(before, "candidate") == 2 * toCandidate);
+        CHECK(count(after, "baseline") - count(before, "baseline") == 2 * (kSources - toCandidate));
+        if (percent > 0 && percent < 100) {
+            // Within 4.5 standard deviations of the configured share.
+            const double share = double(toCandidate) / kSources, p = percent / 100.0;
             CHECK(std::abs(share - p) < 4.5 * std::sqrt(p * (1 - p) / kSources));
             std::fprintf(stderr, "rollout percent %d: %zu of %zu sources (%.2f%%) went to the candidate\n", percent,
-                         expected, kSources, 100.0 * share);
-
-            auto events = lab.waitForEvents(lab.interfaceStatus()["variants"][0]["emitted"].get<size_t>() +
-                                            lab.interfaceStatus()["variants"][1]["emitted"].get<size_t>());
-            std::map<uint32_t, std::string> variantOf;
-            for (size_t i = seenEvents; i < events.size(); ++i) {
-                const auto& e = events[i];
-                const bool candidate = runtime::Dispatcher::slotFor(e.src, unsigned(percent)) == FIZZ_SLOT_CANDIDATE;
-                CHECK(e.variant == (candidate ? "candidate" : "baseline"));
-                CHECK(e.plugin == (candidate ? "fibonacci" : "fizzbuzz"));
-                CHECK(referenceKind(e.plugin, e.src) == std::optional<std::string>(e.kind));
-                auto [it, fresh] = variantOf.emplace(e.src, e.variant);
-                if (!fresh) CHECK(it->second == e.variant);  // sticky
-            }
-            seenEvents = events.size();
+                         toCandidate, kSources, 100.0 * share);
         }
+
+        const auto events = lab.waitForEvents(seenEvents + 2 * emitting);
+        REQUIRE(events.size() == seenEvents + 2 * emitting);
+        std::map<uint32_t, std::string> variantOf;
+        std::set<uint32_t> candidates;
+        for (size_t i = seenEvents; i < events.size(); ++i) {
+            const auto& e = events[i];
+            const bool candidate = !promoted && runtime::Dispatcher::slotFor(e.src, unsigned(percent)) == FIZZ_VARIANT_CANDIDATE;
+            CHECK(e.variant == (candidate ? "candidate" : "baseline"));
+            CHECK(e.plugin == (candidate || promoted ? "fibonacci" : "fizzbuzz"));
+            CHECK(referenceKind(e.plugin, e.src) == std::optional<std::string>(e.kind));
+            auto [it, fresh] = variantOf.emplace(e.src, e.variant);
+            if (!fresh) CHECK(it->second == e.variant);  // sticky
+            if (e.variant == "candidate") candidates.insert(e.src);
+        }
+        // A growing share only adds sources: whoever was at the candidate stays there.
+        if (!promoted)
+            for (uint32_t s : candidatesBefore) CHECK(candidates.count(s) == 1);
+        candidatesBefore = std::move(candidates);
+        seenEvents = events.size();
     }
     CHECK(lab.stop() == 0);
 }

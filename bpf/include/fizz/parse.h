@@ -1,13 +1,20 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Frame parsing for classifiers: find the IPv4 source address behind Ethernet and VLAN tags. */
+/*
+ * Frame parsing for classifiers: the IPv4 source address behind Ethernet and VLAN tags (the cheap
+ * path, fizz_parse_ipv4_saddr), or the whole parsed view (fizz_parse_packet, struct fizz_packet).
+ */
 #ifndef FIZZ_PARSE_H
 #define FIZZ_PARSE_H
 
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
+#include <linux/in.h>
 #include <linux/ip.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
+
+#include "dispatcher.h"
+#include "packet.h"
 
 /* 802.1Q and 802.1ad (QinQ): at most this many stacked tags are skipped. */
 #define FIZZ_MAX_VLAN_TAGS 2
@@ -18,11 +25,30 @@ struct fizz_vlan_hdr {
 };
 
 /*
- * Stores the IPv4 source address in host byte order in *saddr and returns 0 when the frame is
- * IPv4 over Ethernet (optionally VLAN tagged) and holds a complete IPv4 header, options included.
- * Returns -1 for anything else: other ethertypes, truncated frames, IHL < 5, version != 4.
+ * When the A/B dispatcher ran before this program, takes the IPv4 source it parsed from the XDP
+ * metadata (struct fizz_dispatch_meta), removes that record so it never travels up the stack with
+ * the frame, and returns 0. Returns -1, changing nothing, when there is no such record: the program
+ * runs without the dispatcher, or the metadata in front of the frame is someone else's.
  */
-static __always_inline int fizz_parse_ipv4_saddr(struct xdp_md *ctx, __u32 *saddr)
+static __always_inline int fizz_take_dispatch_meta(struct xdp_md *ctx, __u32 *saddr)
+{
+	struct fizz_dispatch_meta *meta = (void *)(long)ctx->data_meta;
+
+	/* data_meta > data where a driver has no metadata support: the bound check covers that too. */
+	if ((void *)(meta + 1) > (void *)(long)ctx->data || meta->magic != FIZZ_DISPATCH_META_MAGIC)
+		return -1;
+	*saddr = meta->saddr;
+	bpf_xdp_adjust_meta(ctx, (int)sizeof(*meta));
+	return 0;
+}
+
+/*
+ * The frame walk behind fizz_parse_ipv4_saddr, without looking at the metadata: stores the IPv4
+ * source address in host byte order in *saddr and returns 0 when the frame is IPv4 over Ethernet
+ * (optionally VLAN tagged) and holds a complete IPv4 header, options included. Returns -1 for
+ * anything else: other ethertypes, truncated frames, IHL < 5, version != 4.
+ */
+static __always_inline int fizz_parse_frame_ipv4_saddr(struct xdp_md *ctx, __u32 *saddr)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -63,6 +89,108 @@ static __always_inline int fizz_parse_ipv4_saddr(struct xdp_md *ctx, __u32 *sadd
 
 	*saddr = bpf_ntohl(iph->saddr);
 	return 0;
+}
+
+/*
+ * Stores the IPv4 source address in host byte order in *saddr and returns 0 when the frame is
+ * IPv4 over Ethernet (optionally VLAN tagged) and holds a complete IPv4 header, options included.
+ * Returns -1 for anything else: other ethertypes, truncated frames, IHL < 5, version != 4.
+ * Behind the A/B dispatcher the source comes from its metadata (same rules, parsed once).
+ */
+static __always_inline int fizz_parse_ipv4_saddr(struct xdp_md *ctx, __u32 *saddr)
+{
+	if (fizz_take_dispatch_meta(ctx, saddr) == 0)
+		return 0;
+	return fizz_parse_frame_ipv4_saddr(ctx, saddr);
+}
+
+/* The first four bytes of a TCP or UDP header. */
+struct fizz_l4_ports {
+	__be16 source;
+	__be16 dest;
+};
+
+/*
+ * Fills *pkt (struct fizz_packet, packet.h) and returns 0 when the frame is IPv4 over Ethernet
+ * (optionally VLAN tagged) with a complete IPv4 header, options included: the same frames
+ * fizz_parse_ipv4_saddr() accepts. Returns -1 for anything else, with *pkt zeroed. Behind the A/B
+ * dispatcher its metadata is removed (the view needs the frame itself anyway).
+ */
+static __always_inline int fizz_parse_packet(struct xdp_md *ctx, struct fizz_packet *pkt)
+{
+	void *data, *data_end;
+	struct ethhdr *eth;
+	struct iphdr *iph;
+	__u32 ihl_bytes, l4_size;
+	__u16 proto, frag;
+	__u32 unused;
+	int i;
+
+	__builtin_memset(pkt, 0, sizeof(*pkt));
+	fizz_take_dispatch_meta(ctx, &unused);
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	eth = data;
+	if ((void *)(eth + 1) > data_end)
+		return -1;
+	proto = eth->h_proto;
+	data = eth + 1;
+
+#pragma unroll
+	for (i = 0; i < FIZZ_MAX_VLAN_TAGS; i++) {
+		struct fizz_vlan_hdr *vlan = data;
+
+		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
+			break;
+		if ((void *)(vlan + 1) > data_end)
+			goto fail;
+		proto = vlan->encapsulated_proto;
+		data = vlan + 1;
+		pkt->vlan_tags++;
+	}
+	if (proto != bpf_htons(ETH_P_IP))
+		goto fail;
+
+	iph = data;
+	if ((void *)(iph + 1) > data_end)
+		goto fail;
+	if (iph->version != 4 || iph->ihl < 5)
+		goto fail;
+	ihl_bytes = iph->ihl * 4;
+	if ((void *)iph + ihl_bytes > data_end)
+		goto fail;
+
+	pkt->saddr = bpf_ntohl(iph->saddr);
+	pkt->daddr = bpf_ntohl(iph->daddr);
+	pkt->protocol = iph->protocol;
+	pkt->ttl = iph->ttl;
+	pkt->ihl_bytes = ihl_bytes;
+	frag = bpf_ntohs(iph->frag_off);
+	if (frag & 0x3fff) /* IP_MF | IP_OFFSET */
+		pkt->flags |= FIZZ_PACKET_FRAGMENT;
+	/* Only the first fragment (offset 0) carries the L4 header. */
+	if (frag & 0x1fff)
+		return 0;
+	if (iph->protocol == IPPROTO_UDP)
+		l4_size = 8;
+	else if (iph->protocol == IPPROTO_TCP)
+		l4_size = 20;
+	else
+		return 0;
+	data = (void *)iph + ihl_bytes;
+	if (data + l4_size > data_end)
+		return 0;
+	{
+		struct fizz_l4_ports *ports = data;
+
+		pkt->sport = bpf_ntohs(ports->source);
+		pkt->dport = bpf_ntohs(ports->dest);
+		pkt->flags |= FIZZ_PACKET_PORTS;
+	}
+	return 0;
+fail:
+	pkt->vlan_tags = 0;
+	return -1;
 }
 
 #endif /* FIZZ_PARSE_H */

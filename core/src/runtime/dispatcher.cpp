@@ -1,10 +1,9 @@
 #include "runtime/dispatcher.hpp"
 
 #include "bpf/map.hpp"
-#include "bpf/xdp_link.hpp"
 #include "util/error.hpp"
 
-#include <fizz/shared.h>
+#include <fizz/dispatcher.h>
 
 extern "C" {
 extern const unsigned char fizzhost_dispatcher_object[];
@@ -13,42 +12,47 @@ extern const unsigned char fizzhost_dispatcher_object_end[];
 
 namespace fizzhost::runtime {
 
-std::unique_ptr<Dispatcher> Dispatcher::load() {
+std::unique_ptr<Dispatcher> Dispatcher::load(std::span<const unsigned char> elf) {
+    if (elf.empty())
+        elf = {fizzhost_dispatcher_object, size_t(fizzhost_dispatcher_object_end - fizzhost_dispatcher_object)};
     std::unique_ptr<Dispatcher> d(new Dispatcher());
-    d->object_.emplace(bpf::Object::openMemory(
-        {fizzhost_dispatcher_object, size_t(fizzhost_dispatcher_object_end - fizzhost_dispatcher_object)},
-        "fizz_dispatch"));
+    d->object_.emplace(bpf::Object::openMemory(elf, FIZZ_DISPATCHER_PROG));
     d->object_->load();
-    d->programFd_ = d->object_->findProgram("fizz_dispatch")->fd();
-    d->variantsFd_ = d->object_->findMap("fizz_variants")->fd();
-    d->splitFd_ = d->object_->findMap("fizz_split")->fd();
+    auto program = d->object_->findProgram(FIZZ_DISPATCHER_PROG);
+    auto variants = d->object_->findMap(FIZZ_MAP_VARIANTS);
+    auto split = d->object_->findSectionMap(FIZZ_DISPATCHER_SPLIT_SECTION);
+    if (!program || !variants || !split)
+        throw Error(std::string("dispatcher: the embedded object lacks program '" FIZZ_DISPATCHER_PROG "', map '"
+                                FIZZ_MAP_VARIANTS "' or section '" FIZZ_DISPATCHER_SPLIT_SECTION "'"),
+                    ENOENT);
+    // setPercent() writes the section whole: it must hold fizz_split alone.
+    if (split->valueSize() != sizeof(uint64_t))
+        throw Error("dispatcher: section '" FIZZ_DISPATCHER_SPLIT_SECTION "' holds " + std::to_string(split->valueSize()) +
+                        " bytes, expected the 8-byte split threshold alone",
+                    EINVAL);
+    d->programFd_ = program->fd();
+    d->variantsFd_ = variants->fd();
+    d->splitFd_ = split->fd();
     return d;
 }
-
-uint32_t Dispatcher::programId() const { return bpf::programId(programFd_); }
 
 void Dispatcher::setVariant(uint32_t slot, int progFd) {
     uint32_t value = uint32_t(progFd);
     bpf::updateElem(variantsFd_, &slot, &value,
-                    std::string("dispatcher: install the ") + (slot == FIZZ_SLOT_BASELINE ? "baseline" : "candidate") +
+                    std::string("dispatcher: install the ") + (slot == FIZZ_VARIANT_BASELINE ? "baseline" : "candidate") +
                         " program (tail-call compatible XDP program?)");
 }
 
 void Dispatcher::setPercent(unsigned percent) {
     if (percent > 100) throw Error("rollout percent " + std::to_string(percent) + " is not within 0..100", EINVAL);
     uint32_t key = 0;
-    uint64_t value = threshold(percent);
+    uint64_t value = fizz_split_threshold(percent);
     bpf::updateElem(splitFd_, &key, &value, "dispatcher: set the split");
     percent_ = percent;
 }
 
-uint32_t Dispatcher::slotFor(uint32_t x, unsigned percent) {
-    x ^= x >> 16;
-    x *= 0x85ebca6bU;
-    x ^= x >> 13;
-    x *= 0xc2b2ae35U;
-    x ^= x >> 16;
-    return uint64_t(x) < threshold(percent) ? FIZZ_SLOT_CANDIDATE : FIZZ_SLOT_BASELINE;
+uint32_t Dispatcher::slotFor(uint32_t srcAddr, unsigned percent) {
+    return fizz_dispatch_variant(srcAddr, fizz_split_threshold(percent));
 }
 
 }  // namespace fizzhost::runtime

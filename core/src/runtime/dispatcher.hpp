@@ -1,6 +1,7 @@
 // The host-owned A/B dispatcher program (bpf/dispatcher.bpf.c): tail-calls the baseline or the
-// candidate by a hash of the IPv4 source. Variant and split changes are single map updates, each
-// atomic for the packets that follow it.
+// candidate by a hash of the IPv4 source, handing the source it parsed to the variant in the XDP
+// metadata. Variant and split changes are single map updates, each atomic for the packets that
+// follow it. Names, slots, hash and threshold come from <fizz/dispatcher.h>, shared with the BPF side.
 #pragma once
 
 #include "bpf/object.hpp"
@@ -8,25 +9,26 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 
 namespace fizzhost::runtime {
 
 class Dispatcher {
 public:
-    /// Loads the embedded dispatcher. Throws Error (with the verifier log on rejection).
-    static std::unique_ptr<Dispatcher> load();
+    /// Loads the embedded dispatcher, or the dispatcher object `elf` when given (the bench weighs
+    /// builds of bpf/dispatcher.bpf.c against each other). Throws Error (with the verifier log on
+    /// rejection).
+    static std::unique_ptr<Dispatcher> load(std::span<const unsigned char> elf = {});
 
     int programFd() const { return programFd_; }
-    uint32_t programId() const;
-    /// Points `slot` (FIZZ_SLOT_BASELINE / FIZZ_SLOT_CANDIDATE) at a loaded XDP program. Throws Error.
+    /// Points `slot` (FIZZ_VARIANT_BASELINE / FIZZ_VARIANT_CANDIDATE) at a loaded XDP program. Throws Error.
     void setVariant(uint32_t slot, int progFd);
     /// Sends `percent` (0..100) of the source-address hash space to the candidate. Throws Error.
     void setPercent(unsigned percent);
     unsigned percent() const { return percent_; }
 
-    /// The hash threshold for `percent`: hashes below it go to the candidate.
-    static uint64_t threshold(unsigned percent) { return (uint64_t(percent) << 32) / 100; }
-    /// Which variant the dispatcher picks for a source address (the same hash as the BPF side).
+    /// Which variant (FIZZ_VARIANT_*) the dispatcher picks for a source address (host order) at
+    /// `percent`: fizz_dispatch_variant(), the very code the BPF side runs.
     static uint32_t slotFor(uint32_t srcAddr, unsigned percent);
 
 private:
