@@ -47,7 +47,7 @@ TEST_CASE("fizzhost classify prints one JSON line per address and fails clearly 
 
     auto unknown = runFizzhost({"classify", "--plugin", "nope", "--plugin-dir", FIZZHOST_PLUGIN_DIR, "1.2.3.4"});
     CHECK(unknown.status == 1);
-    CHECK_THAT(unknown.err, Contains("unknown plugin 'nope'") && Contains("found: fibonacci, fizz, fizzbuzz"));
+    CHECK_THAT(unknown.err, Contains("unknown plugin 'nope'") && Contains("found: fibonacci@3.0.0, fizz@1.0.0, fizzbuzz@2.0.0"));
 
     auto rejected = runFizzhost({"classify", "--plugin", "rejected", "--plugin-dir",
                               std::string(FIZZHOST_TEST_PLUGIN_DIR) + "/rejected", "1.2.3.4"});
@@ -62,7 +62,7 @@ TEST_CASE("fizzhost plugins lists name, version, ABI and kinds", "[bpf]") {
     REQUIRE(j["plugins"].size() == 3);
     CHECK(j["plugins"][2]["name"] == "fizzbuzz");
     CHECK(j["plugins"][2]["version"] == "2.0.0");
-    CHECK(j["plugins"][2]["abi"] == "1.0");
+    CHECK(j["plugins"][2]["abi"] == "1.1");
     CHECK(j["plugins"][2]["kinds"] == nlohmann::json({"Fizz", "Buzz", "FizzBuzz"}));
 }
 
