@@ -86,3 +86,42 @@ TEST_CASE("fizzhost check loads every program a config names without attaching, 
     CHECK(syntax.status == 1);
     CHECK_THAT(syntax.err, Contains(cfg.string() + ":3:8: interface.lo.mode"));
 }
+
+TEST_CASE("fizzhost check rolls out one version against another, runs no unselected plugin, and refuses a candidate "
+          "that resolves to the classifier",
+          "[bpf]") {
+    if (!requirePrivilege("fizzhost check")) return;
+    NetNs ns;
+    TempDir dir;
+    auto plugins = dir.path() / "plugins";
+    std::filesystem::create_directory(plugins);
+    std::filesystem::copy_file(std::filesystem::path(FIZZHOST_PLUGIN_DIR) / "fizz.so", plugins / "fizz-1.0.0.so");
+    std::filesystem::copy_file(std::filesystem::path(FIZZHOST_TEST_PLUGIN_DIR) / "fizz-1.1.0" / "fizz.so",
+                               plugins / "fizz-1.1.0.so");
+    std::filesystem::copy_file(std::filesystem::path(FIZZHOST_TEST_PLUGIN_DIR) / "marker" / "marker.so",
+                               plugins / "marker.so");
+    // A half-copied module in the folder: refused, and nothing else stops.
+    std::filesystem::copy_file(std::filesystem::path(FIZZHOST_PLUGIN_DIR) / "fizzbuzz.so", plugins / "fizzbuzz.so");
+    std::filesystem::resize_file(plugins / "fizzbuzz.so", std::filesystem::file_size(plugins / "fizzbuzz.so") / 2);
+    auto marker = dir.path() / "constructor-ran";
+    ::setenv("FIZZTEST_MARKER", marker.c_str(), 1);  // inherited by the fizzhost processes below
+    auto cfg = dir.path() / "fizz.toml";
+    std::ofstream(cfg) << "plugin_dir = \"" << plugins.string() << "\"\n[interface.lo]\nclassifier = \"fizz@1.0.0\"\n"
+                       << "[interface.lo.rollout]\ncandidate = \"fizz@1.1.0\"\npercent = 10\n";
+    auto ok = runFizzhost({"check", "--config", cfg.string()}, ns.name());
+    CHECK(ok.status == 0);
+    CHECK_THAT(ok.err, Contains("fizz@1.0.0 1.0.0 loads") && Contains("candidate fizz@1.1.0 1.1.0"));
+    CHECK_THAT(ok.err, Contains("fizzbuzz.so") && Contains("truncated: "));
+
+    std::ofstream(cfg) << "plugin_dir = \"" << plugins.string() << "\"\n[interface.lo]\nclassifier = \"fizz\"\n"
+                       << "[interface.lo.rollout]\ncandidate = \"fizz@1.1.0\"\npercent = 10\n";
+    auto same = runFizzhost({"check", "--config", cfg.string()}, ns.name());
+    CHECK(same.status == 1);
+    CHECK_THAT(same.err, Contains("rollout candidate 'fizz@1.1.0' and classifier 'fizz' are the same plugin (fizz@1.1.0)"));
+
+    auto list = runFizzhost({"plugins", "--plugin-dir", plugins.string()});
+    CHECK(list.status == 1);  // the truncated module is a problem worth an exit code
+    CHECK_THAT(list.out, Contains("1.1.0") && Contains("1.0.0") && Contains("marker"));
+    CHECK_FALSE(std::filesystem::exists(marker));
+    ::unsetenv("FIZZTEST_MARKER");
+}

@@ -54,6 +54,21 @@ struct Host::Plan {
     }
 };
 
+namespace {
+
+// classifier = "primes" and candidate = "primes@1.1.0" may well be the same file: compare what the
+// references resolved to, not how they are written.
+void requireDistinct(const std::string& where, const config::Interface& ifc, const plugin::Plugin& base,
+                     const plugin::Plugin& cand) {
+    if (&base == &cand || (base.name() == cand.name() && base.version() == cand.version()))
+        throw Error(where + ": rollout candidate '" + ifc.rollout->candidate + "' and classifier '" + ifc.classifier +
+                        "' are the same plugin (" + base.name() + "@" + base.version() +
+                        "); name another version, e.g. candidate = \"" + cand.name() + "@X.Y.Z\"",
+                    EINVAL);
+}
+
+}  // namespace
+
 Host::Host(config::HostConfig config, bool allowInsecurePlugins)
     : cfg_(std::move(config)), allowInsecure_(allowInsecurePlugins || cfg_.allowInsecurePlugins),
       catalog_(cfg_.pluginDir, plugin::FilePolicy::forProcess(allowInsecure_)) {
@@ -144,6 +159,7 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
         }
         if (ifc.rollout) {
             auto candPlugin = catalog_.find(ifc.rollout->candidate);
+            requireDistinct(where, ifc, *basePlugin, *candPlugin);
             bool needCandidate = !current || freshPrograms || runningPlugin(current->candidate) != candPlugin;
             if (needCandidate) {
                 if (guard_) guard_(current ? *current->baseline->classifier().pluginPtr() : *basePlugin, *candPlugin);
@@ -305,6 +321,8 @@ bool Host::reload(const config::HostConfig& next) {
             catalog_ = plugin::Catalog(next.pluginDir,
                                        plugin::FilePolicy::forProcess(allowInsecure_ || next.allowInsecurePlugins));
         catalog_.rescan();
+        for (const auto& p : catalog_.problems())
+            spdlog::warn("plugin folder: skipped {}: {}", p.file.string(), p.message);
         config::HostConfig effective = next;
         effective.output.events = cfg_.output.events;
         effective.output.format = cfg_.output.format;
@@ -405,6 +423,7 @@ nlohmann::json Host::status() const {
 void Host::check(const config::HostConfig& cfg, bool allowInsecurePlugins) {
     plugin::Catalog catalog(cfg.pluginDir, plugin::FilePolicy::forProcess(allowInsecurePlugins || cfg.allowInsecurePlugins));
     catalog.rescan();
+    for (const auto& p : catalog.problems()) spdlog::warn("plugin folder: skipped {}: {}", p.file.string(), p.message);
     for (const auto& ifc : cfg.interfaces) {
         const std::string where = "interface '" + ifc.name + "'";
         try {
@@ -417,7 +436,9 @@ void Host::check(const config::HostConfig& cfg, bool allowInsecurePlugins) {
             spdlog::info("{}: {} {} loads and verifies", where, ifc.classifier, base->plugin().version());
             if (ifc.rollout) {
                 o.slot = FIZZ_SLOT_CANDIDATE;
-                auto cand = Classifier::load(catalog.find(ifc.rollout->candidate), o);
+                auto candPlugin = catalog.find(ifc.rollout->candidate);
+                requireDistinct(where, ifc, base->plugin(), *candPlugin);
+                auto cand = Classifier::load(candPlugin, o);
                 auto d = Dispatcher::load();
                 d->setVariant(FIZZ_SLOT_BASELINE, base->programFd());
                 d->setVariant(FIZZ_SLOT_CANDIDATE, cand->programFd());
