@@ -125,3 +125,26 @@ TEST_CASE("fizzhost check rolls out one version against another, runs no unselec
     CHECK_FALSE(std::filesystem::exists(marker));
     ::unsetenv("FIZZTEST_MARKER");
 }
+
+TEST_CASE("fizzhost classify and plugins --json show a plugin's typed fields", "[bpf]") {
+    if (!requirePrivilege("run BPF programs")) return;
+    const std::string dir = std::string(FIZZHOST_TEST_PLUGIN_DIR) + "/fields-probe";
+    auto r = runFizzhost({"classify", "--plugin", "fields-probe", "--plugin-dir", dir, "198.18.0.7", "198.18.0.8"});
+    CHECK(r.status == 0);
+    std::istringstream lines(r.out);
+    std::string line;
+    std::vector<nlohmann::json> out;
+    while (std::getline(lines, line)) out.push_back(nlohmann::json::parse(line));
+    REQUIRE(out.size() == 2);
+    CHECK(out[0]["kind"] == "Odd");
+    CHECK(out[0]["fields"] == nlohmann::json::parse(R"({"src":"198.18.0.7","big":3323078392205269,"delta":-121,
+                                                        "odd":true,"label":"odd \"q\"","ratio":-30.25,"only_odd":7})"));
+    CHECK(out[1]["fields"]["odd"] == false);
+    CHECK(out[1]["fields"]["only_odd"].is_null());
+    CHECK(out[1]["fields"]["label"] == "even\\");
+
+    auto list = runFizzhost({"plugins", "--json", "--plugin-dir", dir});
+    auto j = nlohmann::json::parse(list.out);
+    CHECK(j["plugins"][0]["fields"][4] == nlohmann::json({{"name", "label"}, {"type", "string"}}));
+    CHECK(j["plugins"][0]["fields"].size() == 7);
+}
