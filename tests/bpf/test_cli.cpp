@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -147,4 +149,27 @@ TEST_CASE("fizzhost classify and plugins --json show a plugin's typed fields", "
     auto j = nlohmann::json::parse(list.out);
     CHECK(j["plugins"][0]["fields"][4] == nlohmann::json({{"name", "label"}, {"type", "string"}}));
     CHECK(j["plugins"][0]["fields"].size() == 7);
+}
+
+TEST_CASE("fizzhost check refuses a config others can write unless the command line allows insecure mode, and "
+          "warns when it does",
+          "[bpf]") {
+    if (!requirePrivilege("fizzhost check")) return;
+    NetNs ns;
+    TempDir dir;
+    auto cfg = dir.path() / "fizz.toml";
+    std::ofstream(cfg) << "plugin_dir = \"" FIZZHOST_PLUGIN_DIR "\"\n[interface.lo]\nclassifier = \"fizz\"\n";
+    ::chmod(cfg.c_str(), 0666);
+    auto refused = runFizzhost({"check", "--config", cfg.string()}, ns.name());
+    CHECK(refused.status == 1);
+    CHECK_THAT(refused.err, Contains("config file '" + cfg.string() + "' is writable by others (mode 0666)"));
+    // The config cannot vouch for itself.
+    std::ofstream(cfg) << "allow_insecure_plugins = true\nplugin_dir = \"" FIZZHOST_PLUGIN_DIR
+                          "\"\n[interface.lo]\nclassifier = \"fizz\"\n";
+    CHECK(runFizzhost({"check", "--config", cfg.string()}, ns.name()).status == 1);
+    auto allowed = runFizzhost({"check", "--allow-insecure-plugins", "--config", cfg.string()}, ns.name());
+    CHECK(allowed.status == 0);
+    CHECK_THAT(allowed.err, Contains("INSECURE"));
+    auto plugins = runFizzhost({"plugins", "--allow-insecure-plugins", "--plugin-dir", FIZZHOST_PLUGIN_DIR});
+    CHECK_THAT(plugins.err, Contains("INSECURE"));
 }

@@ -45,6 +45,11 @@ public:
     const std::filesystem::path& dir() const { return dir_; }
     const FilePolicy& policy() const { return policy_; }
 
+    /// Offers `other`'s loaded modules to the next rescan, which keeps those whose files are listed
+    /// unchanged (under this catalog's policy): a catalog rebuilt for a new policy or folder does not
+    /// reload, and so re-verify, plugins that did not change.
+    void keepLoadedFrom(const Catalog& other) { loaded_.insert(other.loaded_.begin(), other.loaded_.end()); }
+
 private:
     std::shared_ptr<const Plugin> load(const PluginInfo& info) const;
 
