@@ -53,3 +53,30 @@ TEST_CASE("a host rescan lists without running modules, survives a truncated one
     CHECK_FALSE(std::filesystem::exists(marker));
     ::unsetenv("FIZZTEST_MARKER");
 }
+
+TEST_CASE("a decoder that throws costs only its messages: counted undecodable, the host keeps delivering", "[daemon]") {
+    if (!requirePrivilege("run fizzhost on a veth pair")) return;
+    DaemonLab lab;
+    lab.writeConfig("[interface." + lab.ifname() + "]\nclassifier = \"throws\"\n",
+                    std::filesystem::path(FIZZHOST_TEST_PLUGIN_DIR) / "throws");
+    lab.start();
+    // fizz emits for sources divisible by 3; the decoder throws for odd ones.
+    std::vector<uint32_t> sources;
+    size_t odd = 0, even = 0;
+    for (uint32_t i = 0; i < 40; ++i) {
+        const uint32_t s = 0xC6120000 + 3 * i;
+        sources.push_back(s);
+        (s % 2 ? odd : even) += 1;
+    }
+    lab.send(sources);
+    auto events = lab.waitForEvents(even);
+    CHECK(events.size() == even);
+    for (const auto& e : events) CHECK(e.src % 2 == 0);
+    uint64_t undecodable = 0;
+    for (int i = 0; i < 100 && undecodable < odd; ++i) {
+        undecodable = lab.interfaceStatus()["variants"][0].value("undecodable", uint64_t(0));
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    CHECK(undecodable == odd);
+    CHECK(lab.stop() == 0);  // still alive to be stopped
+}
