@@ -86,6 +86,17 @@ ElfModule inspectElf(std::span<const unsigned char> bytes, const std::string& wh
         truncated(where, "the program headers", end, size);
     if (raw.e_shnum && beyond(raw.e_shoff, uint64_t(raw.e_shnum) * raw.e_shentsize, size, &end))
         truncated(where, "the section headers", end, size);
+    // Extended numbering (e_shnum 0, the count in section header 0): that first header must be there.
+    if (!raw.e_shnum && raw.e_shoff && beyond(raw.e_shoff, sizeof(Elf64_Shdr), size, &end))
+        truncated(where, "the section headers", end, size);
+    if (raw.e_shentsize && raw.e_shentsize != sizeof(Elf64_Shdr))
+        throw Error(where + ": section header entries of " + std::to_string(raw.e_shentsize) + " bytes, not " +
+                        std::to_string(sizeof(Elf64_Shdr)),
+                    ENOEXEC);
+    if (raw.e_phentsize && raw.e_phentsize != sizeof(Elf64_Phdr))
+        throw Error(where + ": program header entries of " + std::to_string(raw.e_phentsize) + " bytes, not " +
+                        std::to_string(sizeof(Elf64_Phdr)),
+                    ENOEXEC);
 
     if (elf_version(EV_CURRENT) == EV_NONE) throw Error("libelf: " + std::string(elf_errmsg(-1)), EINVAL);
     std::unique_ptr<Elf, ElfDeleter> elf(
