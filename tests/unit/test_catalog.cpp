@@ -8,9 +8,11 @@
 #include "util/semver.hpp"
 
 #include <catch2/catch.hpp>
+#include <elf.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <fstream>
 
 using namespace fizzhost;
@@ -218,6 +220,25 @@ TEST_CASE("the metadata reader survives corrupted and cut modules: an error or a
         auto r = readAll(m);
         INFO("cut at " << cut << ": " << r);
         CHECK(r.rfind("ok ", 0) != 0);
+    }
+    // A section that claims more bytes than the file has is named.
+    {
+        plugin::ModuleFile m = good;
+        Elf64_Ehdr eh;
+        std::memcpy(&eh, m.bytes.data(), sizeof eh);
+        const auto* bpfObject = plugin::inspectElf(good.bytes, "f").find(FIZZHOST_OBJECT_SECTION);
+        REQUIRE(bpfObject);
+        for (size_t i = 0; i < eh.e_shnum; ++i) {
+            Elf64_Shdr sh;
+            std::memcpy(&sh, m.bytes.data() + eh.e_shoff + i * sizeof sh, sizeof sh);
+            if (sh.sh_offset != bpfObject->offset || sh.sh_type != SHT_PROGBITS) continue;
+            sh.sh_size = m.bytes.size();
+            std::memcpy(m.bytes.data() + eh.e_shoff + i * sizeof sh, &sh, sizeof sh);
+        }
+        CHECK(readAll(m) == "f: truncated: section '.fizzhost.bpf' ends at " +
+                                std::to_string(bpfObject->offset + m.bytes.size()) + ", file has " +
+                                std::to_string(m.bytes.size()) +
+                                " bytes (a partial copy? install plugins by copying to a temporary name and renaming)");
     }
     // Random corruption of headers and the metadata record (fixed seed: reproducible).
     uint64_t state = 0x9e3779b97f4a7c15ull;

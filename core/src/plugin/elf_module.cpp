@@ -42,9 +42,9 @@ std::string hexStart(std::span<const unsigned char> b) {
     return out;
 }
 
-// "truncated: section '.text' ends at 9000, file has 4096 bytes"
+// "truncated: section '.text' ends at 9000, file has 4096 bytes"; `what` includes its verb.
 [[noreturn]] void truncated(const std::string& where, const std::string& what, uint64_t end, uint64_t size) {
-    throw Error(where + ": truncated: " + what + " ends at " + std::to_string(end) + ", file has " +
+    throw Error(where + ": truncated: " + what + " at " + std::to_string(end) + ", file has " +
                     std::to_string(size) + " bytes (a partial copy? install plugins by copying to a temporary "
                                            "name and renaming)",
                 EINVAL);
@@ -77,18 +77,18 @@ ElfModule inspectElf(std::span<const unsigned char> bytes, const std::string& wh
                     ENOEXEC);
     if (size < EI_NIDENT || bytes[EI_CLASS] != ELFCLASS64 || bytes[EI_DATA] != kData)
         throw Error(where + ": an ELF file for another word size or byte order than this host's", ENOEXEC);
-    if (size < sizeof(Elf64_Ehdr)) truncated(where, "the ELF header", sizeof(Elf64_Ehdr), size);
+    if (size < sizeof(Elf64_Ehdr)) truncated(where, "the ELF header ends", sizeof(Elf64_Ehdr), size);
     Elf64_Ehdr raw;
     std::memcpy(&raw, bytes.data(), sizeof raw);
     uint64_t end;
     // Bounds first, by hand: libelf would otherwise read past a half-copied file's end.
     if (raw.e_phnum && beyond(raw.e_phoff, uint64_t(raw.e_phnum) * raw.e_phentsize, size, &end))
-        truncated(where, "the program headers", end, size);
+        truncated(where, "the program headers end", end, size);
     if (raw.e_shnum && beyond(raw.e_shoff, uint64_t(raw.e_shnum) * raw.e_shentsize, size, &end))
-        truncated(where, "the section headers", end, size);
+        truncated(where, "the section headers end", end, size);
     // Extended numbering (e_shnum 0, the count in section header 0): that first header must be there.
     if (!raw.e_shnum && raw.e_shoff && beyond(raw.e_shoff, sizeof(Elf64_Shdr), size, &end))
-        truncated(where, "the section headers", end, size);
+        truncated(where, "the section headers end", end, size);
     if (raw.e_shentsize && raw.e_shentsize != sizeof(Elf64_Shdr))
         throw Error(where + ": section header entries of " + std::to_string(raw.e_shentsize) + " bytes, not " +
                         std::to_string(sizeof(Elf64_Shdr)),
@@ -120,7 +120,7 @@ ElfModule inspectElf(std::span<const unsigned char> bytes, const std::string& wh
         GElf_Phdr ph;
         if (!gelf_getphdr(elf.get(), int(i), &ph)) throw Error(where + ": bad program header " + std::to_string(i), ENOEXEC);
         if (ph.p_type == PT_LOAD && beyond(ph.p_offset, ph.p_filesz, size, &end))
-            truncated(where, "loaded segment " + std::to_string(i), end, size);
+            truncated(where, "loaded segment " + std::to_string(i) + " ends", end, size);
     }
 
     size_t shnum = 0, shstrndx = 0;
@@ -138,7 +138,7 @@ ElfModule inspectElf(std::span<const unsigned char> bytes, const std::string& wh
     if (shstrndx >= shnum) throw Error(where + ": section name table index out of range", ENOEXEC);
     if (headers[shstrndx].sh_type != SHT_NOBITS &&
         beyond(headers[shstrndx].sh_offset, headers[shstrndx].sh_size, size, &end))
-        truncated(where, "the section name table", end, size);
+        truncated(where, "the section name table ends", end, size);
 
     ElfModule out;
     for (size_t i = 0; i < shnum; ++i) {
@@ -146,7 +146,7 @@ ElfModule inspectElf(std::span<const unsigned char> bytes, const std::string& wh
         const char* name = elf_strptr(elf.get(), shstrndx, sh.sh_name);
         ElfSection s{name ? name : ("#" + std::to_string(i)), sh.sh_type, sh.sh_offset, sh.sh_size, sh.sh_addr};
         if (sh.sh_type != SHT_NOBITS && sh.sh_type != SHT_NULL && beyond(sh.sh_offset, sh.sh_size, size, &end))
-            truncated(where, "section '" + s.name + "'", end, size);
+            truncated(where, "section '" + s.name + "' ends", end, size);
         out.sections.push_back(std::move(s));
     }
 
