@@ -121,3 +121,17 @@ TEST_CASE("a module whose descriptor disagrees with its metadata record is refus
                       Contains("disagree.so") && Contains("descriptor disagrees with the metadata record: version "
                                                           "'1.0.0' vs '9.9.9'"));
 }
+
+TEST_CASE("loading every listed plugin leaves out one that fails and reports it", "[unit]") {
+    test::TempDir dir;
+    std::filesystem::copy_file(kTestPlugins / "disagree" / "disagree.so", dir.path() / "disagree.so");
+    std::filesystem::copy_file(kPlugins / "fizz.so", dir.path() / "fizz.so");
+    plugin::Catalog catalog(dir.path(), plugin::FilePolicy{});
+    catalog.rescan();
+    REQUIRE(catalog.problems().empty());
+    auto loaded = catalog.plugins();
+    REQUIRE(loaded.size() == 1);
+    CHECK(loaded[0]->name() == "fizz");
+    REQUIRE(catalog.problems().size() == 1);
+    CHECK_THAT(catalog.problems()[0].message, Contains("disagrees with the metadata record"));
+}

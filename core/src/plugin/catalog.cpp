@@ -134,7 +134,13 @@ std::shared_ptr<const Plugin> Catalog::find(const std::string& text) const {
 
 std::vector<std::shared_ptr<const Plugin>> Catalog::plugins() const {
     std::vector<std::shared_ptr<const Plugin>> out;
-    for (const auto& e : entries_) out.push_back(load(e));
+    for (const auto& e : entries_) {
+        try {
+            out.push_back(load(e));
+        } catch (const Error& err) {
+            problems_.push_back({e.path, err.what()});
+        }
+    }
     return out;
 }
 

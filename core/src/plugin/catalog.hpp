@@ -39,7 +39,8 @@ public:
 
     /// Every plugin version listed, by name, highest version first. Nothing here is loaded.
     const std::vector<PluginInfo>& entries() const { return entries_; }
-    /// Loads every listed plugin version (bench without names). Throws Error on the first failure.
+    /// Loads every listed plugin version (bench without names); one that fails to load is left out
+    /// and added to problems().
     std::vector<std::shared_ptr<const Plugin>> plugins() const;
     const std::vector<Problem>& problems() const { return problems_; }
     const std::filesystem::path& dir() const { return dir_; }
@@ -57,7 +58,7 @@ private:
     FilePolicy policy_;
     std::vector<PluginInfo> entries_;
     std::map<std::string, std::vector<std::filesystem::path>> duplicates_;  // "name@version" -> files
-    std::vector<Problem> problems_;
+    mutable std::vector<Problem> problems_;
     mutable std::map<std::filesystem::path, std::shared_ptr<const Plugin>> loaded_;
 };
 
