@@ -60,7 +60,7 @@ function(fizzhost_embed_object target obj)
   endif()
   set(asm "${CMAKE_CURRENT_BINARY_DIR}/${target}_${sym}.S")
   file(WRITE "${asm}.in"
-"    .section .rodata.fizzhost_object,\"a\"
+"    .section .fizzhost.bpf,\"a\",@progbits
     .balign 8
     .globl ${sym}
     .hidden ${sym}

@@ -39,7 +39,7 @@ TEST_CASE("a plugin built for another ABI is refused, naming the file and both v
     auto msg = loadError("bad-abi", "bad-abi");
     CHECK_THAT(msg, Contains("bad-abi.so"));
     CHECK_THAT(msg, Contains("built for plugin ABI 99.0"));
-    CHECK_THAT(msg, Contains("expects ABI 1.0"));
+    CHECK_THAT(msg, Contains("expects ABI 1.1"));
 }
 
 TEST_CASE("a module that is not a fizzhost plugin is refused", "[unit]") {

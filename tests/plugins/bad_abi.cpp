@@ -12,6 +12,6 @@ FIZZHOST_PLUGIN_EXPORT const fizzhost_plugin_descriptor* fizzhost_plugin_entry(v
     static const fizzhost_plugin_descriptor d = {
         FIZZHOST_PLUGIN_MAGIC, 99, 0, sizeof(fizzhost_plugin_descriptor), 0, "bad-abi", "1.0.0", "fizz_xdp",
         FIZZ_MAP_EVENTS, sizeof(fizz_msg), 1, kKinds, fizzhost_embedded_object,
-        uint64_t(fizzhost_embedded_object_end - fizzhost_embedded_object), decode};
+        uint64_t(fizzhost_embedded_object_end - fizzhost_embedded_object), decode, 0, 0, nullptr, nullptr};
     return &d;
 }

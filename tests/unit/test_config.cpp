@@ -154,7 +154,7 @@ TEST_CASE("defaults apply to everything but the interfaces", "[unit]") {
 TEST_CASE("edge values inside the ranges are accepted", "[unit]") {
     auto c = parse(std::string("queue_size = 16777216\n[output]\nringbuf_size = 4096\n[guard]\nmax_slowdown = 2\n"
                                "[interface.abcdefghijklmno]\nclassifier = \"") +
-                   std::string(64, 'p') + "\"\n[interface.abcdefghijklmno.rollout]\ncandidate = \"q\"\npercent = 100\n");
+                   std::string(63, 'p') + "\"\n[interface.abcdefghijklmno.rollout]\ncandidate = \"q\"\npercent = 100\n");
     CHECK(c.queueSize == 16777216);
     CHECK(c.output.ringbufSize == 4096);
     CHECK(*c.guard.maxSlowdown == 2.0);  // an integer is a fine ratio
@@ -333,6 +333,18 @@ TEST_CASE("a config without interfaces is refused", "[unit]") {
           "/etc/fizz/fizz.toml:2:1: interface: no interfaces; add at least one [interface.NAME] with a classifier");
 }
 
+TEST_CASE("classifier and candidate name a plugin or one version of it", "[unit]") {
+    auto ok = parse(std::string("[interface.a]\nclassifier = \"primes@1.0.0\"\n") +
+                         "[interface.a.rollout]\ncandidate = \"primes@1.1.0-rc.1\"\npercent = 10\n");
+    CHECK(ok.interfaces.at(0).classifier == "primes@1.0.0");
+    CHECK(ok.interfaces.at(0).rollout->candidate == "primes@1.1.0-rc.1");
+    CHECK(errorOf("[interface.a]\nclassifier = \"primes@1.0\"\n") ==
+          "/etc/fizz/fizz.toml:2:14: interface.a.classifier: \"1.0\" is not a semver version; write NAME or "
+          "NAME@MAJOR.MINOR.PATCH");
+    CHECK(errorOf("[interface.a]\nclassifier = \"@1.0.0\"\n") ==
+          "/etc/fizz/fizz.toml:2:14: interface.a.classifier: a plugin name must not be empty");
+}
+
 TEST_CASE("a rollout must name a different plugin than the classifier", "[unit]") {
     CHECK(errorOf(std::string(kOneInterface) + "[interface.a.rollout]\ncandidate = \"fizz\"\npercent = 5\n") ==
           "/etc/fizz/fizz.toml:4:13: interface.a.rollout.candidate: must differ from classifier \"fizz\" "
@@ -363,8 +375,8 @@ TEST_CASE("plugin names and paths are checked", "[unit]") {
           "only)");
     CHECK(errorOf("[interface.a]\nclassifier = \"\"\n") ==
           "/etc/fizz/fizz.toml:2:14: interface.a.classifier: a plugin name must not be empty");
-    CHECK_THAT(errorOf("[interface.a]\nclassifier = \"" + std::string(65, 'p') + "\"\n"),
-               Contains("interface.a.classifier: \"ppp") && Contains("is 65 characters; a plugin name has at most 64"));
+    CHECK_THAT(errorOf("[interface.a]\nclassifier = \"" + std::string(64, 'p') + "\"\n"),
+               Contains("interface.a.classifier: \"ppp") && Contains("is 64 characters; a plugin name has at most 63"));
     CHECK(errorOf(std::string(kOneInterface) + "[interface.a.rollout]\ncandidate = \"fib.so\"\npercent = 5\n") ==
           "/etc/fizz/fizz.toml:4:13: interface.a.rollout.candidate: \"fib.so\" is not a plugin name (letters, digits, '_' "
           "and '-' only)");

@@ -5,6 +5,7 @@
 #include "bpf/test_run.hpp"
 #include "plugin/catalog.hpp"
 #include "runtime/classifier.hpp"
+#include "runtime/event_writer.hpp"
 #include "runtime/frames.hpp"
 #include "util/error.hpp"
 
@@ -21,10 +22,24 @@ public:
     explicit Collector(const plugin::Plugin& p) : plugin_(p) {}
     void onMessage(const void* data, uint32_t size) noexcept override {
         fizzhost_event e{};
-        if (plugin_.decode(data, size, e) == 0) events.push_back(e);
-        else ++undecodable;
+        fizzhost_field_value values[FIZZHOST_MAX_FIELDS];
+        if (plugin_.decode(data, size, e, values) != 0) {
+            ++undecodable;
+            return;
+        }
+        events.push_back(e);
+        fields.push_back(fieldsJson(values));
+    }
+    // `,"fields":{...}` for a plugin that declares fields, else nothing.
+    std::string fieldsJson(const fizzhost_field_value* values) const {
+        if (plugin_.fields().empty()) return {};
+        runtime::EventTemplate tpl(runtime::EventFormat::Json, {}, {}, plugin_.fields());
+        std::string out(tpl.maxLine(), '\0');
+        out.resize(tpl.formatFields(values, out.data()));
+        return out.substr(1);  // formatFields starts with the source's closing quote
     }
     std::vector<fizzhost_event> events;
+    std::vector<std::string> fields;
     size_t undecodable = 0;
 
 private:
@@ -54,11 +69,13 @@ int classifyCommand(const ClassifyOptions& opts) {
         auto frame = runtime::udpFrame(addr);
         auto result = bpf::testRun(classifier->programFd(), frame);
         collector.events.clear();
+        collector.fields.clear();
         classifier->drain(SIZE_MAX);
         const std::string src = runtime::formatAddress(addr);
         if (collector.events.empty()) fmt::print("{{\"src\":\"{}\",\"kind\":null}}\n", src);
-        for (const auto& e : collector.events)
-            fmt::print("{{\"src\":\"{}\",\"kind\":\"{}\"}}\n", runtime::formatAddress(e.src_addr), plugin->kindName(e.kind));
+        for (size_t i = 0; i < collector.events.size(); ++i)
+            fmt::print("{{\"src\":\"{}\",\"kind\":\"{}\"{}}}\n", runtime::formatAddress(collector.events[i].src_addr),
+                       plugin->kindName(collector.events[i].kind), collector.fields[i]);
         if (result.retval != 2 /* XDP_PASS */)
             spdlog::warn("classify: {} returned verdict {} for {} (classifiers should pass every frame)",
                          plugin->name(), result.retval, src);

@@ -163,6 +163,8 @@ int statusCommand(const StatusOptions& opts) {
                        num(v, "delivered"), kinds);
         }
     }
+    if (status.value("insecure_plugins", false))
+        fmt::print("INSECURE: plugins are loaded without the root-ownership check (allow_insecure_plugins)\n");
     if (status.value("run_time_stats", false))
         fmt::print("(live ns/run from the kernel's BPF run-time statistics, enabled while fizzhost runs; behind the "
                    "A/B dispatcher it covers dispatcher and variant together)\n");

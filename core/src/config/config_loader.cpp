@@ -3,6 +3,7 @@
 #include "config/config_loader.hpp"
 
 #include "util/error.hpp"
+#include "util/semver.hpp"
 
 #include <fcntl.h>
 #include <sys/un.h>
@@ -28,7 +29,7 @@ namespace {
 constexpr int64_t kMaxQueueSize = 16 * 1024 * 1024;
 constexpr int64_t kMinRingbufSize = 4096;  // one page: the kernel rejects smaller BPF ring buffers
 constexpr int64_t kMaxRingbufSize = int64_t(1) << 30;
-constexpr size_t kMaxPluginName = 64;
+constexpr size_t kMaxPluginName = 63;  // a plugin's metadata record holds 63 characters and a NUL
 constexpr size_t kMaxIfname = 15;  // IFNAMSIZ - 1: the kernel keeps a terminating NUL
 // The socket path must fit sun_path with its NUL; saying so at load beats a failed bind() at startup.
 constexpr size_t kMaxSocketPath = sizeof(sockaddr_un::sun_path) - 1;
@@ -324,11 +325,17 @@ void readService(const Checker& c, const Scope& service, Service& cfg) {
     if (auto v = c.boolean(service, "watch_config")) cfg.watchConfig = *v;
 }
 
-std::string pluginName(const Checker& c, const Scope& s, std::string_view key) {
-    auto name = c.string(s, key);
-    if (!name) c.missing(s, key);
-    if (auto problem = pluginNameProblem(*name)) c.fail(s.table.get(key)->source(), s.key(key), *problem);
-    return *name;
+// A plugin reference: NAME (the highest version in plugin_dir) or NAME@VERSION (exactly that one).
+std::string pluginRef(const Checker& c, const Scope& s, std::string_view key) {
+    auto ref = c.string(s, key);
+    if (!ref) c.missing(s, key);
+    const auto at = ref->find('@');
+    const std::string name = ref->substr(0, at);
+    if (auto problem = pluginNameProblem(name)) c.fail(s.table.get(key)->source(), s.key(key), *problem);
+    if (at != std::string::npos && !SemVer::parse(std::string_view(*ref).substr(at + 1)))
+        c.fail(s.table.get(key)->source(), s.key(key),
+               tomlString(ref->substr(at + 1)) + " is not a semver version; write NAME or NAME@MAJOR.MINOR.PATCH");
+    return *ref;
 }
 
 Interface readInterface(const Checker& c, const toml::key& key, const toml::node& node, const std::string& path) {
@@ -341,14 +348,14 @@ Interface readInterface(const Checker& c, const toml::key& key, const toml::node
 
     Interface ifc;
     ifc.name = name;
-    ifc.classifier = pluginName(c, s, "classifier");
+    ifc.classifier = pluginRef(c, s, "classifier");
     if (auto m = c.choice<AttachMode>(
             s, "mode", {{"native", AttachMode::Native}, {"generic", AttachMode::Generic}, {"auto", AttachMode::Auto}}))
         ifc.mode = *m;
     if (auto ro = c.table(s, "rollout")) {
         c.rejectUnknownKeys(*ro, kRolloutKeys);
         Rollout rollout;
-        rollout.candidate = pluginName(c, *ro, "candidate");
+        rollout.candidate = pluginRef(c, *ro, "candidate");
         if (rollout.candidate == ifc.classifier)
             c.fail(ro->table.get("candidate")->source(), ro->key("candidate"),
                    "must differ from classifier " + tomlString(ifc.classifier) + " (promote by changing classifier instead)");

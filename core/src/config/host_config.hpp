@@ -16,13 +16,13 @@ enum class Transport { Queue, Ringbuf };
 
 // A/B split: `percent` of sources (by a hash of the source address) meet `candidate`.
 struct Rollout {
-    std::string candidate;  // a plugin name, never the interface's own classifier
+    std::string candidate;  // NAME or NAME@VERSION; must resolve to another plugin than the classifier
     unsigned percent = 0;   // 0..100
 };
 
 struct Interface {
     std::string name;
-    std::string classifier;
+    std::string classifier;  // NAME (highest version present) or NAME@VERSION
     AttachMode mode = AttachMode::Auto;
     std::optional<Rollout> rollout;
 };

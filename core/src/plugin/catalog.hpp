@@ -1,12 +1,15 @@
-// The plugins found in a folder: every *.so in it is loaded and indexed by the name its descriptor
-// declares. Rescanning reuses a plugin whose file is unchanged and loads anew one that changed.
+// The plugins found in a folder. Listing reads each *.so's metadata record from the file (libelf)
+// and runs none of its code; every (name, version) is indexed, several versions of one plugin side by
+// side. A plugin is loaded only when find() selects it, and kept while its file is unchanged.
 #pragma once
 
 #include "plugin/plugin.hpp"
+#include "plugin/plugin_info.hpp"
 
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -19,27 +22,44 @@ public:
         std::string message;
     };
 
+    /// `dir` is resolved (symlinks followed) at each rescan; files and ownership are judged along
+    /// the resolved path.
     Catalog(std::filesystem::path dir, FilePolicy policy) : dir_(std::move(dir)), policy_(policy) {}
 
-    /// Reads the folder again. Throws Error when the folder itself is missing or unsafe; problems
-    /// with single files (refused, not a plugin, duplicate name) are kept in problems().
+    /// Reads the folder again, running no plugin code. Throws Error when the folder itself is missing
+    /// or unsafe; problems with single files (refused, truncated, not a plugin, duplicate name and
+    /// version) are kept in problems(). Loaded plugins whose files are unchanged stay loaded.
     void rescan();
 
-    /// The plugin called `name`. Throws Error naming the folder, what was found there and any file
-    /// that was refused, when no plugin (or more than one file) answers to the name.
-    std::shared_ptr<const Plugin> find(const std::string& name) const;
+    /// The plugin `ref` names, loaded: "NAME" (highest semver present) or "NAME@VERSION" (exactly).
+    /// Loads it on first use from a sealed copy of its checked bytes and caches it. Throws Error
+    /// naming the folder, what was found there and any refused file, when nothing (or more than one
+    /// file) answers, or when loading fails. Thread-compatible (callers serialise, as the host does).
+    std::shared_ptr<const Plugin> find(const std::string& ref) const;
 
+    /// Every plugin version listed, by name, highest version first. Nothing here is loaded.
+    const std::vector<PluginInfo>& entries() const { return entries_; }
+    /// Loads every listed plugin version (bench without names); one that fails to load is left out
+    /// and added to problems().
     std::vector<std::shared_ptr<const Plugin>> plugins() const;
     const std::vector<Problem>& problems() const { return problems_; }
     const std::filesystem::path& dir() const { return dir_; }
+    const FilePolicy& policy() const { return policy_; }
+
+    /// Offers `other`'s loaded modules to the next rescan, which keeps those whose files are listed
+    /// unchanged (under this catalog's policy): a catalog rebuilt for a new policy or folder does not
+    /// reload, and so re-verify, plugins that did not change.
+    void keepLoadedFrom(const Catalog& other) { loaded_.insert(other.loaded_.begin(), other.loaded_.end()); }
 
 private:
+    std::shared_ptr<const Plugin> load(const PluginInfo& info) const;
+
     std::filesystem::path dir_;
     FilePolicy policy_;
-    std::map<std::string, std::shared_ptr<const Plugin>> byName_;
-    std::map<std::filesystem::path, std::shared_ptr<const Plugin>> byFile_;
-    std::map<std::string, std::vector<std::filesystem::path>> duplicates_;
-    std::vector<Problem> problems_;
+    std::vector<PluginInfo> entries_;
+    std::map<std::string, std::vector<std::filesystem::path>> duplicates_;  // "name@version" -> files
+    mutable std::vector<Problem> problems_;
+    mutable std::map<std::filesystem::path, std::shared_ptr<const Plugin>> loaded_;
 };
 
 }  // namespace fizzhost::plugin

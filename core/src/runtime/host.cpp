@@ -54,13 +54,27 @@ struct Host::Plan {
     }
 };
 
+namespace {
+
+// classifier = "primes" and candidate = "primes@1.1.0" may well be the same file: compare what the
+// references resolved to, not how they are written.
+void requireDistinct(const std::string& where, const config::Interface& ifc, const plugin::Plugin& base,
+                     const plugin::Plugin& cand) {
+    if (&base == &cand || (base.name() == cand.name() && base.version() == cand.version()))
+        throw Error(where + ": rollout candidate '" + ifc.rollout->candidate + "' and classifier '" + ifc.classifier +
+                        "' are the same plugin (" + base.name() + "@" + base.version() +
+                        "); name another version, e.g. candidate = \"" + cand.name() + "@X.Y.Z\"",
+                    EINVAL);
+}
+
+}  // namespace
+
 Host::Host(config::HostConfig config, bool allowInsecurePlugins)
-    : cfg_(std::move(config)), allowInsecure_(allowInsecurePlugins || cfg_.allowInsecurePlugins),
-      catalog_(cfg_.pluginDir, plugin::FilePolicy::forProcess(allowInsecure_)) {
-    if (allowInsecure_ && plugin::FilePolicy::forProcess(false).requireRootOwned)
-        spdlog::warn("INSECURE: loading plugins without the root-ownership check: any user who can write to '{}' "
-                     "can run code as root in this process. Use only for development.",
-                     cfg_.pluginDir.string());
+    : cfg_(std::move(config)), cliInsecure_(allowInsecurePlugins),
+      insecure_(allowInsecurePlugins || cfg_.allowInsecurePlugins),
+      catalog_(cfg_.pluginDir, plugin::FilePolicy::forProcess(insecure_)) {
+    // Whoever can write the config file chooses what runs as root: only the command line relaxes this.
+    plugin::checkConfigFile(plugin::FilePolicy::forProcess(cliInsecure_), cfg_.source);
 }
 
 Host::~Host() { stop(); }
@@ -144,6 +158,7 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
         }
         if (ifc.rollout) {
             auto candPlugin = catalog_.find(ifc.rollout->candidate);
+            requireDistinct(where, ifc, *basePlugin, *candPlugin);
             bool needCandidate = !current || freshPrograms || runningPlugin(current->candidate) != candPlugin;
             if (needCandidate) {
                 if (guard_) guard_(current ? *current->baseline->classifier().pluginPtr() : *basePlugin, *candPlugin);
@@ -300,11 +315,23 @@ bool Host::reload(const config::HostConfig& next) {
     const bool freshPrograms = next.queueSize != cfg_.queueSize || next.output.transport != cfg_.output.transport ||
                                next.output.ringbufSize != cfg_.output.ringbufSize;
     std::vector<std::unique_ptr<Plan>> plans;
+    plugin::Catalog previousCatalog = catalog_;
     try {
-        if (next.pluginDir != catalog_.dir() || (next.allowInsecurePlugins || allowInsecure_) != allowInsecure_)
-            catalog_ = plugin::Catalog(next.pluginDir,
-                                       plugin::FilePolicy::forProcess(allowInsecure_ || next.allowInsecurePlugins));
+        plugin::checkConfigFile(plugin::FilePolicy::forProcess(cliInsecure_), next.source);
+        // Insecure mode is state: the config can switch it on and off again; the catalog is rebuilt
+        // with the policy in force (and restored if the reload fails).
+        const bool nextInsecure = cliInsecure_ || next.allowInsecurePlugins;
+        if (nextInsecure != insecure_)
+            spdlog::warn("reload: insecure plugin mode {}", nextInsecure ? "switched ON" : "switched off");
+        if (next.pluginDir != catalog_.dir() || nextInsecure != insecure_) {
+            plugin::Catalog fresh(next.pluginDir, plugin::FilePolicy::forProcess(nextInsecure));
+            fresh.keepLoadedFrom(catalog_);
+            catalog_ = std::move(fresh);
+        } else
+            plugin::warnIfInsecure(catalog_.policy(), nextInsecure, "reload");
         catalog_.rescan();
+        for (const auto& p : catalog_.problems())
+            spdlog::warn("plugin folder: skipped {}: {}", p.file.string(), p.message);
         config::HostConfig effective = next;
         effective.output.events = cfg_.output.events;
         effective.output.format = cfg_.output.format;
@@ -320,9 +347,11 @@ bool Host::reload(const config::HostConfig& next) {
             throw;
         }
     } catch (const Error& e) {
+        catalog_ = std::move(previousCatalog);
         spdlog::error("reload failed, nothing changed, the running classifiers keep running: {}", e.what());
         return false;
     }
+    insecure_ = cliInsecure_ || next.allowInsecurePlugins;
     const double prepareMs = msSince(t0);
 
     bool ok = true;
@@ -361,7 +390,9 @@ void Host::stop() {
 
 nlohmann::json Host::status() const {
     std::lock_guard lock(mutex_);
-    nlohmann::json out = {{"interfaces", nlohmann::json::array()}, {"run_time_stats", bool(runStats_)}};
+    nlohmann::json out = {{"interfaces", nlohmann::json::array()},
+                          {"run_time_stats", bool(runStats_)},
+                          {"insecure_plugins", insecure_}};
     if (writer_) out["events_written"] = writer_->written();
     for (const auto& [name, a] : attachments_) {
         nlohmann::json ifc = {{"name", name},
@@ -403,8 +434,10 @@ nlohmann::json Host::status() const {
 }
 
 void Host::check(const config::HostConfig& cfg, bool allowInsecurePlugins) {
+    plugin::checkConfigFile(plugin::FilePolicy::forProcess(allowInsecurePlugins), cfg.source);
     plugin::Catalog catalog(cfg.pluginDir, plugin::FilePolicy::forProcess(allowInsecurePlugins || cfg.allowInsecurePlugins));
     catalog.rescan();
+    for (const auto& p : catalog.problems()) spdlog::warn("plugin folder: skipped {}: {}", p.file.string(), p.message);
     for (const auto& ifc : cfg.interfaces) {
         const std::string where = "interface '" + ifc.name + "'";
         try {
@@ -417,7 +450,9 @@ void Host::check(const config::HostConfig& cfg, bool allowInsecurePlugins) {
             spdlog::info("{}: {} {} loads and verifies", where, ifc.classifier, base->plugin().version());
             if (ifc.rollout) {
                 o.slot = FIZZ_SLOT_CANDIDATE;
-                auto cand = Classifier::load(catalog.find(ifc.rollout->candidate), o);
+                auto candPlugin = catalog.find(ifc.rollout->candidate);
+                requireDistinct(where, ifc, base->plugin(), *candPlugin);
+                auto cand = Classifier::load(candPlugin, o);
                 auto d = Dispatcher::load();
                 d->setVariant(FIZZ_SLOT_BASELINE, base->programFd());
                 d->setVariant(FIZZ_SLOT_CANDIDATE, cand->programFd());

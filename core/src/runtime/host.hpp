@@ -58,7 +58,8 @@ private:
     ClassifierOptions classifierOptions(uint32_t slot, int statsFd) const;
 
     config::HostConfig cfg_;
-    bool allowInsecure_;
+    bool cliInsecure_;  // --allow-insecure-plugins: fixed for the process's life
+    bool insecure_;     // in force now: the command line or the config's allow_insecure_plugins
     plugin::Catalog catalog_;
     std::unique_ptr<EventWriter> writer_;
     std::unique_ptr<Pump> pump_;
