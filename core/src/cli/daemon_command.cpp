@@ -98,6 +98,15 @@ int statusCommand(const StatusOptions& opts) {
         return j.contains(key) && !j[key].is_null() ? j[key].dump() : "-";
     };
     for (const auto& ifc : status["interfaces"]) {
+        if (ifc.value("state", std::string("attached")) == "gone") {
+            const auto& fin = ifc["final"];
+            fmt::print("interface {}  gone since {}  (deleted; {} is attached again when it appears)\n"
+                       "  final counts: {} packets, {} messages, {} dropped, {} delivered\n",
+                       ifc["name"].get<std::string>(), ifc.value("gone_since", std::string("?")),
+                       ifc.value("classifier", std::string("?")), num(fin, "packets"), num(fin, "emitted"),
+                       num(fin, "dropped"), num(fin, "delivered"));
+            continue;
+        }
         fmt::print("interface {}  mode {}  link id {}  program id {}  live {:.1f} ns/run over {} runs{}\n",
                    ifc["name"].get<std::string>(), ifc["mode"].get<std::string>(), num(ifc, "link_id"),
                    num(ifc, "program_id"), ifc.value("ns_per_run", 0.0), num(ifc, "runs"),

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <ctime>
 #include <set>
 
 namespace fizzhost::runtime {
@@ -99,6 +100,7 @@ void Host::start() {
         pump_->stop();
         throw;
     }
+    startLinkWatch();
     started_ = true;
 }
 
@@ -300,6 +302,7 @@ bool Host::reload(const config::HostConfig& next) {
     const bool freshPrograms = next.queueSize != cfg_.queueSize || next.output.transport != cfg_.output.transport ||
                                next.output.ringbufSize != cfg_.output.ringbufSize;
     std::vector<std::unique_ptr<Plan>> plans;
+    std::vector<config::Interface> stillGone;  // configured, deleted, not back yet
     try {
         if (next.pluginDir != catalog_.dir() || (next.allowInsecurePlugins || allowInsecure_) != allowInsecure_)
             catalog_ = plugin::Catalog(next.pluginDir,
@@ -313,6 +316,10 @@ bool Host::reload(const config::HostConfig& next) {
         try {
             for (const auto& ifc : next.interfaces) {
                 auto it = attachments_.find(ifc.name);
+                if (it == attachments_.end() && prepareGone(ifc)) {
+                    stillGone.push_back(ifc);
+                    continue;
+                }
                 plans.push_back(prepare(ifc, it == attachments_.end() ? nullptr : it->second.get(), freshPrograms));
             }
         } catch (...) {
@@ -336,6 +343,7 @@ bool Host::reload(const config::HostConfig& next) {
     }
     std::set<std::string> wanted;
     for (const auto& ifc : next.interfaces) wanted.insert(ifc.name);
+    const std::string goneNote = commitGone(stillGone, wanted);
     for (auto it = attachments_.begin(); it != attachments_.end();) {
         if (wanted.count(it->first)) {
             ++it;
@@ -344,11 +352,13 @@ bool Host::reload(const config::HostConfig& next) {
         detach(*it->second);
         it = attachments_.erase(it);
     }
-    spdlog::info("reload {} in {:.1f} ms (prepare {:.1f} ms)", ok ? "complete" : "partly failed", msSince(t0), prepareMs);
+    spdlog::info("reload {} in {:.1f} ms (prepare {:.1f} ms){}", ok ? "complete" : "partly failed", msSince(t0),
+                 prepareMs, goneNote);
     return ok;
 }
 
 void Host::stop() {
+    linkWatch_.reset();  // its handler takes mutex_: joined before we hold it
     std::lock_guard lock(mutex_);
     if (!pump_) return;
     for (auto& [name, a] : attachments_) detach(*a);
@@ -365,6 +375,7 @@ nlohmann::json Host::status() const {
     if (writer_) out["events_written"] = writer_->written();
     for (const auto& [name, a] : attachments_) {
         nlohmann::json ifc = {{"name", name},
+                              {"state", "attached"},
                               {"mode", a->link.mode() == bpf::XdpMode::Native ? "native" : "generic"},
                               {"link_id", a->link.id()},
                               {"program_id", a->link.programId()}};
@@ -399,6 +410,7 @@ nlohmann::json Host::status() const {
         }
         out["interfaces"].push_back(ifc);
     }
+    for (const auto& [name, g] : gone_) out["interfaces"].push_back(goneStatus(name, g));
     return out;
 }
 
@@ -429,6 +441,168 @@ void Host::check(const config::HostConfig& cfg, bool allowInsecurePlugins) {
             throw Error(where + ": " + e.what(), e.code());
         }
     }
+}
+
+// ---- Interface lifecycle -------------------------------------------------------------------
+//
+// The kernel detaches an XDP link by itself when its device is deleted, but nothing else of ours
+// notices: the link would be reported attached, the sources kept, and a re-created interface of
+// the same name left bare. rtnetlink tells us; these functions keep attachments_ and gone_ true.
+
+namespace {
+
+std::string isoTime(std::chrono::system_clock::time_point t) {
+    const std::time_t secs = std::chrono::system_clock::to_time_t(t);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+bool interfacePresent(const std::string& name) { return if_nametoindex(name.c_str()) != 0; }
+
+}  // namespace
+
+void Host::startLinkWatch() {
+    try {
+        linkWatch_ = std::make_unique<LinkWatch>([this](const LinkChange& change) { onLinkChange(change); });
+    } catch (const Error& e) {
+        spdlog::warn("{}; a deleted interface will not be noticed", e.what());
+        return;
+    }
+    resyncLinks();  // a device deleted between attaching and subscribing sent its news to nobody
+}
+
+void Host::onLinkChange(const LinkChange& change) {
+    std::lock_guard lock(mutex_);
+    if (!pump_) return;
+    try {
+        switch (change.kind) {
+        case LinkChange::Kind::Removed:
+            for (const auto& [name, a] : attachments_)
+                if (a->ifindex == change.ifindex) {
+                    retireGone(name, "was deleted");
+                    break;
+                }
+            break;
+        case LinkChange::Kind::Added:
+            if (gone_.count(change.name)) attachReturned(change.name);
+            break;
+        case LinkChange::Kind::Lost: resyncLinks(); break;
+        }
+    } catch (const std::exception& e) {
+        spdlog::error("interface change ({} ifindex {}): {}", change.name, change.ifindex, e.what());
+    }
+}
+
+void Host::resyncLinks() {
+    std::vector<std::string> missing, back;
+    for (const auto& [name, a] : attachments_) {
+        char now[IF_NAMESIZE] = {};
+        if (!if_indextoname(unsigned(a->ifindex), now) || name != now) missing.push_back(name);
+    }
+    for (const auto& [name, g] : gone_)
+        if (interfacePresent(name)) back.push_back(name);
+    for (const auto& name : missing) retireGone(name, "is no longer present");
+    for (const auto& name : back) attachReturned(name);
+}
+
+void Host::retireGone(const std::string& name, const char* why) {
+    auto it = attachments_.find(name);
+    if (it == attachments_.end()) return;
+    Attachment& a = *it->second;
+    spdlog::warn("interface '{}' (ifindex {}) {}: the kernel detached its XDP program; retiring its classifier "
+                 "(draining its messages, releasing link id {}); {} is attached again when an interface of that "
+                 "name appears",
+                 name, a.ifindex, why, a.link.id(), a.cfg.classifier);
+    detach(a);  // releases the link, waits for programs in flight, drains and retires the sources
+    GoneInterface g{a.cfg, a.ifindex, std::chrono::system_clock::now(), nlohmann::json::object()};
+    uint64_t packets = 0, emitted = 0, dropped = 0, delivered = 0, undecodable = 0;
+    for (uint32_t slot : {uint32_t(FIZZ_SLOT_BASELINE), uint32_t(FIZZ_SLOT_CANDIDATE)}) {
+        try {
+            auto c = a.counters(slot);
+            packets += c.packets;
+            emitted += c.emitted;
+            dropped += c.dropped;
+        } catch (const Error& e) {
+            spdlog::warn("interface '{}': final counters: {}", name, e.what());
+        }
+    }
+    for (const auto* s : {&a.baseline, &a.candidate})
+        if (*s) {
+            delivered += (*s)->delivered();
+            undecodable += (*s)->undecodable();
+        }
+    g.final = {{"packets", packets}, {"emitted", emitted}, {"dropped", dropped}, {"delivered", delivered},
+               {"undecodable", undecodable}};
+    spdlog::info("interface '{}': final counts: {} packets, {} messages, {} dropped, {} delivered, {} undecodable",
+                 name, packets, emitted, dropped, delivered, undecodable);
+    gone_[name] = std::move(g);
+    attachments_.erase(it);
+}
+
+void Host::attachReturned(const std::string& name) {
+    auto it = gone_.find(name);
+    if (it == gone_.end()) return;
+    const config::Interface cfg = it->second.cfg;
+    spdlog::info("interface '{}' appeared again (ifindex {}): attaching its configured classifier {}", name,
+                 if_nametoindex(name.c_str()), cfg.classifier);
+    try {
+        auto plan = prepare(cfg, nullptr, false);
+        commit(*plan);
+        gone_.erase(name);
+    } catch (const Error& e) {
+        spdlog::error("interface '{}' appeared again but its classifier could not be attached: {}; it stays gone "
+                      "(a SIGHUP or the next change to the interface retries)",
+                      name, e.what());
+    }
+}
+
+nlohmann::json Host::goneStatus(const std::string& name, const GoneInterface& g) const {
+    return {{"name", name},
+            {"state", "gone"},
+            {"classifier", g.cfg.classifier},
+            {"gone_since", isoTime(g.since)},
+            {"ifindex_was", g.ifindex},
+            {"final", g.final},
+            {"variants", nlohmann::json::array()}};
+}
+
+// Reload of an interface that is configured and gone: nothing to attach, but the names it would
+// use must still resolve, so a broken config is refused now and not when the device returns.
+// Returns false when the interface is not gone (or is back): then it is prepared like any other.
+bool Host::prepareGone(const config::Interface& ifc) {
+    if (!gone_.count(ifc.name) || interfacePresent(ifc.name)) return false;
+    try {
+        catalog_.find(ifc.classifier);
+        if (ifc.rollout) catalog_.find(ifc.rollout->candidate);
+    } catch (const Error& e) {
+        throw Error("interface '" + ifc.name + "': " + e.what(), e.code());
+    }
+    return true;
+}
+
+std::string Host::commitGone(const std::vector<config::Interface>& stillGone, const std::set<std::string>& wanted) {
+    for (const auto& ifc : stillGone) {
+        auto& g = gone_[ifc.name];
+        g.cfg = ifc;
+        spdlog::warn("reload: interface '{}' is gone (deleted {}): nothing is attached to it; {} is attached when an "
+                     "interface of that name appears",
+                     ifc.name, isoTime(g.since), ifc.classifier);
+    }
+    for (auto it = gone_.begin(); it != gone_.end();) {
+        if (attachments_.count(it->first) || !wanted.count(it->first)) {
+            if (!wanted.count(it->first)) spdlog::info("interface '{}' (gone) is no longer configured", it->first);
+            it = gone_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    if (gone_.empty()) return "";
+    std::string names;
+    for (const auto& [name, g] : gone_) names += (names.empty() ? "" : ", ") + ("'" + name + "'");
+    return fmt::format("; {} configured interface(s) gone, waiting for them to appear: {}", gone_.size(), names);
 }
 
 }  // namespace fizzhost::runtime

@@ -12,14 +12,17 @@
 #include "plugin/catalog.hpp"
 #include "runtime/attachment.hpp"
 #include "runtime/event_writer.hpp"
+#include "runtime/link_watch.hpp"
 #include "runtime/pump.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 namespace fizzhost::runtime {
@@ -57,6 +60,24 @@ private:
     void detach(Attachment& a);
     ClassifierOptions classifierOptions(uint32_t slot, int statsFd) const;
 
+    // Interface lifecycle (link_watch.hpp). A configured interface that the kernel deletes leaves
+    // attachments_ for gone_ (its sources drained, its link released); when an interface of that
+    // name appears again, its classifier is attached anew. All run under mutex_.
+    struct GoneInterface {
+        config::Interface cfg;
+        int ifindex = 0;  // the deleted device's
+        std::chrono::system_clock::time_point since;
+        nlohmann::json final;  // counters at retirement
+    };
+    void startLinkWatch();
+    void onLinkChange(const LinkChange& change);
+    void retireGone(const std::string& name, const char* why);
+    void attachReturned(const std::string& name);
+    void resyncLinks();
+    nlohmann::json goneStatus(const std::string& name, const GoneInterface& g) const;
+    bool prepareGone(const config::Interface& ifc);
+    std::string commitGone(const std::vector<config::Interface>& stillGone, const std::set<std::string>& wanted);
+
     config::HostConfig cfg_;
     bool allowInsecure_;
     plugin::Catalog catalog_;
@@ -66,6 +87,8 @@ private:
     ReloadGuard guard_;
     mutable std::mutex mutex_;  // attachments_ between reloads and status readers
     std::map<std::string, std::unique_ptr<Attachment>> attachments_;
+    std::map<std::string, GoneInterface> gone_;  // configured, but the device was deleted
+    std::unique_ptr<LinkWatch> linkWatch_;       // stopped before mutex_ is taken in stop()
     bool started_ = false;
 };
 

@@ -1,0 +1,127 @@
+// The real fizzhost binary while the interface it is attached to is deleted and created again:
+// rtnetlink tells the host, which retires the interface's state, shows it as gone, and attaches
+// the configured classifier to the new interface of that name.
+#include "netns/daemon_lab.hpp"
+#include "support/privilege.hpp"
+#include "support/reference.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <map>
+#include <set>
+#include <thread>
+
+using namespace fizzhost;
+using namespace fizzhost::test;
+using Catch::Matchers::Contains;
+
+namespace {
+
+// Polls the interface's state in `status` until it is `want`; returns the last status seen.
+nlohmann::json waitForState(const DaemonLab& lab, const std::string& want,
+                            std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    nlohmann::json ifc;
+    while (std::chrono::steady_clock::now() < deadline) {
+        ifc = lab.interfaceStatus();
+        if (ifc.value("state", std::string()) == want) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return ifc;
+}
+
+// Events whose source lies in [first, first + count).
+std::vector<Event> inRange(const std::vector<Event>& events, uint32_t first, size_t count) {
+    std::vector<Event> out;
+    const uint32_t lo = benchmarkSources(first, 1)[0];
+    for (const auto& e : events)
+        if (e.src >= lo && e.src < lo + count) out.push_back(e);
+    return out;
+}
+
+void checkAgainstReference(const std::vector<Event>& events) {
+    std::set<uint32_t> seen;
+    for (const auto& e : events) {
+        auto want = referenceKind(e.plugin, e.src);
+        INFO("event from " << e.plugin << " for 0x" << std::hex << e.src << ": " << e.kind);
+        REQUIRE(want);
+        CHECK(*want == e.kind);
+        CHECK(seen.insert(e.src).second);  // exactly once
+    }
+}
+
+}  // namespace
+
+TEST_CASE("an interface deleted under traffic is retired and shown as gone; re-created, it gets its "
+          "classifier back and loses nothing",
+          "[daemon]") {
+    if (!requirePrivilege("run fizzhost on a veth pair")) return;
+    DaemonLab lab;
+    lab.writeConfig("[interface." + lab.ifname() + "]\nclassifier = \"fizz\"\n");
+    lab.start();
+    const auto before = lab.interfaceStatus();
+    CHECK(before["state"] == "attached");
+    const uint32_t firstLink = before["link_id"];
+
+    // Traffic until the device disappears under the sender.
+    constexpr size_t kBatch = 500;
+    std::atomic<size_t> sent{0};
+    std::thread sender([&] {
+        try {
+            for (uint32_t next = 0; next < 1'000'000; next += kBatch) sent += lab.send(benchmarkSources(next, kBatch));
+        } catch (const std::exception&) {
+            // the interface went away mid-batch: expected
+        }
+    });
+    while (sent < 5000) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    lab.removeLink();
+    sender.join();
+    INFO("frames sent before the interface was deleted: " << sent);
+
+    auto gone = waitForState(lab, "gone");
+    REQUIRE(gone["state"] == "gone");
+    CHECK(gone["classifier"] == "fizz");
+    CHECK(gone["variants"].empty());
+    CHECK(lab.attachedProgramId() == 0);  // no such device
+    // Retired cleanly: every message the program emitted before the device went was delivered.
+    const auto& fin = gone["final"];
+    CHECK(fin["packets"].get<uint64_t>() >= 5000);
+    CHECK(fin["dropped"] == 0);
+    CHECK(fin["delivered"] == fin["emitted"]);
+    const auto beforeEvents = lab.events();
+    CHECK(beforeEvents.size() == fin["delivered"].get<size_t>());
+    checkAgainstReference(beforeEvents);
+    const auto log = lab.daemon().stderrText();
+    CHECK_THAT(log, Contains("interface '" + lab.ifname() + "' (ifindex"));
+    CHECK_THAT(log, Contains("was deleted"));
+
+    // A reload meanwhile says the interface is gone instead of claiming it was applied.
+    REQUIRE(lab.reload());
+    CHECK_THAT(lab.daemon().stderrText(), Contains("reload: interface '" + lab.ifname() + "' is gone"));
+    CHECK_THAT(lab.daemon().stderrText(), Contains("configured interface(s) gone"));
+    CHECK(lab.interfaceStatus()["state"] == "gone");
+
+    // Back under the same name: the host attaches fizz by itself.
+    lab.recreateLink();
+    auto back = waitForState(lab, "attached");
+    REQUIRE(back["state"] == "attached");
+    CHECK(back["variants"][0]["plugin"] == "fizz");
+    CHECK(back["link_id"] != firstLink);
+    CHECK(lab.attachedProgramId() == back["program_id"].get<uint32_t>());
+    CHECK_THAT(lab.daemon().stderrText(), Contains("interface '" + lab.ifname() + "' appeared again"));
+
+    // Events flow again, none lost: every frame counted, every message delivered, all right.
+    constexpr uint32_t kFirst = 2'000'000;
+    constexpr size_t kAfter = 3000;
+    REQUIRE(lab.send(benchmarkSources(kFirst, kAfter)) == kAfter);
+    CHECK(lab.waitForPackets(kAfter) == kAfter);
+    const auto now = lab.interfaceStatus()["variants"][0];
+    CHECK(now["dropped"] == 0);
+    const size_t emitted = now["emitted"];
+    CHECK(emitted == kAfter / 3);  // fizz reports every source divisible by 3
+    auto after = inRange(lab.waitForEvents(beforeEvents.size() + emitted), kFirst, kAfter);
+    CHECK(after.size() == emitted);
+    checkAgainstReference(after);
+    CHECK(lab.stop() == 0);
+}
