@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -40,6 +41,25 @@ void installGuard(runtime::Host& host, const config::HostConfig& cfg) {
                  *cfg.guard.maxSlowdown, cfg.guard.mix);
 }
 
+// The daemon creates the events file (appending) but not its folder; say now what would fail then.
+void checkEventsPath(const std::string& events) {
+    if (events == "-") return;
+    const std::filesystem::path file(events);
+    const std::string what = "[output] events '" + events + "'";
+    struct stat st {};
+    if (::stat(file.c_str(), &st) == 0) {
+        if (S_ISDIR(st.st_mode)) throw Error(what + " is a folder; name a file (fizzhost appends to it)", EISDIR);
+        if (::access(file.c_str(), W_OK) != 0) throwErrno(what + ": not writable", errno);
+        return;
+    }
+    if (errno != ENOENT) throwErrno(what, errno);
+    const auto dir = file.parent_path();
+    if (::stat(dir.c_str(), &st) != 0)
+        throwErrno(what + ": its folder '" + dir.string() + "' (fizzhost creates the file, not its folder)", errno);
+    if (!S_ISDIR(st.st_mode)) throw Error(what + ": '" + dir.string() + "' is not a folder", ENOTDIR);
+    if (::access(dir.c_str(), W_OK | X_OK) != 0) throwErrno(what + ": its folder '" + dir.string() + "' is not writable", errno);
+}
+
 }  // namespace
 
 int daemonCommand(const DaemonOptions& opts) {
@@ -47,8 +67,9 @@ int daemonCommand(const DaemonOptions& opts) {
     auto cfg = config::loadConfig(opts.config, defaultPluginDir());
     runtime::Host host(cfg, opts.allowInsecure);
     installGuard(host, cfg);
-    host.start();
+    // The socket first: a path we may not use is refused before anything is attached.
     runtime::ControlServer control(cfg.controlSocket, [&] { return host.status(); });
+    host.start();
     spdlog::info("fizzhost running with {} interface(s); SIGHUP reloads {}, SIGTERM stops; status: fizzhost status "
                  "--socket {}",
                  cfg.interfaces.size(), opts.config, cfg.controlSocket.string());
@@ -79,7 +100,29 @@ int daemonCommand(const DaemonOptions& opts) {
 
 int checkCommand(const DaemonOptions& opts) {
     auto cfg = config::loadConfig(opts.config, defaultPluginDir());
-    runtime::Host::check(cfg, opts.allowInsecure);
+    // Every part is checked and every problem said, not only the first.
+    size_t problems = 0;
+    auto part = [&](auto&& fn) {
+        try {
+            fn();
+        } catch (const Error& e) {
+            spdlog::error("{}", e.what());
+            ++problems;
+        }
+    };
+    part([&] {
+        for (const auto& note : runtime::checkControlSocketPath(cfg.controlSocket)) spdlog::info("control_socket: {}", note);
+        spdlog::info("control_socket '{}': OK", cfg.controlSocket.string());
+    });
+    part([&] {
+        checkEventsPath(cfg.output.events);
+        spdlog::info("[output] events '{}': OK", cfg.output.events);
+    });
+    part([&] { runtime::Host::check(cfg, opts.allowInsecure); });
+    if (problems) {
+        spdlog::error("{}: {} problem(s)", opts.config, problems);
+        return 1;
+    }
     spdlog::info("{}: OK ({} interface(s))", opts.config, cfg.interfaces.size());
     return 0;
 }
