@@ -96,3 +96,23 @@ TEST_CASE("the daemon refuses to start on a control socket path holding a file o
     CHECK(open.status == 1);
     CHECK_THAT(open.err, Contains("is writable by others (mode 0777)"));
 }
+
+TEST_CASE("a config owned by another user is refused, or loaded with a warning under --allow-insecure-plugins",
+          "[bpf]") {
+    if (!requirePrivilege("fizzhost check (chown, BPF)")) return;
+    NetNs ns;
+    TempDir dir;
+    const auto cfg = dir.path() / "fizz.toml";
+    writeConfig(cfg, dir.path() / "c.sock", "-");
+    REQUIRE(::chown(cfg.c_str(), 65534, 65534) == 0);
+    auto refused = runFizzhost({"check", "--config", cfg.string()}, ns.name());
+    CHECK(refused.status == 1);
+    CHECK_THAT(refused.err, Contains(cfg.string() + ": refusing a config that is owned by uid 65534, not root"));
+    auto insecure = runFizzhost({"check", "--config", cfg.string(), "--allow-insecure-plugins"}, ns.name());
+    CHECK(insecure.status == 0);
+    CHECK_THAT(insecure.err, Contains("INSECURE: config " + cfg.string() + " is owned by uid 65534"));
+    // The daemon applies the same rule.
+    auto daemon = runFizzhost({"--config", cfg.string()}, ns.name());
+    CHECK(daemon.status == 1);
+    CHECK_THAT(daemon.err, Contains("refusing a config that is owned by uid 65534"));
+}

@@ -7,6 +7,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <csignal>
+
 #include <atomic>
 #include <map>
 #include <set>
@@ -124,4 +129,31 @@ TEST_CASE("an interface deleted under traffic is retired and shown as gone; re-c
     CHECK(after.size() == emitted);
     checkAgainstReference(after);
     CHECK(lab.stop() == 0);
+}
+
+TEST_CASE("SIGTERM stops the daemon even while a reload is stuck on a FIFO in the plugin folder", "[daemon]") {
+    if (!requirePrivilege("run fizzhost on a veth pair")) return;
+    DaemonLab lab;
+    const auto plugins = lab.dir() / "plugins";
+    std::filesystem::create_directory(plugins);
+    std::filesystem::copy_file(std::filesystem::path(FIZZHOST_PLUGIN_DIR) / "fizz.so", plugins / "fizz.so");
+    lab.writeConfig("[interface." + lab.ifname() + "]\nclassifier = \"fizz\"\n", plugins);
+    lab.start();
+    CHECK(lab.attachedProgramId() != 0);
+    // A file that blocks whoever opens it for reading, in the folder a reload reads.
+    REQUIRE(::mkfifo((plugins / "x.so").c_str(), 0644) == 0);
+    lab.daemon().signal(SIGHUP);
+    REQUIRE(lab.daemon().waitForStderr("SIGHUP: reloading", std::chrono::seconds(10)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const auto t0 = std::chrono::steady_clock::now();
+    lab.daemon().signal(SIGTERM);
+    auto status = lab.daemon().waitExit(std::chrono::seconds(20));
+    if (!status) {
+        UniqueFd release(::open((plugins / "x.so").c_str(), O_WRONLY | O_NONBLOCK));
+        FAIL("fizzhost ignored SIGTERM for 20 s:\n" << lab.daemon().stderrText());
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    INFO("exit status " << *status << " after " << seconds << " s\n" << lab.daemon().stderrText());
+    CHECK(seconds < 15);
+    CHECK(lab.attachedProgramId() == 0);  // nothing left attached
 }

@@ -9,27 +9,104 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <csignal>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 namespace fizzhost::cli {
 namespace {
 
-// Blocks the signals the daemon handles in every thread (threads inherit the mask), and returns a
-// signalfd to read them synchronously on the main thread.
-UniqueFd blockAndWatchSignals() {
-    sigset_t set;
-    sigemptyset(&set);
-    for (int sig : {SIGHUP, SIGINT, SIGTERM}) sigaddset(&set, sig);
-    if (pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0) throwErrno("block signals", errno);
-    std::signal(SIGPIPE, SIG_IGN);  // a closed events pipe is a write error, not a death
-    UniqueFd fd(signalfd(-1, &set, SFD_CLOEXEC));
-    if (!fd) throwErrno("signalfd", errno);
-    return fd;
-}
+// How long a SIGTERM/SIGINT may wait for a start or a reload in progress before the process
+// exits without its orderly stop. The kernel detaches every XDP link with the process; what
+// still sat in the queues is lost, and the log says so.
+constexpr auto kStopGrace = std::chrono::seconds(5);
+
+// The signals the daemon handles are blocked in every thread (threads inherit the mask) and read
+// from a signalfd by a thread of their own, so a SIGTERM is seen at any time: while the host
+// starts, and while a reload is stuck (a plugin file that blocks, say), not only between them.
+class SignalWatch {
+public:
+    SignalWatch() {
+        sigset_t set;
+        sigemptyset(&set);
+        for (int sig : {SIGHUP, SIGINT, SIGTERM}) sigaddset(&set, sig);
+        if (pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0) throwErrno("block signals", errno);
+        std::signal(SIGPIPE, SIG_IGN);  // a closed events pipe is a write error, not a death
+        fd_.reset(signalfd(-1, &set, SFD_CLOEXEC));
+        if (!fd_) throwErrno("signalfd", errno);
+        stop_.reset(eventfd(0, EFD_CLOEXEC));
+        if (!stop_) throwErrno("eventfd", errno);
+        thread_ = std::thread([this] { run(); });
+    }
+    ~SignalWatch() {
+        uint64_t one = 1;
+        [[maybe_unused]] ssize_t n = ::write(stop_.get(), &one, sizeof one);
+        thread_.join();
+    }
+
+    /// Main thread: the next signal, waiting for it.
+    int next() {
+        std::unique_lock lock(mutex_);
+        arrived_.wait(lock, [&] { return !pending_.empty(); });
+        const int sig = pending_.front();
+        pending_.erase(pending_.begin());
+        if (sig != SIGHUP) taken_.notify_all();
+        return sig;
+    }
+    /// Main thread: what it is busy with (for the log when a stop cannot wait), or nullptr.
+    void busy(const char* what) {
+        std::lock_guard lock(mutex_);
+        busy_ = what;
+    }
+
+private:
+    void run() {
+        for (;;) {
+            pollfd fds[2] = {{fd_.get(), POLLIN, 0}, {stop_.get(), POLLIN, 0}};
+            if (::poll(fds, 2, -1) < 0) {
+                if (errno == EINTR) continue;
+                return;
+            }
+            if (fds[1].revents) return;
+            signalfd_siginfo info{};
+            if (::read(fd_.get(), &info, sizeof info) != sizeof info) continue;
+            const int sig = int(info.ssi_signo);
+            std::unique_lock lock(mutex_);
+            pending_.push_back(sig);
+            arrived_.notify_all();
+            if (sig == SIGHUP) continue;
+            // A stop request: the main thread takes it as soon as it is free; if it stays busy,
+            // leave without it rather than ignore the signal.
+            if (taken_.wait_for(lock, kStopGrace, [&] {
+                    return std::find(pending_.begin(), pending_.end(), sig) == pending_.end();
+                }))
+                continue;
+            spdlog::error("{} received {} s ago while {}, which has not finished: exiting now without an orderly stop "
+                          "(the kernel detaches every XDP link with the process; queued messages are lost)",
+                          sig == SIGINT ? "SIGINT" : "SIGTERM", kStopGrace.count(), busy_ ? busy_ : "busy");
+            spdlog::default_logger()->flush();
+            std::_Exit(128 + sig);
+        }
+    }
+
+    UniqueFd fd_, stop_;
+    std::mutex mutex_;
+    std::condition_variable arrived_, taken_;
+    std::vector<int> pending_;
+    const char* busy_ = "starting";
+    std::thread thread_;
+};
 
 void installGuard(runtime::Host& host, const config::HostConfig& cfg) {
     if (!cfg.guard.maxSlowdown) {
@@ -63,34 +140,36 @@ void checkEventsPath(const std::string& events) {
 }  // namespace
 
 int daemonCommand(const DaemonOptions& opts) {
-    UniqueFd signals = blockAndWatchSignals();
-    auto cfg = config::loadConfig(opts.config, defaultPluginDir());
+    SignalWatch signals;
+    const auto trust = opts.allowInsecure ? config::FileTrust::Insecure : config::FileTrust::Strict;
+    auto cfg = config::loadConfig(opts.config, defaultPluginDir(), trust);
     runtime::Host host(cfg, opts.allowInsecure);
     installGuard(host, cfg);
     // The socket first: a path we may not use is refused before anything is attached.
     runtime::ControlServer control(cfg.controlSocket, [&] { return host.status(); });
     host.start();
+    signals.busy(nullptr);
     spdlog::info("fizzhost running with {} interface(s); SIGHUP reloads {}, SIGTERM stops; status: fizzhost status "
                  "--socket {}",
                  cfg.interfaces.size(), opts.config, cfg.controlSocket.string());
 
     for (;;) {
-        signalfd_siginfo info{};
-        ssize_t n = ::read(signals.get(), &info, sizeof info);
-        if (n < 0 && errno == EINTR) continue;
-        if (n != sizeof info) throwErrno("read signalfd", errno);
-        if (info.ssi_signo == SIGHUP) {
+        const int sig = signals.next();
+        if (sig == SIGHUP) {
             spdlog::info("SIGHUP: reloading {}", opts.config);
+            signals.busy("reloading");
             try {
-                auto next = config::loadConfig(opts.config, defaultPluginDir());
+                auto next = config::loadConfig(opts.config, defaultPluginDir(), trust);
                 installGuard(host, next);
                 host.reload(next);
             } catch (const Error& e) {
                 spdlog::error("reload failed, nothing changed, the running classifiers keep running: {}", e.what());
             }
+            signals.busy(nullptr);
             continue;
         }
-        spdlog::info("{}: stopping", info.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+        spdlog::info("{}: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        signals.busy("stopping");
         break;
     }
     host.stop();
@@ -99,7 +178,8 @@ int daemonCommand(const DaemonOptions& opts) {
 }
 
 int checkCommand(const DaemonOptions& opts) {
-    auto cfg = config::loadConfig(opts.config, defaultPluginDir());
+    auto cfg = config::loadConfig(opts.config, defaultPluginDir(),
+                                  opts.allowInsecure ? config::FileTrust::Insecure : config::FileTrust::Strict);
     // Every part is checked and every problem said, not only the first.
     size_t problems = 0;
     auto part = [&](auto&& fn) {

@@ -5,6 +5,8 @@
 #include "util/error.hpp"
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -357,23 +359,62 @@ std::vector<Interface> readInterfaces(const Checker& c, const Scope& root) {
     return out;
 }
 
+// sshd's StrictModes rule: a config that another user can change is that user's config, and a
+// root host would run whatever plugins it names.
+std::optional<std::string> ownershipProblem(const struct stat& st) {
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
+        return std::string("is writable by ") + ((st.st_mode & S_IWOTH) ? "others" : "its group") + " (mode " + mode +
+               "): chmod go-w it";
+    }
+    const uid_t me = ::geteuid();
+    if (st.st_uid != 0 && st.st_uid != me)
+        return "is owned by uid " + std::to_string(st.st_uid) + ", not " + (me == 0 ? "root" : "root or uid " + std::to_string(me)) +
+               ": chown it";
+    return std::nullopt;
+}
+
+const char* fileKind(mode_t mode) {
+    if (S_ISDIR(mode)) return "a folder";
+    if (S_ISFIFO(mode)) return "a FIFO";
+    if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
+    if (S_ISSOCK(mode)) return "a socket";
+    return "not a regular file";
+}
+
 // open()/read() rather than ifstream, which drops errno: the user should see EACCES or EISDIR, not a
-// bare "cannot open".
-std::string readFile(const std::filesystem::path& file) {
+// bare "cannot open". O_NONBLOCK so a FIFO cannot block the open, and every check is made on the
+// opened descriptor (fstat), so what is checked is what is read.
+std::string readFile(const std::filesystem::path& file, FileTrust trust) {
     const std::string what = file.string() + ": cannot read config";
-    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) throwErrno(what, errno);
     struct Closer {
         int fd;
         ~Closer() { ::close(fd); }
     } closer{fd};
 
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) throwErrno(what, errno);
+    if (!S_ISREG(st.st_mode))
+        throw Error(what + ": it is " + fileKind(st.st_mode) + ", not a regular file", S_ISDIR(st.st_mode) ? EISDIR : EINVAL);
+    if (auto problem = ownershipProblem(st)) {
+        if (trust == FileTrust::Strict)
+            throw Error(file.string() + ": refusing a config that " + *problem +
+                            " (or pass --allow-insecure-plugins on the command line, for development only)",
+                        EPERM);
+        spdlog::warn("INSECURE: config {} {}; loaded anyway because --allow-insecure-plugins was given. Another user "
+                     "can change what this host runs. Use only for development.",
+                     file.string(), *problem);
+    }
+
     std::string text;
     char buf[16 * 1024];
     for (;;) {
         const ssize_t n = ::read(fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throwErrno(what, errno);  // EISDIR for a directory
+        if (n < 0) throwErrno(what, errno);
         if (n == 0) return text;
         text.append(buf, size_t(n));
         if (text.size() > kMaxFileSize)
@@ -443,8 +484,8 @@ HostConfig parseConfig(std::string_view text, const std::filesystem::path& sourc
     return cfg;
 }
 
-HostConfig loadConfig(const std::filesystem::path& file, const std::filesystem::path& defaultPluginDir) {
-    return parseConfig(readFile(file), file, defaultPluginDir);
+HostConfig loadConfig(const std::filesystem::path& file, const std::filesystem::path& defaultPluginDir, FileTrust trust) {
+    return parseConfig(readFile(file, trust), file, defaultPluginDir);
 }
 
 }  // namespace fizzhost::config
