@@ -282,6 +282,23 @@ TEST_CASE("a config writable by group or others is refused unless insecure mode 
     }
 }
 
+TEST_CASE("values in messages are bounded and show hidden characters", "[unit]") {
+    const std::string huge(2 * 1024 * 1024, 'x');
+    const std::string err = errorOf("[interface.a]\nclassifier = \"fizz\"\nmode = \"" + huge + "\"\n");
+    CHECK(err.size() < 1024);
+    CHECK_THAT(err, StartsWith("/etc/fizz/fizz.toml:3:8: interface.a.mode: expected one of") &&
+                        Contains("got \"" + std::string(256, 'x') + "... (2097152 bytes)\""));
+    // An interface whose name would read as another one's is refused, and shown escaped.
+    CHECK(errorOf("[interface.\"rz0\u200b\"]\nclassifier = \"fizz\"\n") ==
+          "/etc/fizz/fizz.toml:1:12: interface.\"rz0\\u200b\": interface name \"rz0\\u200b\" contains an invisible, "
+          "control or bidirectional character (or invalid UTF-8)");
+    CHECK_THAT(errorOf("[interface.\"a\u202eb\"]\nclassifier = \"fizz\"\n"), Contains("\"a\\u202eb\" contains an invisible"));
+    // A newline in a path would split every log line that names it.
+    CHECK(errorOf("plugin_dir = \"/opt/x\\ny\"\n" + std::string(kOneInterface)) ==
+          "/etc/fizz/fizz.toml:1:14: plugin_dir: \"/opt/x\\ny\": a path must not contain control, bidirectional or "
+          "zero-width characters");
+}
+
 TEST_CASE("toml syntax errors carry file, line and column", "[unit]") {
     // toml++ words the problem; what this project owns is the "<file>:<line>:<col>: " in front of it.
     CHECK_THAT(errorOf("[interface.a]\nclassifier = \"fizz\nmode = \"auto\"\n"),

@@ -6,6 +6,7 @@
 #include "runtime/host.hpp"
 #include "runtime/reload_guard.hpp"
 #include "util/error.hpp"
+#include "util/text.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -151,12 +152,12 @@ int daemonCommand(const DaemonOptions& opts) {
     signals.busy(nullptr);
     spdlog::info("fizzhost running with {} interface(s); SIGHUP reloads {}, SIGTERM stops; status: fizzhost status "
                  "--socket {}",
-                 cfg.interfaces.size(), opts.config, cfg.controlSocket.string());
+                 cfg.interfaces.size(), printable(opts.config), printable(cfg.controlSocket.string()));
 
     for (;;) {
         const int sig = signals.next();
         if (sig == SIGHUP) {
-            spdlog::info("SIGHUP: reloading {}", opts.config);
+            spdlog::info("SIGHUP: reloading {}", printable(opts.config));
             signals.busy("reloading");
             try {
                 auto next = config::loadConfig(opts.config, defaultPluginDir(), trust);
@@ -200,10 +201,10 @@ int checkCommand(const DaemonOptions& opts) {
     });
     part([&] { runtime::Host::check(cfg, opts.allowInsecure); });
     if (problems) {
-        spdlog::error("{}: {} problem(s)", opts.config, problems);
+        spdlog::error("{}: {} problem(s)", printable(opts.config), problems);
         return 1;
     }
-    spdlog::info("{}: OK ({} interface(s))", opts.config, cfg.interfaces.size());
+    spdlog::info("{}: OK ({} interface(s))", printable(opts.config), cfg.interfaces.size());
     return 0;
 }
 

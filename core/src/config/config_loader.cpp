@@ -3,6 +3,7 @@
 #include "config/config_loader.hpp"
 
 #include "util/error.hpp"
+#include "util/text.hpp"
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
@@ -88,21 +89,13 @@ std::string_view withArticle(toml::node_type type) {
     return "nothing";
 }
 
-// A string as a TOML basic string, so odd bytes in a message are visible and unambiguous.
+// A string as a TOML basic string, so odd bytes in a message are visible and unambiguous: control,
+// bidirectional and zero-width characters escaped, and a huge value cut (util/text.hpp).
 std::string tomlString(std::string_view s) {
     std::string out = "\"";
-    for (char c : s) {
-        const auto u = static_cast<unsigned char>(c);
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (u < 0x20 || u == 0x7f) {
-            char esc[8];
-            std::snprintf(esc, sizeof esc, "\\u%04x", u);
-            out += esc;
-        } else {
-            out += c;
-        }
+    for (char c : printable(s)) {
+        if (c == '"') out += '\\';
+        out += c;
     }
     return out + "\"";
 }
@@ -142,6 +135,9 @@ std::optional<std::string> ifnameProblem(std::string_view name) {
         if (std::isspace(static_cast<unsigned char>(c))) return what + " contains whitespace, which the kernel forbids";
         if (c == '\0') return what + " contains a NUL byte";
     }
+    // The kernel would take them, but "rz0\u200b" would read as "rz0" in every log and listing.
+    if (hasHiddenCharacters(name))
+        return what + " contains an invisible, control or bidirectional character (or invalid UTF-8)";
     return std::nullopt;
 }
 
@@ -254,6 +250,9 @@ public:
         const toml::node& n = *s.table.get(key);
         if (text->empty()) fail(n.source(), s.key(key), "a path must not be empty");
         if (text->find('\0') != std::string::npos) fail(n.source(), s.key(key), "a path must not contain a NUL byte");
+        if (hasHiddenCharacters(*text))
+            fail(n.source(), s.key(key),
+                 tomlString(*text) + ": a path must not contain control, bidirectional or zero-width characters");
         return resolve(*text);
     }
 
@@ -299,6 +298,8 @@ void readGuard(const Checker& c, const Scope& guard, Guard& cfg) {
         cfg.mix = std::string(*v);
 }
 
+SourcePosition positionOf(const toml::source_region& r) { return {r.begin.line, r.begin.column}; }
+
 std::string pluginName(const Checker& c, const Scope& s, std::string_view key) {
     auto name = c.string(s, key);
     if (!name) c.missing(s, key);
@@ -317,6 +318,8 @@ Interface readInterface(const Checker& c, const toml::key& key, const toml::node
     Interface ifc;
     ifc.name = name;
     ifc.classifier = pluginName(c, s, "classifier");
+    ifc.at = positionOf(key.source());
+    ifc.classifierAt = positionOf(s.table.get("classifier")->source());
     if (auto m = c.choice<AttachMode>(
             s, "mode", {{"native", AttachMode::Native}, {"generic", AttachMode::Generic}, {"auto", AttachMode::Auto}}))
         ifc.mode = *m;
@@ -324,6 +327,7 @@ Interface readInterface(const Checker& c, const toml::key& key, const toml::node
         c.rejectUnknownKeys(*ro, kRolloutKeys);
         Rollout rollout;
         rollout.candidate = pluginName(c, *ro, "candidate");
+        ifc.candidateAt = positionOf(ro->table.get("candidate")->source());
         if (rollout.candidate == ifc.classifier)
             c.fail(ro->table.get("candidate")->source(), ro->key("candidate"),
                    "must differ from classifier " + tomlString(ifc.classifier) + " (promote by changing classifier instead)");
@@ -387,7 +391,7 @@ const char* fileKind(mode_t mode) {
 // bare "cannot open". O_NONBLOCK so a FIFO cannot block the open, and every check is made on the
 // opened descriptor (fstat), so what is checked is what is read.
 std::string readFile(const std::filesystem::path& file, FileTrust trust) {
-    const std::string what = file.string() + ": cannot read config";
+    const std::string what = printable(file.string()) + ": cannot read config";
     const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) throwErrno(what, errno);
     struct Closer {
@@ -401,12 +405,12 @@ std::string readFile(const std::filesystem::path& file, FileTrust trust) {
         throw Error(what + ": it is " + fileKind(st.st_mode) + ", not a regular file", S_ISDIR(st.st_mode) ? EISDIR : EINVAL);
     if (auto problem = ownershipProblem(st)) {
         if (trust == FileTrust::Strict)
-            throw Error(file.string() + ": refusing a config that " + *problem +
+            throw Error(printable(file.string()) + ": refusing a config that " + *problem +
                             " (or pass --allow-insecure-plugins on the command line, for development only)",
                         EPERM);
         spdlog::warn("INSECURE: config {} {}; loaded anyway because --allow-insecure-plugins was given. Another user "
                      "can change what this host runs. Use only for development.",
-                     file.string(), *problem);
+                     printable(file.string()), *problem);
     }
 
     std::string text;
@@ -451,7 +455,7 @@ std::string_view toString(Transport transport) {
 
 HostConfig parseConfig(std::string_view text, const std::filesystem::path& source,
                        const std::filesystem::path& defaultPluginDir) {
-    const std::string name = source.empty() ? "<config>" : source.string();
+    const std::string name = source.empty() ? "<config>" : printable(source.string());
     // absolute() consults the working directory only when `source` is relative.
     const Checker c(name, std::filesystem::absolute(source.empty() ? "." : source).parent_path());
 

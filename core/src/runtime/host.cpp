@@ -3,6 +3,8 @@
 #include "bpf/prog_stats.hpp"
 #include "bpf/sync.hpp"
 #include "util/error.hpp"
+#include "util/text.hpp"
+#include "runtime/xdp_owner.hpp"
 
 #include <net/if.h>
 #include <spdlog/spdlog.h>
@@ -37,6 +39,30 @@ int interfaceIndex(const std::string& name) {
 
 fizz_transport transportOf(const config::HostConfig& c) {
     return c.output.transport == config::Transport::Ringbuf ? FIZZ_TRANSPORT_RINGBUF : FIZZ_TRANSPORT_QUEUE;
+}
+
+// Errors about an interface found after loading carry the config's file:line:col, like the
+// loader's own: "/etc/fizzhost/fizz.toml:7:14: interface 'eth0': unknown plugin 'fizzbuz' ...".
+std::string located(const config::HostConfig& cfg, config::SourcePosition at) {
+    if (cfg.source.empty() || at.line == 0) return "";
+    return printable(cfg.source.string()) + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) + ": ";
+}
+
+std::string placed(const config::HostConfig& cfg, const config::Interface& ifc, const std::string& message) {
+    const std::string where = "interface '" + ifc.name + "'";
+    if (!cfg.source.empty() && message.starts_with(printable(cfg.source.string()) + ":")) return message;
+    return located(cfg, ifc.at) + (message.starts_with(where) ? message : where + ": " + message);
+}
+
+// catalog.find() with the position of the value that named the plugin.
+std::shared_ptr<const plugin::Plugin> findPlugin(const plugin::Catalog& catalog, const config::HostConfig& cfg,
+                                                 const config::Interface& ifc, const std::string& ref,
+                                                 config::SourcePosition at) {
+    try {
+        return catalog.find(ref);
+    } catch (const Error& e) {
+        throw Error(located(cfg, at) + "interface '" + ifc.name + "': " + e.what(), e.code());
+    }
 }
 
 }  // namespace
@@ -139,13 +165,13 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
         };
 
         // Baseline: a new instance when the plugin (or its file) changed, or settings demand it.
-        auto basePlugin = catalog_.find(ifc.classifier);
+        auto basePlugin = findPlugin(catalog_, cfg_, ifc, ifc.classifier, ifc.classifierAt);
         if (!current || freshPrograms || runningPlugin(current->baseline) != basePlugin) {
             if (current && guard_) guard_(*current->baseline->classifier().pluginPtr(), *basePlugin);
             plan->newBaseline = load(ifc.classifier, FIZZ_SLOT_BASELINE);
         }
         if (ifc.rollout) {
-            auto candPlugin = catalog_.find(ifc.rollout->candidate);
+            auto candPlugin = findPlugin(catalog_, cfg_, ifc, ifc.rollout->candidate, ifc.candidateAt);
             bool needCandidate = !current || freshPrograms || runningPlugin(current->candidate) != candPlugin;
             if (needCandidate) {
                 if (guard_) guard_(current ? *current->baseline->classifier().pluginPtr() : *basePlugin, *candPlugin);
@@ -164,8 +190,7 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
             plan->leaveRollout = true;
         }
     } catch (const Error& e) {
-        if (std::string_view(e.what()).starts_with(where)) throw;
-        throw Error(where + ": " + e.what(), e.code());
+        throw Error(placed(cfg_, ifc, e.what()), e.code());
     }
     return plan;
 }
@@ -190,8 +215,8 @@ void Host::commit(Plan& plan) {
         try {
             if (uint32_t other = bpf::attachedXdpProgramId(a.ifindex))
                 throw Error("interface '" + a.cfg.name + "' already has XDP program id " + std::to_string(other) +
-                                " attached, which fizzhost does not own; refusing to replace it (bpftool net show dev " +
-                                a.cfg.name + ")",
+                                " attached, " + describeXdpOwner(other) +
+                                "; refusing to replace it (bpftool net show dev " + a.cfg.name + ")",
                             EBUSY);
             const int fd = a.attachedProgramFd();
             switch (a.cfg.mode) {
@@ -425,11 +450,11 @@ void Host::check(const config::HostConfig& cfg, bool allowInsecurePlugins) {
             o.transport = transportOf(cfg);
             o.queueSize = cfg.queueSize;
             o.ringSize = cfg.output.ringbufSize;
-            auto base = Classifier::load(catalog.find(ifc.classifier), o);
+            auto base = Classifier::load(findPlugin(catalog, cfg, ifc, ifc.classifier, ifc.classifierAt), o);
             spdlog::info("{}: {} {} loads and verifies", where, ifc.classifier, base->plugin().version());
             if (ifc.rollout) {
                 o.slot = FIZZ_SLOT_CANDIDATE;
-                auto cand = Classifier::load(catalog.find(ifc.rollout->candidate), o);
+                auto cand = Classifier::load(findPlugin(catalog, cfg, ifc, ifc.rollout->candidate, ifc.candidateAt), o);
                 auto d = Dispatcher::load();
                 d->setVariant(FIZZ_SLOT_BASELINE, base->programFd());
                 d->setVariant(FIZZ_SLOT_CANDIDATE, cand->programFd());
@@ -437,8 +462,7 @@ void Host::check(const config::HostConfig& cfg, bool allowInsecurePlugins) {
                              cand->plugin().version());
             }
         } catch (const Error& e) {
-            if (std::string_view(e.what()).starts_with(where)) throw;
-            throw Error(where + ": " + e.what(), e.code());
+            throw Error(placed(cfg, ifc, e.what()), e.code());
         }
     }
 }
@@ -575,10 +599,10 @@ nlohmann::json Host::goneStatus(const std::string& name, const GoneInterface& g)
 bool Host::prepareGone(const config::Interface& ifc) {
     if (!gone_.count(ifc.name) || interfacePresent(ifc.name)) return false;
     try {
-        catalog_.find(ifc.classifier);
-        if (ifc.rollout) catalog_.find(ifc.rollout->candidate);
+        findPlugin(catalog_, cfg_, ifc, ifc.classifier, ifc.classifierAt);
+        if (ifc.rollout) findPlugin(catalog_, cfg_, ifc, ifc.rollout->candidate, ifc.candidateAt);
     } catch (const Error& e) {
-        throw Error("interface '" + ifc.name + "': " + e.what(), e.code());
+        throw Error(placed(cfg_, ifc, e.what()), e.code());
     }
     return true;
 }
