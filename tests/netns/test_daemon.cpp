@@ -255,3 +255,29 @@ TEST_CASE("a reload that adds or removes an interface attaches or detaches only 
     CHECK(lab.stop() == 0);
     CHECK(xdpOn(second.nameA()) == 0);
 }
+
+TEST_CASE("a SIGHUP with an identical config keeps every link and program id, rollout included", "[daemon]") {
+    if (!requirePrivilege("run fizzhost on a veth pair")) return;
+    DaemonLab lab;
+    lab.setTransport(GENERATE("queue", "ringbuf"));
+    lab.writeConfig(interfaceTable(lab, "fizzbuzz", "[interface." + lab.ifname() +
+                                                        ".rollout]\ncandidate = \"fibonacci\"\npercent = 30\n"));
+    lab.start();
+    // Every id the host reports: the link, the program it runs (the dispatcher), each variant's.
+    auto ids = [&] {
+        auto ifc = lab.interfaceStatus();
+        std::vector<uint32_t> out = {ifc["link_id"], ifc["program_id"]};
+        for (const auto& v : ifc["variants"]) out.push_back(v["program_id"]);
+        return out;
+    };
+    const auto before = ids();
+    REQUIRE(before.size() == 4);
+    for (int i = 0; i < 2; ++i) {
+        REQUIRE(lab.reload());
+        CHECK(ids() == before);
+    }
+    CHECK(lab.attachedProgramId() == before[1]);
+    lab.send(benchmarkSources(0, 300));
+    CHECK(lab.waitForPackets(300) == 300);
+    CHECK(lab.stop() == 0);
+}

@@ -157,3 +157,31 @@ TEST_CASE("SIGTERM stops the daemon even while a reload is stuck on a FIFO in th
     CHECK(seconds < 15);
     CHECK(lab.attachedProgramId() == 0);  // nothing left attached
 }
+
+TEST_CASE("a failed reload keeps the old plugin catalog: an interface that returns afterwards gets its classifier",
+          "[daemon]") {
+    if (!requirePrivilege("run fizzhost on a veth pair")) return;
+    DaemonLab lab;
+    const std::string table = "[interface." + lab.ifname() + "]\nclassifier = \"fizz\"\n";
+    lab.writeConfig(table);
+    lab.start();
+    // A reload to a plugin folder without fizz fails; the catalog it scanned must not stay behind.
+    const auto empty = lab.dir() / "no-plugins";
+    std::filesystem::create_directory(empty);
+    lab.writeConfig(table, empty);
+    CHECK_FALSE(lab.reload());
+    CHECK_THAT(lab.daemon().stderrText(), Contains("unknown plugin 'fizz'"));
+
+    // The running host still resolves fizz from its own folder when the interface comes back.
+    lab.removeLink();
+    REQUIRE(waitForState(lab, "gone")["state"] == "gone");
+    lab.recreateLink();
+    auto back = waitForState(lab, "attached");
+    INFO(lab.daemon().stderrText());
+    REQUIRE(back["state"] == "attached");
+    CHECK(back["variants"][0]["plugin"] == "fizz");
+    lab.send({0xC6120003});
+    auto events = lab.waitForEvents(1);
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].kind == "Fizz");
+}

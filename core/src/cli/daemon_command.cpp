@@ -109,14 +109,12 @@ private:
     std::thread thread_;
 };
 
-void installGuard(runtime::Host& host, const config::HostConfig& cfg) {
-    if (!cfg.guard.maxSlowdown) {
-        host.setReloadGuard(nullptr);
-        return;
-    }
-    host.setReloadGuard(runtime::makeReloadGuard(*cfg.guard.maxSlowdown, cfg.guard.mix));
+// The guard `cfg` asks for (null: none), logged when there is one.
+runtime::ReloadGuard guardFor(const config::HostConfig& cfg) {
+    if (!cfg.guard.maxSlowdown) return nullptr;
     spdlog::info("reload guard: a new program may be at most {:.2f}x slower than the running one on the '{}' mix",
                  *cfg.guard.maxSlowdown, cfg.guard.mix);
+    return runtime::makeReloadGuard(*cfg.guard.maxSlowdown, cfg.guard.mix);
 }
 
 // The daemon creates the events file (appending) but not its folder; say now what would fail then.
@@ -145,7 +143,7 @@ int daemonCommand(const DaemonOptions& opts) {
     const auto trust = opts.allowInsecure ? config::FileTrust::Insecure : config::FileTrust::Strict;
     auto cfg = config::loadConfig(opts.config, defaultPluginDir(), trust);
     runtime::Host host(cfg, opts.allowInsecure);
-    installGuard(host, cfg);
+    host.setReloadGuard(guardFor(cfg));
     // The socket first: a path we may not use is refused before anything is attached.
     runtime::ControlServer control(cfg.controlSocket, [&] { return host.status(); });
     host.start();
@@ -161,8 +159,7 @@ int daemonCommand(const DaemonOptions& opts) {
             signals.busy("reloading");
             try {
                 auto next = config::loadConfig(opts.config, defaultPluginDir(), trust);
-                installGuard(host, next);
-                host.reload(next);
+                host.reload(next, guardFor(next));  // the guard is part of the reload, kept only if it commits
             } catch (const Error& e) {
                 spdlog::error("reload failed, nothing changed, the running classifiers keep running: {}", e.what());
             }

@@ -318,7 +318,7 @@ void Host::detach(Attachment& a) {
     spdlog::info("interface '{}': detached", a.cfg.name);
 }
 
-bool Host::reload(const config::HostConfig& next) {
+bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard) {
     std::lock_guard lock(mutex_);
     const auto t0 = Clock::now();
     if (next.output.events != cfg_.output.events || next.output.format != cfg_.output.format ||
@@ -329,15 +329,24 @@ bool Host::reload(const config::HostConfig& next) {
     std::vector<std::unique_ptr<Plan>> plans;
     std::vector<config::Interface> stillGone;  // configured, deleted, not back yet
     try {
-        if (next.pluginDir != catalog_.dir() || (next.allowInsecurePlugins || allowInsecure_) != allowInsecure_)
-            catalog_ = plugin::Catalog(next.pluginDir,
-                                       plugin::FilePolicy::forProcess(allowInsecure_ || next.allowInsecurePlugins));
-        catalog_.rescan();
+        // The plans are prepared with the new catalog, guard and settings, swapped in for prepare()
+        // and swapped back when it fails: a reload that fails changes nothing, not even these.
+        plugin::Catalog catalog =
+            next.pluginDir != catalog_.dir() || (next.allowInsecurePlugins || allowInsecure_) != allowInsecure_
+                ? plugin::Catalog(next.pluginDir,
+                                  plugin::FilePolicy::forProcess(allowInsecure_ || next.allowInsecurePlugins))
+                : catalog_;
+        catalog.rescan();
         config::HostConfig effective = next;
         effective.output.events = cfg_.output.events;
         effective.output.format = cfg_.output.format;
         effective.controlSocket = cfg_.controlSocket;
-        std::swap(cfg_, effective);  // classifierOptions() reads the new sizes
+        auto swapAll = [&] {
+            std::swap(cfg_, effective);  // classifierOptions() reads the new sizes
+            std::swap(catalog_, catalog);
+            std::swap(guard_, nextGuard);
+        };
+        swapAll();
         try {
             for (const auto& ifc : next.interfaces) {
                 auto it = attachments_.find(ifc.name);
@@ -348,7 +357,7 @@ bool Host::reload(const config::HostConfig& next) {
                 plans.push_back(prepare(ifc, it == attachments_.end() ? nullptr : it->second.get(), freshPrograms));
             }
         } catch (...) {
-            std::swap(cfg_, effective);
+            swapAll();
             throw;
         }
     } catch (const Error& e) {

@@ -40,9 +40,10 @@ public:
     /// Opens the events sink, attaches every configured interface and starts the pump. Throws
     /// Error (and leaves nothing attached) when any interface fails.
     void start();
-    /// Applies `next`. Returns false (and changes nothing) when preparing it failed; the reason is
-    /// logged. Never throws.
-    bool reload(const config::HostConfig& next);
+    /// Applies `next`, judging program swaps with `guard` (the one `next` asks for; null: none).
+    /// The guard, like the catalog, becomes the host's only when the reload is committed. Returns
+    /// false (and changes nothing) when preparing it failed; the reason is logged. Never throws.
+    bool reload(const config::HostConfig& next, ReloadGuard guard);
     /// Detaches everything, drains what is left and stops the pump.
     void stop();
 
