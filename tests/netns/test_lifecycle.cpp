@@ -2,12 +2,15 @@
 // rtnetlink tells the host, which retires the interface's state, shows it as gone, and attaches
 // the configured classifier to the new interface of that name.
 #include "netns/daemon_lab.hpp"
+#include "bpf/xdp_link.hpp"
 #include "support/privilege.hpp"
 #include "support/reference.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <net/if.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include <csignal>
@@ -184,4 +187,32 @@ TEST_CASE("a failed reload keeps the old plugin catalog: an interface that retur
     auto events = lab.waitForEvents(1);
     REQUIRE(events.size() == 1);
     CHECK(events[0].kind == "Fizz");
+}
+
+TEST_CASE("an interface renamed away is retired as gone; renamed back, it gets its classifier again", "[daemon]") {
+    if (!requirePrivilege("run fizzhost on a veth pair")) return;
+    DaemonLab lab;
+    lab.writeConfig("[interface." + lab.ifname() + "]\nclassifier = \"fizz\"\n");
+    lab.start();
+    const std::string ns = lab.hostNs().name();
+    const std::string other = "fztr" + std::to_string(getpid() % 100000);
+    // The kernel renames only a device that is down.
+    run({"ip", "-n", ns, "link", "set", lab.ifname(), "down"});
+    run({"ip", "-n", ns, "link", "set", lab.ifname(), "name", other});
+    auto gone = waitForState(lab, "gone");
+    REQUIRE(gone["state"] == "gone");
+    CHECK_THAT(lab.daemon().stderrText(), Contains("was renamed to '" + other + "'"));
+    {
+        ScopedNetns in(lab.hostNs());
+        CHECK(bpf::attachedXdpProgramId(int(if_nametoindex(other.c_str()))) == 0);  // released, not left behind
+    }
+    run({"ip", "-n", ns, "link", "set", other, "name", lab.ifname()});
+    run({"ip", "-n", ns, "link", "set", lab.ifname(), "up"});
+    auto back = waitForState(lab, "attached");
+    REQUIRE(back["state"] == "attached");
+    CHECK(lab.attachedProgramId() == back["program_id"].get<uint32_t>());
+    REQUIRE(lab.send(benchmarkSources(0, 300)) == 300);
+    CHECK(lab.waitForPackets(300) == 300);
+    CHECK(lab.waitForEvents(100).size() == 100);
+    CHECK(lab.stop() == 0);
 }

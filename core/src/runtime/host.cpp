@@ -513,13 +513,13 @@ void Host::onLinkChange(const LinkChange& change) {
     try {
         switch (change.kind) {
         case LinkChange::Kind::Removed:
-            for (const auto& [name, a] : attachments_)
-                if (a->ifindex == change.ifindex) {
-                    retireGone(name, "was deleted");
-                    break;
-                }
+            if (auto name = attachedName(change.ifindex))
+                retireGone(*name, "was deleted: the kernel detached its XDP program");
             break;
         case LinkChange::Kind::Added:
+            // A rename away from a configured name: what the config names is no longer there.
+            if (auto name = attachedName(change.ifindex); name && !change.name.empty() && change.name != *name)
+                retireGone(*name, "was renamed to '" + printable(change.name) + "'");
             if (gone_.count(change.name)) attachReturned(change.name);
             break;
         case LinkChange::Kind::Lost: resyncLinks(); break;
@@ -537,17 +537,22 @@ void Host::resyncLinks() {
     }
     for (const auto& [name, g] : gone_)
         if (interfacePresent(name)) back.push_back(name);
-    for (const auto& name : missing) retireGone(name, "is no longer present");
+    for (const auto& name : missing) retireGone(name, "is no longer present under that name");
     for (const auto& name : back) attachReturned(name);
 }
 
-void Host::retireGone(const std::string& name, const char* why) {
+std::optional<std::string> Host::attachedName(int ifindex) const {
+    for (const auto& [name, a] : attachments_)
+        if (a->ifindex == ifindex) return name;
+    return std::nullopt;
+}
+
+void Host::retireGone(const std::string& name, const std::string& why) {
     auto it = attachments_.find(name);
     if (it == attachments_.end()) return;
     Attachment& a = *it->second;
-    spdlog::warn("interface '{}' (ifindex {}) {}: the kernel detached its XDP program; retiring its classifier "
-                 "(draining its messages, releasing link id {}); {} is attached again when an interface of that "
-                 "name appears",
+    spdlog::warn("interface '{}' (ifindex {}) {}; retiring its classifier (draining its messages, releasing link id "
+                 "{}); {} is attached again when an interface of that name appears",
                  name, a.ifindex, why, a.link.id(), a.cfg.classifier);
     detach(a);  // releases the link, waits for programs in flight, drains and retires the sources
     GoneInterface g{a.cfg, a.ifindex, std::chrono::system_clock::now(), nlohmann::json::object()};

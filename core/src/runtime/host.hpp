@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -72,7 +73,8 @@ private:
     };
     void startLinkWatch();
     void onLinkChange(const LinkChange& change);
-    void retireGone(const std::string& name, const char* why);
+    void retireGone(const std::string& name, const std::string& why);
+    std::optional<std::string> attachedName(int ifindex) const;
     void attachReturned(const std::string& name);
     void resyncLinks();
     nlohmann::json goneStatus(const std::string& name, const GoneInterface& g) const;
