@@ -104,6 +104,14 @@ TEST_CASE("an interface deleted under traffic is retired and shown as gone; re-c
     CHECK_THAT(log, Contains("interface '" + lab.ifname() + "' (ifindex"));
     CHECK_THAT(log, Contains("was deleted"));
 
+    {
+        DaemonProcess text({FIZZHOST_BINARY, "status", "--config", lab.configPath().string()});
+        REQUIRE(text.waitExit(std::chrono::seconds(20)) == 0);
+        CHECK_THAT(text.stdoutText(), Contains("interface " + lab.ifname() + "  gone since ") &&
+                                          Contains("fizz is attached again when it appears") &&
+                                          Contains("final counts: " + fin["packets"].dump() + " packets"));
+    }
+
     // A reload meanwhile says the interface is gone instead of claiming it was applied.
     REQUIRE(lab.reload());
     CHECK_THAT(lab.daemon().stderrText(), Contains("reload: interface '" + lab.ifname() + "' is gone"));
