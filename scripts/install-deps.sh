@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian 12 machine lacks to build and test fizzhost (run as root).
 set -euo pipefail
-pkgs=(build-essential cmake pkg-config clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
+pkgs=(build-essential cmake pkg-config clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmnl-dev
       libboost-dev libboost-filesystem-dev libtomlplusplus-dev libspdlog-dev libfmt-dev catch2
       libcli11-dev nlohmann-json3-dev libbenchmark-dev iproute2 libpcap-dev)
 pkgs+=(prometheus-cpp-dev libsystemd-dev prometheus curl)  # service: /metrics, sd_notify, scrape tests

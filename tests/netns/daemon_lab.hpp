@@ -57,6 +57,15 @@ public:
 
     /// Sends one UDP frame per source, in order, from the peer namespace; returns frames sent.
     size_t send(const std::vector<uint32_t>& sources);
+    /// Deletes the veth pair (`ip link del` of the host end); send() then throws.
+    void removeLink() { veth_->remove(); }
+    /// Creates the veth pair again under the same names and rebinds the sender to the new peer
+    /// end. Not while another thread is in send().
+    void recreateLink() {
+        sender_.reset();
+        veth_->create();
+        sender_.emplace(peerNs_, veth_->nameB());
+    }
 
     const std::string& ifname() const { return veth_->nameA(); }
     const NetNs& hostNs() const { return hostNs_; }

@@ -142,7 +142,9 @@ TEST_CASE("a reload that fails keeps the old classifier attached and delivering"
     SECTION("unknown plugin") {
         lab.writeConfig(interfaceTable(lab, "nonexistent"), plugins);
         CHECK_FALSE(lab.reload());
-        CHECK_THAT(lab.daemon().stderrText(), Contains("unknown plugin 'nonexistent'"));
+        // Where the config names it: line 5 is the classifier line writeConfig() writes.
+        CHECK_THAT(lab.daemon().stderrText(), Contains(lab.configPath().string() + ":5:14: interface '" + lab.ifname() +
+                                                       "': unknown plugin 'nonexistent'"));
     }
     SECTION("a program the verifier rejects") {
         lab.writeConfig(interfaceTable(lab, "rejected"), plugins);
@@ -193,7 +195,8 @@ TEST_CASE("startup refuses a missing interface and one whose XDP program fizzhos
                                         << "\"\n[interface.fztnothere0]\nclassifier = \"fizz\"\n";
         DaemonProcess d({FIZZHOST_BINARY, "--config", lab.configPath().string()}, lab.dir(), lab.hostNs().name());
         REQUIRE(d.waitExit(std::chrono::seconds(20)) == 1);
-        CHECK_THAT(d.stderrText(), Contains("interface 'fztnothere0' does not exist"));
+        CHECK_THAT(d.stderrText(),
+                   Contains(lab.configPath().string() + ":3:12: interface 'fztnothere0' does not exist"));
     }
     SECTION("an XDP program someone else attached") {
         lab.writeConfig(interfaceTable(lab, "fizz"));
@@ -207,6 +210,8 @@ TEST_CASE("startup refuses a missing interface and one whose XDP program fizzhos
                              lab.hostNs().name());
         REQUIRE(second.waitExit(std::chrono::seconds(20)) == 1);
         CHECK_THAT(second.stderrText(), Contains("already has XDP program id " + std::to_string(theirs)));
+        // Named for what it is: another fizzhost, by its pid; not "a program fizzhost does not own".
+        CHECK_THAT(second.stderrText(), Contains("held by another fizzhost (pid " + std::to_string(lab.daemon().pid()) + ")"));
         CHECK(lab.attachedProgramId() == theirs);  // untouched
         CHECK(lab.stop() == 0);
     }
@@ -249,4 +254,30 @@ TEST_CASE("a reload that adds or removes an interface attaches or detaches only 
     CHECK(xdpOn(second.nameA()) != 0);
     CHECK(lab.stop() == 0);
     CHECK(xdpOn(second.nameA()) == 0);
+}
+
+TEST_CASE("a SIGHUP with an identical config keeps every link and program id, rollout included", "[daemon]") {
+    if (!requirePrivilege("run fizzhost on a veth pair")) return;
+    DaemonLab lab;
+    lab.setTransport(GENERATE("queue", "ringbuf"));
+    lab.writeConfig(interfaceTable(lab, "fizzbuzz", "[interface." + lab.ifname() +
+                                                        ".rollout]\ncandidate = \"fibonacci\"\npercent = 30\n"));
+    lab.start();
+    // Every id the host reports: the link, the program it runs (the dispatcher), each variant's.
+    auto ids = [&] {
+        auto ifc = lab.interfaceStatus();
+        std::vector<uint32_t> out = {ifc["link_id"], ifc["program_id"]};
+        for (const auto& v : ifc["variants"]) out.push_back(v["program_id"]);
+        return out;
+    };
+    const auto before = ids();
+    REQUIRE(before.size() == 4);
+    for (int i = 0; i < 2; ++i) {
+        REQUIRE(lab.reload());
+        CHECK(ids() == before);
+    }
+    CHECK(lab.attachedProgramId() == before[1]);
+    lab.send(benchmarkSources(0, 300));
+    CHECK(lab.waitForPackets(300) == 300);
+    CHECK(lab.stop() == 0);
 }

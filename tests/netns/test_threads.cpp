@@ -75,7 +75,7 @@ TEST_CASE("status readers, reloads and the pump run at once without a data race"
         });
 
     const char* plugins[] = {"fizzbuzz", "fibonacci", "fizz"};
-    for (int i = 0; i < 12; ++i) CHECK(host.reload(configFor(veth.nameA(), plugins[i % 3], dir.path())));
+    for (int i = 0; i < 12; ++i) CHECK(host.reload(configFor(veth.nameA(), plugins[i % 3], dir.path()), nullptr));
     done = true;
     traffic.join();
     for (auto& t : readers) t.join();

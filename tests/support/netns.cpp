@@ -82,11 +82,11 @@ void drain(int fd, std::string& into, bool& open) {
     else if (n == 0 || (errno != EINTR && errno != EAGAIN)) open = false;
 }
 
-int ifindexIn(const NetNs& ns, const std::string& ifname) {
+int ifindexIn(const std::string& ns, const std::string& ifname) {
     ScopedNetns in(ns);
     const int index = int(if_nametoindex(ifname.c_str()));
     if (index == 0)
-        throw std::runtime_error("interface '" + ifname + "' in namespace " + ns.name() + ": " + errnoText(errno));
+        throw std::runtime_error("interface '" + ifname + "' in namespace " + ns + ": " + errnoText(errno));
     return index;
 }
 
@@ -231,19 +231,23 @@ ScopedNetns::~ScopedNetns() {
     }
 }
 
-VethPair::VethPair(const NetNs& a, const NetNs& b, std::optional<unsigned> mtu) : nsA_(a.name()), nsB_(b.name()) {
+VethPair::VethPair(const NetNs& a, const NetNs& b, std::optional<unsigned> mtu)
+    : nsA_(a.name()), nsB_(b.name()), mtu_(mtu) {
     const std::string stem = std::string(kLinkPrefix) + std::to_string(getpid());
     const std::string n = std::to_string(nextId++ % 10000);  // unique among this process's live pairs
     nameA_ = stem + "a" + n;
     nameB_ = stem + "b" + n;
     if (nameA_.size() > kMaxIfname) throw std::logic_error("veth name too long: " + nameA_);
+    create();
+}
 
+void VethPair::create() {
     // Created inside namespace A with the peer placed straight into B: neither end ever exists
     // in the root namespace, even for a moment.
     run({"ip", "-n", nsA_, "link", "add", nameA_, "type", "veth", "peer", "name", nameB_, "netns", nsB_});
     try {
         for (const auto& [ns, dev] : {std::pair{nsA_, nameA_}, std::pair{nsB_, nameB_}}) {
-            if (mtu) run({"ip", "-n", ns, "link", "set", dev, "mtu", std::to_string(*mtu)});
+            if (mtu_) run({"ip", "-n", ns, "link", "set", dev, "mtu", std::to_string(*mtu_)});
             // veth has no queue by default, and then a frame the peer cannot take (its XDP ring
             // is full) is dropped silently. With a qdisc, recent kernels (6.16+) stop the queue
             // instead, and a full qdisc returns ENOBUFS to RawSender, which retries: a frame
@@ -251,13 +255,15 @@ VethPair::VethPair(const NetNs& a, const NetNs& b, std::optional<unsigned> mtu) 
             run({"tc", "-n", ns, "qdisc", "replace", "dev", dev, "root", "pfifo", "limit", kQueueLimit});
             run({"ip", "-n", ns, "link", "set", dev, "up"});
         }
-        ifindexA_ = ifindexIn(a, nameA_);
-        ifindexB_ = ifindexIn(b, nameB_);
+        ifindexA_ = ifindexIn(nsA_, nameA_);
+        ifindexB_ = ifindexIn(nsB_, nameB_);
     } catch (...) {
         runUnchecked({"ip", "-n", nsA_, "link", "del", nameA_});
         throw;
     }
 }
+
+void VethPair::remove() { run({"ip", "-n", nsA_, "link", "del", nameA_}); }
 
 VethPair::~VethPair() {
     // Deleting one end removes both. When namespace A is already gone, so is the pair.

@@ -84,9 +84,15 @@ public:
     /// Interface indexes, each as seen inside its own namespace.
     int ifindexA() const { return ifindexA_; }
     int ifindexB() const { return ifindexB_; }
+    /// Deletes the pair (both ends) now, as `ip link del` of end A does. Throws std::runtime_error.
+    void remove();
+    /// Creates the pair again under the same names, in the same namespaces, set up as the
+    /// constructor does (the ifindexes change). Throws std::runtime_error.
+    void create();
 
 private:
     std::string nsA_, nsB_, nameA_, nameB_;
+    std::optional<unsigned> mtu_;
     int ifindexA_ = 0, ifindexB_ = 0;
 };
 

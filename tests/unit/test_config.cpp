@@ -2,14 +2,19 @@
 // messages are compared whole: they are the interface a user sees, so a changed position or key
 // path should fail here.
 #include "config/config_loader.hpp"
+#include "bpf/unique_fd.hpp"
 #include "util/error.hpp"
 
 #include <catch2/catch.hpp>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <cmath>
 #include <fstream>
+#include <future>
+#include <thread>
 
 using namespace fizzhost;
 using namespace fizzhost::config;
@@ -222,6 +227,76 @@ TEST_CASE("a file that can't be read is an errno error naming the file", "[unit]
         CHECK(e.code() == EISDIR);
         CHECK_THAT(e.what(), StartsWith(dir.path().string() + ": cannot read config: "));
     }
+}
+
+TEST_CASE("a FIFO or device as config is refused at once, never read", "[unit]") {
+    TempDir dir;
+    const auto fifo = dir.path() / "fizz.toml";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    // In a thread of its own: a loader that blocks on the FIFO must fail this test, not hang it.
+    std::promise<std::string> outcome;
+    auto result = outcome.get_future();
+    std::thread loader([&] {
+        try {
+            loadConfig(fifo, kDefaultPlugins);
+            outcome.set_value("accepted");
+        } catch (const Error& e) {
+            outcome.set_value(std::to_string(e.code()) + " " + e.what());
+        }
+    });
+    if (result.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+        UniqueFd writer(::open(fifo.c_str(), O_WRONLY | O_NONBLOCK));  // lets the blocked open return
+        loader.join();
+        FAIL("loadConfig blocked on a FIFO");
+    }
+    loader.join();
+    CHECK(result.get() == std::to_string(EINVAL) + " " + fifo.string() +
+                              ": cannot read config: it is a FIFO, not a regular file");
+    try {
+        loadConfig("/dev/null", kDefaultPlugins);
+        FAIL("loaded /dev/null");
+    } catch (const Error& e) {
+        CHECK(std::string(e.what()) == "/dev/null: cannot read config: it is a device, not a regular file");
+    }
+}
+
+TEST_CASE("a config writable by group or others is refused unless insecure mode is asked for", "[unit]") {
+    TempDir dir;
+    const auto file = dir.path() / "fizz.toml";
+    std::ofstream(file) << kOneInterface;
+    REQUIRE(::chmod(file.c_str(), 0644) == 0);
+    CHECK(loadConfig(file, kDefaultPlugins).interfaces.size() == 1);
+    for (const auto& [mode, who] : {std::pair{0664, "its group (mode 0664)"}, std::pair{0646, "others (mode 0646)"},
+                                    std::pair{0666, "others (mode 0666)"}}) {
+        REQUIRE(::chmod(file.c_str(), mode_t(mode)) == 0);
+        try {
+            loadConfig(file, kDefaultPlugins);
+            FAIL("loaded a config with mode " << std::oct << mode);
+        } catch (const Error& e) {
+            CHECK(e.code() == EPERM);
+            CHECK(std::string(e.what()) == file.string() + ": refusing a config that is writable by " + who +
+                                               ": chmod go-w it (or pass --allow-insecure-plugins on the command "
+                                               "line, for development only)");
+        }
+        CHECK(loadConfig(file, kDefaultPlugins, FileTrust::Insecure).interfaces.size() == 1);
+    }
+}
+
+TEST_CASE("values in messages are bounded and show hidden characters", "[unit]") {
+    const std::string huge(2 * 1024 * 1024, 'x');
+    const std::string err = errorOf("[interface.a]\nclassifier = \"fizz\"\nmode = \"" + huge + "\"\n");
+    CHECK(err.size() < 1024);
+    CHECK_THAT(err, StartsWith("/etc/fizz/fizz.toml:3:8: interface.a.mode: expected one of") &&
+                        Contains("got \"" + std::string(256, 'x') + "... (2097152 bytes)\""));
+    // An interface whose name would read as another one's is refused, and shown escaped.
+    CHECK(errorOf("[interface.\"rz0\u200b\"]\nclassifier = \"fizz\"\n") ==
+          "/etc/fizz/fizz.toml:1:12: interface.\"rz0\\u200b\": interface name \"rz0\\u200b\" contains an invisible, "
+          "control or bidirectional character (or invalid UTF-8)");
+    CHECK_THAT(errorOf("[interface.\"a\u202eb\"]\nclassifier = \"fizz\"\n"), Contains("\"a\\u202eb\" contains an invisible"));
+    // A newline in a path would split every log line that names it.
+    CHECK(errorOf("plugin_dir = \"/opt/x\\ny\"\n" + std::string(kOneInterface)) ==
+          "/etc/fizz/fizz.toml:1:14: plugin_dir: \"/opt/x\\ny\": a path must not contain control, bidirectional or "
+          "zero-width characters");
 }
 
 TEST_CASE("toml syntax errors carry file, line and column", "[unit]") {

@@ -10,51 +10,162 @@
 #include "service/notifier.hpp"
 #include "service/status_view.hpp"
 #include "util/error.hpp"
+#include "util/text.hpp"
 
 #include <fmt/format.h>
-#include <poll.h>
 #include <spdlog/spdlog.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
+#include <cstdlib>
+#include <mutex>
 #include <optional>
+#include <thread>
+#include <vector>
 
 namespace fizzhost::cli {
 namespace {
 
-// Blocks the signals the daemon handles in every thread (threads inherit the mask), and returns a
-// signalfd to read them synchronously on the main thread.
-UniqueFd blockAndWatchSignals() {
-    sigset_t set;
-    sigemptyset(&set);
-    for (int sig : {SIGHUP, SIGINT, SIGTERM}) sigaddset(&set, sig);
-    if (pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0) throwErrno("block signals", errno);
-    std::signal(SIGPIPE, SIG_IGN);  // a closed events pipe is a write error, not a death
-    UniqueFd fd(signalfd(-1, &set, SFD_CLOEXEC));
-    if (!fd) throwErrno("signalfd", errno);
-    return fd;
-}
+// How long a SIGTERM/SIGINT may wait for a start or a reload in progress before the process
+// exits without its orderly stop. The kernel detaches every XDP link with the process; what
+// still sat in the queues is lost, and the log says so.
+constexpr auto kStopGrace = std::chrono::seconds(5);
 
-void installGuard(runtime::Host& host, const config::HostConfig& cfg) {
-    if (!cfg.guard.maxSlowdown) {
-        host.setReloadGuard(nullptr);
-        return;
+// The signals the daemon handles are blocked in every thread (threads inherit the mask) and read
+// from a signalfd by a thread of their own, so a SIGTERM is seen at any time: while the host
+// starts, and while a reload is stuck (a plugin file that blocks, say), not only between them.
+// The main thread learns of them through a pollable fd, beside the config watch and the watchdog.
+class SignalWatch {
+public:
+    SignalWatch() {
+        sigset_t set;
+        sigemptyset(&set);
+        for (int sig : {SIGHUP, SIGINT, SIGTERM}) sigaddset(&set, sig);
+        if (pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0) throwErrno("block signals", errno);
+        std::signal(SIGPIPE, SIG_IGN);  // a closed events pipe is a write error, not a death
+        fd_.reset(signalfd(-1, &set, SFD_CLOEXEC));
+        if (!fd_) throwErrno("signalfd", errno);
+        stop_.reset(eventfd(0, EFD_CLOEXEC));
+        if (!stop_) throwErrno("eventfd", errno);
+        ready_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+        if (!ready_) throwErrno("eventfd", errno);
+        thread_ = std::thread([this] { run(); });
     }
-    host.setReloadGuard(runtime::makeReloadGuard(*cfg.guard.maxSlowdown, cfg.guard.mix));
+    ~SignalWatch() {
+        uint64_t one = 1;
+        [[maybe_unused]] ssize_t n = ::write(stop_.get(), &one, sizeof one);
+        thread_.join();
+    }
+
+    /// Readable while a signal waits to be taken.
+    int fd() const { return ready_.get(); }
+    /// Main thread: the next signal waiting, if any (never blocks).
+    std::optional<int> take() {
+        std::lock_guard lock(mutex_);
+        uint64_t n;
+        [[maybe_unused]] ssize_t r = ::read(ready_.get(), &n, sizeof n);
+        if (pending_.empty()) return std::nullopt;
+        const int sig = pending_.front();
+        pending_.erase(pending_.begin());
+        if (!pending_.empty()) signalReady();
+        if (sig != SIGHUP) taken_.notify_all();
+        return sig;
+    }
+    /// Main thread: what it is busy with (for the log when a stop cannot wait), or nullptr.
+    void busy(const char* what) {
+        std::lock_guard lock(mutex_);
+        busy_ = what;
+    }
+
+private:
+    void signalReady() {
+        uint64_t one = 1;
+        [[maybe_unused]] ssize_t n = ::write(ready_.get(), &one, sizeof one);
+    }
+
+    void run() {
+        for (;;) {
+            pollfd fds[2] = {{fd_.get(), POLLIN, 0}, {stop_.get(), POLLIN, 0}};
+            if (::poll(fds, 2, -1) < 0) {
+                if (errno == EINTR) continue;
+                return;
+            }
+            if (fds[1].revents) return;
+            signalfd_siginfo info{};
+            if (::read(fd_.get(), &info, sizeof info) != sizeof info) continue;
+            const int sig = int(info.ssi_signo);
+            std::unique_lock lock(mutex_);
+            pending_.push_back(sig);
+            signalReady();
+            if (sig == SIGHUP) continue;
+            // A stop request: the main thread takes it as soon as it is free; if it stays busy,
+            // leave without it rather than ignore the signal.
+            if (taken_.wait_for(lock, kStopGrace, [&] {
+                    return std::find(pending_.begin(), pending_.end(), sig) == pending_.end();
+                }))
+                continue;
+            spdlog::error("{} received {} s ago while {}, which has not finished: exiting now without an orderly stop "
+                          "(the kernel detaches every XDP link with the process; queued messages are lost)",
+                          sig == SIGINT ? "SIGINT" : "SIGTERM", kStopGrace.count(), busy_ ? busy_ : "busy");
+            spdlog::default_logger()->flush();
+            std::_Exit(128 + sig);
+        }
+    }
+
+    UniqueFd fd_, stop_, ready_;
+    std::mutex mutex_;
+    std::condition_variable taken_;
+    std::vector<int> pending_;
+    const char* busy_ = "starting";
+    std::thread thread_;
+};
+
+// The guard `cfg` asks for (null: none), logged when there is one.
+runtime::ReloadGuard guardFor(const config::HostConfig& cfg) {
+    if (!cfg.guard.maxSlowdown) return nullptr;
     spdlog::info("reload guard: a new program may be at most {:.2f}x slower than the running one on the '{}' mix",
                  *cfg.guard.maxSlowdown, cfg.guard.mix);
+    return runtime::makeReloadGuard(*cfg.guard.maxSlowdown, cfg.guard.mix);
+}
+
+// The daemon creates the events file (appending) but not its folder; say now what would fail then.
+void checkEventsPath(const std::string& events) {
+    if (events == "-") return;
+    const std::filesystem::path file(events);
+    const std::string what = "[output] events '" + events + "'";
+    struct stat st {};
+    if (::stat(file.c_str(), &st) == 0) {
+        if (S_ISDIR(st.st_mode)) throw Error(what + " is a folder; name a file (fizzhost appends to it)", EISDIR);
+        if (::access(file.c_str(), W_OK) != 0) throwErrno(what + ": not writable", errno);
+        return;
+    }
+    if (errno != ENOENT) throwErrno(what, errno);
+    const auto dir = file.parent_path();
+    if (::stat(dir.c_str(), &st) != 0)
+        throwErrno(what + ": its folder '" + dir.string() + "' (fizzhost creates the file, not its folder)", errno);
+    if (!S_ISDIR(st.st_mode)) throw Error(what + ": '" + dir.string() + "' is not a folder", ENOTDIR);
+    if (::access(dir.c_str(), W_OK | X_OK) != 0) throwErrno(what + ": its folder '" + dir.string() + "' is not writable", errno);
 }
 
 }  // namespace
 
 int daemonCommand(const DaemonOptions& opts) {
-    UniqueFd signals = blockAndWatchSignals();
-    auto cfg = config::loadConfig(opts.config, defaultPluginDir());
+    SignalWatch signals;
+    const auto trust = opts.allowInsecure ? config::FileTrust::Insecure : config::FileTrust::Strict;
+    auto cfg = config::loadConfig(opts.config, defaultPluginDir(), trust);
     service::Notifier notifier;
     runtime::Host host(cfg, opts.allowInsecure);
-    // Listening first: a taken port fails the start before anything is attached.
+    host.setReloadGuard(guardFor(cfg));
+    // The socket and the listener first: a path or port we may not use is refused before anything
+    // is attached.
+    runtime::ControlServer control(cfg.controlSocket, [&] { return host.status(); });
     std::optional<service::MetricsExporter> metrics;
     if (cfg.metrics.listen) {
         metrics.emplace(*cfg.metrics.listen, [&] { return host.status(); });
@@ -62,23 +173,22 @@ int daemonCommand(const DaemonOptions& opts) {
     }
     std::optional<service::ConfigWatch> watch;
     if (cfg.service.watchConfig) watch.emplace(opts.config);
-    installGuard(host, cfg);
     host.start();
-    runtime::ControlServer control(cfg.controlSocket, [&] { return host.status(); });
+    signals.busy(nullptr);
     spdlog::info("fizzhost running with {} interface(s); SIGHUP reloads {}, SIGTERM stops; status: fizzhost status "
                  "--socket {}",
-                 cfg.interfaces.size(), opts.config, cfg.controlSocket.string());
+                 cfg.interfaces.size(), printable(opts.config), printable(cfg.controlSocket.string()));
     notifier.ready(service::statusLine(host.status()));
 
     auto reload = [&](const char* why) {
-        spdlog::info("{}: reloading {}", why, opts.config);
+        spdlog::info("{}: reloading {}", why, printable(opts.config));
+        signals.busy("reloading");
         notifier.reloading();
         const auto t0 = std::chrono::steady_clock::now();
         bool ok = false;
         try {
-            auto next = config::loadConfig(opts.config, defaultPluginDir());
-            installGuard(host, next);
-            ok = host.reload(next);
+            auto next = config::loadConfig(opts.config, defaultPluginDir(), trust);
+            ok = host.reload(next, guardFor(next));  // the guard is part of the reload, kept only if it commits
             // The listener and the watch are set up once; say so rather than ignore a change silently.
             if (next.metrics.listen != cfg.metrics.listen || next.service.watchConfig != cfg.service.watchConfig)
                 spdlog::warn("[metrics] listen and [service] watch_config take effect at the next start; still "
@@ -90,13 +200,14 @@ int daemonCommand(const DaemonOptions& opts) {
         if (metrics) metrics->recordReload(ok, std::chrono::steady_clock::now() - t0);
         if (watch) watch->rebase();
         notifier.reloaded(service::statusLine(host.status()));
+        signals.busy(nullptr);
     };
 
     // The watchdog is pinged from this loop, so a stuck reload or signal path shows as a timeout.
     const auto watchdog = notifier.watchdogInterval();
     const int timeoutMs = watchdog ? int(std::max<int64_t>(1, watchdog->count() / 1000)) : -1;
     for (;;) {
-        pollfd fds[2] = {{signals.get(), POLLIN, 0}, {watch ? watch->fd() : -1, POLLIN, 0}};
+        pollfd fds[2] = {{signals.fd(), POLLIN, 0}, {watch ? watch->fd() : -1, POLLIN, 0}};
         int n = ::poll(fds, 2, timeoutMs);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) throwErrno("poll", errno);
@@ -109,16 +220,14 @@ int daemonCommand(const DaemonOptions& opts) {
                 watch.reset();
             }
         }
-        if (!(fds[0].revents & POLLIN)) continue;
-        signalfd_siginfo info{};
-        ssize_t got = ::read(signals.get(), &info, sizeof info);
-        if (got < 0 && errno == EINTR) continue;
-        if (got != sizeof info) throwErrno("read signalfd", errno);
-        if (info.ssi_signo == SIGHUP) {
+        const auto sig = signals.take();
+        if (!sig) continue;
+        if (*sig == SIGHUP) {
             reload("SIGHUP");
             continue;
         }
-        spdlog::info("{}: stopping", info.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+        spdlog::info("{}: stopping", *sig == SIGINT ? "SIGINT" : "SIGTERM");
+        signals.busy("stopping");
         break;
     }
     notifier.stopping();
@@ -128,9 +237,32 @@ int daemonCommand(const DaemonOptions& opts) {
 }
 
 int checkCommand(const DaemonOptions& opts) {
-    auto cfg = config::loadConfig(opts.config, defaultPluginDir());
-    runtime::Host::check(cfg, opts.allowInsecure);
-    spdlog::info("{}: OK ({} interface(s))", opts.config, cfg.interfaces.size());
+    auto cfg = config::loadConfig(opts.config, defaultPluginDir(),
+                                  opts.allowInsecure ? config::FileTrust::Insecure : config::FileTrust::Strict);
+    // Every part is checked and every problem said, not only the first.
+    size_t problems = 0;
+    auto part = [&](auto&& fn) {
+        try {
+            fn();
+        } catch (const Error& e) {
+            spdlog::error("{}", e.what());
+            ++problems;
+        }
+    };
+    part([&] {
+        for (const auto& note : runtime::checkControlSocketPath(cfg.controlSocket)) spdlog::info("control_socket: {}", note);
+        spdlog::info("control_socket '{}': OK", cfg.controlSocket.string());
+    });
+    part([&] {
+        checkEventsPath(cfg.output.events);
+        spdlog::info("[output] events '{}': OK", cfg.output.events);
+    });
+    part([&] { runtime::Host::check(cfg, opts.allowInsecure); });
+    if (problems) {
+        spdlog::error("{}: {} problem(s)", printable(opts.config), problems);
+        return 1;
+    }
+    spdlog::info("{}: OK ({} interface(s))", printable(opts.config), cfg.interfaces.size());
     return 0;
 }
 
@@ -148,6 +280,15 @@ int statusCommand(const StatusOptions& opts) {
         return j.contains(key) && !j[key].is_null() ? j[key].dump() : "-";
     };
     for (const auto& ifc : status["interfaces"]) {
+        if (ifc.value("state", std::string("attached")) == "gone") {
+            const auto& fin = ifc["final"];
+            fmt::print("interface {}  gone since {}  (deleted; {} is attached again when it appears)\n"
+                       "  final counts: {} packets, {} messages, {} dropped, {} delivered\n",
+                       ifc["name"].get<std::string>(), ifc.value("gone_since", std::string("?")),
+                       ifc.value("classifier", std::string("?")), num(fin, "packets"), num(fin, "emitted"),
+                       num(fin, "dropped"), num(fin, "delivered"));
+            continue;
+        }
         fmt::print("interface {}  mode {}  link id {}  program id {}  live {:.1f} ns/run over {} runs{}\n",
                    ifc["name"].get<std::string>(), ifc["mode"].get<std::string>(), num(ifc, "link_id"),
                    num(ifc, "program_id"), ifc.value("ns_per_run", 0.0), num(ifc, "runs"),

@@ -4,8 +4,11 @@
 
 #include "util/error.hpp"
 #include "util/semver.hpp"
+#include "util/text.hpp"
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -90,21 +93,13 @@ std::string_view withArticle(toml::node_type type) {
     return "nothing";
 }
 
-// A string as a TOML basic string, so odd bytes in a message are visible and unambiguous.
+// A string as a TOML basic string, so odd bytes in a message are visible and unambiguous: control,
+// bidirectional and zero-width characters escaped, and a huge value cut (util/text.hpp).
 std::string tomlString(std::string_view s) {
     std::string out = "\"";
-    for (char c : s) {
-        const auto u = static_cast<unsigned char>(c);
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (u < 0x20 || u == 0x7f) {
-            char esc[8];
-            std::snprintf(esc, sizeof esc, "\\u%04x", u);
-            out += esc;
-        } else {
-            out += c;
-        }
+    for (char c : printable(s)) {
+        if (c == '"') out += '\\';
+        out += c;
     }
     return out + "\"";
 }
@@ -144,6 +139,9 @@ std::optional<std::string> ifnameProblem(std::string_view name) {
         if (std::isspace(static_cast<unsigned char>(c))) return what + " contains whitespace, which the kernel forbids";
         if (c == '\0') return what + " contains a NUL byte";
     }
+    // The kernel would take them, but "rz0\u200b" would read as "rz0" in every log and listing.
+    if (hasHiddenCharacters(name))
+        return what + " contains an invisible, control or bidirectional character (or invalid UTF-8)";
     return std::nullopt;
 }
 
@@ -256,6 +254,9 @@ public:
         const toml::node& n = *s.table.get(key);
         if (text->empty()) fail(n.source(), s.key(key), "a path must not be empty");
         if (text->find('\0') != std::string::npos) fail(n.source(), s.key(key), "a path must not contain a NUL byte");
+        if (hasHiddenCharacters(*text))
+            fail(n.source(), s.key(key),
+                 tomlString(*text) + ": a path must not contain control, bidirectional or zero-width characters");
         return resolve(*text);
     }
 
@@ -338,6 +339,8 @@ std::string pluginRef(const Checker& c, const Scope& s, std::string_view key) {
     return *ref;
 }
 
+SourcePosition positionOf(const toml::source_region& r) { return {r.begin.line, r.begin.column}; }
+
 Interface readInterface(const Checker& c, const toml::key& key, const toml::node& node, const std::string& path) {
     const std::string name(key.str());
     if (auto problem = ifnameProblem(name)) c.fail(key.source(), path, *problem);
@@ -349,6 +352,8 @@ Interface readInterface(const Checker& c, const toml::key& key, const toml::node
     Interface ifc;
     ifc.name = name;
     ifc.classifier = pluginRef(c, s, "classifier");
+    ifc.at = positionOf(key.source());
+    ifc.classifierAt = positionOf(s.table.get("classifier")->source());
     if (auto m = c.choice<AttachMode>(
             s, "mode", {{"native", AttachMode::Native}, {"generic", AttachMode::Generic}, {"auto", AttachMode::Auto}}))
         ifc.mode = *m;
@@ -356,6 +361,7 @@ Interface readInterface(const Checker& c, const toml::key& key, const toml::node
         c.rejectUnknownKeys(*ro, kRolloutKeys);
         Rollout rollout;
         rollout.candidate = pluginRef(c, *ro, "candidate");
+        ifc.candidateAt = positionOf(ro->table.get("candidate")->source());
         if (rollout.candidate == ifc.classifier)
             c.fail(ro->table.get("candidate")->source(), ro->key("candidate"),
                    "must differ from classifier " + tomlString(ifc.classifier) + " (promote by changing classifier instead)");
@@ -391,23 +397,62 @@ std::vector<Interface> readInterfaces(const Checker& c, const Scope& root) {
     return out;
 }
 
+// sshd's StrictModes rule: a config that another user can change is that user's config, and a
+// root host would run whatever plugins it names.
+std::optional<std::string> ownershipProblem(const struct stat& st) {
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
+        return std::string("is writable by ") + ((st.st_mode & S_IWOTH) ? "others" : "its group") + " (mode " + mode +
+               "): chmod go-w it";
+    }
+    const uid_t me = ::geteuid();
+    if (st.st_uid != 0 && st.st_uid != me)
+        return "is owned by uid " + std::to_string(st.st_uid) + ", not " + (me == 0 ? "root" : "root or uid " + std::to_string(me)) +
+               ": chown it";
+    return std::nullopt;
+}
+
+const char* fileKind(mode_t mode) {
+    if (S_ISDIR(mode)) return "a folder";
+    if (S_ISFIFO(mode)) return "a FIFO";
+    if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
+    if (S_ISSOCK(mode)) return "a socket";
+    return "not a regular file";
+}
+
 // open()/read() rather than ifstream, which drops errno: the user should see EACCES or EISDIR, not a
-// bare "cannot open".
-std::string readFile(const std::filesystem::path& file) {
-    const std::string what = file.string() + ": cannot read config";
-    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+// bare "cannot open". O_NONBLOCK so a FIFO cannot block the open, and every check is made on the
+// opened descriptor (fstat), so what is checked is what is read.
+std::string readFile(const std::filesystem::path& file, FileTrust trust) {
+    const std::string what = printable(file.string()) + ": cannot read config";
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) throwErrno(what, errno);
     struct Closer {
         int fd;
         ~Closer() { ::close(fd); }
     } closer{fd};
 
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) throwErrno(what, errno);
+    if (!S_ISREG(st.st_mode))
+        throw Error(what + ": it is " + fileKind(st.st_mode) + ", not a regular file", S_ISDIR(st.st_mode) ? EISDIR : EINVAL);
+    if (auto problem = ownershipProblem(st)) {
+        if (trust == FileTrust::Strict)
+            throw Error(printable(file.string()) + ": refusing a config that " + *problem +
+                            " (or pass --allow-insecure-plugins on the command line, for development only)",
+                        EPERM);
+        spdlog::warn("INSECURE: config {} {}; loaded anyway because --allow-insecure-plugins was given. Another user "
+                     "can change what this host runs. Use only for development.",
+                     printable(file.string()), *problem);
+    }
+
     std::string text;
     char buf[16 * 1024];
     for (;;) {
         const ssize_t n = ::read(fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throwErrno(what, errno);  // EISDIR for a directory
+        if (n < 0) throwErrno(what, errno);
         if (n == 0) return text;
         text.append(buf, size_t(n));
         if (text.size() > kMaxFileSize)
@@ -444,7 +489,7 @@ std::string_view toString(Transport transport) {
 
 HostConfig parseConfig(std::string_view text, const std::filesystem::path& source,
                        const std::filesystem::path& defaultPluginDir) {
-    const std::string name = source.empty() ? "<config>" : source.string();
+    const std::string name = source.empty() ? "<config>" : printable(source.string());
     // absolute() consults the working directory only when `source` is relative.
     const Checker c(name, std::filesystem::absolute(source.empty() ? "." : source).parent_path());
 
@@ -479,8 +524,8 @@ HostConfig parseConfig(std::string_view text, const std::filesystem::path& sourc
     return cfg;
 }
 
-HostConfig loadConfig(const std::filesystem::path& file, const std::filesystem::path& defaultPluginDir) {
-    return parseConfig(readFile(file), file, defaultPluginDir);
+HostConfig loadConfig(const std::filesystem::path& file, const std::filesystem::path& defaultPluginDir, FileTrust trust) {
+    return parseConfig(readFile(file, trust), file, defaultPluginDir);
 }
 
 }  // namespace fizzhost::config

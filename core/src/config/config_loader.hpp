@@ -8,10 +8,18 @@
 
 namespace fizzhost::config {
 
+/// Whether a config file that other users could have written is refused (Strict: writable by
+/// group or others, or owned by neither root nor this process's user) or loaded with a loud
+/// warning (Insecure: only from --allow-insecure-plugins on the command line).
+enum class FileTrust { Strict, Insecure };
+
 /// Reads and validates `file`. Relative paths inside are relative to the file's directory;
-/// `defaultPluginDir` applies when plugin_dir is absent. Throws fizzhost::Error (ENOENT when the
-/// file can't be read, EINVAL for content errors: "<file>:<line>:<col>: <key>: <problem>").
-HostConfig loadConfig(const std::filesystem::path& file, const std::filesystem::path& defaultPluginDir);
+/// `defaultPluginDir` applies when plugin_dir is absent. Never blocks on a FIFO: anything but a
+/// regular file is refused. Throws fizzhost::Error (ENOENT when the file can't be read, EISDIR /
+/// EINVAL for a folder / another non-regular file, EPERM for an unsafe owner or mode, EINVAL for
+/// content errors: "<file>:<line>:<col>: <key>: <problem>").
+HostConfig loadConfig(const std::filesystem::path& file, const std::filesystem::path& defaultPluginDir,
+                      FileTrust trust = FileTrust::Strict);
 
 /// The same from text; `source` names it in messages and anchors relative paths.
 HostConfig parseConfig(std::string_view text, const std::filesystem::path& source,

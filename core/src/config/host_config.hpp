@@ -20,11 +20,20 @@ struct Rollout {
     unsigned percent = 0;   // 0..100
 };
 
+// Where in the config file a value was written (1-based; 0 = not from a file).
+struct SourcePosition {
+    uint32_t line = 0, column = 0;
+};
+
 struct Interface {
     std::string name;
     std::string classifier;  // NAME (highest version present) or NAME@VERSION
     AttachMode mode = AttachMode::Auto;
     std::optional<Rollout> rollout;
+    // For errors found only later (an unknown plugin, a missing interface): file:line:col.
+    SourcePosition at;            // the [interface.NAME] key
+    SourcePosition classifierAt;  // its classifier value
+    SourcePosition candidateAt;   // its rollout.candidate value, during a rollout
 };
 
 struct Output {

@@ -1,7 +1,9 @@
 #include "runtime/control_server.hpp"
 
 #include "util/error.hpp"
+#include "util/text.hpp"
 
+#include <fmt/format.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
@@ -19,7 +21,7 @@ sockaddr_un addressOf(const std::filesystem::path& path) {
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     if (path.string().size() >= sizeof addr.sun_path)
-        throw Error("control socket path '" + path.string() + "' is too long", ENAMETOOLONG);
+        throw Error("control socket path '" + printable(path.string()) + "' is too long", ENAMETOOLONG);
     std::strcpy(addr.sun_path, path.c_str());
     return addr;
 }
@@ -28,8 +30,65 @@ UniqueFd connectTo(const std::filesystem::path& path) {
     UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!fd) throwErrno("control socket: socket", errno);
     sockaddr_un addr = addressOf(path);
-    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return UniqueFd();
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        const int err = errno;
+        fd.reset();
+        errno = err;  // callers tell a stale socket (ECONNREFUSED) from other failures
+        return UniqueFd();
+    }
     return fd;
+}
+
+std::string fileType(mode_t mode) {
+    if (S_ISREG(mode)) return "a regular file";
+    if (S_ISDIR(mode)) return "a folder";
+    if (S_ISLNK(mode)) return "a symbolic link";
+    if (S_ISFIFO(mode)) return "a FIFO";
+    if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
+    if (S_ISSOCK(mode)) return "a socket";
+    return "an unknown kind of file";
+}
+
+// Root, or the user this process runs as (a host started without root for development).
+bool trustedOwner(uid_t uid) { return uid == 0 || uid == geteuid(); }
+
+// A folder in which nobody but a trusted user can create, rename or remove the socket. Above the
+// socket's own folder a sticky folder (like /tmp) is fine: there others cannot rename what they
+// do not own.
+void checkFolder(const std::filesystem::path& dir, bool socketFolder, const std::filesystem::path& socket) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0) throwErrno("control socket '" + printable(socket.string()) + "': folder '" + dir.string() + "'", errno);
+    const std::string what = "control socket '" + printable(socket.string()) + "': " +
+                             (socketFolder ? "its folder '" : "folder above it '") + printable(dir.string()) + "'";
+    if (!S_ISDIR(st.st_mode)) throw Error(what + " is " + fileType(st.st_mode) + ", not a folder", ENOTDIR);
+    if (!trustedOwner(st.st_uid))
+        throw Error(what + " is owned by uid " + std::to_string(st.st_uid) +
+                        ", not root: that user could replace the socket with a spoofed one (chown root '" +
+                        printable(dir.string()) + "', or choose another control_socket)",
+                    EPERM);
+    const bool writableByOthers = st.st_mode & (S_IWGRP | S_IWOTH);
+    if (writableByOthers && (socketFolder || !(st.st_mode & S_ISVTX)))
+        throw Error(what + fmt::format(" is writable by {} (mode {:04o}): another user could replace the socket "
+                                       "with a spoofed one (chmod go-w '{}', or choose another control_socket)",
+                                       (st.st_mode & S_IWOTH) ? "others" : "its group", st.st_mode & 07777,
+                                       printable(dir.string())),
+                    EPERM);
+}
+
+// `dir` and every folder above it, as written and as resolved (a symlink lives in the folder that
+// holds it, its target elsewhere: both must be safe).
+void checkFolderChain(const std::filesystem::path& dir, bool strict, const std::filesystem::path& socket) {
+    std::error_code ec;
+    const auto real = std::filesystem::canonical(dir, ec);
+    if (ec) throw Error("control socket '" + printable(socket.string()) + "': folder '" + dir.string() + "': " + ec.message(), ec.value());
+    for (const auto& start : {dir, real}) {
+        bool first = true;
+        for (auto p = start;; p = p.parent_path()) {
+            checkFolder(p, first && strict, socket);
+            first = false;
+            if (p == p.root_path() || p.parent_path() == p) break;
+        }
+    }
 }
 
 void writeAll(int fd, const std::string& s) {
@@ -43,12 +102,61 @@ void writeAll(int fd, const std::string& s) {
 
 }  // namespace
 
-ControlServer::ControlServer(std::filesystem::path path, StatusFn status) : path_(std::move(path)), status_(std::move(status)) {
+std::vector<std::string> checkControlSocketPath(const std::filesystem::path& path) {
+    std::vector<std::string> notes;
+    const auto absolute = std::filesystem::absolute(path);
+    const auto dir = absolute.parent_path();
     std::error_code ec;
-    std::filesystem::create_directories(path_.parent_path(), ec);
-    if (std::filesystem::exists(path_, ec)) {
-        if (connectTo(path_)) throw Error("control socket '" + path_.string() + "': another fizzhost is running there", EADDRINUSE);
-        std::filesystem::remove(path_, ec);  // stale, from a host that died
+    auto existing = dir;
+    while (!std::filesystem::exists(existing, ec) && existing != existing.root_path()) existing = existing.parent_path();
+    const bool folderExists = existing == dir;
+    checkFolderChain(existing, folderExists, absolute);
+    if (!folderExists) {
+        notes.push_back("folder '" + printable(dir.string()) + "' does not exist; fizzhost creates it (mode 0755)");
+        return notes;
+    }
+    struct stat st {};
+    if (::lstat(absolute.c_str(), &st) != 0) {
+        if (errno == ENOENT) return notes;
+        throwErrno("control socket '" + printable(absolute.string()) + "'", errno);
+    }
+    if (!S_ISSOCK(st.st_mode))
+        throw Error("control socket '" + printable(absolute.string()) + "': the path holds " + fileType(st.st_mode) +
+                        ", not a socket; fizzhost removes only a stale socket of its own: move it away or set "
+                        "control_socket to another path",
+                    EEXIST);
+    if (connectTo(absolute))
+        notes.push_back("a running host answers on '" + printable(absolute.string()) + "'");
+    else if (errno == ECONNREFUSED)
+        notes.push_back("'" + printable(absolute.string()) + "' is a stale socket (nobody answers); it is replaced at start");
+    else
+        throwErrno("control socket '" + printable(absolute.string()) + "': cannot tell whether the socket there is stale", errno);
+    return notes;
+}
+
+ControlServer::ControlServer(std::filesystem::path path, StatusFn status) : path_(std::move(path)), status_(std::move(status)) {
+    checkControlSocketPath(path_);
+    const auto dir = std::filesystem::absolute(path_).parent_path();
+    // Create the missing folders one by one, root-owned 0755 (never group- or world-writable).
+    std::vector<std::filesystem::path> missing;
+    std::error_code ec;
+    for (auto p = dir; !std::filesystem::exists(p, ec) && p != p.root_path(); p = p.parent_path()) missing.push_back(p);
+    for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+        if (::mkdir(it->c_str(), 0755) != 0 && errno != EEXIST)
+            throwErrno("control socket '" + printable(path_.string()) + "': create folder '" + it->string() + "'", errno);
+        spdlog::info("control socket: created folder '{}' (mode 0755)", printable(it->string()));
+    }
+    if (!missing.empty()) checkControlSocketPath(path_);  // what we made, or what raced us to it
+
+    struct stat st {};
+    if (::lstat(path_.c_str(), &st) == 0) {
+        if (!S_ISSOCK(st.st_mode)) checkControlSocketPath(path_);  // throws: not a socket
+        if (connectTo(path_)) throw Error("control socket '" + printable(path_.string()) + "': another fizzhost is running there", EADDRINUSE);
+        if (errno != ECONNREFUSED)
+            throwErrno("control socket '" + printable(path_.string()) + "': cannot tell whether the socket there is stale", errno);
+        if (::unlink(path_.c_str()) != 0 && errno != ENOENT)
+            throwErrno("control socket '" + printable(path_.string()) + "': remove the stale socket", errno);
+        spdlog::info("control socket: removed the stale socket '{}' (nobody answered on it)", printable(path_.string()));
     }
     listen_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!listen_) throwErrno("control socket: socket", errno);
@@ -56,8 +164,12 @@ ControlServer::ControlServer(std::filesystem::path path, StatusFn status) : path
     mode_t old = umask(0077);
     int rc = ::bind(listen_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
     umask(old);
-    if (rc != 0) throwErrno("control socket '" + path_.string() + "': bind", errno);
-    if (::listen(listen_.get(), 8) != 0) throwErrno("control socket '" + path_.string() + "': listen", errno);
+    if (rc != 0) throwErrno("control socket '" + printable(path_.string()) + "': bind", errno);
+    if (::lstat(path_.c_str(), &st) == 0) {
+        dev_ = st.st_dev;
+        ino_ = st.st_ino;
+    }
+    if (::listen(listen_.get(), 8) != 0) throwErrno("control socket '" + printable(path_.string()) + "': listen", errno);
     stopFd_.reset(eventfd(0, EFD_CLOEXEC));
     thread_ = std::thread([this] { run(); });
 }
@@ -66,8 +178,10 @@ ControlServer::~ControlServer() {
     uint64_t one = 1;
     [[maybe_unused]] ssize_t n = ::write(stopFd_.get(), &one, sizeof one);
     if (thread_.joinable()) thread_.join();
-    std::error_code ec;
-    std::filesystem::remove(path_, ec);
+    // Only the socket we bound: whatever replaced it since is not ours to delete.
+    struct stat st {};
+    if (::lstat(path_.c_str(), &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == dev_ && st.st_ino == ino_)
+        ::unlink(path_.c_str());
 }
 
 void ControlServer::run() {
@@ -90,7 +204,7 @@ void ControlServer::run() {
 
 nlohmann::json queryStatus(const std::filesystem::path& path) {
     UniqueFd fd = connectTo(path);
-    if (!fd) throwErrno("control socket '" + path.string() + "': connect (is fizzhost running with this config?)", errno);
+    if (!fd) throwErrno("control socket '" + printable(path.string()) + "': connect (is fizzhost running with this config?)", errno);
     std::string text;
     char buf[4096];
     for (;;) {
@@ -102,7 +216,7 @@ nlohmann::json queryStatus(const std::filesystem::path& path) {
     try {
         return nlohmann::json::parse(text);
     } catch (const std::exception& e) {
-        throw Error("control socket '" + path.string() + "': unreadable answer: " + e.what(), EPROTO);
+        throw Error("control socket '" + printable(path.string()) + "': unreadable answer: " + e.what(), EPROTO);
     }
 }
 

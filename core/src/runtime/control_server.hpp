@@ -9,25 +9,40 @@
 #include <atomic>
 #include <filesystem>
 #include <functional>
+#include <string>
+#include <sys/types.h>
 #include <thread>
+#include <vector>
 
 namespace fizzhost::runtime {
 
 class ControlServer {
 public:
     using StatusFn = std::function<nlohmann::json()>;
-    /// Binds `path` (creating its folder). Refuses when another live host answers there; removes a
-    /// stale socket file. Throws Error.
+    /// Binds `path`. Its folder is created (0755) when missing and must be owned by root (or by
+    /// this process's user) and writable by nobody else, nor may any folder above it be open to
+    /// renames by others (see checkControlSocketPath). Refuses when another live host answers
+    /// there, and when anything but a socket sits at `path`; removes only a stale socket (one that
+    /// refuses connections). Throws Error.
     ControlServer(std::filesystem::path path, StatusFn status);
     ~ControlServer();
 
 private:
     void run();
     std::filesystem::path path_;
+    dev_t dev_ = 0;  // the socket file we bound, so the destructor removes only that one
+    ino_t ino_ = 0;
     StatusFn status_;
     UniqueFd listen_, stopFd_;
     std::thread thread_;
 };
+
+/// What `fizzhost check` and the server check about a control socket path, without changing
+/// anything: the folder (or, when missing, the nearest existing folder above it) and every folder
+/// above it must not let a user other than root (or this process's user) replace the socket;
+/// whatever sits at the path must be a socket. Returns notes for the user (e.g. "a host answers
+/// there", "the folder will be created"). Throws Error saying what is wrong and how to fix it.
+std::vector<std::string> checkControlSocketPath(const std::filesystem::path& path);
 
 /// Connects to a host's control socket and returns its status. Throws Error naming the path.
 nlohmann::json queryStatus(const std::filesystem::path& path);

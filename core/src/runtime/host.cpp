@@ -3,11 +3,14 @@
 #include "bpf/prog_stats.hpp"
 #include "bpf/sync.hpp"
 #include "util/error.hpp"
+#include "util/text.hpp"
+#include "runtime/xdp_owner.hpp"
 
 #include <net/if.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <ctime>
 #include <set>
 
 namespace fizzhost::runtime {
@@ -36,6 +39,30 @@ int interfaceIndex(const std::string& name) {
 
 fizz_transport transportOf(const config::HostConfig& c) {
     return c.output.transport == config::Transport::Ringbuf ? FIZZ_TRANSPORT_RINGBUF : FIZZ_TRANSPORT_QUEUE;
+}
+
+// Errors about an interface found after loading carry the config's file:line:col, like the
+// loader's own: "/etc/fizzhost/fizz.toml:7:14: interface 'eth0': unknown plugin 'fizzbuz' ...".
+std::string located(const config::HostConfig& cfg, config::SourcePosition at) {
+    if (cfg.source.empty() || at.line == 0) return "";
+    return printable(cfg.source.string()) + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) + ": ";
+}
+
+std::string placed(const config::HostConfig& cfg, const config::Interface& ifc, const std::string& message) {
+    const std::string where = "interface '" + ifc.name + "'";
+    if (!cfg.source.empty() && message.starts_with(printable(cfg.source.string()) + ":")) return message;
+    return located(cfg, ifc.at) + (message.starts_with(where) ? message : where + ": " + message);
+}
+
+// catalog.find() with the position of the value that named the plugin.
+std::shared_ptr<const plugin::Plugin> findPlugin(const plugin::Catalog& catalog, const config::HostConfig& cfg,
+                                                 const config::Interface& ifc, const std::string& ref,
+                                                 config::SourcePosition at) {
+    try {
+        return catalog.find(ref);
+    } catch (const Error& e) {
+        throw Error(located(cfg, at) + "interface '" + ifc.name + "': " + e.what(), e.code());
+    }
 }
 
 }  // namespace
@@ -113,6 +140,7 @@ void Host::start() {
         pump_->stop();
         throw;
     }
+    startLinkWatch();
     started_ = true;
 }
 
@@ -151,13 +179,13 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
         };
 
         // Baseline: a new instance when the plugin (or its file) changed, or settings demand it.
-        auto basePlugin = catalog_.find(ifc.classifier);
+        auto basePlugin = findPlugin(catalog_, cfg_, ifc, ifc.classifier, ifc.classifierAt);
         if (!current || freshPrograms || runningPlugin(current->baseline) != basePlugin) {
             if (current && guard_) guard_(*current->baseline->classifier().pluginPtr(), *basePlugin);
             plan->newBaseline = load(ifc.classifier, FIZZ_SLOT_BASELINE);
         }
         if (ifc.rollout) {
-            auto candPlugin = catalog_.find(ifc.rollout->candidate);
+            auto candPlugin = findPlugin(catalog_, cfg_, ifc, ifc.rollout->candidate, ifc.candidateAt);
             requireDistinct(where, ifc, *basePlugin, *candPlugin);
             bool needCandidate = !current || freshPrograms || runningPlugin(current->candidate) != candPlugin;
             if (needCandidate) {
@@ -177,8 +205,7 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
             plan->leaveRollout = true;
         }
     } catch (const Error& e) {
-        if (std::string_view(e.what()).starts_with(where)) throw;
-        throw Error(where + ": " + e.what(), e.code());
+        throw Error(placed(cfg_, ifc, e.what()), e.code());
     }
     return plan;
 }
@@ -203,8 +230,8 @@ void Host::commit(Plan& plan) {
         try {
             if (uint32_t other = bpf::attachedXdpProgramId(a.ifindex))
                 throw Error("interface '" + a.cfg.name + "' already has XDP program id " + std::to_string(other) +
-                                " attached, which fizzhost does not own; refusing to replace it (bpftool net show dev " +
-                                a.cfg.name + ")",
+                                " attached, " + describeXdpOwner(other) +
+                                "; refusing to replace it (bpftool net show dev " + a.cfg.name + ")",
                             EBUSY);
             const int fd = a.attachedProgramFd();
             switch (a.cfg.mode) {
@@ -306,7 +333,7 @@ void Host::detach(Attachment& a) {
     spdlog::info("interface '{}': detached", a.cfg.name);
 }
 
-bool Host::reload(const config::HostConfig& next) {
+bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard) {
     std::lock_guard lock(mutex_);
     const auto t0 = Clock::now();
     if (next.output.events != cfg_.output.events || next.output.format != cfg_.output.format ||
@@ -315,43 +342,55 @@ bool Host::reload(const config::HostConfig& next) {
     const bool freshPrograms = next.queueSize != cfg_.queueSize || next.output.transport != cfg_.output.transport ||
                                next.output.ringbufSize != cfg_.output.ringbufSize;
     std::vector<std::unique_ptr<Plan>> plans;
-    plugin::Catalog previousCatalog = catalog_;
+    std::vector<config::Interface> stillGone;  // configured, deleted, not back yet
+    const bool nextInsecure = cliInsecure_ || next.allowInsecurePlugins;
     try {
         plugin::checkConfigFile(plugin::FilePolicy::forProcess(cliInsecure_), next.source);
+        // The plans are prepared with the new catalog, guard and settings, swapped in for prepare()
+        // and swapped back when it fails: a reload that fails changes nothing, not even these.
         // Insecure mode is state: the config can switch it on and off again; the catalog is rebuilt
-        // with the policy in force (and restored if the reload fails).
-        const bool nextInsecure = cliInsecure_ || next.allowInsecurePlugins;
+        // with the policy in force, keeping the modules it already loaded.
         if (nextInsecure != insecure_)
             spdlog::warn("reload: insecure plugin mode {}", nextInsecure ? "switched ON" : "switched off");
+        plugin::Catalog catalog = catalog_;
         if (next.pluginDir != catalog_.dir() || nextInsecure != insecure_) {
             plugin::Catalog fresh(next.pluginDir, plugin::FilePolicy::forProcess(nextInsecure));
             fresh.keepLoadedFrom(catalog_);
-            catalog_ = std::move(fresh);
-        } else
+            catalog = std::move(fresh);
+        } else {
             plugin::warnIfInsecure(catalog_.policy(), nextInsecure, "reload");
-        catalog_.rescan();
-        for (const auto& p : catalog_.problems())
+        }
+        catalog.rescan();
+        for (const auto& p : catalog.problems())
             spdlog::warn("plugin folder: skipped {}: {}", p.file.string(), p.message);
         config::HostConfig effective = next;
         effective.output.events = cfg_.output.events;
         effective.output.format = cfg_.output.format;
         effective.controlSocket = cfg_.controlSocket;
-        std::swap(cfg_, effective);  // classifierOptions() reads the new sizes
+        auto swapAll = [&] {
+            std::swap(cfg_, effective);  // classifierOptions() reads the new sizes
+            std::swap(catalog_, catalog);
+            std::swap(guard_, nextGuard);
+        };
+        swapAll();
         try {
             for (const auto& ifc : next.interfaces) {
                 auto it = attachments_.find(ifc.name);
+                if (it == attachments_.end() && prepareGone(ifc)) {
+                    stillGone.push_back(ifc);
+                    continue;
+                }
                 plans.push_back(prepare(ifc, it == attachments_.end() ? nullptr : it->second.get(), freshPrograms));
             }
         } catch (...) {
-            std::swap(cfg_, effective);
+            swapAll();
             throw;
         }
     } catch (const Error& e) {
-        catalog_ = std::move(previousCatalog);
         spdlog::error("reload failed, nothing changed, the running classifiers keep running: {}", e.what());
         return false;
     }
-    insecure_ = cliInsecure_ || next.allowInsecurePlugins;
+    insecure_ = nextInsecure;
     const double prepareMs = msSince(t0);
 
     bool ok = true;
@@ -365,6 +404,7 @@ bool Host::reload(const config::HostConfig& next) {
     }
     std::set<std::string> wanted;
     for (const auto& ifc : next.interfaces) wanted.insert(ifc.name);
+    const std::string goneNote = commitGone(stillGone, wanted);
     for (auto it = attachments_.begin(); it != attachments_.end();) {
         if (wanted.count(it->first)) {
             ++it;
@@ -373,11 +413,13 @@ bool Host::reload(const config::HostConfig& next) {
         detach(*it->second);
         it = attachments_.erase(it);
     }
-    spdlog::info("reload {} in {:.1f} ms (prepare {:.1f} ms)", ok ? "complete" : "partly failed", msSince(t0), prepareMs);
+    spdlog::info("reload {} in {:.1f} ms (prepare {:.1f} ms){}", ok ? "complete" : "partly failed", msSince(t0),
+                 prepareMs, goneNote);
     return ok;
 }
 
 void Host::stop() {
+    linkWatch_.reset();  // its handler takes mutex_: joined before we hold it
     std::lock_guard lock(mutex_);
     if (!pump_) return;
     for (auto& [name, a] : attachments_) detach(*a);
@@ -396,6 +438,7 @@ nlohmann::json Host::status() const {
     if (writer_) out["events_written"] = writer_->written();
     for (const auto& [name, a] : attachments_) {
         nlohmann::json ifc = {{"name", name},
+                              {"state", "attached"},
                               {"mode", a->link.mode() == bpf::XdpMode::Native ? "native" : "generic"},
                               {"link_id", a->link.id()},
                               {"program_id", a->link.programId()}};
@@ -430,6 +473,7 @@ nlohmann::json Host::status() const {
         }
         out["interfaces"].push_back(ifc);
     }
+    for (const auto& [name, g] : gone_) out["interfaces"].push_back(goneStatus(name, g));
     return out;
 }
 
@@ -446,11 +490,11 @@ void Host::check(const config::HostConfig& cfg, bool allowInsecurePlugins) {
             o.transport = transportOf(cfg);
             o.queueSize = cfg.queueSize;
             o.ringSize = cfg.output.ringbufSize;
-            auto base = Classifier::load(catalog.find(ifc.classifier), o);
+            auto base = Classifier::load(findPlugin(catalog, cfg, ifc, ifc.classifier, ifc.classifierAt), o);
             spdlog::info("{}: {} {} loads and verifies", where, ifc.classifier, base->plugin().version());
             if (ifc.rollout) {
                 o.slot = FIZZ_SLOT_CANDIDATE;
-                auto candPlugin = catalog.find(ifc.rollout->candidate);
+                auto candPlugin = findPlugin(catalog, cfg, ifc, ifc.rollout->candidate, ifc.candidateAt);
                 requireDistinct(where, ifc, base->plugin(), *candPlugin);
                 auto cand = Classifier::load(candPlugin, o);
                 auto d = Dispatcher::load();
@@ -460,10 +504,176 @@ void Host::check(const config::HostConfig& cfg, bool allowInsecurePlugins) {
                              cand->plugin().version());
             }
         } catch (const Error& e) {
-            if (std::string_view(e.what()).starts_with(where)) throw;
-            throw Error(where + ": " + e.what(), e.code());
+            throw Error(placed(cfg, ifc, e.what()), e.code());
         }
     }
+}
+
+// ---- Interface lifecycle -------------------------------------------------------------------
+//
+// The kernel detaches an XDP link by itself when its device is deleted, but nothing else of ours
+// notices: the link would be reported attached, the sources kept, and a re-created interface of
+// the same name left bare. rtnetlink tells us; these functions keep attachments_ and gone_ true.
+
+namespace {
+
+std::string isoTime(std::chrono::system_clock::time_point t) {
+    const std::time_t secs = std::chrono::system_clock::to_time_t(t);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+bool interfacePresent(const std::string& name) { return if_nametoindex(name.c_str()) != 0; }
+
+}  // namespace
+
+void Host::startLinkWatch() {
+    try {
+        linkWatch_ = std::make_unique<LinkWatch>([this](const LinkChange& change) { onLinkChange(change); });
+    } catch (const Error& e) {
+        spdlog::warn("{}; a deleted interface will not be noticed", e.what());
+        return;
+    }
+    resyncLinks();  // a device deleted between attaching and subscribing sent its news to nobody
+}
+
+void Host::onLinkChange(const LinkChange& change) {
+    std::lock_guard lock(mutex_);
+    if (!pump_) return;
+    try {
+        switch (change.kind) {
+        case LinkChange::Kind::Removed:
+            if (auto name = attachedName(change.ifindex))
+                retireGone(*name, "was deleted: the kernel detached its XDP program");
+            break;
+        case LinkChange::Kind::Added:
+            // A rename away from a configured name: what the config names is no longer there.
+            if (auto name = attachedName(change.ifindex); name && !change.name.empty() && change.name != *name)
+                retireGone(*name, "was renamed to '" + printable(change.name) + "'");
+            if (gone_.count(change.name)) attachReturned(change.name);
+            break;
+        case LinkChange::Kind::Lost: resyncLinks(); break;
+        }
+    } catch (const std::exception& e) {
+        spdlog::error("interface change ({} ifindex {}): {}", change.name, change.ifindex, e.what());
+    }
+}
+
+void Host::resyncLinks() {
+    std::vector<std::string> missing, back;
+    for (const auto& [name, a] : attachments_) {
+        char now[IF_NAMESIZE] = {};
+        if (!if_indextoname(unsigned(a->ifindex), now) || name != now) missing.push_back(name);
+    }
+    for (const auto& [name, g] : gone_)
+        if (interfacePresent(name)) back.push_back(name);
+    for (const auto& name : missing) retireGone(name, "is no longer present under that name");
+    for (const auto& name : back) attachReturned(name);
+}
+
+std::optional<std::string> Host::attachedName(int ifindex) const {
+    for (const auto& [name, a] : attachments_)
+        if (a->ifindex == ifindex) return name;
+    return std::nullopt;
+}
+
+void Host::retireGone(const std::string& name, const std::string& why) {
+    auto it = attachments_.find(name);
+    if (it == attachments_.end()) return;
+    Attachment& a = *it->second;
+    spdlog::warn("interface '{}' (ifindex {}) {}; retiring its classifier (draining its messages, releasing link id "
+                 "{}); {} is attached again when an interface of that name appears",
+                 name, a.ifindex, why, a.link.id(), a.cfg.classifier);
+    detach(a);  // releases the link, waits for programs in flight, drains and retires the sources
+    GoneInterface g{a.cfg, a.ifindex, std::chrono::system_clock::now(), nlohmann::json::object()};
+    uint64_t packets = 0, emitted = 0, dropped = 0, delivered = 0, undecodable = 0;
+    for (uint32_t slot : {uint32_t(FIZZ_SLOT_BASELINE), uint32_t(FIZZ_SLOT_CANDIDATE)}) {
+        try {
+            auto c = a.counters(slot);
+            packets += c.packets;
+            emitted += c.emitted;
+            dropped += c.dropped;
+        } catch (const Error& e) {
+            spdlog::warn("interface '{}': final counters: {}", name, e.what());
+        }
+    }
+    for (const auto* s : {&a.baseline, &a.candidate})
+        if (*s) {
+            delivered += (*s)->delivered();
+            undecodable += (*s)->undecodable();
+        }
+    g.final = {{"packets", packets}, {"emitted", emitted}, {"dropped", dropped}, {"delivered", delivered},
+               {"undecodable", undecodable}};
+    spdlog::info("interface '{}': final counts: {} packets, {} messages, {} dropped, {} delivered, {} undecodable",
+                 name, packets, emitted, dropped, delivered, undecodable);
+    gone_[name] = std::move(g);
+    attachments_.erase(it);
+}
+
+void Host::attachReturned(const std::string& name) {
+    auto it = gone_.find(name);
+    if (it == gone_.end()) return;
+    const config::Interface cfg = it->second.cfg;
+    spdlog::info("interface '{}' appeared again (ifindex {}): attaching its configured classifier {}", name,
+                 if_nametoindex(name.c_str()), cfg.classifier);
+    try {
+        auto plan = prepare(cfg, nullptr, false);
+        commit(*plan);
+        gone_.erase(name);
+    } catch (const Error& e) {
+        spdlog::error("interface '{}' appeared again but its classifier could not be attached: {}; it stays gone "
+                      "(a SIGHUP or the next change to the interface retries)",
+                      name, e.what());
+    }
+}
+
+nlohmann::json Host::goneStatus(const std::string& name, const GoneInterface& g) const {
+    return {{"name", name},
+            {"state", "gone"},
+            {"classifier", g.cfg.classifier},
+            {"gone_since", isoTime(g.since)},
+            {"ifindex_was", g.ifindex},
+            {"final", g.final},
+            {"variants", nlohmann::json::array()}};
+}
+
+// Reload of an interface that is configured and gone: nothing to attach, but the names it would
+// use must still resolve, so a broken config is refused now and not when the device returns.
+// Returns false when the interface is not gone (or is back): then it is prepared like any other.
+bool Host::prepareGone(const config::Interface& ifc) {
+    if (!gone_.count(ifc.name) || interfacePresent(ifc.name)) return false;
+    try {
+        findPlugin(catalog_, cfg_, ifc, ifc.classifier, ifc.classifierAt);
+        if (ifc.rollout) findPlugin(catalog_, cfg_, ifc, ifc.rollout->candidate, ifc.candidateAt);
+    } catch (const Error& e) {
+        throw Error(placed(cfg_, ifc, e.what()), e.code());
+    }
+    return true;
+}
+
+std::string Host::commitGone(const std::vector<config::Interface>& stillGone, const std::set<std::string>& wanted) {
+    for (const auto& ifc : stillGone) {
+        auto& g = gone_[ifc.name];
+        g.cfg = ifc;
+        spdlog::warn("reload: interface '{}' is gone (deleted {}): nothing is attached to it; {} is attached when an "
+                     "interface of that name appears",
+                     ifc.name, isoTime(g.since), ifc.classifier);
+    }
+    for (auto it = gone_.begin(); it != gone_.end();) {
+        if (attachments_.count(it->first) || !wanted.count(it->first)) {
+            if (!wanted.count(it->first)) spdlog::info("interface '{}' (gone) is no longer configured", it->first);
+            it = gone_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    if (gone_.empty()) return "";
+    std::string names;
+    for (const auto& [name, g] : gone_) names += (names.empty() ? "" : ", ") + ("'" + name + "'");
+    return fmt::format("; {} configured interface(s) gone, waiting for them to appear: {}", gone_.size(), names);
 }
 
 }  // namespace fizzhost::runtime

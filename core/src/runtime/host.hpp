@@ -12,14 +12,18 @@
 #include "plugin/catalog.hpp"
 #include "runtime/attachment.hpp"
 #include "runtime/event_writer.hpp"
+#include "runtime/link_watch.hpp"
 #include "runtime/pump.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 
 namespace fizzhost::runtime {
@@ -37,9 +41,10 @@ public:
     /// Opens the events sink, attaches every configured interface and starts the pump. Throws
     /// Error (and leaves nothing attached) when any interface fails.
     void start();
-    /// Applies `next`. Returns false (and changes nothing) when preparing it failed; the reason is
-    /// logged. Never throws.
-    bool reload(const config::HostConfig& next);
+    /// Applies `next`, judging program swaps with `guard` (the one `next` asks for; null: none).
+    /// The guard, like the catalog, becomes the host's only when the reload is committed. Returns
+    /// false (and changes nothing) when preparing it failed; the reason is logged. Never throws.
+    bool reload(const config::HostConfig& next, ReloadGuard guard);
     /// Detaches everything, drains what is left and stops the pump.
     void stop();
 
@@ -57,6 +62,25 @@ private:
     void detach(Attachment& a);
     ClassifierOptions classifierOptions(uint32_t slot, int statsFd) const;
 
+    // Interface lifecycle (link_watch.hpp). A configured interface that the kernel deletes leaves
+    // attachments_ for gone_ (its sources drained, its link released); when an interface of that
+    // name appears again, its classifier is attached anew. All run under mutex_.
+    struct GoneInterface {
+        config::Interface cfg;
+        int ifindex = 0;  // the deleted device's
+        std::chrono::system_clock::time_point since;
+        nlohmann::json final;  // counters at retirement
+    };
+    void startLinkWatch();
+    void onLinkChange(const LinkChange& change);
+    void retireGone(const std::string& name, const std::string& why);
+    std::optional<std::string> attachedName(int ifindex) const;
+    void attachReturned(const std::string& name);
+    void resyncLinks();
+    nlohmann::json goneStatus(const std::string& name, const GoneInterface& g) const;
+    bool prepareGone(const config::Interface& ifc);
+    std::string commitGone(const std::vector<config::Interface>& stillGone, const std::set<std::string>& wanted);
+
     config::HostConfig cfg_;
     bool cliInsecure_;  // --allow-insecure-plugins: fixed for the process's life
     bool insecure_;     // in force now: the command line or the config's allow_insecure_plugins
@@ -67,6 +91,8 @@ private:
     ReloadGuard guard_;
     mutable std::mutex mutex_;  // attachments_ between reloads and status readers
     std::map<std::string, std::unique_ptr<Attachment>> attachments_;
+    std::map<std::string, GoneInterface> gone_;  // configured, but the device was deleted
+    std::unique_ptr<LinkWatch> linkWatch_;       // stopped before mutex_ is taken in stop()
     bool started_ = false;
 };
 
