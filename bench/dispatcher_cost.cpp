@@ -17,13 +17,12 @@ int main() {
     settings.frames = mixFrames("uniform");
     settings.rounds = 7;
     settings.repeat = 2000;
-    auto base = Classifier::load(catalog.find("fizzbuzz"), benchClassifierOptions(*catalog.find("fizzbuzz"), FIZZ_TRANSPORT_RINGBUF, settings));
-    auto optsCand = benchClassifierOptions(*catalog.find("fibonacci"), FIZZ_TRANSPORT_RINGBUF, settings);
-    optsCand.slot = FIZZ_SLOT_CANDIDATE;
-    optsCand.statsFd = base->statsFd();
-    auto cand = Classifier::load(catalog.find("fibonacci"), optsCand);
+    auto base = Classifier::load(catalog.find("fizzbuzz"), benchClassifierOptions(*catalog.find("fizzbuzz"), FIZZ_TRANSPORT_RING, settings));
+    auto cand = Classifier::load(catalog.find("fibonacci"), benchClassifierOptions(*catalog.find("fibonacci"), FIZZ_TRANSPORT_RING, settings));
     std::vector<std::unique_ptr<Dispatcher>> dispatchers;
-    std::vector<BenchProgram> programs = {benchProgramFor(*base, "fizzbuzz alone")};
+    const BenchProgram alone = benchProgramFor(*base, "fizzbuzz alone");
+    const BenchProgram candidate = benchProgramFor(*cand, "fibonacci");
+    std::vector<BenchProgram> programs = {alone};
     for (unsigned pct : {0u, 10u, 50u, 100u}) {
         auto d = Dispatcher::load();
         d->setVariant(FIZZ_SLOT_BASELINE, base->programFd());
@@ -32,19 +31,18 @@ int main() {
         BenchProgram p;
         p.label = "dispatcher " + std::to_string(pct) + "% fibonacci";
         p.progFd = d->programFd();
-        Classifier* b = base.get();
-        Classifier* c = cand.get();
-        p.drain = [b, c] { return b->drain(SIZE_MAX) + c->drain(SIZE_MAX); };
+        p.drain = [&alone, &candidate] { return alone.drain() + candidate.drain(); };
+        p.dropped = [&alone, &candidate] { return alone.dropped() + candidate.dropped(); };
         programs.push_back(p);
         dispatchers.push_back(std::move(d));
     }
     auto floor = loadFloorProgram();
     programs.push_back(floor.benchProgram());
     auto figures = benchPrograms(programs, settings);
-    const double alone = figures[0].nsPerPacket;
+    const double aloneNs = figures[0].nsPerPacket;
     std::printf("%-28s %10s %10s %12s\n", "program", "ns/packet", "spread", "vs alone");
     for (const auto& f : figures)
         std::printf("%-28s %10.1f %4.1f..%-5.1f %+9.1f ns\n", f.label.c_str(), f.nsPerPacket, f.minNs, f.maxNs,
-                    f.nsPerPacket - alone);
+                    f.nsPerPacket - aloneNs);
     return 0;
 }

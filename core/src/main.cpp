@@ -58,11 +58,13 @@ int main(int argc, char** argv) {
     addPluginDir(benchCmd, bench.dir);
     benchCmd->add_option("plugins", bench.plugins, "plugin names (default: all)");
     benchCmd->add_option("--mix", bench.mix, "uniform|worst")->capture_default_str();
-    benchCmd->add_option("--transport", bench.transport, "ringbuf|queue")->capture_default_str();
+    benchCmd->add_option("--transport", bench.transport, "ring|queue")->capture_default_str();
     benchCmd->add_option("--cpus", bench.cpus, "run on N CPUs at once")->capture_default_str();
     benchCmd->add_option("--rounds", bench.rounds, "interleaved rounds")->capture_default_str();
     benchCmd->add_option("--repeat", bench.repeat, "runs per frame per call")->capture_default_str();
     benchCmd->add_flag("--json", bench.json, "machine-readable output");
+    benchCmd->add_flag("--breakdown", bench.breakdown,
+                       "per plugin and transport: parse+count, classify without emit, full; ratios to the floor");
 
     app.require_subcommand(0, 1);
     CLI11_PARSE(app, argc, argv);

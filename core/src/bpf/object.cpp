@@ -68,6 +68,11 @@ void Map::setMaxEntries(uint32_t entries) {
         throwErrno("map '" + std::string(name()) + "': set max_entries to " + std::to_string(entries), err);
 }
 
+void Map::setValueSize(uint32_t bytes) {
+    if (int err = bpf_map__set_value_size(map_, bytes))
+        throwErrno("map '" + std::string(name()) + "': set value size to " + std::to_string(bytes), err);
+}
+
 void Map::setInnerMapFd(int fd) {
     if (int err = bpf_map__set_inner_map_fd(map_, fd))
         throwErrno("map '" + std::string(name()) + "': set inner map template fd " + std::to_string(fd), err);

@@ -6,6 +6,7 @@
 #include "plugin/catalog.hpp"
 #include "runtime/classifier.hpp"
 #include "runtime/frames.hpp"
+#include "runtime/transport_reader.hpp"
 #include "util/error.hpp"
 
 #include <fmt/format.h>
@@ -14,24 +15,6 @@
 #include <iostream>
 
 namespace fizzhost::cli {
-namespace {
-
-class Collector : public runtime::MessageHandler {
-public:
-    explicit Collector(const plugin::Plugin& p) : plugin_(p) {}
-    void onMessage(const void* data, uint32_t size) noexcept override {
-        fizzhost_event e{};
-        if (plugin_.decode(data, size, e) == 0) events.push_back(e);
-        else ++undecodable;
-    }
-    std::vector<fizzhost_event> events;
-    size_t undecodable = 0;
-
-private:
-    const plugin::Plugin& plugin_;
-};
-
-}  // namespace
 
 int classifyCommand(const ClassifyOptions& opts) {
     std::vector<uint32_t> addrs;
@@ -46,18 +29,25 @@ int classifyCommand(const ClassifyOptions& opts) {
     plugin::Catalog catalog(opts.dir.resolved(), plugin::FilePolicy::forProcess(opts.dir.allowInsecure));
     catalog.rescan();
     auto plugin = catalog.find(opts.plugin);
-    auto classifier = runtime::Classifier::load(plugin, {});
-    Collector collector(*plugin);
-    classifier->setHandler(&collector);
+    runtime::ClassifierOptions copts;
+    copts.ringSlots = 1024;  // one frame at a time, drained after each
+    auto classifier = runtime::Classifier::load(plugin, copts);
+    runtime::TransportReader reader(*classifier);
+    std::vector<fizzhost_event> events;
+    size_t undecodable = 0;
 
     auto classifyOne = [&](uint32_t addr) {
         auto frame = runtime::udpFrame(addr);
         auto result = bpf::testRun(classifier->programFd(), frame);
-        collector.events.clear();
-        classifier->drain(SIZE_MAX);
+        events.clear();
+        reader.drain(SIZE_MAX, [&](const void* data, uint32_t size) {
+            fizzhost_event e{};
+            if (plugin->decode(data, size, e) == 0) events.push_back(e);
+            else ++undecodable;
+        });
         const std::string src = runtime::formatAddress(addr);
-        if (collector.events.empty()) fmt::print("{{\"src\":\"{}\",\"kind\":null}}\n", src);
-        for (const auto& e : collector.events)
+        if (events.empty()) fmt::print("{{\"src\":\"{}\",\"kind\":null}}\n", src);
+        for (const auto& e : events)
             fmt::print("{{\"src\":\"{}\",\"kind\":\"{}\"}}\n", runtime::formatAddress(e.src_addr), plugin->kindName(e.kind));
         if (result.retval != 2 /* XDP_PASS */)
             spdlog::warn("classify: {} returned verdict {} for {} (classifiers should pass every frame)",
@@ -84,9 +74,9 @@ int classifyCommand(const ClassifyOptions& opts) {
         }
     }
     std::fflush(stdout);
-    if (collector.undecodable)
-        spdlog::error("classify: {} message(s) from {} could not be decoded", collector.undecodable, plugin->name());
-    return collector.undecodable ? 1 : 0;
+    if (undecodable)
+        spdlog::error("classify: {} message(s) from {} could not be decoded", undecodable, plugin->name());
+    return undecodable ? 1 : 0;
 }
 
 }  // namespace fizzhost::cli

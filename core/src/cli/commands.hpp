@@ -48,11 +48,12 @@ struct BenchOptions {
     PluginDirOptions dir;
     std::vector<std::string> plugins;  // empty: every plugin found
     std::string mix = "uniform";
-    std::string transport = "ringbuf";
+    std::string transport = "ring";
     unsigned cpus = 1;
     unsigned rounds = 5;
     unsigned repeat = 20000;
     bool json = false;
+    bool breakdown = false;  // floor, parse+count, classify without emit, full; per transport
 };
 int benchCommand(const BenchOptions& opts);
 

@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 namespace fizzhost::runtime {
@@ -55,7 +56,9 @@ private:
     std::unique_ptr<Plan> prepare(const config::Interface& ifc, const Attachment* current, bool freshPrograms);
     void commit(Plan& plan);
     void detach(Attachment& a);
-    ClassifierOptions classifierOptions(uint32_t slot, int statsFd) const;
+    static ClassifierOptions classifierOptions(const config::HostConfig& cfg);
+    /// Warns once per plugin version that emits without counting packets.
+    void warnIfUncounted(const std::string& ifname, const MessageSource& source) const;
 
     config::HostConfig cfg_;
     bool allowInsecure_;
@@ -66,6 +69,8 @@ private:
     ReloadGuard guard_;
     mutable std::mutex mutex_;  // attachments_ between reloads and status readers
     std::map<std::string, std::unique_ptr<Attachment>> attachments_;
+    mutable std::mutex warnedMutex_;
+    mutable std::set<std::string> warnedUncounted_;  // "plugin version" already warned about
     bool started_ = false;
 };
 

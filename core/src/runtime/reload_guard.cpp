@@ -17,9 +17,9 @@ ReloadGuard makeReloadGuard(double maxSlowdown, std::string mix) {
         // Fresh private instances of both, same transport: the live programs, their counters and
         // their queues are never touched by the measurement.
         auto a = Classifier::load(running.shared_from_this(),
-                                  benchClassifierOptions(running, FIZZ_TRANSPORT_RINGBUF, settings));
+                                  benchClassifierOptions(running, FIZZ_TRANSPORT_RING, settings));
         auto b = Classifier::load(incoming.shared_from_this(),
-                                  benchClassifierOptions(incoming, FIZZ_TRANSPORT_RINGBUF, settings));
+                                  benchClassifierOptions(incoming, FIZZ_TRANSPORT_RING, settings));
         auto figures = benchPrograms({benchProgramFor(*a, running.name()), benchProgramFor(*b, incoming.name())},
                                      settings);
         const double ratio = figures[1].nsPerPacket / figures[0].nsPerPacket;
