@@ -73,7 +73,7 @@ private:
     std::optional<DaemonProcess> daemon_;
     std::optional<RawSender> sender_;
     size_t reloadsSeen_ = 0;
-    std::string transport_ = "queue";
+    std::string transport_ = "ring";
 };
 
 /// Sources 198.18.0.0 + first .. + count - 1.
