@@ -1,5 +1,7 @@
 // The three shipped classifiers, run for real with BPF_PROG_TEST_RUN, against the C++ reference.
 #include "bpf/classifier_harness.hpp"
+#include "bpf/map.hpp"
+#include "bpf/object.hpp"
 #include "bpf/stats.hpp"
 #include "runtime/attachment.hpp"
 #include "support/frame_builder.hpp"
@@ -9,7 +11,11 @@
 #include <catch2/catch.hpp>
 #include <linux/bpf.h>
 
+#include <bpf/bpf.h>
+#include <sched.h>
+
 #include <random>
+#include <thread>
 
 using namespace fizzhost;
 using namespace fizzhost::test;
@@ -174,5 +180,35 @@ TEST_CASE("the ring transport delivers the same messages as the queue", "[bpf]")
             REQUIRE(r1.events[0].src_addr == a);
         }
         REQUIRE(referenceKind("fibonacci", a).has_value() == !r1.events.empty());
+    }
+}
+
+TEST_CASE("loaded outside the host with libbpf's defaults, a classifier delivers to its queue on every CPU", "[bpf]") {
+    if (!requirePrivilege("BPF_PROG_TEST_RUN of an object loaded with its defaults")) return;
+    // What a plugin's own test does (docs/writing-a-plugin.md): open, load, run, pop. fizz_regions
+    // keeps its one entry, so only CPU 0 has counters; the message must reach the queue anyway.
+    plugin::Catalog catalog(FIZZHOST_PLUGIN_DIR, plugin::FilePolicy{});
+    catalog.rescan();
+    auto fizz = catalog.find("fizz");
+    bpf::Object obj = bpf::Object::openMemory(fizz->bpfObject(), fizz->name());
+    obj.load();
+    const int prog = obj.findProgram(fizz->program())->fd();
+    const int queue = obj.findMap(fizz->messageMap())->fd();
+    const unsigned cpus = std::min(bpf::possibleCpus(), 2u);
+    for (unsigned cpu = 0; cpu < cpus; ++cpu) {
+        INFO("CPU " << cpu);
+        int pinned = -1;
+        uint32_t verdict = 0;
+        std::thread([&] {
+            cpu_set_t set;
+            CPU_ZERO(&set);
+            CPU_SET(cpu, &set);
+            pinned = sched_setaffinity(0, sizeof set, &set);
+            if (pinned == 0) verdict = bpf::testRun(prog, FrameBuilder().ipv4(0xC6120003).udp().build()).retval;
+        }).join();
+        REQUIRE(pinned == 0);
+        REQUIRE(verdict == kXdpPass);
+        unsigned char msg[8];
+        CHECK(bpf_map_lookup_and_delete_elem(queue, nullptr, msg) == 0);
     }
 }

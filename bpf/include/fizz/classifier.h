@@ -46,7 +46,8 @@ const volatile struct fizz_prog_config fizz_config SEC(".rodata.fizz") = {
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, 1); /* resized by the host to the number of possible CPUs */
+	__uint(max_entries, 1); /* resized by the host to the number of possible CPUs; loaded outside the
+				 * host it counts on CPU 0 only (the queue transport works on every CPU) */
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, sizeof(struct fizz_region_header)); /* resized by the host */
 } fizz_regions SEC(".maps");
@@ -97,17 +98,20 @@ static __always_inline int fizz_emit_impl(void *events_map, void *msg, __u32 siz
 	if (fizz_config.emit_off)
 		return 0;
 	r = fizz_region();
-	if (!r)
-		return -1;
 	if (size != msg_size) {
-		r->counters.dropped++;
+		if (r)
+			r->counters.dropped++;
 		return -1;
 	}
 	if (fizz_config.transport == FIZZ_TRANSPORT_RING) {
-		__u64 head = r->head;
-		__u32 slot = r->next_slot;
+		__u64 head;
+		__u32 slot;
 		void *dst;
 
+		if (!r)
+			return -1;
+		head = r->head;
+		slot = r->next_slot;
 		/* The host publishes `tail` after it has read the slots before it (x86 TSO: this load is
 		 * not reordered with the stores below). */
 		if (head - *(volatile __u64 *)&r->tail >= fizz_config.ring_slots) {
@@ -128,9 +132,14 @@ static __always_inline int fizz_emit_impl(void *events_map, void *msg, __u32 siz
 		fizz_barrier();
 		*(volatile __u64 *)&r->head = head + 1;
 	} else if (bpf_map_push_elem(events_map, msg, 0)) {
-		r->counters.dropped++;
+		if (r)
+			r->counters.dropped++;
 		return -1;
 	}
+	/* Without a region (an object loaded outside the host, whose fizz_regions has one entry) the
+	 * queue still gets the message; only the counts are missing. */
+	if (!r)
+		return 0;
 	r->counters.emitted++;
 	if (kind < FIZZ_MAX_KINDS)
 		r->counters.kinds[kind]++;
