@@ -30,6 +30,7 @@ public:
     uint32_t keySize() const;
     uint32_t valueSize() const;
     uint32_t maxEntries() const;
+    uint32_t flags() const;  // map_flags (BPF_F_*)
     /// Before load only. Throws Error naming the map.
     void setMaxEntries(uint32_t entries);
     /// Before load only, for maps declared without a BTF value type. Throws Error naming the map.

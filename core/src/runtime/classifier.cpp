@@ -24,30 +24,32 @@ void checkObject(const bpf::Object& obj, const plugin::Plugin& p, const std::str
     }
     if (!prog->isXdp()) throw Error(where + ": program '" + p.program() + "' is not an XDP program", EINVAL);
 
-    auto requireMap = [&](const std::string& name, uint32_t type, const char* typeName) {
+    auto requireMap = [&](const std::string& name, uint32_t type, const char* typeName, const char* hint) {
         auto map = obj.findMap(name);
-        if (!map)
-            throw Error(where + ": BPF object has no map '" + name + "' (declare it with FIZZ_MESSAGE() from " +
-                            "<fizz/classifier.h>)",
-                        ENOENT);
+        if (!map) throw Error(where + ": BPF object has no map '" + name + "' (" + hint + ")", ENOENT);
         if (map->type() != type)
             throw Error(where + ": map '" + name + "' is of type " + std::to_string(map->type()) + ", expected " +
                             typeName,
                         EINVAL);
         return *map;
     };
-    auto events = requireMap(p.messageMap(), BPF_MAP_TYPE_QUEUE, "BPF_MAP_TYPE_QUEUE");
+    auto events = requireMap(p.messageMap(), BPF_MAP_TYPE_QUEUE, "BPF_MAP_TYPE_QUEUE",
+                             "declare it with FIZZ_MESSAGE() from <fizz/classifier.h>");
     if (events.valueSize() != p.messageSize())
         throw Error(where + ": message size mismatch: the decoder expects " + std::to_string(p.messageSize()) +
                         " bytes, map '" + p.messageMap() + "' holds " + std::to_string(events.valueSize()) +
                         "-byte values (BPF program and decoder built from different message headers?)",
                     EINVAL);
-    auto regions = requireMap(FIZZ_MAP_REGIONS, BPF_MAP_TYPE_ARRAY, "BPF_MAP_TYPE_ARRAY");
-    if (regions.keySize() != sizeof(__u32) || regions.valueSize() < sizeof(fizz_region_header))
+    auto regions = requireMap(FIZZ_MAP_REGIONS, BPF_MAP_TYPE_ARRAY, "BPF_MAP_TYPE_ARRAY",
+                              "<fizz/classifier.h> declares it; a module built against an SDK from before the "
+                              "per-CPU regions (one with a fizz_stats map) must be rebuilt");
+    if (regions.keySize() != sizeof(__u32) || regions.valueSize() != sizeof(fizz_region_header) ||
+        !(regions.flags() & BPF_F_MMAPABLE))
         throw Error(where + ": map '" FIZZ_MAP_REGIONS "' has " + std::to_string(regions.keySize()) + "-byte keys and " +
                         std::to_string(regions.valueSize()) + "-byte values; this host's <fizz/classifier.h> declares " +
-                        "4-byte keys and a " + std::to_string(sizeof(fizz_region_header)) +
-                        "-byte header (built against another SDK?)",
+                        "4-byte keys, " + std::to_string(sizeof(fizz_region_header)) +
+                        "-byte values (the header; the host adds the slots) and BPF_F_MMAPABLE (built against "
+                        "another SDK?)",
                     EINVAL);
     auto config = obj.findSectionMap(FIZZ_CONFIG_SECTION);
     if (!config || config->valueSize() != sizeof(fizz_prog_config))
