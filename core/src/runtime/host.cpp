@@ -389,8 +389,9 @@ nlohmann::json Host::status() const {
         for (uint32_t slot : {uint32_t(FIZZ_SLOT_BASELINE), uint32_t(FIZZ_SLOT_CANDIDATE)}) {
             const auto& src = slot == FIZZ_SLOT_BASELINE ? a->baseline : a->candidate;
             if (!src) continue;
-            // One instance, every column since it went live. Counters are read before the
-            // delivered figures so that delivered never runs ahead of emitted.
+            // One instance, every column since it went live. The delivered figures are read before
+            // the counters, so that delivered never runs ahead of emitted.
+            const uint64_t delivered = src->delivered(), undecodable = src->undecodable();
             const fizz_counters c = src->counters();
             const auto& p = src->classifier().plugin();
             nlohmann::json v = {{"variant", variantName(slot)},
@@ -400,8 +401,8 @@ nlohmann::json Host::status() const {
                                 {"packets", c.packets},
                                 {"emitted", c.emitted},
                                 {"dropped", c.dropped},
-                                {"delivered", src->delivered()},
-                                {"undecodable", src->undecodable()},
+                                {"delivered", delivered},
+                                {"undecodable", undecodable},
                                 {"counts_packets", !(c.emitted > 0 && c.packets == 0)}};
             warnIfUncounted(name, *src);
             nlohmann::json kinds = nlohmann::json::object();
