@@ -33,11 +33,10 @@ int main() {
     settings.frames = mixFrames("uniform");
     settings.rounds = 9;
     settings.repeat = 2000;
-    const auto opts = benchClassifierOptions(*plugin, FIZZ_TRANSPORT_RINGBUF, settings);
+    const auto opts = benchClassifierOptions(*plugin, FIZZ_TRANSPORT_RING, settings);
     auto base = Classifier::load(plugin, opts);
     auto cand = Classifier::load(plugin, opts);
-    Classifier* b = base.get();
-    Classifier* c = cand.get();
+    const BenchProgram baseline = benchProgramFor(*base, "baseline"), candidate = benchProgramFor(*cand, "candidate");
 
     auto floor = loadFloorProgram();
     std::vector<BenchProgram> programs = {floor.benchProgram(), benchProgramFor(*base, "fizzbuzz alone")};
@@ -62,7 +61,8 @@ int main() {
             BenchProgram p;
             p.label = std::string(handoff ? "dispatcher " : "re-parsing dispatcher ") + std::to_string(pct) + "%";
             p.progFd = d->programFd();
-            p.drain = [b, c] { return b->drain(SIZE_MAX) + c->drain(SIZE_MAX); };
+            p.drain = [&baseline, &candidate] { return baseline.drain() + candidate.drain(); };
+            p.dropped = [&baseline, &candidate] { return baseline.dropped() + candidate.dropped(); };
             programs.push_back(p);
             dispatchers.push_back(std::move(d));
         }

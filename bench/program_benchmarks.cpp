@@ -10,11 +10,11 @@
 #include "runtime/classifier.hpp"
 #include "runtime/frames.hpp"
 #include "runtime/program_bench.hpp"
+#include "runtime/transport_reader.hpp"
 #include "util/error.hpp"
 
 #include <benchmark/benchmark.h>
 
-#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,61 +26,53 @@ namespace {
 // short enough that one iteration (a pass over a 256-frame mix, plugin and floor) stays ~50 ms.
 constexpr unsigned kRepeat = 2000;
 
-// Keeps copies of drained messages, back to back.
-class RawMessages final : public runtime::MessageHandler {
-public:
-    explicit RawMessages(uint32_t size) : size_(size) {}
-    void onMessage(const void* data, uint32_t size) noexcept override {
-        if (size != size_) return;
-        const size_t at = bytes.size();
-        bytes.resize(at + size);
-        std::memcpy(bytes.data() + at, data, size);
-    }
-    size_t count() const { return bytes.size() / size_; }
-    std::vector<unsigned char> bytes;
-
-private:
-    uint32_t size_;
-};
-
 void BM_Decode(benchmark::State& state, std::shared_ptr<const plugin::Plugin> plugin) {
     // Real input: what the plugin's program emits for the uniform mix (one run per frame).
-    RawMessages raw(plugin->messageSize());
+    // Copies of the drained messages, back to back.
+    std::vector<unsigned char> bytes;
+    const uint32_t size = plugin->messageSize();
     try {
-        auto classifier = runtime::Classifier::load(plugin, {});
-        classifier->setHandler(&raw);
+        runtime::ClassifierOptions opts;
+        opts.ringSlots = 1024;
+        auto classifier = runtime::Classifier::load(plugin, opts);
+        runtime::TransportReader reader(*classifier);
         for (const auto& frame : runtime::mixFrames("uniform")) {
             bpf::testRun(classifier->programFd(), frame);
-            classifier->drain(SIZE_MAX);
+            reader.drain(SIZE_MAX, [&](const void* data, uint32_t n) {
+                if (n != size) return;
+                const auto* p = static_cast<const unsigned char*>(data);
+                bytes.insert(bytes.end(), p, p + n);
+            });
         }
     } catch (const Error& e) {
         state.SkipWithError(e.what());
         return;
     }
-    if (raw.count() == 0) {
+    const size_t count = bytes.size() / size;
+    if (count == 0) {
         state.SkipWithError("the program emitted no message for the uniform mix");
         return;
     }
-    const uint32_t size = plugin->messageSize();
     size_t failures = 0;
     for (auto _ : state) {
-        for (size_t off = 0; off < raw.bytes.size(); off += size) {
+        for (size_t off = 0; off < bytes.size(); off += size) {
             fizzhost_event event{};
-            failures += plugin->decode(raw.bytes.data() + off, size, event) != 0;
+            failures += plugin->decode(bytes.data() + off, size, event) != 0;
             benchmark::DoNotOptimize(event);
         }
     }
     if (failures) state.SkipWithError("the decoder refused messages its own program emitted");
-    state.SetItemsProcessed(int64_t(state.iterations()) * int64_t(raw.count()));
-    state.counters["messages"] = double(raw.count());
+    state.SetItemsProcessed(int64_t(state.iterations()) * int64_t(count));
+    state.counters["messages"] = double(count);
     state.counters["ns_per_message"] =
-        benchmark::Counter(double(raw.count()), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+        benchmark::Counter(double(count), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 
 // `plugin` null: the floor alone (measured against itself).
 void BM_TestRun(benchmark::State& state, std::shared_ptr<const plugin::Plugin> plugin, std::string mix) {
     runtime::BenchSettings settings;
     std::unique_ptr<runtime::Classifier> classifier;
+    std::unique_ptr<runtime::TransportReader> reader;
     std::optional<runtime::FloorProgram> floor;
     int progFd = -1;
     try {
@@ -90,7 +82,8 @@ void BM_TestRun(benchmark::State& state, std::shared_ptr<const plugin::Plugin> p
         progFd = floor->fd;
         if (plugin) {
             classifier = runtime::Classifier::load(
-                plugin, runtime::benchClassifierOptions(*plugin, FIZZ_TRANSPORT_RINGBUF, settings));
+                plugin, runtime::benchClassifierOptions(*plugin, FIZZ_TRANSPORT_RING, settings));
+            reader = std::make_unique<runtime::TransportReader>(*classifier);
             progFd = classifier->programFd();
         }
     } catch (const Error& e) {
@@ -106,7 +99,7 @@ void BM_TestRun(benchmark::State& state, std::shared_ptr<const plugin::Plugin> p
         for (auto _ : state) {
             for (const auto& frame : settings.frames) {
                 programNs += bpf::testRun(progFd, frame, kRepeat).durationNs;
-                if (classifier) messages += classifier->drain(SIZE_MAX);
+                if (reader) messages += reader->drain(SIZE_MAX, [](const void*, uint32_t) noexcept {});
                 floorNs += bpf::testRun(floor->fd, frame, kRepeat).durationNs;
             }
         }

@@ -1,5 +1,6 @@
 // fizzhost: command line and dispatch only. Logs go to stderr; events and command output to stdout.
 #include "cli/commands.hpp"
+#include "cli/frame_option_flags.hpp"
 #include "util/error.hpp"
 
 #include <CLI/CLI.hpp>
@@ -36,6 +37,8 @@ int main(int argc, char** argv) {
     classifyCmd->add_option("--plugin", classify.plugin, "plugin name")->required();
     addPluginDir(classifyCmd, classify.dir);
     classifyCmd->add_option("addresses", classify.addresses, "IPv4 source addresses (default: one per line on stdin)");
+    classifyCmd->add_option("--pcap", classify.pcap, "run every frame of a pcap or pcapng capture (Ethernet) instead");
+    cli::addFrameShapeOptions(classifyCmd, classify.shape);
 
     cli::PluginsOptions plugins;
     auto* pluginsCmd = app.add_subcommand("plugins", "list the plugins found");
@@ -58,11 +61,13 @@ int main(int argc, char** argv) {
     addPluginDir(benchCmd, bench.dir);
     benchCmd->add_option("plugins", bench.plugins, "plugin names (default: all)");
     benchCmd->add_option("--mix", bench.mix, "uniform|worst")->capture_default_str();
-    benchCmd->add_option("--transport", bench.transport, "ringbuf|queue")->capture_default_str();
+    benchCmd->add_option("--transport", bench.transport, "ring|queue")->capture_default_str();
     benchCmd->add_option("--cpus", bench.cpus, "run on N CPUs at once")->capture_default_str();
     benchCmd->add_option("--rounds", bench.rounds, "interleaved rounds")->capture_default_str();
     benchCmd->add_option("--repeat", bench.repeat, "runs per frame per call")->capture_default_str();
     benchCmd->add_flag("--json", bench.json, "machine-readable output");
+    benchCmd->add_flag("--breakdown", bench.breakdown,
+                       "per plugin and transport: parse+count, classify without emit, full; ratios to the floor");
 
     app.require_subcommand(0, 1);
     CLI11_PARSE(app, argc, argv);

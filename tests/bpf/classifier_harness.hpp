@@ -5,6 +5,7 @@
 #include "bpf/test_run.hpp"
 #include "plugin/catalog.hpp"
 #include "runtime/classifier.hpp"
+#include "runtime/transport_reader.hpp"
 
 #include <memory>
 #include <string>
@@ -12,7 +13,7 @@
 
 namespace fizzhost::test {
 
-class ClassifierHarness : public runtime::MessageHandler {
+class ClassifierHarness {
 public:
     explicit ClassifierHarness(const std::string& plugin, runtime::ClassifierOptions opts = {},
                                const std::string& dir = FIZZHOST_PLUGIN_DIR)
@@ -20,7 +21,7 @@ public:
         catalog_.rescan();
         plugin_ = catalog_.find(plugin);
         classifier_ = runtime::Classifier::load(plugin_, opts);
-        classifier_->setHandler(this);
+        reader_ = std::make_unique<runtime::TransportReader>(*classifier_);
     }
 
     struct Result {
@@ -32,19 +33,19 @@ public:
     Result run(const std::vector<uint8_t>& frame) {
         Result r;
         r.verdict = bpf::testRun(classifier_->programFd(), frame).retval;
-        events_.clear();
-        undecodable_ = 0;
-        classifier_->drain(SIZE_MAX);
-        r.events = events_;
-        r.undecodable = undecodable_;
+        drain(SIZE_MAX, r);
         return r;
     }
 
-    void onMessage(const void* data, uint32_t size) noexcept override {
-        fizzhost_event e{};
-        if (plugin_->decode(data, size, e) == 0) events_.push_back(e);
-        else ++undecodable_;
+    /// Decodes up to `max` waiting messages into `into`; returns how many were taken.
+    size_t drain(size_t max, Result& into) {
+        return reader_->drain(max, [&](const void* data, uint32_t size) {
+            fizzhost_event e{};
+            if (plugin_->decode(data, size, e) == 0) into.events.push_back(e);
+            else ++into.undecodable;
+        });
     }
+    fizz_counters counters() const { return reader_->counters(); }
 
     const plugin::Plugin& plugin() const { return *plugin_; }
     runtime::Classifier& classifier() { return *classifier_; }
@@ -53,8 +54,7 @@ private:
     plugin::Catalog catalog_;
     std::shared_ptr<const plugin::Plugin> plugin_;
     std::unique_ptr<runtime::Classifier> classifier_;
-    std::vector<fizzhost_event> events_;
-    size_t undecodable_ = 0;
+    std::unique_ptr<runtime::TransportReader> reader_;
 };
 
 }  // namespace fizzhost::test

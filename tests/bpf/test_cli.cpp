@@ -173,3 +173,33 @@ TEST_CASE("fizzhost check refuses a config others can write unless the command l
     auto plugins = runFizzhost({"plugins", "--allow-insecure-plugins", "--plugin-dir", FIZZHOST_PLUGIN_DIR});
     CHECK_THAT(plugins.err, Contains("INSECURE"));
 }
+
+TEST_CASE("fizzhost bench --breakdown measures every stage per plugin and transport, messages counted exactly",
+          "[bpf]") {
+    if (!requirePrivilege("fizzhost bench")) return;
+    auto r = runFizzhost({"bench", "--breakdown", "--json", "--rounds", "1", "--repeat", "200", "--plugin-dir",
+                          FIZZHOST_PLUGIN_DIR, "fizz", "fibonacci"});
+    REQUIRE(r.status == 0);
+    auto j = nlohmann::json::parse(r.out);
+    std::vector<std::pair<std::string, std::string>> stages;
+    for (const auto& s : j["stages"]) {
+        stages.emplace_back(s["plugin"], s["stage"]);
+        INFO(s.dump());
+        CHECK(s["ns_per_packet"].get<double>() > 0);
+        CHECK(s["dropped"] == 0);
+        // Only the full stages emit; classify runs with fizz_emit turned off, parse+count has none.
+        if (s["stage"].get<std::string>().starts_with("full")) {
+            CHECK(s["messages_per_packet"].get<double>() > 0);
+            CHECK(s.contains("ns_per_message"));
+        } else {
+            CHECK(s["messages_per_packet"] == 0);
+        }
+    }
+    const std::vector<std::pair<std::string, std::string>> want = {
+        {"-", "floor"},          {"-", "parse+count"},          {"fizz", "classify"},
+        {"fizz", "full, ring"},  {"fizz", "full, queue"},       {"fibonacci", "classify"},
+        {"fibonacci", "full, ring"}, {"fibonacci", "full, queue"}};
+    CHECK(stages == want);
+    // Both transports carry the same messages: fizz on the uniform mix, the sources divisible by 3.
+    CHECK(j["stages"][3]["messages_per_packet"] == j["stages"][4]["messages_per_packet"]);
+}

@@ -68,20 +68,19 @@ TEST_CASE("bench settings size the transport for one call of every thread", "[un
     CHECK(queue.transport == FIZZ_TRANSPORT_QUEUE);
     CHECK(queue.queueSize == 40000);  // one queue shared by both threads
 
-    auto ring = benchClassifierOptions(*fizz, FIZZ_TRANSPORT_RINGBUF, s);
-    CHECK(ring.transport == FIZZ_TRANSPORT_RINGBUF);
-    // One ring per CPU, one thread per CPU: 20000 records of 8 header + 8 message bytes, rounded up
-    // to the power of two the kernel requires.
-    CHECK(ring.ringSize == 512u * 1024u);
-    CHECK((ring.ringSize & (ring.ringSize - 1)) == 0);
-    CHECK(ring.ringSize % uint32_t(sysconf(_SC_PAGESIZE)) == 0);
+    auto ring = benchClassifierOptions(*fizz, FIZZ_TRANSPORT_RING, s);
+    CHECK(ring.transport == FIZZ_TRANSPORT_RING);
+    // Slots per CPU, one thread per CPU: one call's 20000 messages, whatever the thread count.
+    CHECK(ring.ringSlots == 20000);
 
     s.repeat = 1;
-    CHECK(benchClassifierOptions(*fizz, FIZZ_TRANSPORT_RINGBUF, s).ringSize == uint32_t(sysconf(_SC_PAGESIZE)));
+    CHECK(benchClassifierOptions(*fizz, FIZZ_TRANSPORT_RING, s).ringSlots == 1);
 
+    // More than a CPU's region may hold (4 MiB): refused with the largest that fits.
+    s.repeat = 600000;
+    CHECK_THROWS_WITH(benchClassifierOptions(*fizz, FIZZ_TRANSPORT_RING, s), Catch::Contains("at most 524256 slots fit"));
     s.repeat = 1u << 30;
     CHECK_THROWS_AS(benchClassifierOptions(*fizz, FIZZ_TRANSPORT_QUEUE, s), Error);
-    CHECK_THROWS_AS(benchClassifierOptions(*fizz, FIZZ_TRANSPORT_RINGBUF, s), Error);
 }
 
 TEST_CASE("bench mixes are one frame per address of the mix", "[unit]") {
@@ -99,9 +98,9 @@ TEST_CASE("benchPrograms returns one figure per program, in order", "[bpf]") {
     if (!test::requirePrivilege("benchmark programs with BPF_PROG_TEST_RUN")) return;
     FloorProgram floor = loadFloorProgram();
     BenchSettings settings = quickSettings();
-    auto fizz = Classifier::load(findPlugin("fizz"), benchClassifierOptions(*findPlugin("fizz"), FIZZ_TRANSPORT_RINGBUF, settings));
+    auto fizz = Classifier::load(findPlugin("fizz"), benchClassifierOptions(*findPlugin("fizz"), FIZZ_TRANSPORT_RING, settings));
     auto fib = Classifier::load(findPlugin("fibonacci"),
-                                benchClassifierOptions(*findPlugin("fibonacci"), FIZZ_TRANSPORT_RINGBUF, settings));
+                                benchClassifierOptions(*findPlugin("fibonacci"), FIZZ_TRANSPORT_RING, settings));
 
     // The floor twice, at both ends: order is kept even for the same program.
     auto figures = benchPrograms({floor.benchProgram("floor"), benchProgramFor(*fib, "fibonacci"),
@@ -130,9 +129,9 @@ TEST_CASE("messages per packet are measured: exactly the reference's share of th
     if (!test::requirePrivilege("benchmark programs with BPF_PROG_TEST_RUN")) return;
     const unsigned maxCpus = std::min(usableCpus(), 2u);
     for (const char* mix : {"uniform", "worst"}) {
-        for (fizz_transport transport : {FIZZ_TRANSPORT_RINGBUF, FIZZ_TRANSPORT_QUEUE}) {
+        for (fizz_transport transport : {FIZZ_TRANSPORT_RING, FIZZ_TRANSPORT_QUEUE}) {
             for (unsigned cpus = 1; cpus <= maxCpus; ++cpus) {
-                DYNAMIC_SECTION(mix << (transport == FIZZ_TRANSPORT_QUEUE ? " queue" : " ringbuf") << ", " << cpus
+                DYNAMIC_SECTION(mix << (transport == FIZZ_TRANSPORT_QUEUE ? " queue" : " ring") << ", " << cpus
                                     << " CPU(s)") {
                     BenchSettings settings = quickSettings(mix);
                     settings.cpus = cpus;
@@ -186,7 +185,7 @@ TEST_CASE("a failing test run is reported by every thread count, not hung", "[bp
         BenchSettings settings = quickSettings();
         settings.cpus = cpus;
         INFO(cpus << " CPU(s)");
-        CHECK_THROWS_AS(benchPrograms({floor.benchProgram(), {"bogus", notAProgram.get(), {}, -1, 0}}, settings), Error);
+        CHECK_THROWS_AS(benchPrograms({floor.benchProgram(), BenchProgram{"bogus", notAProgram.get(), {}, {}}}, settings), Error);
     }
 }
 
@@ -196,7 +195,7 @@ TEST_CASE("benchPrograms refuses settings it cannot honour", "[bpf]") {
     const std::vector<BenchProgram> programs{floor.benchProgram()};
     BenchSettings settings = quickSettings();
     CHECK_THROWS_AS(benchPrograms({}, settings), Error);
-    CHECK_THROWS_AS(benchPrograms({{"no fd", -1, {}, -1, 0}}, settings), Error);
+    CHECK_THROWS_AS(benchPrograms({BenchProgram{"no fd", -1, {}, {}}}, settings), Error);
     auto noFrames = settings;
     noFrames.frames.clear();
     CHECK_THROWS_AS(benchPrograms(programs, noFrames), Error);

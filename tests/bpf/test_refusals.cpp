@@ -63,6 +63,10 @@ TEST_CASE("a missing program or message map is refused", "[unit]") {
     CHECK_THAT(noProgram, Contains("fizz_xdp"));  // lists what is there
     auto noMap = loadError("no-map", "no-map");
     CHECK_THAT(noMap, Contains("no map 'fizz_events'"));
+    // Built against the SDK from before the per-CPU regions: no fizz_regions.
+    auto oldSdk = loadError("old-sdk", "old-sdk");
+    CHECK_THAT(oldSdk, Contains("no map 'fizz_regions'"));
+    CHECK_THAT(oldSdk, Contains("must be rebuilt"));
 }
 
 TEST_CASE("a program the verifier rejects is refused with the verifier's own log", "[bpf]") {

@@ -96,10 +96,7 @@ nlohmann::json DaemonLab::interfaceStatus() const {
 }
 
 uint64_t DaemonLab::countedTotal(const std::string& counter) const {
-    uint64_t n = 0;
-    const auto ifc = interfaceStatus();  // the loop must not range over a temporary's member
-    for (const auto& v : ifc["variants"]) n += v[counter].get<uint64_t>();
-    return n;
+    return interfaceStatus()["totals"][counter].get<uint64_t>();
 }
 
 uint64_t DaemonLab::waitForPackets(uint64_t packets, std::chrono::milliseconds timeout) const {

@@ -33,7 +33,7 @@ public:
     /// Writes the config file: `body` is appended to the lab's common keys (plugin_dir, sockets,
     /// events file). Use ifname() for the interface table.
     void writeConfig(const std::string& body, const std::filesystem::path& pluginDir = FIZZHOST_PLUGIN_DIR);
-    /// The message transport later configs use ("queue" or "ringbuf").
+    /// The message transport later configs use ("ring" or "queue").
     void setTransport(std::string transport) { transport_ = std::move(transport); }
     /// Starts `fizzhost --config` inside the host namespace and waits until it runs. Fails the test
     /// (with the daemon's stderr) otherwise.
@@ -45,9 +45,10 @@ public:
 
     nlohmann::json status() const;
     nlohmann::json interfaceStatus() const;  // the one interface
-    /// Sum of packets over the interface's variants.
+    /// Packets the interface counted since it was attached (retired program instances included).
     uint64_t packetsCounted() const { return countedTotal("packets"); }
-    /// The interface's total of one counter ("packets", "emitted", "dropped") since the host started.
+    /// The interface's total of one counter ("packets", "emitted", "dropped", "delivered") since it
+    /// was attached, retired program instances included.
     uint64_t countedTotal(const std::string& counter) const;
     /// Waits until the interface counted `packets` frames (or times out); returns the last count.
     uint64_t waitForPackets(uint64_t packets, std::chrono::milliseconds timeout = std::chrono::seconds(20)) const;
@@ -84,7 +85,7 @@ private:
     std::optional<DaemonProcess> daemon_;
     std::optional<RawSender> sender_;
     size_t reloadsSeen_ = 0;
-    std::string transport_ = "queue";
+    std::string transport_ = "ring";
 };
 
 /// Sources 198.18.0.0 + first .. + count - 1.

@@ -180,7 +180,7 @@ TEST_CASE("the daemon runs, reloads and rolls out with exactly CAP_BPF, CAP_PERF
           "and fails without any one of them",
           "[daemon]") {
     if (!requirePrivilege("run fizzhost on a veth pair")) return;
-    const std::string transport = GENERATE("queue", "ringbuf");
+    const std::string transport = GENERATE("queue", "ring");
     INFO("transport " << transport);
     DaemonLab lab;
     lab.setTransport(transport);

@@ -35,8 +35,7 @@ config::HostConfig configFor(const std::string& ifname, const std::string& class
 
 uint64_t totalPackets(const nlohmann::json& status) {
     uint64_t n = 0;
-    for (const auto& ifc : status["interfaces"])
-        for (const auto& v : ifc["variants"]) n += v["packets"].get<uint64_t>();
+    for (const auto& ifc : status["interfaces"]) n += ifc["totals"]["packets"].get<uint64_t>();
     return n;
 }
 

@@ -72,8 +72,8 @@ control_socket = "/run/fizz.sock"
 [output]
 events = "/var/log/fizz.jsonl"
 format = "text"
-transport = "ringbuf"
-ringbuf_size = 1048576
+transport = "queue"
+ring_slots = 65536
 [guard]
 max_slowdown = 1.25
 mix = "worst"
@@ -96,8 +96,8 @@ classifier = "fizz_v2-b"
     CHECK(c.controlSocket == "/run/fizz.sock");
     CHECK(c.output.events == "/var/log/fizz.jsonl");
     CHECK(c.output.format == EventFormat::Text);
-    CHECK(c.output.transport == Transport::Ringbuf);
-    CHECK(c.output.ringbufSize == 1048576);
+    CHECK(c.output.transport == Transport::Queue);
+    CHECK(c.output.ringSlots == 65536);
     REQUIRE(c.guard.maxSlowdown);
     CHECK(*c.guard.maxSlowdown == Approx(1.25));
     CHECK(c.guard.mix == "worst");
@@ -147,8 +147,8 @@ TEST_CASE("defaults apply to everything but the interfaces", "[unit]") {
     CHECK(c.controlSocket == "/run/fizzhost/fizzhost.sock");
     CHECK(c.output.events == "-");
     CHECK(c.output.format == EventFormat::Json);
-    CHECK(c.output.transport == Transport::Queue);
-    CHECK(c.output.ringbufSize == 256 * 1024);
+    CHECK(c.output.transport == Transport::Ring);
+    CHECK(c.output.ringSlots == 0);  // the host's default
     CHECK_FALSE(c.guard.maxSlowdown);
     CHECK(c.guard.mix == "uniform");
     REQUIRE(c.interfaces.size() == 1);
@@ -157,15 +157,15 @@ TEST_CASE("defaults apply to everything but the interfaces", "[unit]") {
 }
 
 TEST_CASE("edge values inside the ranges are accepted", "[unit]") {
-    auto c = parse(std::string("queue_size = 16777216\n[output]\nringbuf_size = 4096\n[guard]\nmax_slowdown = 2\n"
+    auto c = parse(std::string("queue_size = 16777216\n[output]\nring_slots = 1\n[guard]\nmax_slowdown = 2\n"
                                "[interface.abcdefghijklmno]\nclassifier = \"") +
                    std::string(63, 'p') + "\"\n[interface.abcdefghijklmno.rollout]\ncandidate = \"q\"\npercent = 100\n");
     CHECK(c.queueSize == 16777216);
-    CHECK(c.output.ringbufSize == 4096);
+    CHECK(c.output.ringSlots == 1);
     CHECK(*c.guard.maxSlowdown == 2.0);  // an integer is a fine ratio
     CHECK(c.interfaces[0].name == "abcdefghijklmno");
     CHECK(c.interfaces[0].rollout->percent == 100);
-    CHECK(parse("[output]\nringbuf_size = 1073741824\n" + std::string(kOneInterface)).output.ringbufSize == 1u << 30);
+    CHECK(parse("[output]\nring_slots = 524256\n" + std::string(kOneInterface)).output.ringSlots == 524256);
     CHECK(parse("[guard]\nmax_slowdown = 1.0\n" + std::string(kOneInterface)).guard.maxSlowdown == 1.0);
 }
 
@@ -334,8 +334,8 @@ TEST_CASE("enum values outside their set name the choices", "[unit]") {
           "(did you mean \"native\"?)");
     CHECK(errorOf("[output]\nformat = \"yaml\"\n" + std::string(kOneInterface)) ==
           "/etc/fizz/fizz.toml:2:10: output.format: expected one of \"json\", \"text\", got \"yaml\"");
-    CHECK(errorOf("[output]\ntransport = \"ring\"\n" + std::string(kOneInterface)) ==
-          "/etc/fizz/fizz.toml:2:13: output.transport: expected one of \"queue\", \"ringbuf\", got \"ring\"");
+    CHECK(errorOf("[output]\ntransport = \"rings\"\n" + std::string(kOneInterface)) ==
+          "/etc/fizz/fizz.toml:2:13: output.transport: expected one of \"ring\", \"queue\", got \"rings\" (did you mean \"ring\"?)");
     CHECK(errorOf("[guard]\nmix = \"worse\"\n" + std::string(kOneInterface)) ==
           "/etc/fizz/fizz.toml:2:7: guard.mix: expected one of \"uniform\", \"worst\", got \"worse\" (did you mean \"worst\"?)");
 }
@@ -349,12 +349,10 @@ TEST_CASE("numbers outside their ranges say the range", "[unit]") {
           "/etc/fizz/fizz.toml:5:11: interface.a.rollout.percent: 101 is out of range 0..100");
     CHECK(errorOf(std::string(kOneInterface) + "[interface.a.rollout]\ncandidate = \"fib\"\npercent = -1\n") ==
           "/etc/fizz/fizz.toml:5:11: interface.a.rollout.percent: -1 is out of range 0..100");
-    CHECK(errorOf("[output]\nringbuf_size = 5000\n" + std::string(kOneInterface)) ==
-          "/etc/fizz/fizz.toml:2:16: output.ringbuf_size: 5000 is not a power of two");
-    CHECK(errorOf("[output]\nringbuf_size = 2048\n" + std::string(kOneInterface)) ==
-          "/etc/fizz/fizz.toml:2:16: output.ringbuf_size: 2048 is out of range 4096..1073741824");
-    CHECK(errorOf("[output]\nringbuf_size = 2147483648\n" + std::string(kOneInterface)) ==
-          "/etc/fizz/fizz.toml:2:16: output.ringbuf_size: 2147483648 is out of range 4096..1073741824");
+    CHECK(errorOf("[output]\nring_slots = 0\n" + std::string(kOneInterface)) ==
+          "/etc/fizz/fizz.toml:2:14: output.ring_slots: 0 is out of range 1..524256");
+    CHECK(errorOf("[output]\nring_slots = 524257\n" + std::string(kOneInterface)) ==
+          "/etc/fizz/fizz.toml:2:14: output.ring_slots: 524257 is out of range 1..524256");
     CHECK(errorOf("[guard]\nmax_slowdown = 0.5\n" + std::string(kOneInterface)) ==
           "/etc/fizz/fizz.toml:2:16: guard.max_slowdown: must be a finite number >= 1.0, got 0.5");
     CHECK_THAT(errorOf("[guard]\nmax_slowdown = nan\n" + std::string(kOneInterface)),
@@ -464,6 +462,16 @@ TEST_CASE("plugin names and paths are checked", "[unit]") {
                    Contains("is 115 bytes; a unix socket path holds at most 107"));
 }
 
+TEST_CASE("the old transport name and ring size key still load", "[unit]") {
+    // "ringbuf" was the BPF ring buffer transport; "ring" replaced it. Old configs keep working
+    // (with a warning in the log), and the old byte size is ignored, never misread as slots.
+    auto c = parse("[output]\ntransport = \"ringbuf\"\nringbuf_size = 1048576\n" + std::string(kOneInterface));
+    CHECK(c.output.transport == Transport::Ring);
+    CHECK(c.output.ringSlots == 0);
+    CHECK(errorOf("[output]\nringbuf_size = \"big\"\n" + std::string(kOneInterface)) ==
+          "/etc/fizz/fizz.toml:2:16: output.ringbuf_size: expected an integer, got a string");
+}
+
 TEST_CASE("toString gives the TOML spelling", "[unit]") {
     CHECK(toString(AttachMode::Auto) == "auto");
     CHECK(toString(AttachMode::Native) == "native");
@@ -471,5 +479,5 @@ TEST_CASE("toString gives the TOML spelling", "[unit]") {
     CHECK(toString(EventFormat::Json) == "json");
     CHECK(toString(EventFormat::Text) == "text");
     CHECK(toString(Transport::Queue) == "queue");
-    CHECK(toString(Transport::Ringbuf) == "ringbuf");
+    CHECK(toString(Transport::Ring) == "ring");
 }

@@ -1,4 +1,6 @@
 // Userspace logic of the runtime that needs no kernel: event formatting, addresses, the split hash.
+#include "bpf/cpu_regions.hpp"
+#include "runtime/classifier.hpp"
 #include "runtime/dispatcher.hpp"
 #include "runtime/event_writer.hpp"
 #include "runtime/frames.hpp"
@@ -96,4 +98,22 @@ TEST_CASE("the test frame builder makes valid headers", "[unit]") {
     CHECK(referenceKind("fizzbuzz", 15) == std::optional<std::string>("FizzBuzz"));
     CHECK(referenceKind("fibonacci", 0xC61200E9) == std::optional<std::string>("Fibonacci"));  // .233
     CHECK(referenceKind("fizz", 4) == std::nullopt);
+}
+
+TEST_CASE("ring sizes: the default holds a 20 ms stall at 10 GbE line rate and every region fits 4 MiB", "[unit]") {
+    // 14.88 M minimum-size frames a second, one message each, all on one CPU, for 20 ms.
+    CHECK(runtime::kDefaultRingSlots >= uint32_t(14.88e6 * 0.020));
+    CHECK(runtime::ringSlotsFor(8, 0) == runtime::kDefaultRingSlots);
+    CHECK(bpf::regionBytes(8, runtime::kDefaultRingSlots) <= runtime::kMaxRegionBytes);
+    // Larger messages: the default is lowered to what fits, an explicit size that does not fit is refused.
+    const uint32_t big = runtime::ringSlotsFor(16, 0);
+    CHECK(big < runtime::kDefaultRingSlots);
+    CHECK(bpf::regionBytes(16, big) <= runtime::kMaxRegionBytes);
+    CHECK(bpf::regionBytes(16, uint64_t(big) + 1) > runtime::kMaxRegionBytes);
+    CHECK(runtime::ringSlotsFor(16, 1000) == 1000);
+    CHECK_THROWS_WITH(runtime::ringSlotsFor(16, 300000), Catch::Contains("at most " + std::to_string(big) + " slots fit"));
+    // A region is the 256-byte header plus 8-byte-rounded slots, rounded up to a cache line.
+    CHECK(bpf::regionBytes(8, 0) == 256);
+    CHECK(bpf::regionBytes(12, 3) == 256 + 64);
+    CHECK(bpf::regionBytes(8, 8) == 256 + 64);
 }

@@ -18,8 +18,9 @@
  *             return XDP_PASS;
  *     }
  *
- * The host chooses the transport and the counter slot before load (struct fizz_prog_config), sizes
- * the queue and the rings, and shares FIZZ_MAP_STATS between every version it swaps in.
+ * The host chooses the transport before load (struct fizz_prog_config) and sizes the queue and the
+ * per-CPU regions. Each loaded instance counts into its own regions, so every count belongs to the
+ * program version that made it.
  */
 #ifndef FIZZ_CLASSIFIER_H
 #define FIZZ_CLASSIFIER_H
@@ -33,33 +34,28 @@
 /* Frozen after load: the verifier sees constants and drops the branch of the unused transport. */
 const volatile struct fizz_prog_config fizz_config SEC(".rodata.fizz") = {
 	.transport = FIZZ_TRANSPORT_QUEUE,
-	.slot = FIZZ_SLOT_BASELINE,
-	.ring_wakeup_bytes = 0,
+	.ring_slots = 0,
+	.emit_off = 0,
 };
 
+/*
+ * One region per CPU (key = CPU id): struct fizz_region_header, then fizz_config.ring_slots message
+ * slots. Declared without a BTF value type so the host can size the value (header + slots) before
+ * load; mmapable so the host reads heads, counters and messages without a syscall.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, FIZZ_MAX_SLOTS);
-	__type(key, __u32);
-	__type(value, struct fizz_stats);
-} fizz_stats SEC(".maps");
-
-/* Template for the per-CPU rings; the host creates the real ones and sizes them. */
-struct fizz_ring {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4096);
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 1); /* resized by the host to the number of possible CPUs */
-	__type(key, __u32);
-	__array(values, struct fizz_ring);
-} fizz_rings SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1); /* resized by the host to the number of possible CPUs; loaded outside the
+				 * host it counts on CPU 0 only (the queue transport works on every CPU) */
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct fizz_region_header)); /* resized by the host */
+} fizz_regions SEC(".maps");
 
 /* Declares the message queue for the plugin's message type (default 1024 entries; the host resizes
- * it before load). */
+ * it before load) and names the type fizz_emit copies into a ring slot. */
 #define FIZZ_MESSAGE(msg_type)                                                                     \
+	typedef msg_type fizz_message_t;                                                           \
 	struct {                                                                                   \
 		__uint(type, BPF_MAP_TYPE_QUEUE);                                                  \
 		__uint(max_entries, 1024);                                                         \
@@ -69,63 +65,93 @@ struct {
 /* fizz_events is defined by FIZZ_MESSAGE in the classifier; declared here so fizz_emit can use it. */
 #define FIZZ_EVENTS_MAP (&fizz_events)
 
-static __always_inline struct fizz_stats *fizz_stats_slot(void)
-{
-	__u32 slot = fizz_config.slot;
+#ifndef fizz_barrier
+#define fizz_barrier() asm volatile("" ::: "memory")
+#endif
 
-	return bpf_map_lookup_elem(&fizz_stats, &slot);
+/* This CPU's region of this program instance (NULL only if the host sized the map wrongly). */
+static __always_inline struct fizz_region_header *fizz_region(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+
+	return bpf_map_lookup_elem(&fizz_regions, &cpu);
 }
 
 /* Counts one frame seen by this classifier. Call once per program run. */
 static __always_inline void fizz_count_packet(void)
 {
-	struct fizz_stats *st = fizz_stats_slot();
+	struct fizz_region_header *r = fizz_region();
 
-	if (st)
-		st->packets++;
+	if (r)
+		r->counters.packets++;
 }
 
 /*
  * Hands one message to the host's transport. A message the transport has no room for is never lost
- * silently: it is counted in fizz_stats.dropped. Returns 0 when delivered, -1 when dropped.
+ * silently: it is counted in the region's counters.dropped. Returns 0 when delivered, -1 when
+ * dropped. `size` must be sizeof the FIZZ_MESSAGE type (anything else is counted as dropped).
  */
-static __always_inline int fizz_emit_impl(void *events_map, void *msg, __u32 size, __u32 kind)
+static __always_inline int fizz_emit_impl(void *events_map, void *msg, __u32 size, __u32 kind, __u32 msg_size)
 {
-	struct fizz_stats *st = fizz_stats_slot();
-	int err;
+	struct fizz_region_header *r;
 
-	if (fizz_config.transport == FIZZ_TRANSPORT_RINGBUF) {
-		__u32 cpu = bpf_get_smp_processor_id();
-		void *ring = bpf_map_lookup_elem(&fizz_rings, &cpu);
-
-		__u64 flags = 0;
-
-		/* A wakeup per record costs an irq_work each time the consumer has caught up; instead
-		 * wake it once, when this record makes the waiting data cross the threshold, and let it
-		 * poll smaller batches on its timer. */
-		if (ring && fizz_config.ring_wakeup_bytes) {
-			__u64 avail = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
-			__u64 after = avail + size + 8; /* 8: the record header */
-
-			flags = avail < fizz_config.ring_wakeup_bytes && after >= fizz_config.ring_wakeup_bytes ?
-					BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
-		}
-		err = ring ? bpf_ringbuf_output(ring, msg, size, flags) : -1;
-	} else {
-		err = bpf_map_push_elem(events_map, msg, 0);
-	}
-	if (!st)
-		return err ? -1 : 0;
-	if (err) {
-		st->dropped++;
+	if (fizz_config.emit_off)
+		return 0;
+	r = fizz_region();
+	if (size != msg_size) {
+		if (r)
+			r->counters.dropped++;
 		return -1;
 	}
-	st->emitted++;
+	if (fizz_config.transport == FIZZ_TRANSPORT_RING) {
+		__u64 head;
+		__u32 slot;
+		void *dst;
+
+		if (!r)
+			return -1;
+		head = r->head;
+		slot = r->next_slot;
+		/* The host publishes `tail` after it has read the slots before it (x86 TSO: this load is
+		 * not reordered with the stores below). */
+		if (head - *(volatile __u64 *)&r->tail >= fizz_config.ring_slots) {
+			r->counters.dropped++;
+			return -1;
+		}
+		/* A compare, not a modulo: the verifier sees slot < ring_slots, so the copy stays inside
+		 * the region the host sized as header + ring_slots slots. */
+		if (slot >= fizz_config.ring_slots)
+			slot = 0;
+		dst = (void *)(r + 1) + (__u64)slot * FIZZ_SLOT_SIZE(msg_size);
+		/* msg_size is sizeof the FIZZ_MESSAGE type: a constant, so the copy is unrolled; slots
+		 * are 8-byte aligned, and saying so turns byte stores into word stores. */
+		__builtin_memcpy(__builtin_assume_aligned(dst, 8), msg, msg_size);
+		r->next_slot = slot + 1;
+		/* Counted before it is published, so the host never delivers a message not yet counted. */
+		r->counters.emitted++;
+		if (kind < FIZZ_MAX_KINDS)
+			r->counters.kinds[kind]++;
+		/* The slot is written before the head that publishes it (compiler barrier; the host
+		 * refuses this transport on CPUs that would also need a hardware fence). */
+		fizz_barrier();
+		*(volatile __u64 *)&r->head = head + 1;
+		return 0;
+	} else if (bpf_map_push_elem(events_map, msg, 0)) {
+		if (r)
+			r->counters.dropped++;
+		return -1;
+	}
+	/* Without a region (an object loaded outside the host, whose fizz_regions has one entry) the
+	 * queue still gets the message; only the counts are missing. (The push publishes the message
+	 * a moment before it is counted here: the host may see it delivered that moment earlier.) */
+	if (!r)
+		return 0;
+	r->counters.emitted++;
 	if (kind < FIZZ_MAX_KINDS)
-		st->kinds[kind]++;
+		r->counters.kinds[kind]++;
 	return 0;
 }
 
-#define fizz_emit(msg, size, kind) fizz_emit_impl(FIZZ_EVENTS_MAP, (msg), (size), (kind))
+#define fizz_emit(msg, size, kind) fizz_emit_impl(FIZZ_EVENTS_MAP, (msg), (size), (kind), sizeof(fizz_message_t))
 
 #endif /* FIZZ_CLASSIFIER_H */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Facts shared by every fizzhost BPF program and the host: map and section names, the per-program
- * configuration the host writes before load, and the layout of the shared counters. Plain C so the
- * BPF side (clang -target bpf) and the C++ host compile the very same definitions.
+ * configuration the host writes before load, and the layout of the per-CPU regions (counters and
+ * message ring) every loaded program instance writes. Plain C so the BPF side (clang -target bpf)
+ * and the C++ host compile the very same definitions.
  */
 #ifndef FIZZ_SHARED_H
 #define FIZZ_SHARED_H
@@ -11,44 +12,71 @@
 
 /* Size checks that both compilers understand: a message header asserts its layout once. */
 #ifdef __cplusplus
+#include <stddef.h>
 #define FIZZ_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
+#define FIZZ_OFFSETOF(type, member) offsetof(type, member)
 #else
 #define FIZZ_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
+#define FIZZ_OFFSETOF(type, member) __builtin_offsetof(type, member)
 #endif
 
 /* Map names every classifier object carries (see classifier.h). */
-#define FIZZ_MAP_EVENTS "fizz_events" /* BPF_MAP_TYPE_QUEUE of the plugin's message struct */
-#define FIZZ_MAP_RINGS "fizz_rings"   /* ARRAY_OF_MAPS: one BPF ring buffer per CPU */
-#define FIZZ_MAP_STATS "fizz_stats"   /* PERCPU_ARRAY, host-owned, shared across versions */
+#define FIZZ_MAP_EVENTS "fizz_events"   /* BPF_MAP_TYPE_QUEUE of the plugin's message struct */
+#define FIZZ_MAP_REGIONS "fizz_regions" /* mmapable ARRAY, key = CPU: struct fizz_region_header + slots */
 /* Custom rodata section holding struct fizz_prog_config; libbpf makes it a map of that name. */
 #define FIZZ_CONFIG_SECTION ".rodata.fizz"
 
 /* Upper bound on message kinds a plugin may declare (per-kind counters are sized by it). */
 #define FIZZ_MAX_KINDS 16
-/* Counter slots: one per variant of an interface (baseline, candidate). */
+/* Program-array indices of the A/B dispatcher's variants (baseline, candidate). */
 #define FIZZ_SLOT_BASELINE 0
 #define FIZZ_SLOT_CANDIDATE 1
 #define FIZZ_MAX_SLOTS 2
 
 enum fizz_transport {
-	FIZZ_TRANSPORT_QUEUE = 0,   /* one BPF queue map, popped one message per syscall */
-	FIZZ_TRANSPORT_RINGBUF = 1, /* one ring buffer per CPU, consumed through mmap */
+	FIZZ_TRANSPORT_QUEUE = 0, /* one BPF queue map, popped one message per syscall */
+	FIZZ_TRANSPORT_RING = 1,  /* message slots in each CPU's region, read through mmap */
 };
 
-/* Written by the host into FIZZ_CONFIG_SECTION before load; frozen, so the verifier prunes the
- * transport that is not used. */
+/* Written by the host into FIZZ_CONFIG_SECTION before load; frozen, so the verifier sees constants
+ * and prunes the transport that is not used. */
 struct fizz_prog_config {
-	__u32 transport;         /* enum fizz_transport */
-	__u32 slot;              /* counter slot this program instance counts into */
-	__u64 ring_wakeup_bytes; /* wake the consumer once a ring holds this much (0: every record) */
+	__u32 transport;    /* enum fizz_transport */
+	__u32 ring_slots;   /* message slots per CPU region (0 with the queue transport) */
+	__u32 emit_off;     /* benchmarks only: fizz_emit returns at once (classify without emit) */
+	__u32 reserved;
 };
 
-/* Value of FIZZ_MAP_STATS, one per slot and CPU. Plain counters: per-CPU, so no atomics needed. */
-struct fizz_stats {
-	__u64 packets;                 /* every frame the classifier ran on */
-	__u64 emitted;                 /* messages handed to the transport */
-	__u64 dropped;                 /* messages the transport had no room for */
-	__u64 kinds[FIZZ_MAX_KINDS];   /* emitted messages per kind index */
+#define FIZZ_CACHE_LINE 64
+
+/* What one program instance counted on one CPU. Plain counters: only that CPU writes them. */
+struct fizz_counters {
+	__u64 packets;               /* every frame the classifier ran on */
+	__u64 emitted;               /* messages handed to the transport */
+	__u64 dropped;               /* messages the transport had no room for */
+	__u64 kinds[FIZZ_MAX_KINDS]; /* emitted messages per kind index */
 };
+
+/*
+ * Start of each CPU's region of FIZZ_MAP_REGIONS (the value of key = CPU). Everything but `tail` is
+ * written only by the program running on that CPU (runs never overlap on one CPU: XDP runs with
+ * bottom halves disabled, BPF_PROG_TEST_RUN too); `tail` only by the host, on its own cache line.
+ * The ring: message i (counting from 0, ever) is in slot i % ring_slots; head - tail messages wait.
+ */
+struct fizz_region_header {
+	__u64 head;      /* messages written into the slots, ever (published after the slot) */
+	__u32 next_slot; /* producer's own: head % ring_slots, kept so no division is needed */
+	__u32 reserved0;
+	struct fizz_counters counters;
+	__u64 reserved1[3];
+	__u64 tail; /* messages the host has consumed, ever */
+	__u64 reserved2[7];
+};
+FIZZ_STATIC_ASSERT(FIZZ_OFFSETOF(struct fizz_region_header, tail) == 3 * FIZZ_CACHE_LINE,
+		   "the consumer's tail has a cache line of its own");
+FIZZ_STATIC_ASSERT(sizeof(struct fizz_region_header) == 4 * FIZZ_CACHE_LINE, "the slots start on a cache line");
+
+/* Bytes of one message slot: the message size rounded up to 8. */
+#define FIZZ_SLOT_SIZE(msg_size) (((msg_size) + 7u) & ~7u)
 
 #endif /* FIZZ_SHARED_H */

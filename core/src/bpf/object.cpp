@@ -62,10 +62,16 @@ uint32_t Map::type() const { return bpf_map__type(map_); }
 uint32_t Map::keySize() const { return bpf_map__key_size(map_); }
 uint32_t Map::valueSize() const { return bpf_map__value_size(map_); }
 uint32_t Map::maxEntries() const { return bpf_map__max_entries(map_); }
+uint32_t Map::flags() const { return bpf_map__map_flags(map_); }
 
 void Map::setMaxEntries(uint32_t entries) {
     if (int err = bpf_map__set_max_entries(map_, entries))
         throwErrno("map '" + std::string(name()) + "': set max_entries to " + std::to_string(entries), err);
+}
+
+void Map::setValueSize(uint32_t bytes) {
+    if (int err = bpf_map__set_value_size(map_, bytes))
+        throwErrno("map '" + std::string(name()) + "': set value size to " + std::to_string(bytes), err);
 }
 
 void Map::setInnerMapFd(int fd) {

@@ -30,8 +30,11 @@ public:
     uint32_t keySize() const;
     uint32_t valueSize() const;
     uint32_t maxEntries() const;
+    uint32_t flags() const;  // map_flags (BPF_F_*)
     /// Before load only. Throws Error naming the map.
     void setMaxEntries(uint32_t entries);
+    /// Before load only, for maps declared without a BTF value type. Throws Error naming the map.
+    void setValueSize(uint32_t bytes);
     /// Before load only: an existing map as a map-in-map's inner template (inner maps stored
     /// later must match it, so this is how the host chooses their size).
     void setInnerMapFd(int fd);

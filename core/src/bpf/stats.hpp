@@ -1,13 +1,17 @@
-// The shared counters map (FIZZ_MAP_STATS): one struct fizz_stats per slot and CPU.
+// The counters of one loaded classifier: the fizz_counters in each CPU's region header, summed.
 #pragma once
+
+#include "bpf/cpu_regions.hpp"
 
 #include <fizz/shared.h>
 
-#include <cstdint>
-
 namespace fizzhost::bpf {
 
-/// The counters of `slot` summed over every CPU. Throws Error.
-fizz_stats readStats(int statsFd, uint32_t slot);
+/// The counters of every CPU added up. Safe while the program runs (each counter is read once,
+/// atomically; the sum is a moment's snapshot per CPU). Never throws.
+fizz_counters readCounters(const CpuRegions& regions) noexcept;
+
+/// a += b, field by field.
+void addCounters(fizz_counters& a, const fizz_counters& b) noexcept;
 
 }  // namespace fizzhost::bpf

@@ -14,6 +14,7 @@
 
 #include <linux/bpf.h>
 
+#include <fstream>
 #include <memory>
 #include <optional>
 
@@ -21,19 +22,118 @@ namespace fizzhost::cli {
 namespace {
 
 std::optional<fizz_transport> parseTransport(const std::string& name) {
-    if (name == "ringbuf") return FIZZ_TRANSPORT_RINGBUF;
+    if (name == "ring") return FIZZ_TRANSPORT_RING;
     if (name == "queue") return FIZZ_TRANSPORT_QUEUE;
+    if (name == "ringbuf") {
+        spdlog::warn("bench: transport \"ringbuf\" is an old name of \"ring\"; measuring \"ring\"");
+        return FIZZ_TRANSPORT_RING;
+    }
     return std::nullopt;
 }
 
 std::string spread(const runtime::BenchFigures& f) { return fmt::format("{:.2f}..{:.2f}", f.minNs, f.maxNs); }
+
+// While kernel.bpf_stats_enabled is on (a running fizzhost turns it on for its status), every BPF
+// run also reads the clock twice: tens of ns on some machines, added to the floor and every program
+// alike, which squeezes every ratio towards 1. Say so before measuring.
+void warnIfRunTimeStatsOn() {
+    std::ifstream in("/proc/sys/kernel/bpf_stats_enabled");
+    int on = 0;
+    if (in >> on && on)
+        spdlog::warn("bench: kernel.bpf_stats_enabled is on (a running fizzhost or bpftool enabled it): every run "
+                     "also pays for run-time statistics, the floor rises and ratios shrink; compare only figures "
+                     "measured in the same state");
+}
+
+// `--breakdown`: where a plugin's time goes, every stage interleaved in one run. Stages: the floor
+// (empty program), parse+count (the SDK's count and parse, host-owned), the plugin classifying with
+// fizz_emit turned off, and the plugin in full over each transport.
+int benchBreakdown(const BenchOptions& opts, const runtime::BenchSettings& settings,
+                   const std::vector<std::shared_ptr<const plugin::Plugin>>& plugins) {
+    struct Row {
+        std::string plugin, stage;
+    };
+    runtime::FloorProgram floor = runtime::loadFloorProgram();
+    runtime::FloorProgram parseCount = runtime::loadParseCountProgram();
+    std::vector<std::unique_ptr<runtime::Classifier>> classifiers;
+    std::vector<runtime::BenchProgram> programs{floor.benchProgram(), parseCount.benchProgram("parse+count")};
+    std::vector<Row> rows{{"-", "floor"}, {"-", "parse+count"}};
+    for (const auto& p : plugins) {
+        auto quiet = runtime::benchClassifierOptions(*p, FIZZ_TRANSPORT_RING, settings);
+        quiet.emitOff = true;
+        classifiers.push_back(runtime::Classifier::load(p, quiet));
+        programs.push_back(runtime::benchProgramFor(*classifiers.back(), p->name() + " classify"));
+        rows.push_back({p->name(), "classify"});
+        for (fizz_transport t : {FIZZ_TRANSPORT_RING, FIZZ_TRANSPORT_QUEUE}) {
+            const char* name = t == FIZZ_TRANSPORT_RING ? "ring" : "queue";
+            classifiers.push_back(runtime::Classifier::load(p, runtime::benchClassifierOptions(*p, t, settings)));
+            programs.push_back(runtime::benchProgramFor(*classifiers.back(), p->name() + " " + name));
+            rows.push_back({p->name(), std::string("full, ") + name});
+        }
+    }
+    spdlog::info("bench: breakdown of {} plugin(s), {} programs interleaved, mix {} ({} frames), {} CPU(s), {} rounds x "
+                 "{} runs per frame",
+                 plugins.size(), programs.size(), opts.mix, settings.frames.size(), opts.cpus, opts.rounds, opts.repeat);
+    const auto figures = runtime::benchPrograms(programs, settings);
+    const double floorNs = figures[0].nsPerPacket;
+    auto ratio = [&](double ns) { return floorNs > 0 ? ns / floorNs : 0.0; };
+    for (const auto& f : figures)
+        if (f.dropped) spdlog::warn("bench: {} dropped {} message(s) (lower --repeat)", f.label, f.dropped);
+
+    // Per message: (full - classify) / messages per packet, the emit path's own cost.
+    auto perMessage = [&](size_t full, size_t classify) {
+        const double m = figures[full].messagesPerPacket;
+        return m > 0 ? (figures[full].nsPerPacket - figures[classify].nsPerPacket) / m : 0.0;
+    };
+    if (opts.json) {
+        nlohmann::json out = {{"floor_ns", floorNs},       {"mix", opts.mix},       {"frames", settings.frames.size()},
+                              {"cpus", opts.cpus},         {"rounds", opts.rounds}, {"repeat", opts.repeat},
+                              {"stages", nlohmann::json::array()}};
+        for (size_t i = 0; i < figures.size(); ++i) {
+            nlohmann::json r = {{"plugin", rows[i].plugin},
+                                {"stage", rows[i].stage},
+                                {"ns_per_packet", figures[i].nsPerPacket},
+                                {"ratio_to_floor", ratio(figures[i].nsPerPacket)},
+                                {"min_ns", figures[i].minNs},
+                                {"max_ns", figures[i].maxNs},
+                                {"messages_per_packet", figures[i].messagesPerPacket},
+                                {"dropped", figures[i].dropped}};
+            if (rows[i].stage.starts_with("full")) {
+                const size_t classify = rows[i].stage == "full, ring" ? i - 1 : i - 2;
+                r["ns_per_message"] = perMessage(i, classify);
+                r["message_ratio_to_floor"] = ratio(perMessage(i, classify));
+            }
+            out["stages"].push_back(r);
+        }
+        fmt::print("{}\n", out.dump());
+    } else {
+        fmt::print("breakdown: mix {} ({} frames), {} CPU(s) at once, median of {} rounds x {} runs per frame\n", opts.mix,
+                   settings.frames.size(), opts.cpus, opts.rounds, opts.repeat);
+        fmt::print("{:<12} {:<13} {:>8} {:>16} {:>7} {:>8} {:>10} {:>9}\n", "PLUGIN", "STAGE", "NS/PKT", "SPREAD (NS)",
+                   "RATIO", "MSG/PKT", "NS/MSG", "MSG RATIO");
+        for (size_t i = 0; i < figures.size(); ++i) {
+            const auto& f = figures[i];
+            std::string perMsg = "-", perMsgRatio = "-";
+            if (rows[i].stage.starts_with("full")) {
+                const double ns = perMessage(i, rows[i].stage == "full, ring" ? i - 1 : i - 2);
+                perMsg = fmt::format("{:.2f}", ns);
+                perMsgRatio = fmt::format("{:.2f}", ratio(ns));
+            }
+            fmt::print("{:<12} {:<13} {:>8.2f} {:>16} {:>7.2f} {:>8.3f} {:>10} {:>9}\n", rows[i].plugin, rows[i].stage,
+                       f.nsPerPacket, spread(f), ratio(f.nsPerPacket), f.messagesPerPacket, perMsg, perMsgRatio);
+        }
+        fmt::print("NS/MSG: (full - classify) / MSG/PKT, the cost of one message; MSG RATIO: that over the floor\n");
+    }
+    std::fflush(stdout);
+    return 0;
+}
 
 }  // namespace
 
 int benchCommand(const BenchOptions& opts) {
     const auto transport = parseTransport(opts.transport);
     if (!transport) {
-        spdlog::error("bench: unknown transport '{}' (known: ringbuf, queue)", opts.transport);
+        spdlog::error("bench: unknown transport '{}' (known: ring, queue)", opts.transport);
         return 2;
     }
     if (opts.cpus == 0 || opts.rounds == 0 || opts.repeat == 0) {
@@ -61,6 +161,9 @@ int benchCommand(const BenchOptions& opts) {
     } else {
         for (const auto& name : opts.plugins) plugins.push_back(catalog.find(name));
     }
+
+    warnIfRunTimeStatsOn();
+    if (opts.breakdown) return benchBreakdown(opts, settings, plugins);
 
     // Private instances, never attached: the bench owns their transports and empties them itself.
     runtime::FloorProgram floor = runtime::loadFloorProgram();

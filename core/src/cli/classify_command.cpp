@@ -1,15 +1,19 @@
-// `fizzhost classify`: runs a plugin's real BPF program on frames from chosen source addresses
-// (BPF_PROG_TEST_RUN) and prints what its decoder makes of the messages, one JSON object a line.
+// `fizzhost classify`: runs a plugin's real BPF program (BPF_PROG_TEST_RUN) on frames -- shaped
+// synthetic ones from chosen source addresses, or every frame of a capture -- and prints what its
+// decoder makes of the messages, one JSON object a line.
 #include "cli/commands.hpp"
 
 #include "bpf/test_run.hpp"
+#include "cli/capture.hpp"
 #include "plugin/catalog.hpp"
 #include "runtime/classifier.hpp"
 #include "runtime/event_writer.hpp"
 #include "runtime/frames.hpp"
+#include "runtime/transport_reader.hpp"
 #include "util/error.hpp"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <iostream>
@@ -17,34 +21,61 @@
 namespace fizzhost::cli {
 namespace {
 
-class Collector : public runtime::MessageHandler {
+// One loaded private instance of a plugin and what its decoder made of the last frame.
+class FrameClassifier {
 public:
-    explicit Collector(const plugin::Plugin& p) : plugin_(p) {}
-    void onMessage(const void* data, uint32_t size) noexcept override {
-        fizzhost_event e{};
-        fizzhost_field_value values[FIZZHOST_MAX_FIELDS];
-        if (plugin_.decode(data, size, e, values) != 0) {
-            ++undecodable;
-            return;
-        }
-        events.push_back(e);
-        fields.push_back(fieldsJson(values));
+    explicit FrameClassifier(std::shared_ptr<const plugin::Plugin> plugin) : plugin_(std::move(plugin)) {
+        runtime::ClassifierOptions opts;
+        opts.ringSlots = 1024;  // one frame at a time, drained after each
+        classifier_ = runtime::Classifier::load(plugin_, opts);
+        reader_.emplace(*classifier_);
+        if (!plugin_->fields().empty())
+            fieldsTemplate_.emplace(runtime::EventFormat::Json, runtime::EventOrigin{}, std::vector<std::string>{},
+                                    plugin_->fields());
     }
-    // `,"fields":{...}` for a plugin that declares fields, else nothing.
-    std::string fieldsJson(const fizzhost_field_value* values) const {
-        if (plugin_.fields().empty()) return {};
-        runtime::EventTemplate tpl(runtime::EventFormat::Json, {}, {}, plugin_.fields());
-        std::string out(tpl.maxLine(), '\0');
-        out.resize(tpl.formatFields(values, out.data()));
-        return out.substr(1);  // formatFields starts with the source's closing quote
+
+    struct Message {
+        fizzhost_event event;
+        std::string fields;  // ,"fields":{...} for a plugin that declares fields, else empty
+    };
+
+    /// Runs the program on `frame`; returns its messages (usually none or one).
+    std::vector<Message> run(std::span<const uint8_t> frame, const std::string& what) {
+        auto result = bpf::testRun(classifier_->programFd(), frame);
+        if (result.retval != 2 /* XDP_PASS */)
+            spdlog::warn("classify: {} returned verdict {} for {} (classifiers should pass every frame)",
+                         plugin_->name(), result.retval, what);
+        std::vector<Message> out;
+        reader_->drain(SIZE_MAX, [&](const void* data, uint32_t size) {
+            Message m{};
+            fizzhost_field_value values[FIZZHOST_MAX_FIELDS];
+            if (plugin_->decode(data, size, m.event, values) != 0) {
+                ++undecodable_;
+                return;
+            }
+            if (fieldsTemplate_) {
+                m.fields.resize(fieldsTemplate_->maxLine());
+                m.fields.resize(fieldsTemplate_->formatFields(values, m.fields.data()));
+                m.fields.erase(0, 1);  // formatFields starts with the source's closing quote
+            }
+            out.push_back(std::move(m));
+        });
+        return out;
     }
-    std::vector<fizzhost_event> events;
-    std::vector<std::string> fields;
-    size_t undecodable = 0;
+    const plugin::Plugin& plugin() const { return *plugin_; }
+    size_t undecodable() const { return undecodable_; }
 
 private:
-    const plugin::Plugin& plugin_;
+    std::shared_ptr<const plugin::Plugin> plugin_;
+    std::unique_ptr<runtime::Classifier> classifier_;
+    std::optional<runtime::TransportReader> reader_;
+    std::optional<runtime::EventTemplate> fieldsTemplate_;
+    size_t undecodable_ = 0;
 };
+
+std::string kindJson(const plugin::Plugin& p, const FrameClassifier::Message& m) {
+    return nlohmann::json(std::string(p.kindName(m.event.kind))).dump();
+}
 
 }  // namespace
 
@@ -58,52 +89,64 @@ int classifyCommand(const ClassifyOptions& opts) {
         }
         addrs.push_back(*v);
     }
+    if (!opts.pcap.empty() && !addrs.empty()) {
+        spdlog::error("classify: give either --pcap or addresses, not both");
+        return 2;
+    }
+    opts.shape.shapeFor(0);  // a bad --dst or --protocol is refused before anything is loaded
     plugin::Catalog catalog(opts.dir.resolved(), plugin::FilePolicy::forProcess(opts.dir.allowInsecure));
     catalog.rescan();
-    auto plugin = catalog.find(opts.plugin);
-    auto classifier = runtime::Classifier::load(plugin, {});
-    Collector collector(*plugin);
-    classifier->setHandler(&collector);
+    FrameClassifier classifier(catalog.find(opts.plugin));
+    const plugin::Plugin& plugin = classifier.plugin();
 
-    auto classifyOne = [&](uint32_t addr) {
-        auto frame = runtime::udpFrame(addr);
-        auto result = bpf::testRun(classifier->programFd(), frame);
-        collector.events.clear();
-        collector.fields.clear();
-        classifier->drain(SIZE_MAX);
-        const std::string src = runtime::formatAddress(addr);
-        if (collector.events.empty()) fmt::print("{{\"src\":\"{}\",\"kind\":null}}\n", src);
-        for (size_t i = 0; i < collector.events.size(); ++i)
-            fmt::print("{{\"src\":\"{}\",\"kind\":\"{}\"{}}}\n", runtime::formatAddress(collector.events[i].src_addr),
-                       plugin->kindName(collector.events[i].kind), collector.fields[i]);
-        if (result.retval != 2 /* XDP_PASS */)
-            spdlog::warn("classify: {} returned verdict {} for {} (classifiers should pass every frame)",
-                         plugin->name(), result.retval, src);
-    };
-
-    if (!opts.addresses.empty()) {
-        for (uint32_t a : addrs) classifyOne(a);
+    if (!opts.pcap.empty()) {
+        // One line per frame: its number, the IPv4 source the SDK's parser finds (or null), and
+        // the first message's kind and fields (null: the program emitted nothing for it).
+        readCapture(opts.pcap, [&](const CaptureFrame& f) {
+            auto messages = classifier.run(f.bytes, "frame " + std::to_string(f.number));
+            const auto src = messages.empty() ? runtime::frameIpv4Source(f.bytes)
+                                              : std::optional<uint32_t>(messages[0].event.src_addr);
+            const std::string srcJson = src ? "\"" + runtime::formatAddress(*src) + "\"" : "null";
+            if (messages.empty())
+                fmt::print("{{\"frame\":{},\"src\":{},\"kind\":null{}}}\n", f.number, srcJson,
+                           plugin.fields().empty() ? "" : ",\"fields\":null");
+            for (const auto& m : messages)
+                fmt::print("{{\"frame\":{},\"src\":{},\"kind\":{}{}}}\n", f.number, srcJson, kindJson(plugin, m),
+                           m.fields);
+        });
     } else {
-        std::string line;
-        size_t lineNo = 0;
-        while (std::getline(std::cin, line)) {
-            ++lineNo;
-            auto first = line.find_first_not_of(" \t\r");
-            if (first == std::string::npos || line[first] == '#') continue;
-            auto last = line.find_last_not_of(" \t\r");
-            std::string text = line.substr(first, last - first + 1);
-            auto v = runtime::parseAddress(text);
-            if (!v) {
-                spdlog::error("classify: stdin line {}: '{}' is not an IPv4 address", lineNo, text);
-                return 2;
+        auto classifyOne = [&](uint32_t addr) {
+            const std::string src = runtime::formatAddress(addr);
+            auto messages = classifier.run(runtime::shapedFrame(opts.shape.shapeFor(addr)), src);
+            if (messages.empty()) fmt::print("{{\"src\":\"{}\",\"kind\":null}}\n", src);
+            for (const auto& m : messages)
+                fmt::print("{{\"src\":\"{}\",\"kind\":{}{}}}\n", runtime::formatAddress(m.event.src_addr),
+                           kindJson(plugin, m), m.fields);
+        };
+        if (!opts.addresses.empty()) {
+            for (uint32_t a : addrs) classifyOne(a);
+        } else {
+            std::string line;
+            size_t lineNo = 0;
+            while (std::getline(std::cin, line)) {
+                ++lineNo;
+                auto first = line.find_first_not_of(" \t\r");
+                if (first == std::string::npos || line[first] == '#') continue;
+                auto last = line.find_last_not_of(" \t\r");
+                std::string text = line.substr(first, last - first + 1);
+                auto v = runtime::parseAddress(text);
+                if (!v) {
+                    spdlog::error("classify: stdin line {}: '{}' is not an IPv4 address", lineNo, text);
+                    return 2;
+                }
+                classifyOne(*v);
             }
-            classifyOne(*v);
         }
     }
     std::fflush(stdout);
-    if (collector.undecodable)
-        spdlog::error("classify: {} message(s) from {} could not be decoded", collector.undecodable, plugin->name());
-    return collector.undecodable ? 1 : 0;
+    if (classifier.undecodable())
+        spdlog::error("classify: {} message(s) from {} could not be decoded", classifier.undecodable(), plugin.name());
+    return classifier.undecodable() ? 1 : 0;
 }
 
 }  // namespace fizzhost::cli

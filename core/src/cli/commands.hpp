@@ -2,6 +2,8 @@
 // the command line and dispatches.
 #pragma once
 
+#include "cli/frame_options.hpp"
+
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -20,7 +22,9 @@ struct PluginDirOptions {
 struct ClassifyOptions {
     PluginDirOptions dir;
     std::string plugin;
-    std::vector<std::string> addresses;  // empty: read stdin, one per line
+    std::vector<std::string> addresses;  // empty: read stdin, one per line (unless pcap is set)
+    std::string pcap;                    // a capture file: every frame of it, instead of addresses
+    FrameShapeOptions shape;             // how frames from addresses look
 };
 int classifyCommand(const ClassifyOptions& opts);
 
@@ -48,11 +52,12 @@ struct BenchOptions {
     PluginDirOptions dir;
     std::vector<std::string> plugins;  // empty: every plugin found
     std::string mix = "uniform";
-    std::string transport = "ringbuf";
+    std::string transport = "ring";
     unsigned cpus = 1;
     unsigned rounds = 5;
     unsigned repeat = 20000;
     bool json = false;
+    bool breakdown = false;  // floor, parse+count, classify without emit, full; per transport
 };
 int benchCommand(const BenchOptions& opts);
 

@@ -293,16 +293,25 @@ int statusCommand(const StatusOptions& opts) {
                    ifc["name"].get<std::string>(), ifc["mode"].get<std::string>(), num(ifc, "link_id"),
                    num(ifc, "program_id"), ifc.value("ns_per_run", 0.0), num(ifc, "runs"),
                    ifc.contains("percent") ? fmt::format("  rollout {}% to candidate", ifc["percent"].get<int>()) : "");
-        fmt::print("  {:<10} {:<12} {:<8} {:>12} {:>12} {:>9} {:>12}  {}\n", "VARIANT", "PLUGIN", "VERSION", "PACKETS",
-                   "MESSAGES", "DROPPED", "DELIVERED", "PER KIND");
-        for (const auto& v : ifc["variants"]) {
+        // Per variant: that program instance's counts since it went live; totals: the interface's
+        // since it was attached, retired instances included.
+        fmt::print("  {:<10} {:<12} {:<8} {:>12} {:>12} {:>9} {:>12} {:>11}  {}\n", "VARIANT", "PLUGIN", "VERSION",
+                   "PACKETS", "MESSAGES", "DROPPED", "DELIVERED", "UNDECODABLE", "PER KIND");
+        auto row = [&](const std::string& variant, const std::string& plugin, const std::string& version,
+                       const nlohmann::json& v) {
             std::string kinds;
             for (const auto& [k, n] : v["kinds"].items()) kinds += fmt::format("{}={} ", k, n.get<uint64_t>());
-            fmt::print("  {:<10} {:<12} {:<8} {:>12} {:>12} {:>9} {:>12}  {}\n", v["variant"].get<std::string>(),
-                       v["plugin"].is_null() ? "(gone)" : v["plugin"].get<std::string>(),
-                       v.value("version", std::string("-")), num(v, "packets"), num(v, "emitted"), num(v, "dropped"),
-                       num(v, "delivered"), kinds);
+            fmt::print("  {:<10} {:<12} {:<8} {:>12} {:>12} {:>9} {:>12} {:>11}  {}\n", variant, plugin, version,
+                       num(v, "packets"), num(v, "emitted"), num(v, "dropped"), num(v, "delivered"),
+                       num(v, "undecodable"), kinds);
+        };
+        for (const auto& v : ifc["variants"]) {
+            row(v["variant"].get<std::string>(), v["plugin"].get<std::string>(), v.value("version", std::string("-")), v);
+            if (!v.value("counts_packets", true))
+                fmt::print("  ! {} {} emits but never calls fizz_count_packet(): its PACKETS read 0\n",
+                           v["plugin"].get<std::string>(), v.value("version", std::string("-")));
         }
+        if (ifc.contains("totals")) row("(total)", "-", "-", ifc["totals"]);
     }
     if (status.value("insecure_plugins", false))
         fmt::print("INSECURE: plugins are loaded without the root-ownership check (allow_insecure_plugins)\n");

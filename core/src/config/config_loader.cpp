@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -30,8 +31,9 @@ namespace fizzhost::config {
 namespace {
 
 constexpr int64_t kMaxQueueSize = 16 * 1024 * 1024;
-constexpr int64_t kMinRingbufSize = 4096;  // one page: the kernel rejects smaller BPF ring buffers
-constexpr int64_t kMaxRingbufSize = int64_t(1) << 30;
+// Message slots per CPU: at least one; at most what one 4 MiB region (the kernel's limit for an
+// array value) holds with the smallest (8-byte) slots. Larger messages fit fewer: checked at load.
+constexpr int64_t kMaxRingSlots = ((int64_t(4) << 20) - 256) / 8;
 constexpr size_t kMaxPluginName = 63;  // a plugin's metadata record holds 63 characters and a NUL
 constexpr size_t kMaxIfname = 15;  // IFNAMSIZ - 1: the kernel keeps a terminating NUL
 // The socket path must fit sun_path with its NUL; saying so at load beats a failed bind() at startup.
@@ -44,7 +46,7 @@ using KeyList = std::span<const std::string_view>;
 constexpr std::array<std::string_view, 9> kRootKeys = {
     "plugin_dir", "queue_size", "allow_insecure_plugins", "control_socket", "output", "guard", "interface",
     "metrics", "service"};
-constexpr std::array<std::string_view, 4> kOutputKeys = {"events", "format", "transport", "ringbuf_size"};
+constexpr std::array<std::string_view, 5> kOutputKeys = {"events", "format", "transport", "ring_slots", "ringbuf_size"};
 constexpr std::array<std::string_view, 2> kGuardKeys = {"max_slowdown", "mix"};
 constexpr std::array<std::string_view, 3> kInterfaceKeys = {"classifier", "mode", "rollout"};
 constexpr std::array<std::string_view, 2> kRolloutKeys = {"candidate", "percent"};
@@ -166,6 +168,11 @@ public:
         throw Error(os.str(), EINVAL);
     }
 
+    // A value still accepted but on its way out: logged with its place, the config loads.
+    void warn(const toml::source_region& at, std::string_view keyPath, const std::string& problem) const {
+        spdlog::warn("{}:{}:{}: {}: {}", name_, at.begin.line, at.begin.column, keyPath, problem);
+    }
+
     // Unknown keys are errors, not warnings: a misspelt `classifer` silently running the default
     // is worse than refusing to start.
     void rejectUnknownKeys(const Scope& s, KeyList known) const {
@@ -276,15 +283,20 @@ void readOutput(const Checker& c, const Scope& out, Output& cfg) {
     if (auto events = c.string(out, "events")) cfg.events = *events == "-" ? "-" : c.path(out, "events")->string();
     if (auto v = c.choice<EventFormat>(out, "format", {{"json", EventFormat::Json}, {"text", EventFormat::Text}}))
         cfg.format = *v;
-    if (auto v = c.choice<Transport>(out, "transport", {{"queue", Transport::Queue}, {"ringbuf", Transport::Ringbuf}}))
+    if (c.string(out, "transport") == "ringbuf") {
+        // The BPF ring buffer transport is gone; "ring" took its place and its role.
+        c.warn(out.table.get("transport")->source(), out.key("transport"),
+               "\"ringbuf\" is an old name of \"ring\" (per-CPU message slots read through mmap); using \"ring\". "
+               "Write transport = \"ring\" to silence this warning");
+        cfg.transport = Transport::Ring;
+    } else if (auto v = c.choice<Transport>(out, "transport", {{"ring", Transport::Ring}, {"queue", Transport::Queue}})) {
         cfg.transport = *v;
-    if (auto v = c.integer(out, "ringbuf_size", kMinRingbufSize, kMaxRingbufSize)) {
-        // BPF_MAP_TYPE_RINGBUF requires a power-of-two, page-aligned size; fail here, not at map creation.
-        if (*v & (*v - 1))
-            c.fail(out.table.get("ringbuf_size")->source(), out.key("ringbuf_size"),
-                   std::to_string(*v) + " is not a power of two");
-        cfg.ringbufSize = uint32_t(*v);
     }
+    if (auto v = c.integer(out, "ring_slots", 1, kMaxRingSlots)) cfg.ringSlots = uint32_t(*v);
+    if (c.integer(out, "ringbuf_size", 0, INT64_MAX))
+        c.warn(out.table.get("ringbuf_size")->source(), out.key("ringbuf_size"),
+               "ignored: the ring is sized in messages per CPU now (ring_slots, default 300000: 20 ms at 10 GbE line "
+               "rate); remove ringbuf_size");
 }
 
 void readGuard(const Checker& c, const Scope& guard, Guard& cfg) {
@@ -482,7 +494,7 @@ std::string_view toString(EventFormat format) {
 std::string_view toString(Transport transport) {
     switch (transport) {
     case Transport::Queue: return "queue";
-    case Transport::Ringbuf: return "ringbuf";
+    case Transport::Ring: return "ring";
     }
     return "?";
 }

@@ -1,16 +1,25 @@
 #include "runtime/attachment.hpp"
 
-#include "bpf/map.hpp"
-#include "bpf/stats.hpp"
-
-#include <linux/bpf.h>
-
 namespace fizzhost::runtime {
 
-UniqueFd createStatsMap() {
-    return bpf::createMap({BPF_MAP_TYPE_PERCPU_ARRAY, FIZZ_MAP_STATS, 4, sizeof(fizz_stats), FIZZ_MAX_SLOTS});
+void InterfaceTotals::add(const MessageSource& source) {
+    // Delivered first: what is delivered was emitted before, so the sum never shows more
+    // delivered than emitted.
+    delivered += source.delivered();
+    undecodable += source.undecodable();
+    const fizz_counters c = source.counters();
+    packets += c.packets;
+    emitted += c.emitted;
+    dropped += c.dropped;
+    const auto& names = source.classifier().plugin().kinds();
+    for (size_t k = 0; k < names.size() && k < FIZZ_MAX_KINDS; ++k) kinds[names[k]] += c.kinds[k];
 }
 
-fizz_stats Attachment::counters(uint32_t slot) const { return bpf::readStats(stats.get(), slot); }
+InterfaceTotals Attachment::totals() const {
+    InterfaceTotals t = retired;
+    for (const auto* s : {&baseline, &candidate})
+        if (*s) t.add(**s);
+    return t;
+}
 
 }  // namespace fizzhost::runtime

@@ -1,11 +1,13 @@
 #include "runtime/classifier.hpp"
 
+#include "bpf/cpu_regions.hpp"
 #include "bpf/map.hpp"
 #include "bpf/xdp_link.hpp"
 #include "util/error.hpp"
 
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
+#include <spdlog/spdlog.h>
 
 namespace fizzhost::runtime {
 namespace {
@@ -22,31 +24,33 @@ void checkObject(const bpf::Object& obj, const plugin::Plugin& p, const std::str
     }
     if (!prog->isXdp()) throw Error(where + ": program '" + p.program() + "' is not an XDP program", EINVAL);
 
-    auto requireMap = [&](const std::string& name, uint32_t type, const char* typeName) {
+    auto requireMap = [&](const std::string& name, uint32_t type, const char* typeName, const char* hint) {
         auto map = obj.findMap(name);
-        if (!map)
-            throw Error(where + ": BPF object has no map '" + name + "' (declare it with FIZZ_MESSAGE() from " +
-                            "<fizz/classifier.h>)",
-                        ENOENT);
+        if (!map) throw Error(where + ": BPF object has no map '" + name + "' (" + hint + ")", ENOENT);
         if (map->type() != type)
             throw Error(where + ": map '" + name + "' is of type " + std::to_string(map->type()) + ", expected " +
                             typeName,
                         EINVAL);
         return *map;
     };
-    auto events = requireMap(p.messageMap(), BPF_MAP_TYPE_QUEUE, "BPF_MAP_TYPE_QUEUE");
+    auto events = requireMap(p.messageMap(), BPF_MAP_TYPE_QUEUE, "BPF_MAP_TYPE_QUEUE",
+                             "declare it with FIZZ_MESSAGE() from <fizz/classifier.h>");
     if (events.valueSize() != p.messageSize())
         throw Error(where + ": message size mismatch: the decoder expects " + std::to_string(p.messageSize()) +
                         " bytes, map '" + p.messageMap() + "' holds " + std::to_string(events.valueSize()) +
                         "-byte values (BPF program and decoder built from different message headers?)",
                     EINVAL);
-    auto stats = requireMap(FIZZ_MAP_STATS, BPF_MAP_TYPE_PERCPU_ARRAY, "BPF_MAP_TYPE_PERCPU_ARRAY");
-    if (stats.valueSize() != sizeof(fizz_stats))
-        throw Error(where + ": map '" FIZZ_MAP_STATS "' value is " + std::to_string(stats.valueSize()) +
-                        " bytes, this host's struct fizz_stats is " + std::to_string(sizeof(fizz_stats)) +
-                        " (built against another SDK?)",
+    auto regions = requireMap(FIZZ_MAP_REGIONS, BPF_MAP_TYPE_ARRAY, "BPF_MAP_TYPE_ARRAY",
+                              "<fizz/classifier.h> declares it; a module built against an SDK from before the "
+                              "per-CPU regions (one with a fizz_stats map) must be rebuilt");
+    if (regions.keySize() != sizeof(__u32) || regions.valueSize() != sizeof(fizz_region_header) ||
+        !(regions.flags() & BPF_F_MMAPABLE))
+        throw Error(where + ": map '" FIZZ_MAP_REGIONS "' has " + std::to_string(regions.keySize()) + "-byte keys and " +
+                        std::to_string(regions.valueSize()) + "-byte values; this host's <fizz/classifier.h> declares " +
+                        "4-byte keys, " + std::to_string(sizeof(fizz_region_header)) +
+                        "-byte values (the header; the host adds the slots) and BPF_F_MMAPABLE (built against "
+                        "another SDK?)",
                     EINVAL);
-    requireMap(FIZZ_MAP_RINGS, BPF_MAP_TYPE_ARRAY_OF_MAPS, "BPF_MAP_TYPE_ARRAY_OF_MAPS");
     auto config = obj.findSectionMap(FIZZ_CONFIG_SECTION);
     if (!config || config->valueSize() != sizeof(fizz_prog_config))
         throw Error(where + ": BPF object lacks the '" FIZZ_CONFIG_SECTION "' configuration of <fizz/classifier.h>",
@@ -70,52 +74,59 @@ void Classifier::inspect(const plugin::Plugin& p) {
     }
 }
 
+uint32_t ringSlotsFor(uint32_t messageSize, uint32_t requested) {
+    const uint64_t slotBytes = FIZZ_SLOT_SIZE(uint64_t(messageSize));
+    const uint64_t fits = (kMaxRegionBytes - sizeof(fizz_region_header)) / slotBytes;
+    const uint64_t wanted = requested ? requested : kDefaultRingSlots;
+    if (bpf::regionBytes(messageSize, wanted) <= kMaxRegionBytes) return uint32_t(wanted);
+    if (requested)
+        throw Error("ring of " + std::to_string(requested) + " slots per CPU for " + std::to_string(messageSize) +
+                        "-byte messages needs " + std::to_string(bpf::regionBytes(messageSize, wanted)) +
+                        " bytes per CPU, more than the kernel allows for one array value (" +
+                        std::to_string(kMaxRegionBytes >> 20) + " MiB, KMALLOC_MAX_SIZE); at most " +
+                        std::to_string(fits) + " slots fit (lower output.ring_slots)",
+                    E2BIG);
+    spdlog::warn("ring: {}-byte messages: {} slots per CPU (the default) need more than {} MiB per CPU, the kernel's "
+                 "limit for one array value; using {} slots, which hold {:.1f} ms at 14.88 M messages/s on one CPU",
+                 messageSize, kDefaultRingSlots, kMaxRegionBytes >> 20, fits, double(fits) / 14.88e3);
+    return uint32_t(fits);
+}
+
 std::unique_ptr<Classifier> Classifier::load(std::shared_ptr<const plugin::Plugin> plugin,
                                              const ClassifierOptions& opts) {
     const plugin::Plugin& p = *plugin;
     const std::string where = describe(p);
     std::unique_ptr<Classifier> c(new Classifier());
     c->plugin_ = std::move(plugin);
-    c->opts_ = opts;
+    c->transport_ = opts.transport;
     try {
+#if !defined(__x86_64__)
+        // The program publishes a slot with a plain store after a compiler barrier: enough under
+        // x86's total store order only. Elsewhere it would need a store-release the SDK lacks.
+        if (opts.transport == FIZZ_TRANSPORT_RING)
+            throw Error("the ring transport relies on x86-64 store ordering; use transport = \"queue\" on this CPU",
+                        ENOTSUP);
+#endif
         c->object_.emplace(bpf::Object::openMemory(p.bpfObject(), p.name()));
         bpf::Object& obj = *c->object_;
         checkObject(obj, p, where);
 
+        c->cpus_ = bpf::possibleCpus();
+        c->ringSlots_ = opts.transport == FIZZ_TRANSPORT_RING ? ringSlotsFor(p.messageSize(), opts.ringSlots) : 0;
+        c->regionSize_ = uint32_t(bpf::regionBytes(p.messageSize(), c->ringSlots_));
+
         // Only the program the descriptor names is loaded; others in the object stay inert.
-        // Wake the consumer when an eighth of a ring is waiting; it polls smaller batches itself.
-        fizz_prog_config cfg{static_cast<__u32>(opts.transport), opts.slot, opts.ringSize / 8};
+        fizz_prog_config cfg{static_cast<__u32>(opts.transport), c->ringSlots_, opts.emitOff ? 1u : 0u, 0};
         obj.findSectionMap(FIZZ_CONFIG_SECTION)->setInitialValue(&cfg, sizeof cfg);
         obj.findMap(p.messageMap())->setMaxEntries(opts.queueSize);
-
-        if (opts.statsFd >= 0) {
-            c->statsFd_ = opts.statsFd;
-        } else {
-            c->ownStats_ = bpf::createMap({BPF_MAP_TYPE_PERCPU_ARRAY, FIZZ_MAP_STATS, 4, sizeof(fizz_stats), FIZZ_MAX_SLOTS});
-            c->statsFd_ = c->ownStats_.get();
-        }
-        obj.findMap(FIZZ_MAP_STATS)->reuseFd(c->statsFd_);
-
-        const unsigned cpus = bpf::possibleCpus();
-        auto ringsMap = *obj.findMap(FIZZ_MAP_RINGS);
-        if (opts.transport == FIZZ_TRANSPORT_RINGBUF) {
-            ringsMap.setMaxEntries(cpus);
-            for (unsigned cpu = 0; cpu < cpus; ++cpu)
-                c->ringFds_.push_back(
-                    bpf::createMap({BPF_MAP_TYPE_RINGBUF, "fizz_ring", 0, 0, opts.ringSize, 0, -1}));
-            // The inner template fixes the ring size the kernel accepts: use a real ring as it.
-            ringsMap.setInnerMapFd(c->ringFds_[0].get());
-        }
+        auto regions = *obj.findMap(FIZZ_MAP_REGIONS);
+        regions.setMaxEntries(c->cpus_);
+        regions.setValueSize(c->regionSize_);
         obj.load();
 
         c->programFd_ = obj.findProgram(p.program())->fd();
         c->queueFd_ = obj.findMap(p.messageMap())->fd();
-        for (unsigned cpu = 0; cpu < c->ringFds_.size(); ++cpu) {
-            uint32_t value = uint32_t(c->ringFds_[cpu].get());
-            bpf::updateElem(ringsMap.fd(), &cpu, &value, "install ring of CPU " + std::to_string(cpu));
-            c->rings_.add(c->ringFds_[cpu].get(), &Classifier::onRingRecord, c.get());
-        }
-        c->popBuffer_.resize(p.messageSize());
+        c->regionsFd_ = regions.fd();
     } catch (const Error& e) {
         if (std::string_view(e.what()).starts_with(where)) throw;
         throw Error(where + ": " + e.what(), e.code());
@@ -124,31 +135,5 @@ std::unique_ptr<Classifier> Classifier::load(std::shared_ptr<const plugin::Plugi
 }
 
 uint32_t Classifier::programId() const { return bpf::programId(programFd_); }
-
-void Classifier::setHandler(MessageHandler* handler) { handler_ = handler; }
-
-int Classifier::onRingRecord(void* ctx, void* data, size_t size) {
-    auto* self = static_cast<Classifier*>(ctx);
-    if (self->handler_) self->handler_->onMessage(data, uint32_t(size));
-    return 0;
-}
-
-size_t Classifier::drain(size_t max) noexcept {
-    if (opts_.transport == FIZZ_TRANSPORT_RINGBUF) {
-        try {
-            return rings_.consume();
-        } catch (...) {
-            return 0;
-        }
-    }
-    size_t n = 0;
-    while (n < max) {
-        // A queue map is popped with a NULL key; ENOENT means empty.
-        if (bpf_map_lookup_and_delete_elem(queueFd_, nullptr, popBuffer_.data()) != 0) break;
-        ++n;
-        if (handler_) handler_->onMessage(popBuffer_.data(), uint32_t(popBuffer_.size()));
-    }
-    return n;
-}
 
 }  // namespace fizzhost::runtime

@@ -1,11 +1,10 @@
 // One loaded instance of a plugin's BPF program: the object opened from the plugin's embedded ELF,
-// checked against the plugin's descriptor, configured (transport, counter slot, sizes, shared
-// counters) and verified by the kernel. It owns the message transport it drains.
+// checked against the plugin's descriptor, configured (transport, sizes) and verified by the
+// kernel. It holds the object and its fds; reading the transport is the readers' job
+// (runtime/transport_reader.hpp).
 #pragma once
 
 #include "bpf/object.hpp"
-#include "bpf/ring_reader.hpp"
-#include "bpf/unique_fd.hpp"
 #include "plugin/plugin.hpp"
 
 #include <fizz/shared.h>
@@ -13,30 +12,30 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <vector>
 
 namespace fizzhost::runtime {
 
-struct ClassifierOptions {
-    fizz_transport transport = FIZZ_TRANSPORT_QUEUE;
-    uint32_t slot = FIZZ_SLOT_BASELINE;  // counter slot (baseline or candidate)
-    uint32_t queueSize = 1024;           // entries of the queue map
-    uint32_t ringSize = 256 * 1024;      // bytes of each per-CPU ring
-    int statsFd = -1;                    // host-owned counters to share; -1: a private map
-};
+/// Message slots per CPU when none are configured: 20 ms of a 10 GbE link at line rate
+/// (14.88 M frames/s, one message each) arriving on one CPU, rounded up.
+constexpr uint32_t kDefaultRingSlots = 300000;
+/// The kernel's limit on one array value (KMALLOC_MAX_SIZE with 4 KiB pages): one CPU's region.
+constexpr uint64_t kMaxRegionBytes = 4ull << 20;
 
-/// Receives raw messages as they are drained. Called on the draining thread; must not throw.
-class MessageHandler {
-public:
-    virtual ~MessageHandler() = default;
-    virtual void onMessage(const void* data, uint32_t size) noexcept = 0;
+struct ClassifierOptions {
+    fizz_transport transport = FIZZ_TRANSPORT_RING;
+    uint32_t queueSize = 1024;  // entries of the queue map
+    /// Message slots per CPU (ring transport). 0: kDefaultRingSlots, lowered (with a warning) to
+    /// what fits in kMaxRegionBytes for this plugin's message size; an explicit value that does not
+    /// fit is an error.
+    uint32_t ringSlots = 0;
+    bool emitOff = false;  // benchmarks only: fizz_emit returns at once
 };
 
 class Classifier {
 public:
     /// Opens, checks and loads. Throws Error prefixed "plugin '<name>' (<file>): " on any problem:
-    /// a missing program or map, a message size that differs from the map's value size, or the
-    /// verifier's rejection (with its log).
+    /// a missing program or map, a message size that differs from the map's value size, a ring
+    /// that does not fit, or the verifier's rejection (with its log).
     static std::unique_ptr<Classifier> load(std::shared_ptr<const plugin::Plugin> plugin, const ClassifierOptions& opts);
 
     /// Only the checks that need no kernel: program and maps present, sizes agree. Throws Error.
@@ -44,38 +43,33 @@ public:
 
     const plugin::Plugin& plugin() const { return *plugin_; }
     const std::shared_ptr<const plugin::Plugin>& pluginPtr() const { return plugin_; }
-    const ClassifierOptions& options() const { return opts_; }
+    fizz_transport transport() const { return transport_; }
     int programFd() const { return programFd_; }
     uint32_t programId() const;
-    int statsFd() const { return statsFd_; }
+    /// The queue map (queue transport; present but unused with the ring).
     int queueFd() const { return queueFd_; }
-
-    /// Where drained messages go. Set before draining; the handler must outlive this object.
-    void setHandler(MessageHandler* handler);
-    /// Delivers up to `max` waiting messages (all available ones for rings) to the handler without
-    /// blocking; returns how many. Never throws: a failing pop ends the batch and is returned as 0.
-    size_t drain(size_t max) noexcept;
-    /// A pollable fd that turns readable when a batch of messages waits (rings: an eighth of a ring
-    /// or more; smaller batches must be polled for); -1 for the queue transport, which the kernel
-    /// cannot signal.
-    int pollFd() const { return rings_.epollFd(); }
+    /// FIZZ_MAP_REGIONS: `cpus()` regions of `regionSize()` bytes, `ringSlots()` slots each.
+    int regionsFd() const { return regionsFd_; }
+    unsigned cpus() const { return cpus_; }
+    uint32_t regionSize() const { return regionSize_; }
+    uint32_t ringSlots() const { return ringSlots_; }
 
 private:
     Classifier() = default;
-    static int onRingRecord(void* ctx, void* data, size_t size);
 
     std::shared_ptr<const plugin::Plugin> plugin_;
-    ClassifierOptions opts_;
     std::optional<bpf::Object> object_;
-    UniqueFd ownStats_;
-    std::vector<UniqueFd> ringFds_;
-    bpf::RingReader rings_;
-    MessageHandler* handler_ = nullptr;
-    std::vector<unsigned char> popBuffer_;
-    int programFd_ = -1, queueFd_ = -1, statsFd_ = -1;
+    fizz_transport transport_ = FIZZ_TRANSPORT_RING;
+    int programFd_ = -1, queueFd_ = -1, regionsFd_ = -1;
+    unsigned cpus_ = 0;
+    uint32_t regionSize_ = 0, ringSlots_ = 0;
 };
 
 /// "plugin 'fizz' (/path/fizz.so)": the prefix of every error about a plugin.
 std::string describe(const plugin::Plugin& plugin);
+
+/// Slots per CPU for `messageSize`-byte messages: `requested`, or the default (0) lowered to what
+/// fits one region. Throws Error (naming the largest that fits) when an explicit value does not.
+uint32_t ringSlotsFor(uint32_t messageSize, uint32_t requested);
 
 }  // namespace fizzhost::runtime

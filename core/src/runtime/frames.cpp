@@ -86,6 +86,24 @@ std::vector<uint8_t> udpFrame(uint32_t src, uint32_t dst) {
     return shapedFrame(shape);
 }
 
+std::optional<uint32_t> frameIpv4Source(std::span<const uint8_t> f) {
+    constexpr size_t kMaxVlanTags = 2;  // FIZZ_MAX_VLAN_TAGS
+    auto be16 = [&](size_t off) { return uint16_t(f[off] << 8 | f[off + 1]); };
+    if (f.size() < 14) return std::nullopt;
+    size_t off = 12;
+    uint16_t proto = be16(off);
+    for (size_t i = 0; i < kMaxVlanTags && (proto == 0x8100 || proto == 0x88a8); ++i) {
+        if (f.size() < off + 6) return std::nullopt;
+        off += 4;
+        proto = be16(off);
+    }
+    if (proto != 0x0800) return std::nullopt;
+    const size_t ip = off + 2;
+    if (f.size() < ip + 20 || (f[ip] >> 4) != 4 || (f[ip] & 0xf) < 5 || f.size() < ip + (f[ip] & 0xfu) * 4)
+        return std::nullopt;
+    return uint32_t(be16(ip + 12)) << 16 | be16(ip + 14);
+}
+
 std::optional<uint8_t> parseProtocol(std::string_view text) {
     if (text == "udp") return uint8_t(17);
     if (text == "tcp") return uint8_t(6);

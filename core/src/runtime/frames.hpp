@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,11 @@ std::vector<uint8_t> shapedFrame(const FrameShape& shape);
 
 /// A minimal Ethernet/IPv4/UDP frame (60 bytes on the wire minus FCS) from `src` (host order).
 std::vector<uint8_t> udpFrame(uint32_t src, uint32_t dst = 0xC6120001 /* 198.18.0.1 */);
+
+/// The IPv4 source (host order) of a frame the SDK's parser accepts (bpf/include/fizz/parse.h:
+/// Ethernet, at most two 802.1Q/802.1ad tags, IPv4 with a complete header, options included), or
+/// nullopt. For reports about frames a program did not emit for; the BPF parser stays the authority.
+std::optional<uint32_t> frameIpv4Source(std::span<const uint8_t> frame);
 
 /// "udp", "tcp", "icmp" or a protocol number 0..255. Nullopt for anything else.
 std::optional<uint8_t> parseProtocol(std::string_view text);

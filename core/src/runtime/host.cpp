@@ -38,7 +38,7 @@ int interfaceIndex(const std::string& name) {
 }
 
 fizz_transport transportOf(const config::HostConfig& c) {
-    return c.output.transport == config::Transport::Ringbuf ? FIZZ_TRANSPORT_RINGBUF : FIZZ_TRANSPORT_QUEUE;
+    return c.output.transport == config::Transport::Ring ? FIZZ_TRANSPORT_RING : FIZZ_TRANSPORT_QUEUE;
 }
 
 // Errors about an interface found after loading carry the config's file:line:col, like the
@@ -106,13 +106,11 @@ Host::Host(config::HostConfig config, bool allowInsecurePlugins)
 
 Host::~Host() { stop(); }
 
-ClassifierOptions Host::classifierOptions(uint32_t slot, int statsFd) const {
+ClassifierOptions Host::classifierOptions(const config::HostConfig& cfg) {
     ClassifierOptions o;
-    o.transport = transportOf(cfg_);
-    o.slot = slot;
-    o.queueSize = cfg_.queueSize;
-    o.ringSize = cfg_.output.ringbufSize;
-    o.statsFd = statsFd;
+    o.transport = transportOf(cfg);
+    o.queueSize = cfg.queueSize;
+    o.ringSlots = cfg.output.ringSlots;
     return o;
 }
 
@@ -156,19 +154,14 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
                             std::string(config::toString(ifc.mode)) +
                             " cannot be done atomically; restart fizzhost to apply it",
                         EINVAL);
-        int statsFd;
         if (!current) {
             plan->fresh = std::make_unique<Attachment>();
             plan->fresh->cfg = ifc;
             plan->fresh->ifindex = interfaceIndex(ifc.name);
-            plan->fresh->stats = createStatsMap();
-            statsFd = plan->fresh->stats.get();
-        } else {
-            statsFd = current->stats.get();
         }
         auto load = [&](const std::string& name, uint32_t slot) {
             auto plugin = catalog_.find(name);
-            auto classifier = Classifier::load(plugin, classifierOptions(slot, statsFd));
+            auto classifier = Classifier::load(plugin, classifierOptions(cfg_));
             return std::make_shared<MessageSource>(std::move(classifier),
                                                    EventOrigin{ifc.name, plugin->name(), plugin->version(),
                                                                variantName(slot)},
@@ -308,7 +301,11 @@ void Host::commit(Plan& plan) {
 
     // Nothing may still run the replaced programs when their queues are emptied for the last time.
     bpf::waitForInflightPrograms();
-    for (auto& s : retired) pump_->retire(s);
+    for (auto& s : retired) {
+        pump_->retire(s);
+        warnIfUncounted(a.cfg.name, *s);
+        a.retired.add(*s);  // final: nothing runs it any more and its messages are delivered
+    }
     oldDispatcher.reset();
 
     const std::string after = describeVersion(a.baseline.get()) +
@@ -340,7 +337,7 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard) {
         next.controlSocket != cfg_.controlSocket)
         spdlog::warn("reload: [output] events/format and control_socket changes take effect on restart only");
     const bool freshPrograms = next.queueSize != cfg_.queueSize || next.output.transport != cfg_.output.transport ||
-                               next.output.ringbufSize != cfg_.output.ringbufSize;
+                               next.output.ringSlots != cfg_.output.ringSlots;
     std::vector<std::unique_ptr<Plan>> plans;
     std::vector<config::Interface> stillGone;  // configured, deleted, not back yet
     const bool nextInsecure = cliInsecure_ || next.allowInsecurePlugins;
@@ -430,6 +427,17 @@ void Host::stop() {
     started_ = false;
 }
 
+void Host::warnIfUncounted(const std::string& ifname, const MessageSource& s) const {
+    const fizz_counters c = s.counters();
+    if (c.emitted == 0 || c.packets != 0) return;
+    const auto& p = s.classifier().plugin();
+    std::lock_guard lock(warnedMutex_);
+    if (!warnedUncounted_.insert(p.name() + " " + p.version()).second) return;
+    spdlog::warn("interface '{}': {} {} emitted {} message(s) but counted no packet: its program never calls "
+                 "fizz_count_packet(), so its packet counts (and rates derived from them) read 0",
+                 ifname, p.name(), p.version(), c.emitted);
+}
+
 nlohmann::json Host::status() const {
     std::lock_guard lock(mutex_);
     nlohmann::json out = {{"interfaces", nlohmann::json::array()},
@@ -446,29 +454,37 @@ nlohmann::json Host::status() const {
         ifc["ns_per_run"] = top.nsPerRun();
         ifc["runs"] = top.runCount;
         if (a->dispatcher) ifc["percent"] = a->dispatcher->percent();
+        // Since the interface was attached: the final counts of every retired instance + the live ones.
+        const InterfaceTotals t = a->totals();
+        ifc["totals"] = {{"packets", t.packets},     {"emitted", t.emitted},
+                         {"dropped", t.dropped},     {"delivered", t.delivered},
+                         {"undecodable", t.undecodable}, {"kinds", t.kinds}};
         ifc["variants"] = nlohmann::json::array();
         for (uint32_t slot : {uint32_t(FIZZ_SLOT_BASELINE), uint32_t(FIZZ_SLOT_CANDIDATE)}) {
             const auto& src = slot == FIZZ_SLOT_BASELINE ? a->baseline : a->candidate;
-            auto c = a->counters(slot);
-            if (!src && c.packets == 0) continue;
-            nlohmann::json v = {{"variant", variantName(slot)}, {"packets", c.packets}, {"emitted", c.emitted},
-                                {"dropped", c.dropped}};
+            if (!src) continue;
+            // One instance, every column since it went live. The delivered figures are read before
+            // the counters, so that delivered never runs ahead of emitted.
+            const uint64_t delivered = src->delivered(), undecodable = src->undecodable();
+            const fizz_counters c = src->counters();
+            const auto& p = src->classifier().plugin();
+            nlohmann::json v = {{"variant", variantName(slot)},
+                                {"plugin", p.name()},
+                                {"version", p.version()},
+                                {"program_id", src->classifier().programId()},
+                                {"packets", c.packets},
+                                {"emitted", c.emitted},
+                                {"dropped", c.dropped},
+                                {"delivered", delivered},
+                                {"undecodable", undecodable},
+                                {"counts_packets", !(c.emitted > 0 && c.packets == 0)}};
+            warnIfUncounted(name, *src);
             nlohmann::json kinds = nlohmann::json::object();
-            if (src) {
-                const auto& p = src->classifier().plugin();
-                v["plugin"] = p.name();
-                v["version"] = p.version();
-                v["program_id"] = src->classifier().programId();
-                v["delivered"] = src->delivered();
-                v["undecodable"] = src->undecodable();
-                for (uint32_t k = 0; k < p.kinds().size(); ++k) kinds[p.kinds()[k]] = c.kinds[k];
-                // Tail calls are not accounted to the callee: behind the dispatcher only the
-                // interface total is known.
-                if (!a->dispatcher) v["ns_per_run"] = top.nsPerRun();
-            } else {
-                v["plugin"] = nullptr;  // counted by a variant that has since left
-            }
+            for (uint32_t k = 0; k < p.kinds().size() && k < FIZZ_MAX_KINDS; ++k) kinds[p.kinds()[k]] = c.kinds[k];
             v["kinds"] = kinds;
+            // Tail calls are not accounted to the callee: behind the dispatcher only the
+            // interface total is known.
+            if (!a->dispatcher) v["ns_per_run"] = top.nsPerRun();
             ifc["variants"].push_back(v);
         }
         out["interfaces"].push_back(ifc);
@@ -486,14 +502,10 @@ void Host::check(const config::HostConfig& cfg, bool allowInsecurePlugins) {
         const std::string where = "interface '" + ifc.name + "'";
         try {
             interfaceIndex(ifc.name);
-            ClassifierOptions o;
-            o.transport = transportOf(cfg);
-            o.queueSize = cfg.queueSize;
-            o.ringSize = cfg.output.ringbufSize;
+            const ClassifierOptions o = classifierOptions(cfg);
             auto base = Classifier::load(findPlugin(catalog, cfg, ifc, ifc.classifier, ifc.classifierAt), o);
             spdlog::info("{}: {} {} loads and verifies", where, ifc.classifier, base->plugin().version());
             if (ifc.rollout) {
-                o.slot = FIZZ_SLOT_CANDIDATE;
                 auto candPlugin = findPlugin(catalog, cfg, ifc, ifc.rollout->candidate, ifc.candidateAt);
                 requireDistinct(where, ifc, base->plugin(), *candPlugin);
                 auto cand = Classifier::load(candPlugin, o);
@@ -589,24 +601,12 @@ void Host::retireGone(const std::string& name, const std::string& why) {
                  name, a.ifindex, why, a.link.id(), a.cfg.classifier);
     detach(a);  // releases the link, waits for programs in flight, drains and retires the sources
     GoneInterface g{a.cfg, a.ifindex, std::chrono::system_clock::now(), nlohmann::json::object()};
-    uint64_t packets = 0, emitted = 0, dropped = 0, delivered = 0, undecodable = 0;
-    for (uint32_t slot : {uint32_t(FIZZ_SLOT_BASELINE), uint32_t(FIZZ_SLOT_CANDIDATE)}) {
-        try {
-            auto c = a.counters(slot);
-            packets += c.packets;
-            emitted += c.emitted;
-            dropped += c.dropped;
-        } catch (const Error& e) {
-            spdlog::warn("interface '{}': final counters: {}", name, e.what());
-        }
-    }
-    for (const auto* s : {&a.baseline, &a.candidate})
-        if (*s) {
-            delivered += (*s)->delivered();
-            undecodable += (*s)->undecodable();
-        }
+    // The sources are drained and still held: their counts are final.
+    const InterfaceTotals t = a.totals();
+    const uint64_t packets = t.packets, emitted = t.emitted, dropped = t.dropped, delivered = t.delivered,
+                   undecodable = t.undecodable;
     g.final = {{"packets", packets}, {"emitted", emitted}, {"dropped", dropped}, {"delivered", delivered},
-               {"undecodable", undecodable}};
+               {"undecodable", undecodable}, {"kinds", t.kinds}};
     spdlog::info("interface '{}': final counts: {} packets, {} messages, {} dropped, {} delivered, {} undecodable",
                  name, packets, emitted, dropped, delivered, undecodable);
     gone_[name] = std::move(g);

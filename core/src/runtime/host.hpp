@@ -60,7 +60,9 @@ private:
     std::unique_ptr<Plan> prepare(const config::Interface& ifc, const Attachment* current, bool freshPrograms);
     void commit(Plan& plan);
     void detach(Attachment& a);
-    ClassifierOptions classifierOptions(uint32_t slot, int statsFd) const;
+    static ClassifierOptions classifierOptions(const config::HostConfig& cfg);
+    /// Warns once per plugin version that emits without counting packets.
+    void warnIfUncounted(const std::string& ifname, const MessageSource& source) const;
 
     // Interface lifecycle (link_watch.hpp). A configured interface that the kernel deletes leaves
     // attachments_ for gone_ (its sources drained, its link released); when an interface of that
@@ -93,6 +95,8 @@ private:
     std::map<std::string, std::unique_ptr<Attachment>> attachments_;
     std::map<std::string, GoneInterface> gone_;  // configured, but the device was deleted
     std::unique_ptr<LinkWatch> linkWatch_;       // stopped before mutex_ is taken in stop()
+    mutable std::mutex warnedMutex_;
+    mutable std::set<std::string> warnedUncounted_;  // "plugin version" already warned about
     bool started_ = false;
 };
 

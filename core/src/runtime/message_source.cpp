@@ -3,20 +3,26 @@
 namespace fizzhost::runtime {
 
 MessageSource::MessageSource(std::unique_ptr<Classifier> classifier, EventOrigin origin, EventWriter& writer)
-    : classifier_(std::move(classifier)), origin_(std::move(origin)),
-      template_(writer.format(), origin_, classifier_->plugin().kinds(), classifier_->plugin().fields()), writer_(writer) {
-    classifier_->setHandler(this);
-}
+    : classifier_(std::move(classifier)), reader_(*classifier_),
+      template_(writer.format(), origin, classifier_->plugin().kinds(), classifier_->plugin().fields()),
+      writer_(writer) {}
 
-void MessageSource::onMessage(const void* data, uint32_t size) noexcept {
-    fizzhost_event event;
-    fizzhost_field_value fields[FIZZHOST_MAX_FIELDS];
-    if (classifier_->plugin().decode(data, size, event, fields) != 0) {
-        undecodable_.fetch_add(1, std::memory_order_relaxed);
-        return;
-    }
-    writer_.write(template_, event, fields);
-    delivered_.fetch_add(1, std::memory_order_relaxed);
+size_t MessageSource::drain(size_t max) noexcept {
+    const plugin::Plugin& plugin = classifier_->plugin();
+    uint64_t delivered = 0, undecodable = 0;
+    const size_t n = reader_.drain(max, [&](const void* data, uint32_t size) noexcept {
+        fizzhost_event event;
+        fizzhost_field_value fields[FIZZHOST_MAX_FIELDS];
+        if (plugin.decode(data, size, event, fields) != 0) {
+            ++undecodable;
+            return;
+        }
+        writer_.write(template_, event, fields);
+        ++delivered;
+    });
+    if (delivered) delivered_.fetch_add(delivered, std::memory_order_relaxed);
+    if (undecodable) undecodable_.fetch_add(undecodable, std::memory_order_relaxed);
+    return n;
 }
 
 }  // namespace fizzhost::runtime

@@ -1,10 +1,10 @@
 #include "runtime/program_bench.hpp"
 
-#include "bpf/stats.hpp"
-
+#include "bpf/map.hpp"
 #include "bpf/test_run.hpp"
 #include "bpf/xdp_link.hpp"
 #include "runtime/frames.hpp"
+#include "runtime/transport_reader.hpp"
 #include "util/error.hpp"
 
 #include <fcntl.h>
@@ -25,15 +25,16 @@
 // The floor program, embedded by bpf/CMakeLists.txt (fizzhost_embed_object).
 extern "C" const unsigned char fizzhost_empty_object[];
 extern "C" const unsigned char fizzhost_empty_object_end[];
+extern "C" const unsigned char fizzhost_parse_count_object[];
+extern "C" const unsigned char fizzhost_parse_count_object_end[];
 
 namespace fizzhost::runtime {
 namespace {
 
 constexpr const char* kFloorProgramName = "fizz_empty";
+constexpr const char* kParseCountProgramName = "fizz_parse_count";
 // Transport memory the bench is willing to allocate for one program (queue, or one ring).
 constexpr uint64_t kMaxTransportBytes = 256ull << 20;
-// BPF_RINGBUF_HDR_SZ: every ring record carries an 8-byte header and is padded to 8 bytes.
-constexpr uint64_t kRingRecordHeader = 8;
 // The warm-up call per program (faults in the program's maps and the frame copy path) is short.
 constexpr unsigned kWarmupRepeat = 1000;
 
@@ -78,10 +79,7 @@ void pinToCpu(int cpu) {
     if (sched_setaffinity(0, sizeof set, &set) != 0) throwErrno("bench: pin thread to CPU " + std::to_string(cpu), errno);
 }
 
-// Sum over CPUs of the `dropped` counter of a program's fizz_stats slot.
-uint64_t readDropped(const BenchProgram& p) {
-    return p.statsFd < 0 ? 0 : bpf::readStats(p.statsFd, p.statsSlot).dropped;
-}
+uint64_t readDropped(const BenchProgram& p) { return p.dropped ? p.dropped() : 0; }
 
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
@@ -249,7 +247,7 @@ void DispatcherHold::release() noexcept {
     namespaces_.clear();
 }
 
-BenchProgram FloorProgram::benchProgram(std::string label) const { return {std::move(label), fd, {}, -1, 0}; }
+BenchProgram FloorProgram::benchProgram(std::string label) const { return {std::move(label), fd, {}, {}}; }
 
 FloorProgram loadFloorProgram() {
     const std::span<const unsigned char> elf(fizzhost_empty_object, size_t(fizzhost_empty_object_end - fizzhost_empty_object));
@@ -259,6 +257,22 @@ FloorProgram loadFloorProgram() {
     if (!prog) throw Error(std::string("bench: the embedded floor object has no program '") + kFloorProgramName + "'", ENOENT);
     floor.fd = prog->fd();
     return floor;
+}
+
+FloorProgram loadParseCountProgram() {
+    const std::span<const unsigned char> elf(fizzhost_parse_count_object,
+                                             size_t(fizzhost_parse_count_object_end - fizzhost_parse_count_object));
+    FloorProgram p{bpf::Object::openMemory(elf, kParseCountProgramName), -1};
+    auto regions = p.object.findMap(FIZZ_MAP_REGIONS);
+    if (!regions) throw Error("bench: the embedded parse+count object has no map '" FIZZ_MAP_REGIONS "'", ENOENT);
+    regions->setMaxEntries(bpf::possibleCpus());  // key = CPU; headers only, no slots
+    p.object.load();
+    auto prog = p.object.findProgram(kParseCountProgramName);
+    if (!prog)
+        throw Error(std::string("bench: the embedded parse+count object has no program '") + kParseCountProgramName + "'",
+                    ENOENT);
+    p.fd = prog->fd();
+    return p;
 }
 
 ClassifierOptions benchClassifierOptions(const plugin::Plugin& plugin, fizz_transport transport,
@@ -276,23 +290,18 @@ ClassifierOptions benchClassifierOptions(const plugin::Plugin& plugin, fizz_tran
                         E2BIG);
         opts.queueSize = uint32_t(entries);
     } else {
-        // One ring per CPU and one pinned thread per CPU: a ring holds one thread's call.
-        const uint64_t record = kRingRecordHeader + (uint64_t(plugin.messageSize()) + 7) / 8 * 8;
-        const uint64_t page = uint64_t(sysconf(_SC_PAGESIZE));
-        const uint64_t bytes = std::bit_ceil(std::max(repeat * record, page));  // power of 2, page multiple
-        if (bytes > kMaxTransportBytes)
-            throw Error(describe(plugin) + ": bench: a ring for " + std::to_string(repeat) + " messages of " +
-                            std::to_string(plugin.messageSize()) + " bytes is more than " +
-                            std::to_string(kMaxTransportBytes >> 20) + " MiB (lower --repeat)",
-                        E2BIG);
-        opts.ringSize = uint32_t(bytes);
+        // Slots per CPU and one pinned thread per CPU: a CPU's slots hold one thread's call.
+        if (repeat > UINT32_MAX) throw Error("bench: --repeat too large", E2BIG);
+        opts.ringSlots = ringSlotsFor(plugin.messageSize(), uint32_t(repeat));
     }
     return opts;
 }
 
 BenchProgram benchProgramFor(Classifier& classifier, std::string label) {
-    Classifier* c = &classifier;
-    return {std::move(label), c->programFd(), [c] { return c->drain(SIZE_MAX); }, c->statsFd(), c->options().slot};
+    auto reader = std::make_shared<TransportReader>(classifier);
+    return {std::move(label), classifier.programFd(),
+            [reader] { return reader->drain(SIZE_MAX, [](const void*, uint32_t) noexcept {}); },
+            [reader] { return reader->counters().dropped; }};
 }
 
 std::vector<std::vector<uint8_t>> mixFrames(std::string_view mix) {

@@ -29,10 +29,9 @@ struct BenchProgram {
     /// meet a full transport; its count is the measured messages per packet. Empty: a program that
     /// emits nothing (the floor).
     std::function<size_t()> drain;
-    /// fizz_stats map and slot the program counts into, read before and after to report drops
-    /// (messages the transport had no room for); -1 when the program has none.
-    int statsFd = -1;
-    uint32_t statsSlot = FIZZ_SLOT_BASELINE;
+    /// The program's count of messages its transport had no room for, read before and after the
+    /// run to report drops. Empty: a program that counts none.
+    std::function<uint64_t()> dropped;
 };
 
 struct BenchFigures {
@@ -40,7 +39,7 @@ struct BenchFigures {
     double nsPerPacket = 0;        // median over rounds
     double minNs = 0, maxNs = 0;   // fastest and slowest round
     double messagesPerPacket = 0;  // drained messages / test runs
-    uint64_t dropped = 0;          // messages lost to a full transport (0 when statsFd is -1)
+    uint64_t dropped = 0;          // messages lost to a full transport (0 without a `dropped` reader)
     uint32_t verdict = 0;          // XDP verdict of the last run (XDP_PASS = 2 for a classifier)
     std::vector<double> roundNs;   // ns per packet of each round, in round order
 };
@@ -90,8 +89,9 @@ private:
     std::vector<UniqueFd> namespaces_;
 };
 
-/// The host's empty XDP program (bpf/empty.bpf.c, embedded in the host), loaded: the floor figures
-/// are compared to. Move-only; the program lives as long as the object.
+/// A program the host owns itself, loaded: the empty XDP program (bpf/empty.bpf.c, embedded in the
+/// host), the floor figures are compared to, or the parse+count stage. Move-only; the program lives
+/// as long as the object.
 struct FloorProgram {
     bpf::Object object;
     int fd = -1;
@@ -100,15 +100,20 @@ struct FloorProgram {
 /// Loads the floor program. Throws Error (with the verifier log) when the kernel refuses it.
 FloorProgram loadFloorProgram();
 
+/// The host's parse+count program (bpf/parse_count.bpf.c, embedded): the SDK's packet count and
+/// frame parse, nothing else -- the first stage of `fizzhost bench --breakdown`. Its per-CPU
+/// regions hold counters only. Throws Error (with the verifier log) when the kernel refuses it.
+FloorProgram loadParseCountProgram();
+
 /// Classifier options whose transport holds every message one test-run call can produce from all
 /// threads (one message per run, as a classifier emits at most one per frame; more shows as drops):
-/// a queue of repeat * cpus entries, or per-CPU rings of at least repeat records. Throws Error when
-/// that exceeds what the host is willing to allocate (lower --repeat).
+/// a queue of repeat * cpus entries, or repeat slots per CPU. Throws Error when that exceeds what
+/// the host is willing (or, for a CPU's region, the kernel is able) to allocate (lower --repeat).
 ClassifierOptions benchClassifierOptions(const plugin::Plugin& plugin, fizz_transport transport,
                                          const BenchSettings& settings);
 
-/// A BenchProgram over a loaded classifier: its program, its drain (the classifier must have no
-/// handler, or one that tolerates millions of messages), its counters. `classifier` must outlive it.
+/// A BenchProgram over a loaded classifier: its program, a drain that discards the messages, its
+/// drop counter. `classifier` must outlive it and nothing else may read its transport. Throws Error.
 BenchProgram benchProgramFor(Classifier& classifier, std::string label);
 
 /// Frames of a named mix (mixAddresses): one UDP frame per source address. Throws Error.

@@ -55,13 +55,6 @@ void Pump::wake() {
 }
 
 void Pump::add(std::shared_ptr<MessageSource> source) {
-    int fd = source->classifier().pollFd();
-    if (fd >= 0) {
-        epoll_event ev{};
-        ev.events = EPOLLIN;
-        ev.data.fd = fd;
-        if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) throwErrno("pump: watch ring buffers", errno);
-    }
     {
         std::lock_guard lock(mutex_);
         sources_.push_back(std::move(source));
@@ -75,8 +68,6 @@ void Pump::retire(const std::shared_ptr<MessageSource>& source) {
     auto it = std::find(sources_.begin(), sources_.end(), source);
     if (it == sources_.end()) return;
     sources_.erase(it);
-    int fd = source->classifier().pollFd();
-    if (fd >= 0) epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
     if (!running_) {
         // No thread: empty it here.
         while (source->drain(SIZE_MAX) > 0) {}
@@ -133,8 +124,8 @@ void Pump::run() {
             continue;
         }
         writer_.flush();
-        // Queues cannot signal and rings signal only batches: poll on a backoff while any source
-        // exists, and sleep until woken when there is none.
+        // Neither transport signals (no wakeup per message is the point of the ring): poll on a
+        // backoff while any source exists, and sleep until woken when there is none.
         epoll_event events[16];
         int n = epoll_wait(epoll_.get(), events, 16, active.empty() ? -1 : idleMs);
         idleMs = std::min(idleMs * 2, kMaxIdleMs);

@@ -101,7 +101,7 @@ private:
     static BenchInstance load(const plugin::Plugin& plugin, const BenchSettings& settings) {
         BenchInstance i;
         i.plugin = plugin.shared_from_this();
-        i.classifier = Classifier::load(i.plugin, benchClassifierOptions(plugin, FIZZ_TRANSPORT_RINGBUF, settings));
+        i.classifier = Classifier::load(i.plugin, benchClassifierOptions(plugin, FIZZ_TRANSPORT_RING, settings));
         const int fd = i.classifier->programFd();
         i.hold = std::make_unique<DispatcherHold>(std::span<const int>(&fd, 1));
         return i;
