@@ -1,12 +1,9 @@
 // fizzhost_dispatcher_cost: what the A/B dispatcher adds per packet. BPF_PROG_TEST_RUN over the
 // uniform mix, every program interleaved in the same rounds: the empty-XDP floor, fizzbuzz alone,
 // and the dispatcher at 0%, 10%, 50% and 100% in front of two instances of that same fizzbuzz (so
-// the difference is the dispatcher's alone), once as shipped (the parsed source handed over in the
-// XDP metadata) and once built with FIZZ_DISPATCH_HANDOFF=0 (the variant parses the frame again).
-// The overhead is given in ns and as a ratio of the floor measured in the same run. When the tests
-// are built, fizzbuzz is also run as built with the bare frame walk (tests/plugins/
-// fizzbuzz_frame_parse.bpf.c): what the handoff check in fizz_parse_ipv4_saddr() costs a classifier
-// that runs without the dispatcher.
+// the difference is the dispatcher's alone: at a split it parses the frame to hash the source and
+// the variant parses it again; at 0% and 100% it tail-calls without parsing). The overhead is given
+// in ns over fizzbuzz alone and as a ratio of the floor measured in the same run.
 #include "plugin/catalog.hpp"
 #include "runtime/dispatcher.hpp"
 #include "runtime/program_bench.hpp"
@@ -14,13 +11,6 @@
 #include <fizz/dispatcher.h>
 
 #include <cstdio>
-#include <filesystem>
-#include <optional>
-#include <span>
-
-// The FIZZ_DISPATCH_HANDOFF=0 build of bpf/dispatcher.bpf.c, embedded by bpf/CMakeLists.txt.
-extern "C" const unsigned char fizzhost_dispatcher_reparse_object[];
-extern "C" const unsigned char fizzhost_dispatcher_reparse_object_end[];
 
 using namespace fizzhost;
 using namespace fizzhost::runtime;
@@ -40,32 +30,19 @@ int main() {
 
     auto floor = loadFloorProgram();
     std::vector<BenchProgram> programs = {floor.benchProgram(), benchProgramFor(*base, "fizzbuzz alone")};
-    std::optional<plugin::Catalog> frameParse;
-    std::unique_ptr<Classifier> frameParsing;
-    if (std::filesystem::exists(FIZZHOST_FRAME_PARSE_PLUGIN_DIR)) {
-        frameParse.emplace(FIZZHOST_FRAME_PARSE_PLUGIN_DIR, plugin::FilePolicy{});
-        frameParse->rescan();
-        frameParsing = Classifier::load(frameParse->find("fizzbuzz"), opts);
-        programs.push_back(benchProgramFor(*frameParsing, "fizzbuzz, bare frame walk"));
-    }
     std::vector<std::unique_ptr<Dispatcher>> dispatchers;
-    const std::span<const unsigned char> reparse(
-        fizzhost_dispatcher_reparse_object,
-        size_t(fizzhost_dispatcher_reparse_object_end - fizzhost_dispatcher_reparse_object));
-    for (bool handoff : {true, false}) {
-        for (unsigned pct : {0u, 10u, 50u, 100u}) {
-            auto d = Dispatcher::load(handoff ? std::span<const unsigned char>{} : reparse);
-            d->setVariant(FIZZ_VARIANT_BASELINE, base->programFd());
-            d->setVariant(FIZZ_VARIANT_CANDIDATE, cand->programFd());
-            d->setPercent(pct);
-            BenchProgram p;
-            p.label = std::string(handoff ? "dispatcher " : "re-parsing dispatcher ") + std::to_string(pct) + "%";
-            p.progFd = d->programFd();
-            p.drain = [&baseline, &candidate] { return baseline.drain() + candidate.drain(); };
-            p.dropped = [&baseline, &candidate] { return baseline.dropped() + candidate.dropped(); };
-            programs.push_back(p);
-            dispatchers.push_back(std::move(d));
-        }
+    for (unsigned pct : {0u, 10u, 50u, 100u}) {
+        auto d = Dispatcher::load();
+        d->setVariant(FIZZ_VARIANT_BASELINE, base->programFd());
+        d->setVariant(FIZZ_VARIANT_CANDIDATE, cand->programFd());
+        d->setPercent(pct);
+        BenchProgram p;
+        p.label = "dispatcher " + std::to_string(pct) + "%";
+        p.progFd = d->programFd();
+        p.drain = [&baseline, &candidate] { return baseline.drain() + candidate.drain(); };
+        p.dropped = [&baseline, &candidate] { return baseline.dropped() + candidate.dropped(); };
+        programs.push_back(p);
+        dispatchers.push_back(std::move(d));
     }
     const auto figures = benchPrograms(programs, settings);
     const double floorNs = figures[0].nsPerPacket, alone = figures[1].nsPerPacket;

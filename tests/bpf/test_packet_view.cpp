@@ -9,7 +9,7 @@
 #include "support/xdp_test_run.hpp"
 
 #include <catch2/catch.hpp>
-#include <fizz/dispatcher.h>
+#include <fizz/packet.h>
 
 #include <cstring>
 #include <fstream>
@@ -186,17 +186,21 @@ TEST_CASE("the parsed packet view agrees with the C++ reference on random frames
     CHECK(tagged > 1000);
 }
 
-TEST_CASE("the parsed packet view removes the dispatcher's metadata and reads the frame itself", "[bpf]") {
+TEST_CASE("the parsed packet view reads the frame and leaves XDP metadata in front of it as it found it", "[bpf]") {
     if (!requirePrivilege("BPF_PROG_TEST_RUN of the packet view test program")) return;
     PacketViewProgram view;
     const auto frame = FrameBuilder().ipv4(0xC6120021).udp(7, 9).build();
-    fizz_dispatch_meta m{FIZZ_DISPATCH_META_MAGIC, 0xC6120099};
-    std::vector<uint8_t> meta(sizeof m);
-    std::memcpy(meta.data(), &m, sizeof m);
-    MetaRun raw;
-    auto got = view.run(frame, meta, &raw);
-    REQUIRE(got);
-    CHECK(got->saddr == 0xC6120021);
-    CHECK(raw.meta.empty());
-    CHECK(raw.frame == frame);
+    for (size_t size : {4u, 8u, 32u}) {
+        INFO(size << " bytes of metadata");
+        std::vector<uint8_t> meta(size);
+        for (size_t i = 0; i < size; ++i) meta[i] = uint8_t(0xa0 + i);
+        MetaRun raw;
+        auto got = view.run(frame, meta, &raw);
+        REQUIRE(got);
+        CHECK(got->saddr == 0xC6120021);
+        CHECK(got->sport == 7);
+        CHECK(got->dport == 9);
+        CHECK(raw.meta == meta);
+        CHECK(raw.frame == frame);
+    }
 }

@@ -1,5 +1,5 @@
-// BPF_PROG_TEST_RUN of an XDP program with XDP metadata in front of the frame, for tests of the
-// dispatcher's handoff: the kernel takes the metadata from the start of data_in (its length from
+// BPF_PROG_TEST_RUN of an XDP program with XDP metadata in front of the frame, for tests that the
+// classifiers and the dispatcher leave someone else's metadata alone: the kernel takes the metadata from the start of data_in (its length from
 // ctx_in.data) and gives back what the program left of both.
 #pragma once
 

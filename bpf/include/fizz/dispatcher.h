@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The A/B dispatcher's facts, shared by bpf/dispatcher.bpf.c, the host (runtime/dispatcher.cpp) and
- * every classifier's parse helper (parse.h): names, variant indices, the hash that splits sources,
- * the split threshold, and the metadata the dispatcher hands to the variant it tail-calls.
+ * The A/B dispatcher's facts, shared by bpf/dispatcher.bpf.c and the host (runtime/dispatcher.cpp):
+ * names, variant indices, the hash that splits sources and the split threshold. Nothing passes from
+ * the dispatcher to the variant it tail-calls but the frame itself (see dispatcher.bpf.c for why).
  * Plain C, compiled by clang -target bpf and by the C++ host alike (after xdp-tools'
  * prog_dispatcher.h).
  */
@@ -49,19 +49,5 @@ static inline __u32 fizz_dispatch_variant(__u32 saddr, __u64 threshold)
 {
 	return (__u64)fizz_dispatch_hash(saddr) < threshold ? FIZZ_VARIANT_CANDIDATE : FIZZ_VARIANT_BASELINE;
 }
-
-/*
- * What the dispatcher puts in front of the frame (XDP metadata, bpf_xdp_adjust_meta) before the
- * tail call, so the variant does not parse the frame a second time. It sits at data_meta, right
- * before whatever metadata was there already. The variant's parse helper takes it only when the
- * magic matches and removes it again (so it never reaches an skb); a classifier attached without
- * the dispatcher finds no such record and parses the frame itself.
- */
-#define FIZZ_DISPATCH_META_MAGIC 0xf1221b0aU
-
-struct fizz_dispatch_meta {
-	__u32 magic; /* FIZZ_DISPATCH_META_MAGIC */
-	__u32 saddr; /* the frame's IPv4 source, host byte order */
-};
 
 #endif /* FIZZ_DISPATCHER_H */

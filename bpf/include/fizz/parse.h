@@ -13,7 +13,6 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
-#include "dispatcher.h"
 #include "packet.h"
 
 /* 802.1Q and 802.1ad (QinQ): at most this many stacked tags are skipped. */
@@ -25,30 +24,13 @@ struct fizz_vlan_hdr {
 };
 
 /*
- * When the A/B dispatcher ran before this program, takes the IPv4 source it parsed from the XDP
- * metadata (struct fizz_dispatch_meta), removes that record so it never travels up the stack with
- * the frame, and returns 0. Returns -1, changing nothing, when there is no such record: the program
- * runs without the dispatcher, or the metadata in front of the frame is someone else's.
+ * Stores the IPv4 source address in host byte order in *saddr and returns 0 when the frame is
+ * IPv4 over Ethernet (optionally VLAN tagged) and holds a complete IPv4 header, options included.
+ * Returns -1 for anything else: other ethertypes, truncated frames, IHL < 5, version != 4.
+ * It reads the frame alone, also behind the A/B dispatcher (which hands over nothing but the
+ * frame), and leaves any XDP metadata in front of it as it is.
  */
-static __always_inline int fizz_take_dispatch_meta(struct xdp_md *ctx, __u32 *saddr)
-{
-	struct fizz_dispatch_meta *meta = (void *)(long)ctx->data_meta;
-
-	/* data_meta > data where a driver has no metadata support: the bound check covers that too. */
-	if ((void *)(meta + 1) > (void *)(long)ctx->data || meta->magic != FIZZ_DISPATCH_META_MAGIC)
-		return -1;
-	*saddr = meta->saddr;
-	bpf_xdp_adjust_meta(ctx, (int)sizeof(*meta));
-	return 0;
-}
-
-/*
- * The frame walk behind fizz_parse_ipv4_saddr, without looking at the metadata: stores the IPv4
- * source address in host byte order in *saddr and returns 0 when the frame is IPv4 over Ethernet
- * (optionally VLAN tagged) and holds a complete IPv4 header, options included. Returns -1 for
- * anything else: other ethertypes, truncated frames, IHL < 5, version != 4.
- */
-static __always_inline int fizz_parse_frame_ipv4_saddr(struct xdp_md *ctx, __u32 *saddr)
+static __always_inline int fizz_parse_ipv4_saddr(struct xdp_md *ctx, __u32 *saddr)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -91,19 +73,6 @@ static __always_inline int fizz_parse_frame_ipv4_saddr(struct xdp_md *ctx, __u32
 	return 0;
 }
 
-/*
- * Stores the IPv4 source address in host byte order in *saddr and returns 0 when the frame is
- * IPv4 over Ethernet (optionally VLAN tagged) and holds a complete IPv4 header, options included.
- * Returns -1 for anything else: other ethertypes, truncated frames, IHL < 5, version != 4.
- * Behind the A/B dispatcher the source comes from its metadata (same rules, parsed once).
- */
-static __always_inline int fizz_parse_ipv4_saddr(struct xdp_md *ctx, __u32 *saddr)
-{
-	if (fizz_take_dispatch_meta(ctx, saddr) == 0)
-		return 0;
-	return fizz_parse_frame_ipv4_saddr(ctx, saddr);
-}
-
 /* The first four bytes of a TCP or UDP header. */
 struct fizz_l4_ports {
 	__be16 source;
@@ -113,8 +82,8 @@ struct fizz_l4_ports {
 /*
  * Fills *pkt (struct fizz_packet, packet.h) and returns 0 when the frame is IPv4 over Ethernet
  * (optionally VLAN tagged) with a complete IPv4 header, options included: the same frames
- * fizz_parse_ipv4_saddr() accepts. Returns -1 for anything else, with *pkt zeroed. Behind the A/B
- * dispatcher its metadata is removed (the view needs the frame itself anyway).
+ * fizz_parse_ipv4_saddr() accepts. Returns -1 for anything else, with *pkt zeroed. Like
+ * fizz_parse_ipv4_saddr() it reads the frame alone and leaves any XDP metadata as it is.
  */
 static __always_inline int fizz_parse_packet(struct xdp_md *ctx, struct fizz_packet *pkt)
 {
@@ -123,11 +92,9 @@ static __always_inline int fizz_parse_packet(struct xdp_md *ctx, struct fizz_pac
 	struct iphdr *iph;
 	__u32 ihl_bytes, l4_size;
 	__u16 proto, frag;
-	__u32 unused;
 	int i;
 
 	__builtin_memset(pkt, 0, sizeof(*pkt));
-	fizz_take_dispatch_meta(ctx, &unused);
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
 	eth = data;

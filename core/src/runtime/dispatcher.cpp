@@ -5,6 +5,8 @@
 
 #include <fizz/dispatcher.h>
 
+#include <span>
+
 extern "C" {
 extern const unsigned char fizzhost_dispatcher_object[];
 extern const unsigned char fizzhost_dispatcher_object_end[];
@@ -12,9 +14,9 @@ extern const unsigned char fizzhost_dispatcher_object_end[];
 
 namespace fizzhost::runtime {
 
-std::unique_ptr<Dispatcher> Dispatcher::load(std::span<const unsigned char> elf) {
-    if (elf.empty())
-        elf = {fizzhost_dispatcher_object, size_t(fizzhost_dispatcher_object_end - fizzhost_dispatcher_object)};
+std::unique_ptr<Dispatcher> Dispatcher::load() {
+    const std::span<const unsigned char> elf(fizzhost_dispatcher_object,
+                                             size_t(fizzhost_dispatcher_object_end - fizzhost_dispatcher_object));
     std::unique_ptr<Dispatcher> d(new Dispatcher());
     d->object_.emplace(bpf::Object::openMemory(elf, FIZZ_DISPATCHER_PROG));
     d->object_->load();

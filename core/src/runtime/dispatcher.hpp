@@ -1,7 +1,9 @@
 // The host-owned A/B dispatcher program (bpf/dispatcher.bpf.c): tail-calls the baseline or the
-// candidate by a hash of the IPv4 source, handing the source it parsed to the variant in the XDP
-// metadata. Variant and split changes are single map updates, each atomic for the packets that
-// follow it. Names, slots, hash and threshold come from <fizz/dispatcher.h>, shared with the BPF side.
+// candidate by a hash of the IPv4 source. It hands the variant nothing but the frame, which the
+// variant parses itself (handing the parsed source over in XDP metadata cost more than re-parsing;
+// see bpf/dispatcher.bpf.c). Variant and split changes are single map updates, each atomic for the
+// packets that follow it. Names, slots, hash and threshold come from <fizz/dispatcher.h>, shared
+// with the BPF side.
 #pragma once
 
 #include "bpf/object.hpp"
@@ -9,16 +11,13 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <span>
 
 namespace fizzhost::runtime {
 
 class Dispatcher {
 public:
-    /// Loads the embedded dispatcher, or the dispatcher object `elf` when given (the bench weighs
-    /// builds of bpf/dispatcher.bpf.c against each other). Throws Error (with the verifier log on
-    /// rejection).
-    static std::unique_ptr<Dispatcher> load(std::span<const unsigned char> elf = {});
+    /// Loads the embedded dispatcher. Throws Error (with the verifier log on rejection).
+    static std::unique_ptr<Dispatcher> load();
 
     int programFd() const { return programFd_; }
     /// Points `slot` (FIZZ_VARIANT_BASELINE / FIZZ_VARIANT_CANDIDATE) at a loaded XDP program. Throws Error.
