@@ -64,7 +64,8 @@ TEST_CASE("soak: hot swaps under traffic lose, duplicate and misclassify nothing
     if (!requirePrivilege("run fizzhost on a veth pair")) return;
     const size_t swaps = envCount("FIZZ_SOAK_SWAPS", 100);
     const size_t framesPerSwap = envCount("FIZZ_SOAK_FRAMES_PER_SWAP", 100);
-    const std::string transport = std::getenv("FIZZ_SOAK_TRANSPORT") ? std::getenv("FIZZ_SOAK_TRANSPORT") : "queue";
+    const char* transportEnv = std::getenv("FIZZ_SOAK_TRANSPORT");
+    const std::string transport = transportEnv && *transportEnv ? transportEnv : "ring";  // the host's default
     if ((swaps + 2) * framesPerSwap > kMaxFrames)
         FAIL("FIZZ_SOAK_SWAPS x FIZZ_SOAK_FRAMES_PER_SWAP must stay under " << kMaxFrames
                                                                           << " frames (one source each)");
