@@ -113,7 +113,13 @@ PluginInfo readPluginInfo(const ModuleFile& file, const ElfModule& elf) {
         checkPluginName(info.name, where + " (ABI 1.0 module, known by its file name)");
         return info;
     }
-    if (sec->type == SHT_NOBITS || sec->size < offsetof(fizzhost_plugin_metadata, name))
+    // Only a section with bytes in the file has had its bounds checked (inspectElf): an SHT_NULL or
+    // SHT_NOBITS header's offset may point anywhere.
+    if (sec->type == SHT_NULL || sec->type == SHT_NOBITS)
+        throw Error(where + ": metadata section '" FIZZHOST_METADATA_SECTION "' has no bytes in the file (section type " +
+                        std::to_string(sec->type) + ")",
+                    EINVAL);
+    if (sec->size < offsetof(fizzhost_plugin_metadata, name))
         throw Error(where + ": metadata section '" FIZZHOST_METADATA_SECTION "' is too small (" +
                         std::to_string(sec->size) + " bytes)",
                     EINVAL);
@@ -160,7 +166,7 @@ PluginInfo readPluginInfo(const ModuleFile& file, const ElfModule& elf) {
         info.fields.push_back(std::move(spec));
     }
     const ElfSection* obj = elf.find(FIZZHOST_OBJECT_SECTION);
-    if (!obj || obj->size == 0)
+    if (!obj || obj->type == SHT_NULL || obj->type == SHT_NOBITS || obj->size == 0)
         throw Error(who + " embeds no BPF object (no section '" FIZZHOST_OBJECT_SECTION "')", EINVAL);
     return info;
 }
