@@ -158,10 +158,12 @@ PluginInfo readPluginInfo(const ModuleFile& file, const ElfModule& elf) {
                     EINVAL);
     std::set<std::string> seen;
     for (uint32_t f = 0; f < m.field_count; ++f) {
-        FieldSpec spec{text(m.fields[f].name, "fields", where), fizzhost_field_type(m.fields[f].type)};
-        if (!validFieldName(spec.name)) throw Error(who + ": field name '" + spec.name + "' is not [a-z_][a-z0-9_]*", EINVAL);
-        if (fieldTypeName(spec.type) == "unknown")
-            throw Error(who + ": field '" + spec.name + "' has unknown type " + std::to_string(m.fields[f].type), EINVAL);
+        std::string name = text(m.fields[f].name, "fields", where);
+        if (!validFieldName(name)) throw Error(who + ": field name '" + name + "' is not [a-z_][a-z0-9_]*", EINVAL);
+        // Checked as the record's integer: only a known value may become a fizzhost_field_type.
+        if (fieldTypeName(m.fields[f].type) == "unknown")
+            throw Error(who + ": field '" + name + "' has unknown type " + std::to_string(m.fields[f].type), EINVAL);
+        FieldSpec spec{std::move(name), fizzhost_field_type(m.fields[f].type)};
         if (!seen.insert(spec.name).second) throw Error(who + ": field '" + spec.name + "' is declared twice", EINVAL);
         info.fields.push_back(std::move(spec));
     }
