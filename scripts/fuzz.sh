@@ -3,7 +3,8 @@
 # FIZZ_FUZZ_SECONDS (default 30) each, starting from the seed corpus in tests/fuzz/corpus/<name> and,
 # when the build made one, <build>/fuzz/seeds/<name> (seeds too big to commit, such as real plugin
 # modules); new inputs go to a scratch folder, never into the tree. A crash leaves its input in
-# <build>/fuzz/findings/ and fails the run.
+# <build>/fuzz/findings/ and fails the run. fuzz_packet_parser loads BPF programs and runs them with
+# BPF_PROG_TEST_RUN, so it needs root: without it that harness fails (it is not skipped).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build-asan}
@@ -16,6 +17,11 @@ for harness in "$build"/fuzz/fuzz_*; do
   name=$(basename "$harness")
   seeds=("tests/fuzz/corpus/${name#fuzz_}")
   [ -d "$build/fuzz/seeds/${name#fuzz_}" ] && seeds+=("$build/fuzz/seeds/${name#fuzz_}")
+  if [ "$name" = fuzz_packet_parser ] && [ "$(id -u)" -ne 0 ]; then
+    echo "$name: FAILED: needs root to load BPF programs and run BPF_PROG_TEST_RUN (run as root)"
+    status=1
+    continue
+  fi
   scratch=$(mktemp -d)
   trap 'rm -rf "$scratch"' EXIT
   log="$build/fuzz/$name.log"
