@@ -113,7 +113,13 @@ PluginInfo readPluginInfo(const ModuleFile& file, const ElfModule& elf) {
         checkPluginName(info.name, where + " (ABI 1.0 module, known by its file name)");
         return info;
     }
-    if (sec->type == SHT_NOBITS || sec->size < offsetof(fizzhost_plugin_metadata, name))
+    // Only a section with bytes in the file has had its bounds checked (inspectElf): an SHT_NULL or
+    // SHT_NOBITS header's offset may point anywhere.
+    if (sec->type == SHT_NULL || sec->type == SHT_NOBITS)
+        throw Error(where + ": metadata section '" FIZZHOST_METADATA_SECTION "' has no bytes in the file (section type " +
+                        std::to_string(sec->type) + ")",
+                    EINVAL);
+    if (sec->size < offsetof(fizzhost_plugin_metadata, name))
         throw Error(where + ": metadata section '" FIZZHOST_METADATA_SECTION "' is too small (" +
                         std::to_string(sec->size) + " bytes)",
                     EINVAL);
@@ -152,15 +158,17 @@ PluginInfo readPluginInfo(const ModuleFile& file, const ElfModule& elf) {
                     EINVAL);
     std::set<std::string> seen;
     for (uint32_t f = 0; f < m.field_count; ++f) {
-        FieldSpec spec{text(m.fields[f].name, "fields", where), fizzhost_field_type(m.fields[f].type)};
-        if (!validFieldName(spec.name)) throw Error(who + ": field name '" + spec.name + "' is not [a-z_][a-z0-9_]*", EINVAL);
-        if (fieldTypeName(spec.type) == "unknown")
-            throw Error(who + ": field '" + spec.name + "' has unknown type " + std::to_string(m.fields[f].type), EINVAL);
+        std::string name = text(m.fields[f].name, "fields", where);
+        if (!validFieldName(name)) throw Error(who + ": field name '" + name + "' is not [a-z_][a-z0-9_]*", EINVAL);
+        // Checked as the record's integer: only a known value may become a fizzhost_field_type.
+        if (fieldTypeName(m.fields[f].type) == "unknown")
+            throw Error(who + ": field '" + name + "' has unknown type " + std::to_string(m.fields[f].type), EINVAL);
+        FieldSpec spec{std::move(name), fizzhost_field_type(m.fields[f].type)};
         if (!seen.insert(spec.name).second) throw Error(who + ": field '" + spec.name + "' is declared twice", EINVAL);
         info.fields.push_back(std::move(spec));
     }
     const ElfSection* obj = elf.find(FIZZHOST_OBJECT_SECTION);
-    if (!obj || obj->size == 0)
+    if (!obj || obj->type == SHT_NULL || obj->type == SHT_NOBITS || obj->size == 0)
         throw Error(who + " embeds no BPF object (no section '" FIZZHOST_OBJECT_SECTION "')", EINVAL);
     return info;
 }
