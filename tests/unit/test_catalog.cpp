@@ -226,7 +226,8 @@ TEST_CASE("the metadata reader survives corrupted and cut modules: an error or a
         plugin::ModuleFile m = good;
         Elf64_Ehdr eh;
         std::memcpy(&eh, m.bytes.data(), sizeof eh);
-        const auto* bpfObject = plugin::inspectElf(good.bytes, "f").find(FIZZHOST_OBJECT_SECTION);
+        const auto elf = plugin::inspectElf(good.bytes, "f");  // owns what find() points into
+        const auto* bpfObject = elf.find(FIZZHOST_OBJECT_SECTION);
         REQUIRE(bpfObject);
         for (size_t i = 0; i < eh.e_shnum; ++i) {
             Elf64_Shdr sh;
