@@ -125,6 +125,37 @@ TEST_CASE("fizzhost classify --pcap agrees with the reference classifiers frame 
     }
 }
 
+TEST_CASE("fizzhost classify --pcap prints each frame's typed fields, null where nothing was emitted", "[bpf]") {
+    if (!requirePrivilege("fizzhost classify --pcap")) return;
+    TempDir dir;
+    const Frames frames = captureFrames();
+    writePcapng(dir.path() / "lab.pcapng", frames);
+    auto r = runFizzhost({"classify", "--plugin", "fields-probe", "--plugin-dir",
+                          std::string(FIZZHOST_TEST_PLUGIN_DIR) + "/fields-probe", "--pcap",
+                          (dir.path() / "lab.pcapng").string()});
+    CHECK(r.status == 0);
+    const auto lines = jsonLines(r.out);
+    REQUIRE(lines.size() == frames.size());
+    for (size_t i = 0; i < frames.size(); ++i) {
+        INFO("frame " << i + 1);
+        nlohmann::json want = {{"frame", i + 1}, {"src", nullptr}, {"kind", nullptr}, {"fields", nullptr}};
+        // fields-probe emits for every IPv4 frame; its values follow from the source alone
+        // (tests/plugins/fields_probe_msg.h).
+        if (auto view = referencePacket(frames[i])) {
+            const uint32_t src = view->saddr;
+            const bool odd = src & 1;
+            const int64_t delta = int64_t(src & 0xff) - 128;
+            want["src"] = formatIpv4(src);
+            want["kind"] = odd ? "Odd" : "Even";
+            want["fields"] = {{"src", formatIpv4(src)},   {"big", uint64_t(src) * 1000003},
+                              {"delta", delta},           {"odd", odd},
+                              {"label", odd ? "odd \"q\"" : "even\\"}, {"ratio", double(delta) / 4.0},
+                              {"only_odd", odd ? nlohmann::json(src & 0xff) : nlohmann::json(nullptr)}};
+        }
+        CHECK(lines[i] == want);
+    }
+}
+
 TEST_CASE("fizzhost classify --pcap refuses another link type and a truncated capture by name, without crashing",
           "[bpf]") {
     if (!requirePrivilege("fizzhost classify --pcap")) return;
