@@ -1,6 +1,9 @@
-// fizzhost-send: sends Ethernet/IPv4/UDP frames from a range of source addresses out of one
-// interface with a raw AF_PACKET socket. For the lab: run it inside the peer's network namespace
-// (ip netns exec), on a veth whose other end fizzhost watches; use 198.18.0.0/15 sources.
+// fizzhost-send: sends Ethernet/IPv4 frames from a range of source addresses out of one interface
+// with a raw AF_PACKET socket, shaped by the same options as `fizzhost classify` (--dst --ttl
+// --protocol --src-port --dst-port --vlan), so the lab sends what classify tested. Run it inside the
+// peer's network namespace (ip netns exec), on a veth whose other end fizzhost watches; use
+// 198.18.0.0/15 sources.
+#include "cli/frame_option_flags.hpp"
 #include "runtime/frames.hpp"
 
 #include <CLI/CLI.hpp>
@@ -18,6 +21,7 @@
 
 int main(int argc, char** argv) {
     CLI::App app{"fizzhost-send: raw test frames from a range of IPv4 sources"};
+    fizzhost::cli::FrameShapeOptions shape;
     std::string iface, from = "198.18.0.0";
     unsigned count = 256, rounds = 1, pps = 0;
     app.add_option("--iface", iface, "interface to send on")->required();
@@ -25,11 +29,20 @@ int main(int argc, char** argv) {
     app.add_option("--count", count, "consecutive source addresses per round")->capture_default_str();
     app.add_option("--rounds", rounds, "rounds (0: until killed)")->capture_default_str();
     app.add_option("--pps", pps, "frames per second (0: as fast as possible)")->capture_default_str();
+    fizzhost::cli::addFrameShapeOptions(&app, shape);
     CLI11_PARSE(app, argc, argv);
 
     auto first = fizzhost::runtime::parseAddress(from);
     if (!first) {
         std::fprintf(stderr, "fizzhost-send: '%s' is not an IPv4 address\n", from.c_str());
+        return 2;
+    }
+    // The shape is checked once, before anything is opened: a bad --dst or --protocol stops here.
+    fizzhost::runtime::FrameShape frameShape;
+    try {
+        frameShape = shape.shapeFor(*first);
+    } catch (const fizzhost::Error& e) {
+        std::fprintf(stderr, "fizzhost-send: %s\n", e.what());
         return 2;
     }
     const unsigned ifindex = if_nametoindex(iface.c_str());
@@ -51,7 +64,8 @@ int main(int argc, char** argv) {
     unsigned long sent = 0;
     for (unsigned r = 0; rounds == 0 || r < rounds; ++r) {
         for (unsigned i = 0; i < count; ++i) {
-            auto frame = fizzhost::runtime::udpFrame(*first + i);
+            frameShape.src = *first + i;
+            const auto frame = fizzhost::runtime::shapedFrame(frameShape);
             while (::sendto(fd, frame.data(), frame.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0) {
                 if (errno != ENOBUFS && errno != EAGAIN && errno != EINTR) {
                     std::fprintf(stderr, "fizzhost-send: sendto: %s\n", std::strerror(errno));

@@ -44,6 +44,9 @@ int main(int argc, char** argv) {
     auto* pluginsCmd = app.add_subcommand("plugins", "list the plugins found");
     addPluginDir(pluginsCmd, plugins.dir);
     pluginsCmd->add_flag("--json", plugins.json, "machine-readable output");
+    pluginsCmd->add_flag("--verify", plugins.verify,
+                         "load every plugin version and its program (never attached): OK or the verifier's refusal")
+        ->excludes("--json");
 
     cli::DaemonOptions check;
     auto* checkCmd = app.add_subcommand("check", "validate a config and load (not attach) every program it names");

@@ -1,6 +1,7 @@
 # Runs `fizzhost classify` on the sources of EXPECTED_FILE (JSON lines {"src":...,"kind":...}) and
 # fails unless it exits 0 and prints exactly those lines.
-#   cmake -DFIZZHOST= -DPLUGIN= -DPLUGIN_DIR= -DEXPECTED_FILE= -P expect_classify.cmake
+#   cmake -DFIZZHOST= -DPLUGIN= -DPLUGIN_DIR= -DEXPECTED_FILE= [-DCLASSIFY_ARGS="--ttl 9 ..."] -P expect_classify.cmake
+# CLASSIFY_ARGS: more options for classify (frame shaping), separated by spaces.
 # BPF_PROG_TEST_RUN needs privilege: without it the test is skipped (prints "SKIPPED: needs
 # privilege"), unless FIZZ_REQUIRE_PRIVILEGED=1, as with the Catch2 suite's requirePrivilege().
 # Privilege is judged as tests/support/privilege.cpp does, by the effective capabilities (this
@@ -24,7 +25,9 @@ if(NOT addresses)
   message(FATAL_ERROR "${EXPECTED_FILE} lists no sources")
 endif()
 
-set(command ${FIZZHOST} classify --plugin ${PLUGIN} --plugin-dir ${PLUGIN_DIR} ${addresses})
+separate_arguments(extra_args UNIX_COMMAND "${CLASSIFY_ARGS}")
+# "--" ends the options: a repeatable option such as --vlan would take the addresses as its values.
+set(command ${FIZZHOST} classify --plugin ${PLUGIN} --plugin-dir ${PLUGIN_DIR} ${extra_args} -- ${addresses})
 string(REPLACE ";" " " shown "${command}")
 execute_process(COMMAND ${command} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
 # CapEff from /proc/self/status: CAP_NET_ADMIN (12) and CAP_SYS_ADMIN (21), or CAP_BPF (39) with

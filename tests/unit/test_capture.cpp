@@ -1,6 +1,7 @@
 // Capture files for `classify --pcap` (libpcap), and the host's shaped synthetic frames.
 #include "cli/capture.hpp"
 #include "runtime/frames.hpp"
+#include "support/capture_writer.hpp"
 #include "support/daemon_process.hpp"
 #include "support/frame_builder.hpp"
 #include "util/error.hpp"
@@ -9,7 +10,6 @@
 #include <pcap/pcap.h>
 #include <sys/stat.h>
 
-#include <cstring>
 #include <fstream>
 #include <vector>
 
@@ -18,40 +18,6 @@ using namespace fizzhost::test;
 using Catch::Matchers::Contains;
 
 namespace {
-
-using Frames = std::vector<std::vector<uint8_t>>;
-
-void writePcap(const std::filesystem::path& path, const Frames& frames, int linkType = DLT_EN10MB) {
-    pcap_t* dead = pcap_open_dead(linkType, 65535);
-    REQUIRE(dead);
-    pcap_dumper_t* dumper = pcap_dump_open(dead, path.c_str());
-    REQUIRE(dumper);
-    for (const auto& f : frames) {
-        pcap_pkthdr h{};
-        h.caplen = h.len = uint32_t(f.size());
-        pcap_dump(reinterpret_cast<u_char*>(dumper), &h, f.data());
-    }
-    pcap_dump_close(dumper);
-    pcap_close(dead);
-}
-
-// libpcap reads pcapng but does not write it: the blocks are laid out here (section header,
-// interface description, one enhanced packet block per frame), little-endian.
-void writePcapng(const std::filesystem::path& path, const Frames& frames) {
-    std::vector<uint8_t> out;
-    auto u16 = [&](uint16_t v) { out.insert(out.end(), {uint8_t(v), uint8_t(v >> 8)}); };
-    auto u32 = [&](uint32_t v) { u16(uint16_t(v)); u16(uint16_t(v >> 16)); };
-    u32(0x0A0D0D0A); u32(28); u32(0x1A2B3C4D); u16(1); u16(0); u32(0xffffffff); u32(0xffffffff); u32(28);
-    u32(0x00000001); u32(20); u16(1 /* LINKTYPE_ETHERNET */); u16(0); u32(65535); u32(20);
-    for (const auto& f : frames) {
-        const uint32_t padded = (uint32_t(f.size()) + 3) / 4 * 4, total = 32 + padded;
-        u32(0x00000006); u32(total); u32(0); u32(0); u32(0); u32(uint32_t(f.size())); u32(uint32_t(f.size()));
-        out.insert(out.end(), f.begin(), f.end());
-        out.resize(out.size() + (padded - f.size()), 0);
-        u32(total);
-    }
-    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(out.data()), std::streamsize(out.size()));
-}
 
 Frames readAll(const std::filesystem::path& path) {
     Frames got;

@@ -31,6 +31,7 @@ int classifyCommand(const ClassifyOptions& opts);
 struct PluginsOptions {
     PluginDirOptions dir;
     bool json = false;
+    bool verify = false;  // load every version and ask the verifier about its program (never attach)
 };
 int pluginsCommand(const PluginsOptions& opts);
 
