@@ -103,7 +103,12 @@ int classifyCommand(const ClassifyOptions& opts) {
         // One line per frame: its number, the IPv4 source the SDK's parser finds (or null), and
         // the first message's kind and fields (null: the program emitted nothing for it).
         readCapture(opts.pcap, [&](const CaptureFrame& f) {
-            auto messages = classifier.run(f.bytes, "frame " + std::to_string(f.number));
+            // The kernel runs no program on less than an Ethernet header: such a frame holds no
+            // IPv4 source and gets a line like any other frame nothing was emitted for.
+            constexpr size_t kEthernetHeader = 14;
+            auto messages = f.bytes.size() < kEthernetHeader
+                                ? std::vector<FrameClassifier::Message>{}
+                                : classifier.run(f.bytes, "frame " + std::to_string(f.number));
             const auto src = messages.empty() ? runtime::frameIpv4Source(f.bytes)
                                               : std::optional<uint32_t>(messages[0].event.src_addr);
             const std::string srcJson = src ? "\"" + runtime::formatAddress(*src) + "\"" : "null";

@@ -14,7 +14,8 @@ inline void addFrameShapeOptions(CLI::App* app, FrameShapeOptions& o) {
     app->add_option("--src-port", o.srcPort, "UDP/TCP source port")->check(CLI::Range(0, 65535))->capture_default_str();
     app->add_option("--dst-port", o.dstPort, "UDP/TCP destination port")->check(CLI::Range(0, 65535))->capture_default_str();
     app->add_option("--vlan", o.vlans, "VLAN id, repeatable: outermost first; two make QinQ (802.1ad outside)")
-        ->check(CLI::Range(0, 4095));
+        ->check(CLI::Range(0, 4095))
+        ->allow_extra_args(false);  // one id per --vlan, so an address after it is not taken for a second
 }
 
 }  // namespace fizzhost::cli
