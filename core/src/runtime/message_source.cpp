@@ -9,7 +9,7 @@ MessageSource::MessageSource(std::unique_ptr<Classifier> classifier, EventOrigin
 
 size_t MessageSource::drain(size_t max) noexcept {
     const plugin::Plugin& plugin = classifier_->plugin();
-    uint64_t delivered = 0, undecodable = 0;
+    uint64_t undecodable = 0;
     const size_t n = reader_.drain(max, [&](const void* data, uint32_t size) noexcept {
         fizzhost_event event;
         fizzhost_field_value fields[FIZZHOST_MAX_FIELDS];
@@ -17,10 +17,8 @@ size_t MessageSource::drain(size_t max) noexcept {
             ++undecodable;
             return;
         }
-        writer_.write(template_, event, fields);
-        ++delivered;
+        writer_.write(template_, event, fields, &output_);
     });
-    if (delivered) delivered_.fetch_add(delivered, std::memory_order_relaxed);
     if (undecodable) undecodable_.fetch_add(undecodable, std::memory_order_relaxed);
     return n;
 }

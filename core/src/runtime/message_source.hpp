@@ -24,7 +24,10 @@ public:
     /// taken. Never throws.
     size_t drain(size_t max) noexcept;
 
-    uint64_t delivered() const { return delivered_.load(std::memory_order_relaxed); }
+    /// Events written to the events output (the write carrying them succeeded). Any thread.
+    uint64_t delivered() const { return output_.written.load(std::memory_order_relaxed); }
+    /// Events decoded but lost because the write carrying them failed. Any thread.
+    uint64_t writeLost() const { return output_.lost.load(std::memory_order_relaxed); }
     uint64_t undecodable() const { return undecodable_.load(std::memory_order_relaxed); }
     /// What the program counted (packets, emitted, dropped, per kind) since it was loaded. Any thread.
     fizz_counters counters() const noexcept { return reader_.counters(); }
@@ -34,7 +37,8 @@ private:
     TransportReader reader_;
     EventTemplate template_;
     EventWriter& writer_;
-    std::atomic<uint64_t> delivered_{0}, undecodable_{0};
+    OutputCounters output_;  // the writer counts our lines at its flush
+    std::atomic<uint64_t> undecodable_{0};
 };
 
 }  // namespace fizzhost::runtime
