@@ -145,3 +145,68 @@ TEST_CASE("a renamed events file is followed by a new one of the same name, unde
     CHECK(lab.stop() == 0);
     CHECK_THAT(lab.daemon().stderrText(), Contains("stopped: every interface detached, every message delivered"));
 }
+
+TEST_CASE("undecodable messages and transport drops are logged, rate-limited, with what and where", "[daemon]") {
+    if (!requirePrivilege("run fizzhost on a veth pair")) return;
+    SECTION("a decoder that throws: the reason and a hex dump of the first bad message") {
+        DaemonLab lab;
+        lab.writeConfig("[interface." + lab.ifname() + "]\nclassifier = \"throws\"\n",
+                        std::filesystem::path(FIZZHOST_TEST_PLUGIN_DIR) / "throws");
+        lab.start();
+        // fizz emits for sources divisible by 3; this decoder throws for odd ones.
+        std::vector<uint32_t> sources;
+        size_t odd = 0;
+        for (uint32_t i = 0; i < 60; ++i) {
+            sources.push_back(0xC6120000 + 3 * i);
+            odd += (3 * i) % 2;
+        }
+        for (int round = 0; round < 2; ++round) {
+            lab.send(sources);
+            waitForStatus(lab, [&](const nlohmann::json& st) {
+                return st["interfaces"][0]["variants"][0]["undecodable"].get<uint64_t>() >= odd * (round + 1);
+            });
+        }
+        const auto log = lab.daemon().stderrText();
+        INFO(log);
+        const std::string who = "interface '" + lab.ifname() + "' throws 1.0.0 (baseline): ";
+        CHECK_THAT(log, Contains(who + std::to_string(odd) + " undecodable message(s) since the last report, " +
+                                 std::to_string(odd) + " in all; the first: the decoder threw "
+                                                       "(FIZZHOST_DECODE_THREW), 8 bytes: 00 00 00 00 "));
+        CHECK_THAT(log, Contains(" 12 c6 (reported at most every 5 s)"));
+        // The second round came within the interval: one line so far.
+        CHECK(countOccurrences(log, "undecodable message(s)") == 1);
+        {
+            DaemonProcess text({FIZZHOST_BINARY, "status", "--config", lab.configPath().string()});
+            REQUIRE(text.waitExit(std::chrono::seconds(20)) == 0);
+            CHECK_THAT(text.stdoutText(), Contains("UNDECODABLE"));
+            CHECK_THAT(text.stdoutText(), Contains(" " + std::to_string(2 * odd) + "  Fizz="));
+        }
+        CHECK(lab.stop() == 0);
+        // What was not reported yet is at the end, and the stop line counts it.
+        const auto end = lab.daemon().stderrText();
+        CHECK_THAT(end, Contains(std::to_string(odd) + " undecodable message(s) since the last report, " +
+                                 std::to_string(2 * odd) + " in all"));
+        CHECK_THAT(end, Contains("NOT every message delivered: " + std::to_string(2 * (60 - odd)) + " written, 0 lost, 0 "
+                                 "dropped, " + std::to_string(2 * odd) + " undecodable"));
+    }
+    SECTION("a ring of one slot per CPU under a burst drops messages, and says so") {
+        DaemonLab lab;
+        lab.writeConfig(interfaceTable(lab, "fizz") + "[output]\nevents = \"" + (lab.dir() / "events.jsonl").string() +
+                        "\"\nformat = \"json\"\ntransport = \"ring\"\nring_slots = 1\n");
+        lab.start();
+        uint64_t dropped = 0;
+        for (uint32_t round = 0; round < 20 && dropped == 0; ++round) {
+            lab.send(benchmarkSources(round * 5000, 5000));
+            dropped = waitForStatus(lab, [](const nlohmann::json&) { return true; })["interfaces"][0]["variants"][0]
+                          ["dropped"]
+                              .get<uint64_t>();
+        }
+        REQUIRE(dropped > 0);
+        CHECK(lab.daemon().waitForStderr("interface '" + lab.ifname() + "' fizz 1.0.0 (baseline): ",
+                                         std::chrono::seconds(10)));
+        CHECK(lab.daemon().waitForStderr("message(s) dropped by the transport since the last report",
+                                         std::chrono::seconds(10)));
+        CHECK(lab.stop() == 0);
+        CHECK_THAT(lab.daemon().stderrText(), Contains("message(s) dropped by the transport (the ring or queue was full"));
+    }
+}
