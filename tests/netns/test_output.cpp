@@ -113,20 +113,36 @@ TEST_CASE("a renamed events file is followed by a new one of the same name, unde
     lab.start();
     const auto events = lab.dir() / "events.jsonl", rotated = lab.dir() / "events.jsonl.1";
 
+    // Paced traffic: the events file must not grow faster than the test can read it.
     std::atomic<bool> done{false};
     std::atomic<size_t> sent{0};
     std::thread sender([&] {
-        for (uint32_t next = 0; !done; next += 200) sent += lab.send(benchmarkSources(next, 200));
+        for (uint32_t next = 0; !done; next += 100) {
+            sent += lab.send(benchmarkSources(next, 100));
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
     });
-    REQUIRE(lab.waitForEvents(50).size() >= 50);
+    struct Join {  // the thread ends whatever the assertions do
+        std::atomic<bool>& done;
+        std::thread& t;
+        ~Join() {
+            done = true;
+            if (t.joinable()) t.join();
+        }
+    } join{done, sender};
+    auto waitForLines = [&](const std::filesystem::path& p, size_t n) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        while ((!std::filesystem::exists(p) || linesIn(p) < n) && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    };
+    waitForLines(events, 50);
+    REQUIRE(linesIn(events) >= 50);
     std::filesystem::rename(events, rotated);  // what logrotate does without copytruncate
     if (bySignal) lab.daemon().signal(SIGUSR1);
     const char* line = bySignal ? "reopened (on request (SIGUSR1))" : "reopened (it was renamed or deleted)";
     CHECK(lab.daemon().waitForStderr(line, std::chrono::seconds(10)));
     // New events land in a new file of the same name.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while ((!std::filesystem::exists(events) || linesIn(events) < 50) && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    waitForLines(events, 50);
     done = true;
     sender.join();
     CHECK(linesIn(events) >= 50);
