@@ -34,11 +34,13 @@ namespace {
 const nlohmann::json kStatus = nlohmann::json::parse(R"({
   "run_time_stats": true,
   "events_written": 42,
+  "events_lost": 5,
+  "write_errors": 3,
   "interfaces": [
     {"name": "eth0", "mode": "native", "link_id": 7, "program_id": 70, "ns_per_run": 50.0, "runs": 1000,
      "variants": [
        {"variant": "baseline", "plugin": "fizzbuzz", "version": "1.0.0", "program_id": 70, "packets": 1000,
-        "emitted": 30, "dropped": 2, "delivered": 28, "undecodable": 1, "ns_per_run": 50.0,
+        "emitted": 30, "dropped": 2, "delivered": 23, "write_lost": 5, "undecodable": 1, "ns_per_run": 50.0,
         "kinds": {"Fizz": 20, "Buzz": 8, "FizzBuzz": 2}}]},
     {"name": "eth1", "mode": "generic", "link_id": 8, "program_id": 81, "ns_per_run": 100.0, "runs": 400,
      "percent": 25,
@@ -91,7 +93,10 @@ TEST_CASE("status counters become Prometheus families labelled interface, varian
     CHECK(sample(f, "fizzhost_packets_total", eth0) == 1000);
     CHECK(sample(f, "fizzhost_messages_dropped_total", eth0) == 2);
     CHECK(sample(f, "fizzhost_messages_undecodable_total", eth0) == 1);
-    CHECK(sample(f, "fizzhost_events_written_total", eth0) == 28);
+    CHECK(sample(f, "fizzhost_events_written_total", eth0) == 23);
+    // Events the output failed to write, per variant, and the failed writes of the one output.
+    CHECK(sample(f, "fizzhost_events_lost_total", eth0) == 5);
+    CHECK(sample(f, "fizzhost_events_write_errors_total", {}) == 3);
     auto withKind = eth0;
     withKind["kind"] = "Buzz";
     CHECK(sample(f, "fizzhost_messages_total", withKind) == 8);

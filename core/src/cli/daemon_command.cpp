@@ -47,7 +47,7 @@ public:
     SignalWatch() {
         sigset_t set;
         sigemptyset(&set);
-        for (int sig : {SIGHUP, SIGINT, SIGTERM}) sigaddset(&set, sig);
+        for (int sig : {SIGHUP, SIGUSR1, SIGINT, SIGTERM}) sigaddset(&set, sig);
         if (pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0) throwErrno("block signals", errno);
         std::signal(SIGPIPE, SIG_IGN);  // a closed events pipe is a write error, not a death
         fd_.reset(signalfd(-1, &set, SFD_CLOEXEC));
@@ -75,7 +75,7 @@ public:
         const int sig = pending_.front();
         pending_.erase(pending_.begin());
         if (!pending_.empty()) signalReady();
-        if (sig != SIGHUP) taken_.notify_all();
+        if (isStop(sig)) taken_.notify_all();
         return sig;
     }
     /// Main thread: what it is busy with (for the log when a stop cannot wait), or nullptr.
@@ -85,6 +85,7 @@ public:
     }
 
 private:
+    static bool isStop(int sig) { return sig == SIGINT || sig == SIGTERM; }
     void signalReady() {
         uint64_t one = 1;
         [[maybe_unused]] ssize_t n = ::write(ready_.get(), &one, sizeof one);
@@ -104,7 +105,7 @@ private:
             std::unique_lock lock(mutex_);
             pending_.push_back(sig);
             signalReady();
-            if (sig == SIGHUP) continue;
+            if (!isStop(sig)) continue;
             // A stop request: the main thread takes it as soon as it is free; if it stays busy,
             // leave without it rather than ignore the signal.
             if (taken_.wait_for(lock, kStopGrace, [&] {
@@ -176,7 +177,7 @@ int daemonCommand(const DaemonOptions& opts) {
     host.start();
     signals.busy(nullptr);
     spdlog::info("fizzhost running with {} interface(s); SIGHUP reloads {}, SIGTERM stops; status: fizzhost status "
-                 "--socket {}",
+                 "--socket {}; SIGUSR1 reopens the events file",
                  cfg.interfaces.size(), printable(opts.config), printable(cfg.controlSocket.string()));
     notifier.ready(service::statusLine(host.status()));
 
@@ -226,13 +227,30 @@ int daemonCommand(const DaemonOptions& opts) {
             reload("SIGHUP");
             continue;
         }
+        if (*sig == SIGUSR1) {
+            spdlog::info("SIGUSR1: reopening the events file");
+            host.reopenEvents();
+            continue;
+        }
         spdlog::info("{}: stopping", *sig == SIGINT ? "SIGINT" : "SIGTERM");
         signals.busy("stopping");
         break;
     }
     notifier.stopping();
-    host.stop();
-    spdlog::info("stopped: every interface detached, every message delivered");
+    const runtime::OutputSummary out = host.stop();
+    // Say what was lost and why; "every message delivered" only when it is true.
+    if (out.lost != 0)
+        spdlog::error("{} event(s) lost at the events output {}: {} write(s) failed, the last with {}", out.lost,
+                      out.sink, out.writeErrors, errnoText(out.lastError));
+    if (out.dropped != 0)
+        spdlog::warn("{} message(s) dropped by the transport (the ring or queue was full: raise ring_slots or "
+                     "queue_size)",
+                     out.dropped);
+    if (out.undecodable != 0) spdlog::warn("{} message(s) the decoders refused (undecodable)", out.undecodable);
+    const bool all = out.lost == 0 && out.dropped == 0 && out.undecodable == 0;
+    spdlog::info("stopped: every interface detached, {}: {} written, {} lost, {} dropped, {} undecodable",
+                 all ? "every message delivered" : "NOT every message delivered", out.written, out.lost, out.dropped,
+                 out.undecodable);
     return 0;
 }
 
@@ -313,6 +331,11 @@ int statusCommand(const StatusOptions& opts) {
         }
         if (ifc.contains("totals")) row("(total)", "-", "-", ifc["totals"]);
     }
+    if (status.contains("events_written"))
+        fmt::print("events output: {} written, {} lost ({} failed writes{}), reopened {} time(s)\n",
+                   num(status, "events_written"), num(status, "events_lost"), num(status, "write_errors"),
+                   status.contains("last_write_error") ? ", last: " + status["last_write_error"].get<std::string>() : "",
+                   num(status, "events_reopens"));
     if (status.value("insecure_plugins", false))
         fmt::print("INSECURE: plugins are loaded without the root-ownership check (allow_insecure_plugins)\n");
     if (status.value("run_time_stats", false))

@@ -4,9 +4,11 @@
 #include "util/error.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include <charconv>
 #include <cmath>
@@ -144,23 +146,34 @@ size_t EventTemplate::formatFields(const fizzhost_field_value* values, char* out
     return size_t(p - out);
 }
 
-EventWriter::EventWriter(const std::string& target, EventFormat format) : format_(format), buffer_(kBufferSize) {
+EventWriter::EventWriter(const std::string& target, EventFormat format)
+    : format_(format), buffer_(kBufferSize), lines_(std::make_unique<Line[]>(kMaxLines)) {
     if (target == "-") {
         fd_ = STDOUT_FILENO;
+        name_ = "stdout";
         return;
     }
     owned_.reset(::open(target.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
     if (!owned_) throwErrno("events file '" + target + "': open for append", errno);
     fd_ = owned_.get();
+    path_ = target;
+    name_ = "'" + target + "'";
+    struct stat st {};
+    if (::fstat(fd_, &st) == 0) {
+        dev_ = st.st_dev;
+        ino_ = st.st_ino;
+    }
 }
 
-EventWriter::EventWriter(int fd, EventFormat format) : fd_(fd), format_(format), buffer_(kBufferSize) {}
+EventWriter::EventWriter(int fd, EventFormat format)
+    : name_("fd " + std::to_string(fd)), fd_(fd), format_(format), buffer_(kBufferSize),
+      lines_(std::make_unique<Line[]>(kMaxLines)) {}
 
-void EventWriter::write(const EventTemplate& tpl, const fizzhost_event& event,
-                        const fizzhost_field_value* fields) noexcept {
+void EventWriter::write(const EventTemplate& tpl, const fizzhost_event& event, const fizzhost_field_value* fields,
+                        OutputCounters* counters) noexcept {
     // maxLine() is bounded by the template (at most FIZZHOST_MAX_FIELDS fields of bounded width), far
     // below the buffer: after a flush every line fits.
-    if (used_ + tpl.maxLine() > buffer_.size()) flush();
+    if (used_ + tpl.maxLine() > buffer_.size() || lineCount_ == kMaxLines) flush();
     char* p = buffer_.data() + used_;
     p += put(p, tpl.prefix(event.kind));
     p += formatAddress(event.src_addr, p);
@@ -171,21 +184,125 @@ void EventWriter::write(const EventTemplate& tpl, const fizzhost_event& event,
     }
     p += put(p, tpl.suffix());
     used_ = size_t(p - buffer_.data());
-    ++written_;
+    lines_[lineCount_++] = Line{counters, used_};
 }
 
 void EventWriter::flush() noexcept {
+    if (!path_.empty()) {
+        if (reopenRequested_.exchange(false, std::memory_order_relaxed))
+            reopen("on request (SIGUSR1)");
+        else
+            checkPath();
+    }
+    if (used_ == 0) return;
+    // A line cut short by an earlier failure would glue itself to the next one: end it first.
+    if (brokenLine_ && ::write(fd_, "\n", 1) == 1) brokenLine_ = false;
     size_t off = 0;
+    int err = 0;
     while (off < used_) {
         ssize_t n = ::write(fd_, buffer_.data() + off, used_ - off);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            ++writeErrors_;
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            err = n < 0 ? errno : EIO;  // 0 for a non-empty write: the sink takes nothing more
             break;
         }
         off += size_t(n);
     }
+    settle(off, err);
     used_ = 0;
+    lineCount_ = 0;
+}
+
+void EventWriter::settle(size_t done, int err) noexcept {
+    uint64_t ok = 0, bad = 0;
+    // One atomic add per run of lines of the same source and fate, not one per line.
+    OutputCounters* runOwner = nullptr;
+    bool runWritten = false;
+    uint64_t run = 0;
+    auto closeRun = [&] {
+        if (runOwner && run) (runWritten ? runOwner->written : runOwner->lost).fetch_add(run, std::memory_order_relaxed);
+        run = 0;
+    };
+    for (size_t i = 0; i < lineCount_; ++i) {
+        const Line& line = lines_[i];
+        const bool w = line.end <= done;
+        w ? ++ok : ++bad;
+        if (line.counters != runOwner || w != runWritten) {
+            closeRun();
+            runOwner = line.counters;
+            runWritten = w;
+        }
+        ++run;
+    }
+    closeRun();
+    if (done != 0 && done < used_ && buffer_[done - 1] != '\n') brokenLine_ = true;
+    if (ok) written_.fetch_add(ok, std::memory_order_relaxed);
+    if (bad) lost_.fetch_add(bad, std::memory_order_relaxed);
+    if (err != 0) {
+        writeErrors_.fetch_add(1, std::memory_order_relaxed);
+        lastError_.store(err, std::memory_order_relaxed);
+        logWriteError(err, bad);
+    } else if (lostSinceLog_ != 0 || nextErrorLog_ != std::chrono::steady_clock::time_point{}) {
+        try {
+            spdlog::info("events output {}: writing again; {} event(s) lost in all", name_, lost());
+        } catch (...) {
+        }
+        lostSinceLog_ = 0;
+        nextErrorLog_ = {};
+    }
+}
+
+void EventWriter::logWriteError(int err, uint64_t lostNow) noexcept {
+    lostSinceLog_ += lostNow;
+    const auto now = std::chrono::steady_clock::now();
+    if (now < nextErrorLog_) return;
+    nextErrorLog_ = now + kErrorLogInterval;
+    try {
+        spdlog::error("events output {}: write failed: {}; {} event(s) lost since the last report, {} lost and {} "
+                      "written in all; classification goes on (failures are reported at most every {} s)",
+                      name_, errnoText(err), lostSinceLog_, lost(), written(), kErrorLogInterval.count());
+    } catch (...) {
+    }
+    lostSinceLog_ = 0;
+}
+
+// logrotate without copytruncate renames the file (and may create a new one at the path): the fd
+// we hold then writes into the old file forever. Noticed by comparing the file behind the fd with
+// the one at the path, at most once per kPathCheckInterval (two stat calls).
+void EventWriter::checkPath() noexcept {
+    const auto now = std::chrono::steady_clock::now();
+    if (now < nextPathCheck_) return;
+    nextPathCheck_ = now + kPathCheckInterval;
+    struct stat held {}, named {};
+    if (::fstat(fd_, &held) == 0 && held.st_nlink == 0) return reopen("it was deleted");
+    if (::stat(path_.c_str(), &named) != 0) {
+        if (errno == ENOENT) reopen("it was renamed or deleted");
+        return;
+    }
+    if (named.st_dev != dev_ || named.st_ino != ino_) reopen("another file took its name");
+}
+
+void EventWriter::reopen(const char* why) noexcept {
+    UniqueFd fd(::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+    try {
+        if (!fd) {
+            // Keep writing to the file we have; the next check tries again.
+            spdlog::error("events file {}: reopen {}: {}; still writing to the file opened before", name_, why,
+                          errnoText(errno));
+            return;
+        }
+        struct stat st {};
+        if (::fstat(fd.get(), &st) == 0) {
+            dev_ = st.st_dev;
+            ino_ = st.st_ino;
+        }
+        owned_ = std::move(fd);
+        fd_ = owned_.get();
+        brokenLine_ = false;
+        reopens_.fetch_add(1, std::memory_order_relaxed);
+        spdlog::info("events file {} reopened ({})", name_, why);
+    } catch (...) {
+    }
 }
 
 }  // namespace fizzhost::runtime

@@ -8,7 +8,12 @@
 
 #include <fizzhost/plugin_abi.h>
 
+#include <sys/types.h>
+
+#include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,6 +64,17 @@ private:
 size_t formatFieldValue(EventFormat format, uint32_t type, const fizzhost_field_value& v, char* out) noexcept;
 inline constexpr size_t kMaxFieldValue = 2 + 6 * FIZZHOST_FIELD_TEXT_MAX;  // a fully escaped string, quoted
 
+/// What became of one message source's events at the output: written (the write that carried them
+/// succeeded) or lost (it failed). Counted by the pump thread, read by any thread.
+struct OutputCounters {
+    std::atomic<uint64_t> written{0}, lost{0};
+};
+
+/// Buffers event lines and writes them in batches. Every buffered line remembers whose it is, so a
+/// flush counts exactly the lines that reached the sink as written and the others as lost, for the
+/// writer and for the line's source. A failing write is logged (at most one line per
+/// kErrorLogInterval) and the writer keeps going. One thread writes and flushes (the pump); the
+/// counters and requestReopen() may be used from any thread.
 class EventWriter {
 public:
     /// `target` is "-" for stdout or a file path (created, appended). Throws Error.
@@ -68,23 +84,65 @@ public:
 
     EventFormat format() const { return format_; }
     /// Hot path: appends one event line with its fields (`fields` holds tpl.fieldCount() values, may
-    /// be null when there are none); flushes by itself when the buffer fills. Never throws.
-    void write(const EventTemplate& tpl, const fizzhost_event& event,
-               const fizzhost_field_value* fields = nullptr) noexcept;
-    /// Writes out what is buffered (end of a batch). Never throws; a failing sink is counted.
+    /// be null when there are none); flushes by itself when the buffer fills. `counters` (may be
+    /// null; must stay valid until the next flush) learns the line's fate. Never throws, never allocates.
+    void write(const EventTemplate& tpl, const fizzhost_event& event, const fizzhost_field_value* fields = nullptr,
+               OutputCounters* counters = nullptr) noexcept;
+    /// Writes out what is buffered (end of a batch); reopens the events file first when asked to
+    /// or when it was renamed or deleted (checked at most once per kPathCheckInterval). Never
+    /// throws; a failing sink is counted and logged.
     void flush() noexcept;
-    uint64_t written() const { return written_; }
-    uint64_t writeErrors() const { return writeErrors_; }
+    /// Any thread: the events file is closed and opened again by path at the next flush (SIGUSR1,
+    /// after logrotate moved it). No effect on stdout or a caller's fd.
+    void requestReopen() noexcept { reopenRequested_.store(true, std::memory_order_relaxed); }
+
+    /// Events whose write succeeded / failed, and failed write calls. Any thread.
+    uint64_t written() const { return written_.load(std::memory_order_relaxed); }
+    uint64_t lost() const { return lost_.load(std::memory_order_relaxed); }
+    uint64_t writeErrors() const { return writeErrors_.load(std::memory_order_relaxed); }
+    /// The errno of the last failed write (0: none yet). Any thread.
+    int lastError() const { return lastError_.load(std::memory_order_relaxed); }
+    /// Times the events file was opened again. Any thread.
+    uint64_t reopens() const { return reopens_.load(std::memory_order_relaxed); }
+    /// Where the events go, for messages: the path, or "stdout" / "fd N".
+    const std::string& name() const { return name_; }
+
+    static constexpr std::chrono::seconds kErrorLogInterval{5};
+    static constexpr std::chrono::seconds kPathCheckInterval{1};
 
 private:
     static constexpr size_t kBufferSize = 256 * 1024;
+    // Lines buffered at most: a line is at least a prefix, an address and a newline, well over 16
+    // bytes, so this bound is reached only by lines shorter than any template makes.
+    static constexpr size_t kMaxLines = kBufferSize / 16;
+    struct Line {
+        OutputCounters* counters;
+        size_t end;  // offset just past the line's newline
+    };
 
+    /// Counts lines [0, lineCount_) as written when they end within the first `done` bytes, else lost.
+    void settle(size_t done, int err) noexcept;
+    void logWriteError(int err, uint64_t lostNow) noexcept;
+    void checkPath() noexcept;
+    void reopen(const char* why) noexcept;
+
+    std::string path_;  // the file we opened by name; empty for stdout or a caller's fd
+    std::string name_;
     UniqueFd owned_;
     int fd_;
     EventFormat format_;
     std::vector<char> buffer_;
-    size_t used_ = 0;
-    uint64_t written_ = 0, writeErrors_ = 0;
+    std::unique_ptr<Line[]> lines_;
+    size_t used_ = 0, lineCount_ = 0;
+    bool brokenLine_ = false;  // a partial write left a line without its newline in the sink
+    std::atomic<uint64_t> written_{0}, lost_{0}, writeErrors_{0}, reopens_{0};
+    std::atomic<int> lastError_{0};
+    std::atomic<bool> reopenRequested_{false};
+    // Flushing thread only.
+    std::chrono::steady_clock::time_point nextPathCheck_{}, nextErrorLog_{};
+    uint64_t lostSinceLog_ = 0;
+    dev_t dev_ = 0;
+    ino_t ino_ = 0;
 };
 
 }  // namespace fizzhost::runtime

@@ -415,16 +415,40 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard) {
     return ok;
 }
 
-void Host::stop() {
+OutputSummary Host::stop() {
     linkWatch_.reset();  // its handler takes mutex_: joined before we hold it
     std::lock_guard lock(mutex_);
-    if (!pump_) return;
+    OutputSummary sum;
+    if (!pump_) return sum;
     for (auto& [name, a] : attachments_) detach(*a);
+    // Counted after detaching: the final counts of every instance, their queues drained.
+    for (const auto& [name, a] : attachments_) {
+        const InterfaceTotals t = a->totals();
+        sum.dropped += t.dropped;
+        sum.undecodable += t.undecodable;
+    }
+    for (const auto& [name, g] : gone_) {
+        sum.dropped += g.final.value("dropped", uint64_t(0));
+        sum.undecodable += g.final.value("undecodable", uint64_t(0));
+    }
     attachments_.clear();
     pump_->stop();
     pump_.reset();
     runStats_.reset();
     started_ = false;
+    sum.written = writer_->written();
+    sum.lost = writer_->lost();
+    sum.writeErrors = writer_->writeErrors();
+    sum.lastError = writer_->lastError();
+    sum.sink = writer_->name();
+    return sum;
+}
+
+void Host::reopenEvents() {
+    std::lock_guard lock(mutex_);
+    if (!writer_ || !pump_) return;
+    writer_->requestReopen();
+    pump_->wake();  // an idle pump with no source sleeps until woken
 }
 
 void Host::warnIfUncounted(const std::string& ifname, const MessageSource& s) const {
@@ -443,7 +467,13 @@ nlohmann::json Host::status() const {
     nlohmann::json out = {{"interfaces", nlohmann::json::array()},
                           {"run_time_stats", bool(runStats_)},
                           {"insecure_plugins", insecure_}};
-    if (writer_) out["events_written"] = writer_->written();
+    if (writer_) {
+        out["events_written"] = writer_->written();
+        out["events_lost"] = writer_->lost();  // decoded, but the write carrying them failed
+        out["write_errors"] = writer_->writeErrors();
+        if (writer_->lastError() != 0) out["last_write_error"] = errnoText(writer_->lastError());
+        out["events_reopens"] = writer_->reopens();
+    }
     for (const auto& [name, a] : attachments_) {
         nlohmann::json ifc = {{"name", name},
                               {"state", "attached"},
@@ -465,7 +495,8 @@ nlohmann::json Host::status() const {
             if (!src) continue;
             // One instance, every column since it went live. The delivered figures are read before
             // the counters, so that delivered never runs ahead of emitted.
-            const uint64_t delivered = src->delivered(), undecodable = src->undecodable();
+            const uint64_t delivered = src->delivered(), writeLost = src->writeLost(),
+                           undecodable = src->undecodable();
             const fizz_counters c = src->counters();
             const auto& p = src->classifier().plugin();
             nlohmann::json v = {{"variant", variantName(slot)},
@@ -476,6 +507,7 @@ nlohmann::json Host::status() const {
                                 {"emitted", c.emitted},
                                 {"dropped", c.dropped},
                                 {"delivered", delivered},
+                                {"write_lost", writeLost},
                                 {"undecodable", undecodable},
                                 {"counts_packets", !(c.emitted > 0 && c.packets == 0)}};
             warnIfUncounted(name, *src);

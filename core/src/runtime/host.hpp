@@ -32,6 +32,17 @@ namespace fizzhost::runtime {
 /// Installed by the host when [guard] is configured.
 using ReloadGuard = std::function<void(const plugin::Plugin& running, const plugin::Plugin& incoming)>;
 
+/// What became of the events since the host started: the shutdown line's figures.
+struct OutputSummary {
+    uint64_t written = 0;      // events the events output took
+    uint64_t lost = 0;         // events decoded but lost because the write carrying them failed
+    uint64_t writeErrors = 0;  // failed write calls
+    int lastError = 0;         // errno of the last failed write
+    uint64_t dropped = 0;      // messages the transport dropped (full), interfaces attached at stop
+    uint64_t undecodable = 0;  // messages the decoders refused, interfaces attached at stop
+    std::string sink;          // where the events went, for messages
+};
+
 class Host {
 public:
     /// `allowInsecurePlugins` from the command line; the config key can also allow it.
@@ -45,8 +56,12 @@ public:
     /// The guard, like the catalog, becomes the host's only when the reload is committed. Returns
     /// false (and changes nothing) when preparing it failed; the reason is logged. Never throws.
     bool reload(const config::HostConfig& next, ReloadGuard guard);
-    /// Detaches everything, drains what is left and stops the pump.
-    void stop();
+    /// Detaches everything, drains what is left and stops the pump. Returns the output's figures
+    /// (all zero when the host was not running).
+    OutputSummary stop();
+    /// Any thread: the events file is closed and opened again by path at the pump's next pass
+    /// (SIGUSR1 after a log rotation). Never throws.
+    void reopenEvents();
 
     /// Counters, programs and links per interface and variant (the control socket's answer).
     nlohmann::json status() const;

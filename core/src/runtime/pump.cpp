@@ -72,6 +72,7 @@ void Pump::retire(const std::shared_ptr<MessageSource>& source) {
         // No thread: empty it here.
         while (source->drain(SIZE_MAX) > 0) {}
         writer_.flush();
+        source->reportProblems();
         return;
     }
     retiring_.push_back(source);
@@ -108,6 +109,7 @@ void Pump::run() {
             for (auto& s : retiring)
                 while (s->drain(SIZE_MAX) > 0) {}
             writer_.flush();
+            for (auto& s : retiring) s->reportProblems();
             retiring.clear();
             std::lock_guard lock(mutex_);
             retiredVersion_ = seen;
@@ -116,6 +118,7 @@ void Pump::run() {
         if (stopping) {
             while (drainAll(active) > 0) {}
             writer_.flush();
+            for (auto& s : active) s->reportProblems();
             return;
         }
         if (drainAll(active) > 0) {

@@ -37,9 +37,11 @@ public:
     /// it any more (after bpf::waitForInflightPrograms()). Blocks until done. Thread-safe.
     void retire(const std::shared_ptr<MessageSource>& source);
 
+    /// Makes the thread run a pass (and so flush the writer) now, even with no source. Thread-safe.
+    void wake();
+
 private:
     void run();
-    void wake();
     size_t drainAll(const std::vector<std::shared_ptr<MessageSource>>& sources);
 
     EventWriter& writer_;

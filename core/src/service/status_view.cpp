@@ -63,7 +63,10 @@ std::vector<MetricFamily> statusMetrics(const nlohmann::json& status) {
     f.family("fizzhost_messages_total", "Messages the classifier emitted, per kind", MetricType::Counter);
     f.family("fizzhost_messages_dropped_total", "Messages lost because the transport was full", MetricType::Counter);
     f.family("fizzhost_messages_undecodable_total", "Messages the plugin's decoder refused", MetricType::Counter);
-    f.family("fizzhost_events_written_total", "Events decoded and handed to the events output", MetricType::Counter);
+    f.family("fizzhost_events_written_total", "Events written to the events output", MetricType::Counter);
+    f.family("fizzhost_events_lost_total", "Events decoded but lost because the write to the events output failed",
+             MetricType::Counter);
+    f.family("fizzhost_events_write_errors_total", "Writes to the events output that failed", MetricType::Counter);
     f.family("fizzhost_program_run_seconds_total", "Time the kernel spent in the attached program",
              MetricType::Counter);
     f.family("fizzhost_program_runs_total", "Runs of the attached program the kernel counted", MetricType::Counter);
@@ -72,6 +75,8 @@ std::vector<MetricFamily> statusMetrics(const nlohmann::json& status) {
     f.family("fizzhost_plugin_info", "A plugin version the host runs", MetricType::Gauge);
 
     const bool runTimeStats = status.value("run_time_stats", false);
+    if (has(status, "write_errors"))
+        f.counter("fizzhost_events_write_errors_total", "", {}, number(status, "write_errors"));
     std::set<std::tuple<std::string, std::string, std::string>> plugins;
     if (!status.contains("interfaces")) return std::move(f).take();
     for (const auto& ifc : status["interfaces"]) {
@@ -95,6 +100,7 @@ std::vector<MetricFamily> statusMetrics(const nlohmann::json& status) {
             if (has(v, "undecodable"))
                 f.counter("fizzhost_messages_undecodable_total", "", labels, number(v, "undecodable"));
             if (has(v, "delivered")) f.counter("fizzhost_events_written_total", "", labels, number(v, "delivered"));
+            if (has(v, "write_lost")) f.counter("fizzhost_events_lost_total", "", labels, number(v, "write_lost"));
             // A variant the kernel accounts on its own carries its runs; a lone classifier (no
             // dispatcher) is the attached program, so the interface's figures are its own.
             const nlohmann::json* runs = has(v, "runs") ? &v : (!rollout && variants.size() == 1 ? &ifc : nullptr);
