@@ -115,6 +115,9 @@ std::vector<Event> DaemonLab::events() const {
     std::ifstream in(events_);
     std::string line;
     while (std::getline(in, line)) {
+        // The daemon may be writing while this reads: a last line without its newline is not
+        // complete yet and is read again next time.
+        if (in.eof()) break;
         if (line.empty()) continue;
         auto j = nlohmann::json::parse(line);
         Event e{j["plugin"], j["version"], j["variant"], j["kind"], 0};
