@@ -175,3 +175,51 @@ TEST_CASE("0 -> 10 -> 50 -> 100 -> promote under continuous traffic loses no pac
                  (unsigned long long)lab.packetsCounted());
     CHECK(lab.stop() == 0);
 }
+
+// Changing a variant inside a running rollout swaps in a complete new dispatcher with one
+// bpf_link_update (the program id changes, the link stays); the old candidate is drained before it
+// goes: every frame counted, every message delivered, each event right for its plugin.
+TEST_CASE("a candidate replaced inside a running rollout swaps one dispatcher for another under traffic, losing nothing",
+          "[daemon]") {
+    if (!requirePrivilege("run fizzhost on a veth pair")) return;
+    DaemonLab lab;
+    lab.writeConfig(rolloutConfig(lab, "fizzbuzz", std::pair{"fibonacci", 50}));
+    lab.start();
+    const auto before = lab.interfaceStatus();
+    const uint32_t linkId = before["link_id"], dispatcherId = before["program_id"];
+
+    std::atomic<bool> stop{false};
+    std::atomic<uint32_t> sent{0};
+    std::thread sender([&] {
+        while (!stop && sent < 60000) sent += uint32_t(lab.send(benchmarkSources(sent, 200)));
+    });
+    auto settle = [&] {
+        const uint32_t mark = sent + 3000;
+        while (sent < mark && sent < 60000) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    };
+    settle();
+    lab.writeConfig(rolloutConfig(lab, "fizzbuzz", std::pair{"fizz", 50}));
+    REQUIRE(lab.reload());
+    const auto after = lab.interfaceStatus();
+    CHECK(after["link_id"] == linkId);
+    CHECK(after["program_id"] != dispatcherId);  // a new dispatcher took the link
+    CHECK(lab.attachedProgramId() == after["program_id"].get<uint32_t>());
+    CHECK(after["percent"] == 50);
+    settle();
+    stop = true;
+    sender.join();
+
+    CHECK(lab.waitForPackets(sent) == sent);
+    const uint64_t emitted = lab.countedTotal("emitted");
+    CHECK(lab.countedTotal("dropped") == 0);
+    const auto events = lab.waitForEvents(emitted);
+    REQUIRE(events.size() == emitted);
+    std::set<std::string> candidates;
+    for (const auto& e : events) {
+        INFO(e.plugin << " " << e.variant << " 0x" << std::hex << e.src);
+        CHECK(referenceKind(e.plugin, e.src) == std::optional<std::string>(e.kind));
+        if (e.variant == "candidate") candidates.insert(e.plugin);
+    }
+    CHECK(candidates == std::set<std::string>{"fibonacci", "fizz"});  // both candidates ran under traffic
+    CHECK(lab.stop() == 0);
+}

@@ -185,11 +185,16 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
                 if (guard_) guard_(current ? *current->baseline->classifier().pluginPtr() : *basePlugin, *candPlugin);
                 plan->newCandidate = load(ifc.rollout->candidate, FIZZ_SLOT_CANDIDATE);
             }
-            if (!current || !current->dispatcher) {
+            // Entering a rollout, or changing a variant inside one: a complete new dispatcher that
+            // the commit swaps in with one bpf_link_update. Updating the running one slot by slot
+            // would be several kernel writes, and a failure half-way would leave it running a
+            // program whose messages nobody drains any more. A percent alone is one map write.
+            if (!current || !current->dispatcher || plan->newBaseline || plan->newCandidate) {
                 plan->newDispatcher = Dispatcher::load();
                 auto& base = plan->newBaseline ? plan->newBaseline : current->baseline;
+                auto& cand = plan->newCandidate ? plan->newCandidate : current->candidate;
                 plan->newDispatcher->setVariant(FIZZ_SLOT_BASELINE, base->classifier().programFd());
-                plan->newDispatcher->setVariant(FIZZ_SLOT_CANDIDATE, plan->newCandidate->classifier().programFd());
+                plan->newDispatcher->setVariant(FIZZ_SLOT_CANDIDATE, cand->classifier().programFd());
                 plan->newDispatcher->setPercent(ifc.rollout->percent);
             } else if (current->dispatcher->percent() != ifc.rollout->percent) {
                 plan->newPercent = ifc.rollout->percent;
@@ -268,15 +273,14 @@ void Host::commit(Plan& plan) {
     std::unique_ptr<Dispatcher> oldDispatcher;
     try {
         if (plan.newDispatcher) {
-            // Entering a rollout: the dispatcher, already pointing at both variants, takes the link.
+            // Entering a rollout or changing its variants: the new dispatcher, already pointing at
+            // both, takes the link from the program it runs now (the old dispatcher or the baseline).
             a.link.update(plan.newDispatcher->programFd(), a.attachedProgramFd());
         } else if (plan.leaveRollout) {
             auto& base = plan.newBaseline ? plan.newBaseline : a.baseline;
             a.link.update(base->classifier().programFd(), a.dispatcher->programFd());
         } else if (a.dispatcher) {
-            // Staying in a rollout: the link keeps the dispatcher; each map update is atomic.
-            if (plan.newCandidate) a.dispatcher->setVariant(FIZZ_SLOT_CANDIDATE, plan.newCandidate->classifier().programFd());
-            if (plan.newBaseline) a.dispatcher->setVariant(FIZZ_SLOT_BASELINE, plan.newBaseline->classifier().programFd());
+            // Staying in a rollout with the same variants: the split is one map write.
             if (plan.newPercent) a.dispatcher->setPercent(*plan.newPercent);
         } else if (plan.newBaseline) {
             a.link.update(plan.newBaseline->classifier().programFd(), a.baseline->classifier().programFd());
@@ -292,7 +296,7 @@ void Host::commit(Plan& plan) {
         if (a.candidate) retired.push_back(a.candidate);
         a.candidate = plan.newCandidate;
     }
-    if (plan.newDispatcher) a.dispatcher = std::move(plan.newDispatcher);
+    if (plan.newDispatcher) oldDispatcher = std::exchange(a.dispatcher, std::move(plan.newDispatcher));
     if (plan.leaveRollout) {
         retired.push_back(std::exchange(a.candidate, nullptr));
         oldDispatcher = std::move(a.dispatcher);
