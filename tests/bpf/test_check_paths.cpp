@@ -1,6 +1,7 @@
 // `fizzhost check` and the daemon on the paths a config names besides plugins: the control socket
 // (its folder must be root's and closed to others; only a stale socket is ever replaced) and the
 // events file (its folder must exist and be writable, the path must not be a folder).
+#include "support/cli_run.hpp"
 #include "support/daemon_process.hpp"
 #include "support/netns.hpp"
 #include "support/privilege.hpp"
@@ -16,20 +17,6 @@ using namespace fizzhost::test;
 using Catch::Matchers::Contains;
 
 namespace {
-
-struct Run {
-    int status;
-    std::string err;
-};
-
-Run runFizzhost(const std::vector<std::string>& args, const std::string& netns) {
-    std::vector<std::string> argv = {FIZZHOST_BINARY};
-    argv.insert(argv.end(), args.begin(), args.end());
-    DaemonProcess p(argv, {}, netns);
-    auto st = p.waitExit(std::chrono::seconds(60));
-    REQUIRE(st);
-    return {*st, p.stderrText()};
-}
 
 void writeConfig(const std::filesystem::path& cfg, const std::filesystem::path& socket, const std::string& events) {
     std::ofstream(cfg) << "plugin_dir = \"" FIZZHOST_PLUGIN_DIR "\"\ncontrol_socket = \"" << socket.string()

@@ -1,6 +1,7 @@
 // `fizzhost classify --pcap`, run as a user would: a pcap and a pcapng capture the test writes, every
 // frame through each shipped plugin's real program, each output line checked against the reference
 // classifiers and the reference parser; and the captures it must refuse.
+#include "support/cli_run.hpp"
 #include "support/capture_writer.hpp"
 #include "support/daemon_process.hpp"
 #include "support/frame_builder.hpp"
@@ -19,20 +20,6 @@ using namespace fizzhost::test;
 using Catch::Matchers::Contains;
 
 namespace {
-
-struct Run {
-    int status;
-    std::string out, err;
-};
-
-Run runFizzhost(const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {FIZZHOST_BINARY};
-    argv.insert(argv.end(), args.begin(), args.end());
-    DaemonProcess p(argv);
-    auto st = p.waitExit(std::chrono::seconds(120));
-    REQUIRE(st);
-    return {*st, p.stdoutText(), p.stderrText()};
-}
 
 // Sources from 198.18.0.0/15 that hit every rule: Fibonacci octets, multiples of 3, 5 and 15,
 // neither, both halves of the /15; then tagged, optioned and broken frames around them.

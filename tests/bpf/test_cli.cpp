@@ -1,4 +1,5 @@
 // The fizzhost binary's offline commands, run as a user would: classify, plugins, check.
+#include "support/cli_run.hpp"
 #include "support/daemon_process.hpp"
 #include "support/netns.hpp"
 #include "support/privilege.hpp"
@@ -13,24 +14,6 @@
 
 using namespace fizzhost::test;
 using Catch::Matchers::Contains;
-
-namespace {
-
-struct Run {
-    int status;
-    std::string out, err;
-};
-
-Run runFizzhost(const std::vector<std::string>& args, const std::string& netns = "") {
-    std::vector<std::string> argv = {FIZZHOST_BINARY};
-    argv.insert(argv.end(), args.begin(), args.end());
-    DaemonProcess p(argv, {}, netns);
-    auto st = p.waitExit(std::chrono::seconds(60));
-    REQUIRE(st);
-    return {*st, p.stdoutText(), p.stderrText()};
-}
-
-}  // namespace
 
 TEST_CASE("fizzhost classify prints one JSON line per address and fails clearly on bad input", "[bpf]") {
     if (!requirePrivilege("fizzhost classify")) return;

@@ -1,5 +1,6 @@
 // `fizzhost plugins --verify`: every plugin version in a folder loaded and put to the kernel's
 // verifier without a config, never attached.
+#include "support/cli_run.hpp"
 #include "support/daemon_process.hpp"
 #include "support/privilege.hpp"
 
@@ -12,20 +13,6 @@ using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
 
 namespace {
-
-struct Run {
-    int status;
-    std::string out, err;
-};
-
-Run runFizzhost(const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {FIZZHOST_BINARY};
-    argv.insert(argv.end(), args.begin(), args.end());
-    DaemonProcess p(argv);
-    auto st = p.waitExit(std::chrono::seconds(60));
-    REQUIRE(st);
-    return {*st, p.stdoutText(), p.stderrText()};
-}
 
 std::vector<std::string> linesOf(const std::string& text) {
     std::vector<std::string> out;

@@ -1,5 +1,6 @@
 // fizzhost-send, run as the lab runs it: inside one namespace of a veth pair, frames read back on the
 // other end and taken apart by the reference parser. Its frame-shaping options are classify's.
+#include "support/cli_run.hpp"
 #include "support/daemon_process.hpp"
 #include "support/frame_builder.hpp"
 #include "support/netns.hpp"
@@ -13,18 +14,8 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-struct Run {
-    int status;
-    std::string err;
-};
-
-Run runSend(const std::vector<std::string>& args, const std::string& netns) {
-    std::vector<std::string> argv = {FIZZHOST_SEND_BINARY};
-    argv.insert(argv.end(), args.begin(), args.end());
-    DaemonProcess p(argv, {}, netns);
-    auto st = p.waitExit(std::chrono::seconds(30));
-    REQUIRE(st);
-    return {*st, p.stderrText()};
+CliRun runSend(const std::vector<std::string>& args, const std::string& netns) {
+    return runToEnd(FIZZHOST_SEND_BINARY, args, netns, std::chrono::seconds(30));
 }
 
 std::vector<std::vector<uint8_t>> receiveAll(RawReceiver& rx) {
