@@ -24,24 +24,23 @@ struct fizz_vlan_hdr {
 };
 
 /*
- * Stores the IPv4 source address in host byte order in *saddr and returns 0 when the frame is
- * IPv4 over Ethernet (optionally VLAN tagged) and holds a complete IPv4 header, options included.
- * Returns -1 for anything else: other ethertypes, truncated frames, IHL < 5, version != 4.
- * It reads the frame alone, also behind the A/B dispatcher (which hands over nothing but the
- * frame), and leaves any XDP metadata in front of it as it is.
+ * The frame walk both parsers share: returns the IPv4 header when the frame is IPv4 over Ethernet
+ * (at most FIZZ_MAX_VLAN_TAGS 802.1Q/802.1ad tags) and holds the complete header, options
+ * included; NULL for anything else: other ethertypes, truncated frames, IHL < 5, version != 4.
+ * *vlan_tags counts the tags it stepped over.
  */
-static __always_inline int fizz_parse_ipv4_saddr(struct xdp_md *ctx, __u32 *saddr)
+static __always_inline struct iphdr *fizz_find_ipv4(struct xdp_md *ctx, __u32 *vlan_tags)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
 	struct iphdr *iph;
 	__u16 proto;
-	__u32 ihl_bytes;
 	int i;
 
+	*vlan_tags = 0;
 	if ((void *)(eth + 1) > data_end)
-		return -1;
+		return NULL;
 	proto = eth->h_proto;
 	data = eth + 1;
 
@@ -52,23 +51,38 @@ static __always_inline int fizz_parse_ipv4_saddr(struct xdp_md *ctx, __u32 *sadd
 		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
 			break;
 		if ((void *)(vlan + 1) > data_end)
-			return -1;
+			return NULL;
 		proto = vlan->encapsulated_proto;
 		data = vlan + 1;
+		(*vlan_tags)++;
 	}
 	if (proto != bpf_htons(ETH_P_IP))
-		return -1;
+		return NULL;
 
 	iph = data;
 	if ((void *)(iph + 1) > data_end)
-		return -1;
+		return NULL;
 	if (iph->version != 4 || iph->ihl < 5)
-		return -1;
+		return NULL;
 	/* The options must be there too: a header cut short is not a header. */
-	ihl_bytes = iph->ihl * 4;
-	if ((void *)iph + ihl_bytes > data_end)
-		return -1;
+	if ((void *)iph + iph->ihl * 4 > data_end)
+		return NULL;
+	return iph;
+}
 
+/*
+ * Stores the IPv4 source address in host byte order in *saddr and returns 0 when the frame is
+ * IPv4 over Ethernet (optionally VLAN tagged) and holds a complete IPv4 header, options included.
+ * Returns -1 for anything else (see fizz_find_ipv4). It reads the frame alone, also behind the A/B
+ * dispatcher (which hands over nothing but the frame), and leaves any XDP metadata as it is.
+ */
+static __always_inline int fizz_parse_ipv4_saddr(struct xdp_md *ctx, __u32 *saddr)
+{
+	__u32 vlan_tags;
+	struct iphdr *iph = fizz_find_ipv4(ctx, &vlan_tags);
+
+	if (!iph)
+		return -1;
 	*saddr = bpf_ntohl(iph->saddr);
 	return 0;
 }
@@ -87,46 +101,17 @@ struct fizz_l4_ports {
  */
 static __always_inline int fizz_parse_packet(struct xdp_md *ctx, struct fizz_packet *pkt)
 {
-	void *data, *data_end;
-	struct ethhdr *eth;
+	void *data, *data_end = (void *)(long)ctx->data_end;
 	struct iphdr *iph;
-	__u32 ihl_bytes, l4_size;
-	__u16 proto, frag;
-	int i;
+	__u32 ihl_bytes, l4_size, vlan_tags;
+	__u16 frag;
 
 	__builtin_memset(pkt, 0, sizeof(*pkt));
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	eth = data;
-	if ((void *)(eth + 1) > data_end)
+	iph = fizz_find_ipv4(ctx, &vlan_tags);
+	if (!iph)
 		return -1;
-	proto = eth->h_proto;
-	data = eth + 1;
-
-#pragma unroll
-	for (i = 0; i < FIZZ_MAX_VLAN_TAGS; i++) {
-		struct fizz_vlan_hdr *vlan = data;
-
-		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
-			break;
-		if ((void *)(vlan + 1) > data_end)
-			goto fail;
-		proto = vlan->encapsulated_proto;
-		data = vlan + 1;
-		pkt->vlan_tags++;
-	}
-	if (proto != bpf_htons(ETH_P_IP))
-		goto fail;
-
-	iph = data;
-	if ((void *)(iph + 1) > data_end)
-		goto fail;
-	if (iph->version != 4 || iph->ihl < 5)
-		goto fail;
 	ihl_bytes = iph->ihl * 4;
-	if ((void *)iph + ihl_bytes > data_end)
-		goto fail;
-
+	pkt->vlan_tags = vlan_tags;
 	pkt->saddr = bpf_ntohl(iph->saddr);
 	pkt->daddr = bpf_ntohl(iph->daddr);
 	pkt->protocol = iph->protocol;
@@ -155,9 +140,6 @@ static __always_inline int fizz_parse_packet(struct xdp_md *ctx, struct fizz_pac
 		pkt->flags |= FIZZ_PACKET_PORTS;
 	}
 	return 0;
-fail:
-	pkt->vlan_tags = 0;
-	return -1;
 }
 
 #endif /* FIZZ_PARSE_H */
