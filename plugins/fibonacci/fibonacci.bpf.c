@@ -29,11 +29,13 @@ SEC("xdp")
 int fibonacci_xdp(struct xdp_md *ctx)
 {
 	struct fibonacci_msg msg;
+	struct fizz_packet pkt;
 	__u32 saddr;
 
 	fizz_count_packet();
-	if (fizz_parse_ipv4_saddr(ctx, &saddr))
+	if (fizz_parse_packet(ctx, &pkt))
 		return XDP_PASS;
+	saddr = pkt.saddr;
 	if (is_fibonacci_octet(saddr & 0xff))
 		msg.kind = FIBONACCI_KIND_FIBONACCI;
 	else if (saddr % 15 == 0)

@@ -10,11 +10,13 @@ SEC("xdp")
 int fizz_xdp(struct xdp_md *ctx)
 {
 	struct fizz_msg msg;
+	struct fizz_packet pkt;
 	__u32 saddr;
 
 	fizz_count_packet();
-	if (fizz_parse_ipv4_saddr(ctx, &saddr))
+	if (fizz_parse_packet(ctx, &pkt))
 		return XDP_PASS;
+	saddr = pkt.saddr;
 	if (saddr % 3 == 0) {
 		msg.kind = FIZZ_KIND_FIZZ;
 		msg.saddr = saddr;

@@ -10,11 +10,13 @@ SEC("xdp")
 int fizzbuzz_xdp(struct xdp_md *ctx)
 {
 	struct fizzbuzz_msg msg;
+	struct fizz_packet pkt;
 	__u32 saddr;
 
 	fizz_count_packet();
-	if (fizz_parse_ipv4_saddr(ctx, &saddr))
+	if (fizz_parse_packet(ctx, &pkt))
 		return XDP_PASS;
+	saddr = pkt.saddr;
 	if (saddr % 15 == 0)
 		msg.kind = FIZZBUZZ_KIND_FIZZBUZZ;
 	else if (saddr % 3 == 0)
