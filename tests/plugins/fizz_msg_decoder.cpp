@@ -1,5 +1,6 @@
 // A decoder for fizz's message whose descriptor names FIZZTEST_PROGRAM: the test plugins that pair it
-// with a missing program, an object without a queue, or a program the verifier rejects.
+// with a missing program, an object without a queue, a program the verifier rejects, or a
+// constructor that must not run when the plugin is only listed (marker.cpp).
 #include <fizzhost/plugin.hpp>
 
 #include "fizz_msg.h"

@@ -1,9 +1,6 @@
-// A valid plugin whose constructor leaves a marker file (path in FIZZTEST_MARKER): proves that
-// listing a plugin folder runs no module code, and that loading one does.
-#include <fizzhost/plugin.hpp>
-
-#include "fizz_msg.h"
-
+// A valid plugin (fizz's program with the shared test decoder, fizz_msg_decoder.cpp) whose
+// constructor leaves a marker file (path in FIZZTEST_MARKER): proves that listing a plugin folder
+// runs no module code, and that loading one does.
 #include <cstdio>
 #include <cstdlib>
 
@@ -14,13 +11,4 @@ __attribute__((constructor)) void leaveMarker() {
         if (FILE* f = std::fopen(path, "w")) std::fclose(f);
 }
 
-constexpr const char* kKinds[] = {"Fizz"};
-int decode(const fizz_msg& m, fizzhost_event& e) noexcept {
-    e.kind = m.kind;
-    e.src_addr = m.saddr;
-    return 0;
-}
-
 }  // namespace
-
-FIZZHOST_PLUGIN(fizz_msg, "fizz_xdp", kKinds, decode)
