@@ -334,7 +334,7 @@ void Host::detach(Attachment& a) {
     spdlog::info("interface '{}': detached", a.cfg.name);
 }
 
-bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard) {
+bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::string* why) {
     std::lock_guard lock(mutex_);
     const auto t0 = Clock::now();
     if (next.output.events != cfg_.output.events || next.output.format != cfg_.output.format ||
@@ -389,6 +389,7 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard) {
         }
     } catch (const Error& e) {
         spdlog::error("reload failed, nothing changed, the running classifiers keep running: {}", e.what());
+        if (why) *why = e.what();
         return false;
     }
     insecure_ = nextInsecure;
@@ -400,6 +401,7 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard) {
             commit(*plan);
         } catch (const Error& e) {
             spdlog::error("reload: interface '{}' keeps its running programs: {}", plan->cfg.name, e.what());
+            if (why) *why += (why->empty() ? "partly applied: " : "; ") + plan->cfg.name + " keeps its running programs: " + e.what();
             ok = false;
         }
     }
