@@ -508,6 +508,7 @@ nlohmann::json Host::status() const {
             nlohmann::json v = {{"variant", variantName(slot)},
                                 {"plugin", p.name()},
                                 {"version", p.version()},
+                                {"abi", p.abiVersion()},
                                 {"program_id", src->classifier().programId()},
                                 {"packets", c.packets},
                                 {"emitted", c.emitted},
