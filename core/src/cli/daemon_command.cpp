@@ -12,6 +12,7 @@
 #include "service/notifier.hpp"
 #include "service/status_view.hpp"
 #include "util/error.hpp"
+#include "util/failpoint.hpp"
 #include "util/text.hpp"
 
 #include <fmt/format.h>
@@ -161,6 +162,7 @@ void checkEventsPath(const std::string& events) {
 
 int daemonCommand(const DaemonOptions& opts) {
     SignalWatch signals;
+    enabledFailpoints();  // FIZZHOST_FAILPOINTS (tests only) is read now, and said in the log
     const auto trust = opts.allowInsecure ? config::FileTrust::Insecure : config::FileTrust::Strict;
     auto cfg = config::loadConfig(opts.config, defaultPluginDir(), trust);
     service::Notifier notifier;
