@@ -506,6 +506,7 @@ nlohmann::json Host::status() const {
             nlohmann::json v = {{"variant", variantName(slot)},
                                 {"plugin", p.name()},
                                 {"version", p.version()},
+                                {"abi", p.abiVersion()},
                                 {"program_id", src->classifier().programId()},
                                 {"packets", c.packets},
                                 {"emitted", c.emitted},
