@@ -157,7 +157,7 @@ TEST_CASE("the daemon tells a NOTIFY_SOCKET listener READY once attached, RELOAD
 
     // `fizzhost reload`, the unit's ExecReload: the host sends RELOADING=1 and READY=1 before it
     // answers, so both are there when the command exits, live or refused.
-    for (const std::string& plugin : {"fizzbuzz", "no-such-plugin"}) {
+    for (const std::string plugin : {"fizzbuzz", "no-such-plugin"}) {
         lab.writeConfig(interfaceTable(lab, plugin));
         auto run = runFizzhost({"reload", "--socket", (lab.dir() / "control.sock").string()});
         CHECK(run.status == (plugin == "fizzbuzz" ? 0 : 1));

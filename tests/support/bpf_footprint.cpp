@@ -1,6 +1,6 @@
 #include "support/bpf_footprint.hpp"
 
-#include "bpf/unique_fd.hpp"
+#include "util/unique_fd.hpp"
 
 #include <bpf/bpf.h>
 #include <catch2/catch.hpp>

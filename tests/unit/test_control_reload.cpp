@@ -1,10 +1,10 @@
 // The control socket's reload requests without a kernel: a real socket, a real ControlServer and a
 // thread standing in for the daemon's main loop. The client waits for a reload that began after
 // its request; a host that stops, hangs or does not take reloads gives the matching outcome.
-#include "runtime/control_request.hpp"
-#include "runtime/control_server.hpp"
-#include "runtime/reload_record.hpp"
-#include "runtime/reload_requests.hpp"
+#include "service/control_request.hpp"
+#include "service/control_server.hpp"
+#include "service/reload_record.hpp"
+#include "service/reload_requests.hpp"
 #include "support/daemon_process.hpp"
 #include "util/error.hpp"
 
@@ -20,14 +20,14 @@
 using namespace fizzhost;
 using namespace fizzhost::test;
 using Catch::Matchers::Contains;
-using Outcome = runtime::ReloadAnswer::Outcome;
+using Outcome = service::ReloadAnswer::Outcome;
 
 namespace {
 
 // The daemon's main loop in miniature: waits for requests and answers each batch with `outcome`.
 class MainLoop {
 public:
-    MainLoop(runtime::ReloadRequests& requests, std::function<runtime::ReloadRecord()> outcome)
+    MainLoop(service::ReloadRequests& requests, std::function<service::ReloadRecord()> outcome)
         : requests_(requests), outcome_(std::move(outcome)), thread_([this] { run(); }) {}
     ~MainLoop() {
         stop_ = true;
@@ -45,24 +45,24 @@ private:
             requests_.finish(outcome_());
         }
     }
-    runtime::ReloadRequests& requests_;
-    std::function<runtime::ReloadRecord()> outcome_;
+    service::ReloadRequests& requests_;
+    std::function<service::ReloadRecord()> outcome_;
     std::atomic<bool> stop_{false};
     std::atomic<size_t> reloads_{0};
     std::thread thread_;
 };
 
-runtime::ReloadRecord record(bool ok, std::string reason = "") {
-    runtime::ReloadRecord r{std::chrono::system_clock::now(), runtime::ReloadTrigger::Control, ok, std::move(reason),
+service::ReloadRecord record(bool ok, std::string reason = "") {
+    service::ReloadRecord r{std::chrono::system_clock::now(), service::ReloadTrigger::Control, ok, std::move(reason),
                             std::chrono::milliseconds(12)};
     return r;
 }
 
 // A raw client: sends `line` and reads the answer to the end.
 std::string exchange(const std::filesystem::path& path, const std::string& line) {
-    UniqueFd fd = runtime::connectControl(path);
+    UniqueFd fd = service::connectControl(path);
     REQUIRE(fd);
-    if (!line.empty()) runtime::sendAll(fd.get(), line);
+    if (!line.empty()) service::sendAll(fd.get(), line);
     std::string text;
     char buf[4096];
     for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) > 0;) text.append(buf, size_t(n));
@@ -74,16 +74,16 @@ std::string exchange(const std::filesystem::path& path, const std::string& line)
 TEST_CASE("control reload: the client gets the reload's outcome once it finished; status still answers", "[unit]") {
     TempDir dir;
     const auto path = dir.path() / "c.sock";
-    runtime::ReloadRequests requests;
+    service::ReloadRequests requests;
     std::atomic<bool> accept{true};
-    runtime::ControlServer server(path, [] { return nlohmann::json{{"host", 1}}; }, &requests);
+    service::ControlServer server(path, [] { return nlohmann::json{{"host", 1}}; }, &requests);
     MainLoop loop(requests, [&] {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a reload takes time
         return accept ? record(true) : record(false, "interface 'eth0': unknown plugin 'nope'");
     });
 
     const auto t0 = std::chrono::steady_clock::now();
-    auto live = runtime::requestReload(path, std::chrono::seconds(10));
+    auto live = service::requestReload(path, std::chrono::seconds(10));
     CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(100));  // waited for the reload
     CHECK(live.outcome == Outcome::Live);
     CHECK(live.record["result"] == "success");
@@ -92,20 +92,20 @@ TEST_CASE("control reload: the client gets the reload's outcome once it finished
     CHECK_FALSE(live.record.contains("reason"));
 
     accept = false;
-    auto refused = runtime::requestReload(path, std::chrono::seconds(10));
+    auto refused = service::requestReload(path, std::chrono::seconds(10));
     CHECK(refused.outcome == Outcome::Refused);
     CHECK(refused.record["result"] == "refused");
     CHECK(refused.message == "interface 'eth0': unknown plugin 'nope'");
-    CHECK_THAT(runtime::describeReload(refused.record), Contains("by control: refused after 12.0 ms: interface"));
+    CHECK_THAT(service::describeReload(refused.record), Contains("by control: refused after 12.0 ms: interface"));
     CHECK(loop.reloads() == 2);
 
     // Status: asked for, or (as before requests existed) by a client that only reads.
-    CHECK(runtime::queryStatus(path)["host"] == 1);
+    CHECK(service::queryStatus(path)["host"] == 1);
     CHECK(nlohmann::json::parse(exchange(path, ""))["host"] == 1);
     // Anything else is answered with an error naming it, and the server keeps serving.
     CHECK_THAT(exchange(path, "{\"request\":\"detach\"}\n"), Contains("unknown control request 'detach'"));
     CHECK_THAT(exchange(path, "hello\n"), Contains("unreadable control request 'hello'"));
-    CHECK(runtime::queryStatus(path)["host"] == 1);
+    CHECK(service::queryStatus(path)["host"] == 1);
 }
 
 TEST_CASE("control reload: no host, a stale socket, a hung host, a host without reloads, a host that stops",
@@ -113,7 +113,7 @@ TEST_CASE("control reload: no host, a stale socket, a hung host, a host without 
     TempDir dir;
     const auto path = dir.path() / "c.sock";
     SECTION("nothing at the path") {
-        auto a = runtime::requestReload(path, std::chrono::seconds(2));
+        auto a = service::requestReload(path, std::chrono::seconds(2));
         CHECK(a.outcome == Outcome::NoHost);
         CHECK_THAT(a.message, Contains("No such file or directory") && Contains("no fizzhost answers there"));
     }
@@ -123,7 +123,7 @@ TEST_CASE("control reload: no host, a stale socket, a hung host, a host without 
         addr.sun_family = AF_UNIX;
         std::strcpy(addr.sun_path, path.c_str());
         REQUIRE(::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-        auto a = runtime::requestReload(path, std::chrono::seconds(2));
+        auto a = service::requestReload(path, std::chrono::seconds(2));
         CHECK(a.outcome == Outcome::NoHost);
         CHECK_THAT(a.message, Contains("Connection refused"));
     }
@@ -135,26 +135,26 @@ TEST_CASE("control reload: no host, a stale socket, a hung host, a host without 
         REQUIRE(::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
         REQUIRE(::listen(fd.get(), 4) == 0);
         const auto t0 = std::chrono::steady_clock::now();
-        auto a = runtime::requestReload(path, std::chrono::milliseconds(300));
+        auto a = service::requestReload(path, std::chrono::milliseconds(300));
         CHECK(a.outcome == Outcome::Timeout);
         CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(300));
         CHECK_THAT(a.message, Contains("no answer within 0.3 s"));
     }
     SECTION("a server that takes no reload requests") {
-        runtime::ControlServer server(path, [] { return nlohmann::json{{"host", 1}}; });
-        auto a = runtime::requestReload(path, std::chrono::seconds(2));
+        service::ControlServer server(path, [] { return nlohmann::json{{"host", 1}}; });
+        auto a = service::requestReload(path, std::chrono::seconds(2));
         CHECK(a.outcome == Outcome::NoHost);
         CHECK_THAT(a.message, Contains("takes no reload requests"));
     }
     SECTION("the host stops while the request waits for its main loop") {
-        runtime::ReloadRequests requests;  // nobody runs reloads: the main loop is busy stopping
-        std::optional<runtime::ControlServer> server;
+        service::ReloadRequests requests;  // nobody runs reloads: the main loop is busy stopping
+        std::optional<service::ControlServer> server;
         server.emplace(path, [] { return nlohmann::json{{"host", 1}}; }, &requests);
         std::thread stopper([&] {
             std::this_thread::sleep_for(std::chrono::milliseconds(200));
             server.reset();  // closes the requests, joins its thread
         });
-        auto a = runtime::requestReload(path, std::chrono::seconds(10));
+        auto a = service::requestReload(path, std::chrono::seconds(10));
         stopper.join();
         CHECK(a.outcome == Outcome::NoHost);
         CHECK_THAT(a.message, Contains("closed the connection without an answer"));
@@ -162,10 +162,10 @@ TEST_CASE("control reload: no host, a stale socket, a hung host, a host without 
 }
 
 TEST_CASE("reload requests: a requester is answered by a reload that began after its request", "[unit]") {
-    runtime::ReloadRequests requests;
+    service::ReloadRequests requests;
     CHECK_FALSE(requests.take());  // nothing asked
 
-    std::optional<runtime::ReloadRecord> got;
+    std::optional<service::ReloadRecord> got;
     std::thread client([&] { got = requests.request(); });
     pollfd p{requests.fd(), POLLIN, 0};
     REQUIRE(::poll(&p, 1, 5000) == 1);

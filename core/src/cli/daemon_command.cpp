@@ -2,11 +2,11 @@
 #include "cli/commands.hpp"
 
 #include "config/config_loader.hpp"
-#include "runtime/control_server.hpp"
+#include "service/control_server.hpp"
 #include "runtime/host.hpp"
-#include "runtime/reload_record.hpp"
-#include "runtime/reload_requests.hpp"
-#include "runtime/reload_guard.hpp"
+#include "measure/reload_guard.hpp"
+#include "service/reload_record.hpp"
+#include "service/reload_requests.hpp"
 #include "service/config_watch.hpp"
 #include "service/metrics_exporter.hpp"
 #include "service/notifier.hpp"
@@ -136,7 +136,7 @@ runtime::ReloadGuard guardFor(const config::HostConfig& cfg) {
     if (!cfg.guard.maxSlowdown) return nullptr;
     spdlog::info("reload guard: a new program may be at most {:.2f}x slower than the running one on the '{}' mix",
                  *cfg.guard.maxSlowdown, cfg.guard.mix);
-    return runtime::makeReloadGuard(*cfg.guard.maxSlowdown, cfg.guard.mix);
+    return measure::makeReloadGuard(*cfg.guard.maxSlowdown, cfg.guard.mix);
 }
 
 // The daemon creates the events file (appending) but not its folder; say now what would fail then.
@@ -158,11 +158,26 @@ void checkEventsPath(const std::string& events) {
     if (::access(dir.c_str(), W_OK | X_OK) != 0) throwErrno(what + ": its folder '" + dir.string() + "' is not writable", errno);
 }
 
+// FIZZHOST_FAILPOINTS (a test facility, util/failpoint.hpp) is read at start and said in the log.
+void warnIfFailpoints() {
+    const auto named = enabledFailpoints();
+    if (named.empty()) return;
+    std::string list, known;
+    for (const auto& n : named) list += (list.empty() ? "" : ", ") + printable(n);
+    for (const auto& k : knownFailpoints()) known += (known.empty() ? "" : ", ") + k;
+    spdlog::warn("FIZZHOST_FAILPOINTS is set: failure injection (a test facility) at {}; each fails the first "
+                 "reload that reaches it",
+                 list);
+    for (const auto& n : named)
+        if (std::find(knownFailpoints().begin(), knownFailpoints().end(), n) == knownFailpoints().end())
+            spdlog::warn("FIZZHOST_FAILPOINTS: unknown failure point '{}' (known: {})", printable(n), known);
+}
+
 }  // namespace
 
 int daemonCommand(const DaemonOptions& opts) {
     SignalWatch signals;
-    enabledFailpoints();  // FIZZHOST_FAILPOINTS (tests only) is read now, and said in the log
+    warnIfFailpoints();
     const auto trust = opts.allowInsecure ? config::FileTrust::Insecure : config::FileTrust::Strict;
     auto cfg = config::loadConfig(opts.config, defaultPluginDir(), trust);
     service::Notifier notifier;
@@ -170,14 +185,14 @@ int daemonCommand(const DaemonOptions& opts) {
     host.setReloadGuard(guardFor(cfg));
     // The socket and the listener first: a path or port we may not use is refused before anything
     // is attached.
-    runtime::LastReload lastReload;
+    service::LastReload lastReload;
     auto status = [&] {
         auto s = host.status();
         s["last_reload"] = lastReload.json();
         return s;
     };
-    runtime::ReloadRequests reloadRequests;  // `fizzhost reload`, run by this thread's loop below
-    runtime::ControlServer control(cfg.controlSocket, status, &reloadRequests);
+    service::ReloadRequests reloadRequests;  // `fizzhost reload`, run by this thread's loop below
+    service::ControlServer control(cfg.controlSocket, status, &reloadRequests);
     std::optional<service::MetricsExporter> metrics;
     if (cfg.metrics.listen) {
         metrics.emplace(*cfg.metrics.listen, [&] { return host.status(); });
@@ -193,14 +208,14 @@ int daemonCommand(const DaemonOptions& opts) {
     notifier.ready(service::statusLine(host.status()));
 
     // Every reload, whatever asked for it, runs here on this thread, one after another.
-    auto reload = [&](runtime::ReloadTrigger trigger) {
-        const char* why = trigger == runtime::ReloadTrigger::Signal    ? "SIGHUP"
-                          : trigger == runtime::ReloadTrigger::Control ? "reload requested on the control socket"
+    auto reload = [&](service::ReloadTrigger trigger) {
+        const char* why = trigger == service::ReloadTrigger::Signal    ? "SIGHUP"
+                          : trigger == service::ReloadTrigger::Control ? "reload requested on the control socket"
                                                                        : "config file changed";
         spdlog::info("{}: reloading {}", why, printable(opts.config));
         signals.busy("reloading");
         notifier.reloading();
-        runtime::ReloadRecord record;
+        service::ReloadRecord record;
         record.at = std::chrono::system_clock::now();
         record.trigger = trigger;
         const auto t0 = std::chrono::steady_clock::now();
@@ -241,7 +256,7 @@ int daemonCommand(const DaemonOptions& opts) {
         notifier.watchdog();
         if (fds[1].revents & POLLIN) {
             try {
-                if (watch->changed()) reload(runtime::ReloadTrigger::ConfigWatch);
+                if (watch->changed()) reload(service::ReloadTrigger::ConfigWatch);
             } catch (const Error& e) {
                 spdlog::error("config watch failed, the file is no longer watched: {}", e.what());
                 watch.reset();
@@ -250,11 +265,11 @@ int daemonCommand(const DaemonOptions& opts) {
         // READY=1 goes out before the answer, so a service manager waiting on `fizzhost reload`
         // has the end of the reload by the time that command exits.
         if ((fds[2].revents & POLLIN) && reloadRequests.take())
-            reloadRequests.finish(reload(runtime::ReloadTrigger::Control));
+            reloadRequests.finish(reload(service::ReloadTrigger::Control));
         const auto sig = signals.take();
         if (!sig) continue;
         if (*sig == SIGHUP) {
-            reload(runtime::ReloadTrigger::Signal);
+            reload(service::ReloadTrigger::Signal);
             continue;
         }
         if (*sig == SIGUSR1) {
@@ -299,7 +314,7 @@ int checkCommand(const DaemonOptions& opts) {
         }
     };
     part([&] {
-        for (const auto& note : runtime::checkControlSocketPath(cfg.controlSocket)) spdlog::info("control_socket: {}", note);
+        for (const auto& note : service::checkControlSocketPath(cfg.controlSocket)) spdlog::info("control_socket: {}", note);
         spdlog::info("control_socket '{}': OK", cfg.controlSocket.string());
     });
     part([&] {
@@ -316,7 +331,7 @@ int checkCommand(const DaemonOptions& opts) {
 }
 
 int statusCommand(const StatusOptions& opts) {
-    auto status = runtime::queryStatus(controlSocketFor(opts.config, opts.socket));
+    auto status = service::queryStatus(controlSocketFor(opts.config, opts.socket));
     if (opts.json) {
         fmt::print("{}\n", status.dump());
         return 0;
@@ -364,7 +379,7 @@ int statusCommand(const StatusOptions& opts) {
                    status.contains("last_write_error") ? ", last: " + status["last_write_error"].get<std::string>() : "",
                    num(status, "events_reopens"));
     if (status.contains("last_reload") && !status["last_reload"].is_null())
-        fmt::print("last reload: {}\n", runtime::describeReload(status["last_reload"]));
+        fmt::print("last reload: {}\n", service::describeReload(status["last_reload"]));
     if (status.value("insecure_plugins", false))
         fmt::print("INSECURE: plugins are loaded without the root-ownership check (allow_insecure_plugins)\n");
     if (status.value("run_time_stats", false))

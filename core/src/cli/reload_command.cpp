@@ -3,8 +3,8 @@
 #include "cli/commands.hpp"
 
 #include "config/config_loader.hpp"
-#include "runtime/control_request.hpp"
-#include "runtime/reload_record.hpp"
+#include "service/control_request.hpp"
+#include "service/reload_record.hpp"
 #include "util/error.hpp"
 #include "util/text.hpp"
 
@@ -29,18 +29,18 @@ std::filesystem::path controlSocketFor(const std::string& config, const std::str
 }
 
 int reloadCommand(const ReloadOptions& opts) {
-    using Outcome = runtime::ReloadAnswer::Outcome;
+    using Outcome = service::ReloadAnswer::Outcome;
     const auto socket = controlSocketFor(opts.config, opts.socket);
     const auto timeout = std::chrono::milliseconds(int64_t(opts.timeoutSeconds * 1000));
-    const runtime::ReloadAnswer answer = runtime::requestReload(socket, timeout);
+    const service::ReloadAnswer answer = service::requestReload(socket, timeout);
     if (opts.json && !answer.record.is_null()) fmt::print("{}\n", answer.record.dump());
     switch (answer.outcome) {
     case Outcome::Live:
-        if (!opts.json) fmt::print("reload: {}\n", runtime::describeReload(answer.record));
+        if (!opts.json) fmt::print("reload: {}\n", service::describeReload(answer.record));
         return kReloadLive;
     case Outcome::Refused:
         spdlog::error("reload refused, the host runs on with its previous config: {}", answer.message);
-        if (!opts.json) fmt::print("reload: {}\n", runtime::describeReload(answer.record));
+        if (!opts.json) fmt::print("reload: {}\n", service::describeReload(answer.record));
         return kReloadRefused;
     case Outcome::NoHost: spdlog::error("reload: {}", answer.message); return kReloadNoHost;
     case Outcome::Timeout: spdlog::error("reload: {}", answer.message); return kReloadTimeout;

@@ -1,9 +1,6 @@
 #include "util/failpoint.hpp"
 
 #include "util/error.hpp"
-#include "util/text.hpp"
-
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
@@ -36,19 +33,6 @@ struct Registry {
         }
         pending.insert(named.begin(), named.end());
         any = !named.empty();
-        if (!any) return;
-        std::string list;
-        for (const auto& n : named) list += (list.empty() ? "" : ", ") + printable(n);
-        spdlog::warn("{} is set: failure injection (a test facility) at {}; each fails the first reload that "
-                     "reaches it",
-                     kVariable, list);
-        const auto& known = knownFailpoints();
-        for (const auto& n : named)
-            if (std::find(known.begin(), known.end(), n) == known.end()) {
-                std::string all;
-                for (const auto& k : known) all += (all.empty() ? "" : ", ") + k;
-                spdlog::warn("{}: unknown failure point '{}' (known: {})", kVariable, printable(n), all);
-            }
     }
 };
 

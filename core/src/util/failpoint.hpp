@@ -33,8 +33,8 @@ const std::vector<std::string>& knownFailpoints();
 /// progress. Thread-safe.
 void failpoint(const char* name);
 
-/// The points FIZZHOST_FAILPOINTS names (empty: failure injection is off); logs a warning naming
-/// them, and any unknown name, on the first call. For the daemon to say so at start.
+/// The points FIZZHOST_FAILPOINTS names (empty: failure injection is off), reading it if nothing
+/// did yet: for the daemon to say so at start.
 std::vector<std::string> enabledFailpoints();
 
 /// While one exists, failpoint() may fire: the reload transaction holds one.

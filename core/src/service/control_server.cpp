@@ -1,7 +1,7 @@
-#include "runtime/control_server.hpp"
+#include "service/control_server.hpp"
 
-#include "runtime/control_request.hpp"
-#include "runtime/reload_requests.hpp"
+#include "service/control_request.hpp"
+#include "service/reload_requests.hpp"
 
 #include "util/error.hpp"
 #include "util/text.hpp"
@@ -17,7 +17,7 @@
 
 #include <cstring>
 
-namespace fizzhost::runtime {
+namespace fizzhost::service {
 namespace {
 
 sockaddr_un addressOf(const std::filesystem::path& path) {
@@ -211,4 +211,4 @@ nlohmann::json queryStatus(const std::filesystem::path& path) {
     }
 }
 
-}  // namespace fizzhost::runtime
+}  // namespace fizzhost::service

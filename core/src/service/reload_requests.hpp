@@ -4,8 +4,8 @@
 // requests that arrive while one waits are served by the same reload.
 #pragma once
 
-#include "bpf/unique_fd.hpp"
-#include "runtime/reload_record.hpp"
+#include "util/unique_fd.hpp"
+#include "service/reload_record.hpp"
 
 #include <condition_variable>
 #include <cstdint>
@@ -13,7 +13,7 @@
 #include <mutex>
 #include <optional>
 
-namespace fizzhost::runtime {
+namespace fizzhost::service {
 
 class ReloadRequests {
 public:
@@ -41,4 +41,4 @@ private:
     bool closed_ = false;
 };
 
-}  // namespace fizzhost::runtime
+}  // namespace fizzhost::service

@@ -1,10 +1,10 @@
-#include "runtime/reload_record.hpp"
+#include "service/reload_record.hpp"
 
 #include <fmt/format.h>
 
 #include <ctime>
 
-namespace fizzhost::runtime {
+namespace fizzhost::service {
 namespace {
 
 std::string isoTime(std::chrono::system_clock::time_point t) {
@@ -54,4 +54,4 @@ nlohmann::json LastReload::json() const {
     return last_ ? last_->toJson() : nlohmann::json();
 }
 
-}  // namespace fizzhost::runtime
+}  // namespace fizzhost::service

@@ -7,7 +7,7 @@
 // a request the host cannot take is answered {"error": "..."}.
 #pragma once
 
-#include "bpf/unique_fd.hpp"
+#include "util/unique_fd.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -15,7 +15,7 @@
 #include <filesystem>
 #include <string>
 
-namespace fizzhost::runtime {
+namespace fizzhost::service {
 
 enum class ControlRequest { Status, Reload };
 
@@ -53,4 +53,4 @@ struct ReloadAnswer {
 /// outcome. Never throws for a host that is missing, slow or gone: that is the answer.
 ReloadAnswer requestReload(const std::filesystem::path& path, std::chrono::milliseconds timeout);
 
-}  // namespace fizzhost::runtime
+}  // namespace fizzhost::service

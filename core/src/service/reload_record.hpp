@@ -10,7 +10,7 @@
 #include <optional>
 #include <string>
 
-namespace fizzhost::runtime {
+namespace fizzhost::service {
 
 enum class ReloadTrigger { Signal, Control, ConfigWatch };
 
@@ -45,4 +45,4 @@ private:
     std::optional<ReloadRecord> last_;
 };
 
-}  // namespace fizzhost::runtime
+}  // namespace fizzhost::service

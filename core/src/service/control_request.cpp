@@ -1,4 +1,4 @@
-#include "runtime/control_request.hpp"
+#include "service/control_request.hpp"
 
 #include "util/error.hpp"
 #include "util/text.hpp"
@@ -11,7 +11,7 @@
 
 #include <cstring>
 
-namespace fizzhost::runtime {
+namespace fizzhost::service {
 namespace {
 
 constexpr size_t kMaxRequest = 4096;
@@ -158,4 +158,4 @@ ReloadAnswer requestReload(const std::filesystem::path& path, std::chrono::milli
     return answer;
 }
 
-}  // namespace fizzhost::runtime
+}  // namespace fizzhost::service

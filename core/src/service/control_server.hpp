@@ -3,7 +3,7 @@
 // reload`, the outcome of a reload run by the daemon's main thread. Root-only (0600).
 #pragma once
 
-#include "bpf/unique_fd.hpp"
+#include "util/unique_fd.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-namespace fizzhost::runtime {
+namespace fizzhost::service {
 
 class ReloadRequests;
 
@@ -52,4 +52,4 @@ std::vector<std::string> checkControlSocketPath(const std::filesystem::path& pat
 /// Connects to a host's control socket and returns its status. Throws Error naming the path.
 nlohmann::json queryStatus(const std::filesystem::path& path);
 
-}  // namespace fizzhost::runtime
+}  // namespace fizzhost::service

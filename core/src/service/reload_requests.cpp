@@ -1,11 +1,11 @@
-#include "runtime/reload_requests.hpp"
+#include "service/reload_requests.hpp"
 
 #include "util/error.hpp"
 
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-namespace fizzhost::runtime {
+namespace fizzhost::service {
 
 ReloadRequests::ReloadRequests() : ready_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
     if (!ready_) throwErrno("reload requests: eventfd", errno);
@@ -51,4 +51,4 @@ std::optional<ReloadRecord> ReloadRequests::request() {
     return record;
 }
 
-}  // namespace fizzhost::runtime
+}  // namespace fizzhost::service
