@@ -139,7 +139,6 @@ void Host::start() {
         throw;
     }
     startLinkWatch();
-    started_ = true;
 }
 
 std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const Attachment* current,
@@ -439,7 +438,6 @@ OutputSummary Host::stop() {
     pump_->stop();
     pump_.reset();
     runStats_.reset();
-    started_ = false;
     sum.written = writer_->written();
     sum.lost = writer_->lost();
     sum.writeErrors = writer_->writeErrors();
