@@ -8,6 +8,8 @@
 
 #include "bpf/object.hpp"
 
+#include <fizz/dispatcher.h>
+
 #include <cstdint>
 #include <memory>
 #include <optional>

@@ -23,7 +23,7 @@ double msSince(Clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
-const char* variantName(uint32_t slot) { return slot == FIZZ_SLOT_BASELINE ? "baseline" : "candidate"; }
+const char* variantName(uint32_t slot) { return slot == FIZZ_VARIANT_BASELINE ? "baseline" : "candidate"; }
 
 std::string describeVersion(const MessageSource* s) {
     if (!s) return "none";
@@ -36,10 +36,6 @@ int interfaceIndex(const std::string& name) {
         throw Error("interface '" + name + "' does not exist in this network namespace (ip link show " + name + ")",
                     ENODEV);
     return int(idx);
-}
-
-fizz_transport transportOf(const config::HostConfig& c) {
-    return c.output.transport == config::Transport::Ring ? FIZZ_TRANSPORT_RING : FIZZ_TRANSPORT_QUEUE;
 }
 
 // Errors about an interface found after loading carry the config's file:line:col, like the
@@ -109,7 +105,7 @@ Host::~Host() { stop(); }
 
 ClassifierOptions Host::classifierOptions(const config::HostConfig& cfg) {
     ClassifierOptions o;
-    o.transport = transportOf(cfg);
+    o.transport = cfg.output.transport;
     o.queueSize = cfg.queueSize;
     o.ringSlots = cfg.output.ringSlots;
     return o;
@@ -117,8 +113,7 @@ ClassifierOptions Host::classifierOptions(const config::HostConfig& cfg) {
 
 void Host::start() {
     std::lock_guard lock(mutex_);
-    writer_ = std::make_unique<EventWriter>(
-        cfg_.output.events, cfg_.output.format == config::EventFormat::Json ? EventFormat::Json : EventFormat::Text);
+    writer_ = std::make_unique<EventWriter>(cfg_.output.events, cfg_.output.format);
     pump_ = std::make_unique<Pump>(*writer_);
     pump_->start();
     try {
@@ -140,7 +135,6 @@ void Host::start() {
         throw;
     }
     startLinkWatch();
-    started_ = true;
 }
 
 std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const Attachment* current,
@@ -177,7 +171,7 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
         auto basePlugin = findPlugin(catalog_, cfg_, ifc, ifc.classifier, ifc.classifierAt);
         if (!current || freshPrograms || runningPlugin(current->baseline) != basePlugin) {
             if (current && guard_) guard_(*current->baseline->classifier().pluginPtr(), *basePlugin);
-            plan->newBaseline = load(ifc.classifier, FIZZ_SLOT_BASELINE);
+            plan->newBaseline = load(ifc.classifier, FIZZ_VARIANT_BASELINE);
         }
         if (ifc.rollout) {
             auto candPlugin = findPlugin(catalog_, cfg_, ifc, ifc.rollout->candidate, ifc.candidateAt);
@@ -185,7 +179,7 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
             bool needCandidate = !current || freshPrograms || runningPlugin(current->candidate) != candPlugin;
             if (needCandidate) {
                 if (guard_) guard_(current ? *current->baseline->classifier().pluginPtr() : *basePlugin, *candPlugin);
-                plan->newCandidate = load(ifc.rollout->candidate, FIZZ_SLOT_CANDIDATE);
+                plan->newCandidate = load(ifc.rollout->candidate, FIZZ_VARIANT_CANDIDATE);
             }
             // Entering a rollout, or changing a variant inside one: a complete new dispatcher that
             // the commit swaps in with one bpf_link_update. Updating the running one slot by slot
@@ -195,8 +189,8 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
                 plan->newDispatcher = Dispatcher::load();
                 auto& base = plan->newBaseline ? plan->newBaseline : current->baseline;
                 auto& cand = plan->newCandidate ? plan->newCandidate : current->candidate;
-                plan->newDispatcher->setVariant(FIZZ_SLOT_BASELINE, base->classifier().programFd());
-                plan->newDispatcher->setVariant(FIZZ_SLOT_CANDIDATE, cand->classifier().programFd());
+                plan->newDispatcher->setVariant(FIZZ_VARIANT_BASELINE, base->classifier().programFd());
+                plan->newDispatcher->setVariant(FIZZ_VARIANT_CANDIDATE, cand->classifier().programFd());
                 plan->newDispatcher->setPercent(ifc.rollout->percent);
                 failpoint(failpoints::kDispatcherBuilt);
             } else if (current->dispatcher->percent() != ifc.rollout->percent) {
@@ -470,7 +464,6 @@ OutputSummary Host::stop() {
     pump_->stop();
     pump_.reset();
     runStats_.reset();
-    started_ = false;
     sum.written = writer_->written();
     sum.lost = writer_->lost();
     sum.writeErrors = writer_->writeErrors();
@@ -525,8 +518,8 @@ nlohmann::json Host::status() const {
                          {"dropped", t.dropped},     {"delivered", t.delivered},
                          {"undecodable", t.undecodable}, {"kinds", t.kinds}};
         ifc["variants"] = nlohmann::json::array();
-        for (uint32_t slot : {uint32_t(FIZZ_SLOT_BASELINE), uint32_t(FIZZ_SLOT_CANDIDATE)}) {
-            const auto& src = slot == FIZZ_SLOT_BASELINE ? a->baseline : a->candidate;
+        for (uint32_t slot : {uint32_t(FIZZ_VARIANT_BASELINE), uint32_t(FIZZ_VARIANT_CANDIDATE)}) {
+            const auto& src = slot == FIZZ_VARIANT_BASELINE ? a->baseline : a->candidate;
             if (!src) continue;
             // One instance, every column since it went live. The delivered figures are read before
             // the counters, so that delivered never runs ahead of emitted.
@@ -578,8 +571,8 @@ void Host::check(const config::HostConfig& cfg, bool allowInsecurePlugins) {
                 requireDistinct(where, ifc, base->plugin(), *candPlugin);
                 auto cand = Classifier::load(candPlugin, o);
                 auto d = Dispatcher::load();
-                d->setVariant(FIZZ_SLOT_BASELINE, base->programFd());
-                d->setVariant(FIZZ_SLOT_CANDIDATE, cand->programFd());
+                d->setVariant(FIZZ_VARIANT_BASELINE, base->programFd());
+                d->setVariant(FIZZ_VARIANT_CANDIDATE, cand->programFd());
                 spdlog::info("{}: candidate {} {} and the dispatcher load and verify", where, ifc.rollout->candidate,
                              cand->plugin().version());
             }
