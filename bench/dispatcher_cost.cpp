@@ -10,15 +10,16 @@
 // dispatcher in shadow mode running two of them on every frame, against fizzbuzz alone.
 //
 // The overhead is given in ns over fizzbuzz alone and as a ratio of the floor measured in the same run.
+#include "measure/program_bench.hpp"
 #include "plugin/catalog.hpp"
 #include "runtime/dispatcher.hpp"
-#include "runtime/program_bench.hpp"
 
 #include <fizz/dispatcher.h>
 
 #include <cstdio>
 
 using namespace fizzhost;
+using namespace fizzhost::measure;
 using namespace fizzhost::runtime;
 
 int main() {

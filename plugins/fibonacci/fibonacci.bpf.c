@@ -5,6 +5,7 @@
  * octet costs the same: the per-packet sequence loop of the original v3 is what made it slow.
  */
 #include <fizz/classifier.h>
+#include <fizz/divisible.h>
 
 #include "fibonacci_msg.h"
 
@@ -29,25 +30,29 @@ SEC("xdp")
 int fibonacci_xdp(struct xdp_md *ctx)
 {
 	struct fibonacci_msg msg;
+	struct fizz_region_header *region;
 	struct fizz_packet pkt;
 	__u32 saddr;
+	int by3, by5;
 
-	fizz_count_packet();
+	region = fizz_count_packet();
 	if (fizz_parse_packet(ctx, &pkt))
 		return XDP_PASS;
 	saddr = pkt.saddr;
+	by3 = fizz_divisible_odd(saddr, 3);
+	by5 = fizz_divisible_odd(saddr, 5);
 	if (is_fibonacci_octet(saddr & 0xff))
 		msg.kind = FIBONACCI_KIND_FIBONACCI;
-	else if (saddr % 15 == 0)
+	else if (by3 && by5)
 		msg.kind = FIBONACCI_KIND_FIZZBUZZ;
-	else if (saddr % 3 == 0)
+	else if (by3)
 		msg.kind = FIBONACCI_KIND_FIZZ;
-	else if (saddr % 5 == 0)
+	else if (by5)
 		msg.kind = FIBONACCI_KIND_BUZZ;
 	else
 		return XDP_PASS;
 	msg.saddr = saddr;
-	fizz_emit(&msg, sizeof(msg), msg.kind);
+	fizz_emit_in(region, &msg, sizeof(msg), msg.kind);
 	return XDP_PASS;
 }
 

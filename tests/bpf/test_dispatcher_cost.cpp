@@ -5,7 +5,7 @@
 #include "bpf/classifier_harness.hpp"
 #include "bpf/map.hpp"
 #include "bpf/test_run.hpp"
-#include "bpf/unique_fd.hpp"
+#include "util/unique_fd.hpp"
 #include "runtime/dispatcher.hpp"
 #include "support/frame_builder.hpp"
 #include "support/privilege.hpp"

@@ -39,6 +39,8 @@ TEST_CASE("a host rescan lists without running modules, survives a truncated one
     REQUIRE(st["variants"].size() == 2);
     CHECK(st["variants"][0]["version"] == "1.0.0");
     CHECK(st["variants"][1]["version"] == "1.1.0");
+    // The contract each variant was built against (the test plugins declare ABI 1.1).
+    CHECK(st["variants"][0]["abi"] == "1.1");
 
     std::vector<uint32_t> sources;
     for (uint32_t i = 0; i < 60; ++i) sources.push_back(0xC6120000 + 3 * i);  // all Fizz

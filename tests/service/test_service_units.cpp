@@ -39,13 +39,13 @@ const nlohmann::json kStatus = nlohmann::json::parse(R"({
   "interfaces": [
     {"name": "eth0", "mode": "native", "link_id": 7, "program_id": 70, "ns_per_run": 50.0, "runs": 1000,
      "variants": [
-       {"variant": "baseline", "plugin": "fizzbuzz", "version": "1.0.0", "program_id": 70, "packets": 1000,
+       {"variant": "baseline", "plugin": "fizzbuzz", "version": "1.0.0", "abi": "1.1", "program_id": 70, "packets": 1000,
         "emitted": 30, "dropped": 2, "delivered": 23, "write_lost": 5, "undecodable": 1, "ns_per_run": 50.0,
         "kinds": {"Fizz": 20, "Buzz": 8, "FizzBuzz": 2}}]},
     {"name": "eth1", "mode": "generic", "link_id": 8, "program_id": 81, "ns_per_run": 100.0, "runs": 400,
      "percent": 25,
      "variants": [
-       {"variant": "baseline", "plugin": "fizz", "version": "1.0.0", "program_id": 80, "packets": 300,
+       {"variant": "baseline", "plugin": "fizz", "version": "1.0.0", "abi": "1.0", "program_id": 80, "packets": 300,
         "emitted": 3, "dropped": 0, "delivered": 3, "undecodable": 0, "kinds": {"Fizz": 3}},
        {"variant": "candidate", "plugin": null, "packets": 100, "emitted": 1, "dropped": 0, "kinds": {}}]}
   ]})");
@@ -116,8 +116,8 @@ TEST_CASE("status counters become Prometheus families labelled interface, varian
     // A variant that left has no decoder: no undecodable or written series are made up for it.
     CHECK_FALSE(sample(f, "fizzhost_events_written_total", variant("eth1", "candidate", "", "")));
 
-    CHECK(sample(f, "fizzhost_plugin_info", {{"plugin", "fizzbuzz"}, {"version", "1.0.0"}, {"abi", ""}}) == 1);
-    CHECK(sample(f, "fizzhost_plugin_info", {{"plugin", "fizz"}, {"version", "1.0.0"}, {"abi", ""}}) == 1);
+    CHECK(sample(f, "fizzhost_plugin_info", {{"plugin", "fizzbuzz"}, {"version", "1.0.0"}, {"abi", "1.1"}}) == 1);
+    CHECK(sample(f, "fizzhost_plugin_info", {{"plugin", "fizz"}, {"version", "1.0.0"}, {"abi", "1.0"}}) == 1);
     CHECK(seriesOf(f, "fizzhost_plugin_info") == 2);
 }
 

@@ -9,12 +9,12 @@
  *
  *     SEC("xdp") int my_xdp(struct xdp_md *ctx)
  *     {
+ *             struct fizz_region_header *region = fizz_count_packet();
  *             __u32 saddr;
  *
- *             fizz_count_packet();
  *             if (fizz_parse_ipv4_saddr(ctx, &saddr))
  *                     return XDP_PASS;
- *             ... struct my_msg m = { ... }; fizz_emit(&m, sizeof(m), m.kind); ...
+ *             ... struct my_msg m = { ... }; fizz_emit_in(region, &m, sizeof(m), m.kind); ...
  *             return XDP_PASS;
  *     }
  *
@@ -90,13 +90,15 @@ static __always_inline struct fizz_region_header *fizz_region(void)
 	return bpf_map_lookup_elem(&fizz_regions, &cpu);
 }
 
-/* Counts one frame seen by this classifier. Call once per program run. */
-static __always_inline void fizz_count_packet(void)
+/* Counts one frame seen by this classifier. Call once per program run. Returns this CPU's region,
+ * which fizz_emit_in() takes so that one run looks its region up once (may be NULL). */
+static __always_inline struct fizz_region_header *fizz_count_packet(void)
 {
 	struct fizz_region_header *r = fizz_region();
 
 	if (r)
 		r->counters.packets++;
+	return r;
 }
 
 /*
@@ -104,10 +106,9 @@ static __always_inline void fizz_count_packet(void)
  * silently: it is counted in the region's counters.dropped. Returns 0 when delivered, -1 when
  * dropped. `size` must be sizeof the FIZZ_MESSAGE type (anything else is counted as dropped).
  */
-static __always_inline int fizz_emit_impl(void *events_map, void *msg, __u32 size, __u32 kind, __u32 msg_size)
+static __always_inline int fizz_emit_impl(struct fizz_region_header *r, void *events_map, void *msg, __u32 size,
+					  __u32 kind, __u32 msg_size)
 {
-	struct fizz_region_header *r;
-
 	if (fizz_config.emit_off)
 		return 0;
 	if (fizz_config.shadow) {
@@ -117,7 +118,6 @@ static __always_inline int fizz_emit_impl(void *events_map, void *msg, __u32 siz
 		if (decision)
 			*decision = kind < FIZZ_MAX_KINDS ? kind + 1 : FIZZ_DECISION_OTHER;
 	}
-	r = fizz_region();
 	if (size != msg_size) {
 		if (r)
 			r->counters.dropped++;
@@ -172,6 +172,10 @@ static __always_inline int fizz_emit_impl(void *events_map, void *msg, __u32 siz
 	return 0;
 }
 
-#define fizz_emit(msg, size, kind) fizz_emit_impl(FIZZ_EVENTS_MAP, (msg), (size), (kind), sizeof(fizz_message_t))
+#define fizz_emit(msg, size, kind)                                                                 \
+	fizz_emit_impl(fizz_region(), FIZZ_EVENTS_MAP, (msg), (size), (kind), sizeof(fizz_message_t))
+/* fizz_emit() into the region fizz_count_packet() returned in this run: saves a second lookup. */
+#define fizz_emit_in(region, msg, size, kind)                                                      \
+	fizz_emit_impl((region), FIZZ_EVENTS_MAP, (msg), (size), (kind), sizeof(fizz_message_t))
 
 #endif /* FIZZ_CLASSIFIER_H */

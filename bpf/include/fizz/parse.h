@@ -41,7 +41,10 @@ static __always_inline struct iphdr *fizz_find_ipv4(struct xdp_md *ctx, __u32 *v
 	*vlan_tags = 0;
 	if ((void *)(eth + 1) > data_end)
 		return NULL;
-	proto = eth->h_proto;
+	/* One 16-bit load: struct ethhdr is packed, so eth->h_proto would be read a byte at a time.
+	 * (Unaligned packet loads are fine where XDP runs: the verifier asks for alignment only on
+	 * CPUs without efficient unaligned access, or when a loader demands it.) */
+	proto = *(__be16 *)((void *)eth + __builtin_offsetof(struct ethhdr, h_proto));
 	data = eth + 1;
 
 #pragma unroll

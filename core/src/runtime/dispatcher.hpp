@@ -9,7 +9,7 @@
 #pragma once
 
 #include "bpf/object.hpp"
-#include "bpf/unique_fd.hpp"
+#include "util/unique_fd.hpp"
 
 #include <fizz/dispatcher.h>
 

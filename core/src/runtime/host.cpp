@@ -5,7 +5,7 @@
 #include "bpf/sync.hpp"
 #include "util/error.hpp"
 #include "util/text.hpp"
-#include "runtime/xdp_owner.hpp"
+#include "bpf/xdp_owner.hpp"
 
 #include <net/if.h>
 #include <spdlog/spdlog.h>
@@ -176,7 +176,7 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
 
         // Baseline: a new instance when the plugin (or its file) changed, or settings demand it.
         auto basePlugin = findPlugin(catalog_, cfg_, ifc, ifc.classifier, ifc.classifierAt);
-        if (!current || freshPrograms || runningPlugin(current->baseline, FIZZ_SLOT_BASELINE) != basePlugin) {
+        if (!current || freshPrograms || runningPlugin(current->baseline, FIZZ_VARIANT_BASELINE) != basePlugin) {
             if (current && guard_) guard_(*current->baseline->classifier().pluginPtr(), *basePlugin);
             plan->newBaseline = load(ifc.classifier, FIZZ_SLOT_BASELINE);
         }
@@ -184,7 +184,7 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
             auto candPlugin = findPlugin(catalog_, cfg_, ifc, ifc.rollout->candidate, ifc.candidateAt);
             requireDistinct(where, ifc, *basePlugin, *candPlugin);
             bool needCandidate = !current || freshPrograms ||
-                                 runningPlugin(current->candidate, FIZZ_SLOT_CANDIDATE) != candPlugin;
+                                 runningPlugin(current->candidate, FIZZ_VARIANT_CANDIDATE) != candPlugin;
             if (needCandidate) {
                 if (guard_) guard_(current ? *current->baseline->classifier().pluginPtr() : *basePlugin, *candPlugin);
                 plan->newCandidate = load(ifc.rollout->candidate, FIZZ_SLOT_CANDIDATE);
@@ -232,7 +232,7 @@ void Host::commit(Plan& plan) {
         try {
             if (uint32_t other = bpf::attachedXdpProgramId(a.ifindex))
                 throw Error("interface '" + a.cfg.name + "' already has XDP program id " + std::to_string(other) +
-                                " attached, " + describeXdpOwner(other) +
+                                " attached, " + bpf::describeXdpOwner(other) +
                                 "; refusing to replace it (bpftool net show dev " + a.cfg.name + ")",
                             EBUSY);
             const int fd = a.attachedProgramFd();
@@ -515,6 +515,7 @@ nlohmann::json Host::status() const {
             nlohmann::json v = {{"variant", placementOf(a->cfg, slot).name},
                                 {"plugin", p.name()},
                                 {"version", p.version()},
+                                {"abi", p.abiVersion()},
                                 {"program_id", src->classifier().programId()},
                                 {"packets", c.packets},
                                 {"emitted", c.emitted},
@@ -533,7 +534,7 @@ nlohmann::json Host::status() const {
             if (!figures) {
                 v["ns_per_run"] = top.nsPerRun();
             } else {
-                const VariantCost& cost = slot == FIZZ_SLOT_BASELINE ? figures->baseline : figures->candidate;
+                const VariantCost& cost = slot == FIZZ_VARIANT_BASELINE ? figures->baseline : figures->candidate;
                 v["ns_per_run"] = cost.nsPerRun();
                 v["runs"] = cost.runs;
                 v["runs_timed_1_in"] = figures->samplePeriod;

@@ -7,13 +7,13 @@
 // already running to finish, and retire the old state after draining its messages.
 #pragma once
 
-#include "bpf/unique_fd.hpp"
 #include "config/host_config.hpp"
 #include "plugin/catalog.hpp"
 #include "runtime/attachment.hpp"
 #include "runtime/event_writer.hpp"
 #include "runtime/link_watch.hpp"
 #include "runtime/pump.hpp"
+#include "util/unique_fd.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,19 +1,10 @@
 #include "runtime/shadow_comparison.hpp"
 
-#include <arpa/inet.h>
+#include "util/address.hpp"
 
 #include <algorithm>
 
 namespace fizzhost::runtime {
-namespace {
-
-std::string dotted(uint32_t hostOrder) {
-    char buf[INET_ADDRSTRLEN];
-    const uint32_t net = htonl(hostOrder);
-    return inet_ntop(AF_INET, &net, buf, sizeof buf) ? buf : "?";
-}
-
-}  // namespace
 
 std::string decisionName(uint32_t decision, const std::vector<std::string>& kinds) {
     if (decision == FIZZ_DECISION_NONE) return "none";
@@ -56,7 +47,7 @@ nlohmann::json toJson(const ShadowComparison& comparison) {
     nlohmann::json cells = nlohmann::json::array();
     for (const auto& cell : comparison.cells) {
         nlohmann::json examples = nlohmann::json::array();
-        for (uint32_t src : cell.examples) examples.push_back(dotted(src));
+        for (uint32_t src : cell.examples) examples.push_back(formatAddress(src));
         cells.push_back({{"baseline", cell.baseline},
                          {"candidate", cell.candidate},
                          {"frames", cell.frames},
