@@ -15,10 +15,16 @@ namespace fizzhost::config {
 enum class AttachMode { Auto, Native, Generic };
 enum class EventFormat { Json, Text };
 
-// A/B split: `percent` of sources (by a hash of the source address) meet `candidate`.
+// How a rollout runs the candidate: on a share of the sources, or on every frame next to the baseline.
+enum class RolloutMode { Split, Shadow };
+
+// A/B split: `percent` of sources (by a hash of the source address) meet `candidate`. In shadow
+// mode the candidate runs on every frame as well, its decisions compared with the baseline's.
 struct Rollout {
     std::string candidate;  // NAME or NAME@VERSION; must resolve to another plugin than the classifier
-    unsigned percent = 0;   // 0..100
+    unsigned percent = 0;   // 0..100 (split mode)
+    RolloutMode mode = RolloutMode::Split;
+    bool shadowEvents = false;  // shadow mode: write the candidate's events too ("variant":"shadow")
 };
 
 // Where in the config file a value was written (1-based; 0 = not from a file).
@@ -84,6 +90,7 @@ struct HostConfig {
 
 /// The TOML spelling of each value ("native", "json", "ring", ...), for logs and messages.
 std::string_view toString(AttachMode mode);
+std::string_view toString(RolloutMode mode);
 std::string_view toString(EventFormat format);
 std::string_view toString(fizz_transport transport);
 
