@@ -1,6 +1,8 @@
 // The host's configuration as validated plain structs. Produced by config_loader; no kernel calls.
 #pragma once
 
+#include "config/rollout_plan.hpp"
+
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -14,10 +16,14 @@ enum class AttachMode { Auto, Native, Generic };
 enum class EventFormat { Json, Text };
 enum class Transport { Queue, Ring };
 
-// A/B split: `percent` of sources (by a hash of the source address) meet `candidate`.
+// A/B split: `percent` of sources (by a hash of the source address) meet `candidate`; with a plan,
+// the host moves the split along its steps itself (rollout_plan.hpp), starting at 0.
 struct Rollout {
     std::string candidate;  // NAME or NAME@VERSION; must resolve to another plugin than the classifier
     unsigned percent = 0;   // 0..100
+    std::optional<RolloutPlan> plan;  // gated progressive rollout: `steps` and the keys around it
+
+    bool operator==(const Rollout&) const = default;
 };
 
 // Where in the config file a value was written (1-based; 0 = not from a file).

@@ -129,9 +129,12 @@ void Host::start() {
     catalog_.rescan();
     for (const auto& p : catalog_.problems()) spdlog::warn("plugin folder: skipped {}: {}", p.file.string(), p.message);
     try {
+        RolloutBook rollouts = rollouts_.next(cfg_.interfaces, RolloutClock::now());
         std::vector<std::unique_ptr<Plan>> plans;
-        for (const auto& ifc : cfg_.interfaces) plans.push_back(prepare(ifc, nullptr, false));
+        for (const auto& ifc : cfg_.interfaces) plans.push_back(prepare(rollouts.effective(ifc), nullptr, false));
         for (auto& plan : plans) commit(*plan);
+        rollouts_ = std::move(rollouts);
+        announceStarts();
     } catch (...) {
         for (auto& [name, a] : attachments_) detach(*a);
         attachments_.clear();
@@ -334,6 +337,11 @@ void Host::detach(Attachment& a) {
     spdlog::info("interface '{}': detached", a.cfg.name);
 }
 
+void Host::apply(const config::Interface& ifc, Attachment& a) {
+    auto plan = prepare(ifc, &a, false);
+    commit(*plan);
+}
+
 bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard) {
     std::lock_guard lock(mutex_);
     const auto t0 = Clock::now();
@@ -344,6 +352,8 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard) {
                                next.output.ringSlots != cfg_.output.ringSlots;
     std::vector<std::unique_ptr<Plan>> plans;
     std::vector<config::Interface> stillGone;  // configured, deleted, not back yet
+    // Unchanged rollout tables keep their progress; a failed reload keeps the running book.
+    RolloutBook rollouts = rollouts_.next(next.interfaces, RolloutClock::now());
     const bool nextInsecure = cliInsecure_ || next.allowInsecurePlugins;
     try {
         plugin::checkConfigFile(plugin::FilePolicy::forProcess(cliInsecure_), next.source);
@@ -381,7 +391,8 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard) {
                     stillGone.push_back(ifc);
                     continue;
                 }
-                plans.push_back(prepare(ifc, it == attachments_.end() ? nullptr : it->second.get(), freshPrograms));
+                plans.push_back(prepare(rollouts.effective(ifc), it == attachments_.end() ? nullptr : it->second.get(),
+                                        freshPrograms));
             }
         } catch (...) {
             swapAll();
@@ -403,6 +414,8 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard) {
             ok = false;
         }
     }
+    rollouts_ = std::move(rollouts);
+    announceStarts();
     std::set<std::string> wanted;
     for (const auto& ifc : next.interfaces) wanted.insert(ifc.name);
     const std::string goneNote = commitGone(stillGone, wanted);
@@ -488,6 +501,7 @@ nlohmann::json Host::status() const {
         ifc["ns_per_run"] = top.nsPerRun();
         ifc["runs"] = top.runCount;
         if (a->dispatcher) ifc["percent"] = a->dispatcher->percent();
+        if (const auto* r = rollouts_.find(name)) ifc["progressive"] = r->controller->status(RolloutClock::now());
         // Since the interface was attached: the final counts of every retired instance + the live ones.
         const InterfaceTotals t = a->totals();
         ifc["totals"] = {{"packets", t.packets},     {"emitted", t.emitted},
