@@ -121,12 +121,26 @@ std::vector<Event> DaemonLab::events() const {
         if (in.eof()) break;
         if (line.empty()) continue;
         auto j = nlohmann::json::parse(line);
+        if (j.contains("rollout")) continue;  // a rollout decision record (records()), not an event
         Event e{j["plugin"], j["version"], j["variant"], j["kind"], 0};
         auto src = parseAddress(j["src"].get<std::string>());
         REQUIRE(src);
         e.src = *src;
         REQUIRE(j["iface"] == ifname());
         out.push_back(e);
+    }
+    return out;
+}
+
+std::vector<nlohmann::json> DaemonLab::records() const {
+    std::vector<nlohmann::json> out;
+    std::ifstream in(events_);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (in.eof()) break;  // not complete yet
+        if (line.empty()) continue;
+        auto j = nlohmann::json::parse(line);  // every line, event or record, must parse
+        if (j.contains("rollout")) out.push_back(j["rollout"]);
     }
     return out;
 }

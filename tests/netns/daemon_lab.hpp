@@ -55,6 +55,8 @@ public:
     /// Waits until the events file holds `count` events (or times out).
     std::vector<Event> waitForEvents(size_t count, std::chrono::milliseconds timeout = std::chrono::seconds(20)) const;
     std::vector<Event> events() const;
+    /// The rollout decision records of the events file (the object under each line's "rollout").
+    std::vector<nlohmann::json> records() const;
 
     /// Sends one UDP frame per source, in order, from the peer namespace; returns frames sent.
     size_t send(const std::vector<uint32_t>& sources);

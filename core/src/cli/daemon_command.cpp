@@ -2,6 +2,7 @@
 #include "cli/commands.hpp"
 #include "cli/variant_status_text.hpp"
 
+#include "cli/rollout_status.hpp"
 #include "config/config_loader.hpp"
 #include "service/control_server.hpp"
 #include "runtime/host.hpp"
@@ -41,6 +42,8 @@ namespace {
 // exits without its orderly stop. The kernel detaches every XDP link with the process; what
 // still sat in the queues is lost, and the log says so.
 constexpr auto kStopGrace = std::chrono::seconds(5);
+// How often a running progressive rollout is judged (a gate that fails rolls back within this).
+constexpr int kRolloutTickMs = 200;
 
 // The signals the daemon handles are blocked in every thread (threads inherit the mask) and read
 // from a signalfd by a thread of their own, so a SIGTERM is seen at any time: while the host
@@ -249,9 +252,12 @@ int daemonCommand(const DaemonOptions& opts) {
     const auto watchdog = notifier.watchdogInterval();
     const int timeoutMs = watchdog ? int(std::max<int64_t>(1, watchdog->count() / 1000)) : -1;
     for (;;) {
+        // Progressive rollouts are judged from this loop too: a few times a second while one runs.
+        const bool rolling = host.tickRollouts();
+        const int waitMs = !rolling ? timeoutMs : timeoutMs < 0 ? kRolloutTickMs : std::min(timeoutMs, kRolloutTickMs);
         pollfd fds[3] = {{signals.fd(), POLLIN, 0}, {watch ? watch->fd() : -1, POLLIN, 0},
                          {reloadRequests.fd(), POLLIN, 0}};
-        int n = ::poll(fds, 3, timeoutMs);
+        int n = ::poll(fds, 3, waitMs);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) throwErrno("poll", errno);
         notifier.watchdog();
@@ -356,6 +362,7 @@ int statusCommand(const StatusOptions& opts) {
                    ifc.contains("percent")  ? fmt::format("  rollout {}% to candidate", ifc["percent"].get<int>())
                    : ifc.contains("shadow") ? std::string("  rollout in shadow mode (both variants on every frame)")
                                             : std::string());
+        if (ifc.contains("progressive")) fmt::print("{}", rolloutStatusText(ifc["progressive"]));
         // Per variant: that program instance's counts since it went live; totals: the interface's
         // since it was attached, retired instances included.
         fmt::print("  {:<10} {:<12} {:<8} {:>12} {:>12} {:>9} {:>12} {:>11}  {}\n", "VARIANT", "PLUGIN", "VERSION",

@@ -49,7 +49,14 @@ constexpr std::array<std::string_view, 9> kRootKeys = {
 constexpr std::array<std::string_view, 5> kOutputKeys = {"events", "format", "transport", "ring_slots", "ringbuf_size"};
 constexpr std::array<std::string_view, 2> kGuardKeys = {"max_slowdown", "mix"};
 constexpr std::array<std::string_view, 3> kInterfaceKeys = {"classifier", "mode", "rollout"};
-constexpr std::array<std::string_view, 4> kRolloutKeys = {"candidate", "percent", "mode", "shadow_events"};
+constexpr std::array<std::string_view, 13> kRolloutKeys = {
+    "candidate", "percent", "mode", "shadow_events", "steps", "step_seconds", "shadow_seconds", "min_samples",
+    "promote", "max_slowdown", "max_drop_rate", "max_undecodable_rate", "max_disagreement"};
+// The keys that only mean something in a gated progressive rollout (with `steps`).
+constexpr std::array<std::string_view, 9> kPlanKeys = {
+    "step_seconds", "shadow_seconds", "min_samples", "promote", "max_slowdown", "max_drop_rate",
+    "max_undecodable_rate", "max_disagreement", "steps"};
+constexpr int64_t kMaxStepSeconds = 7 * 24 * 3600;
 constexpr std::array<std::string_view, 1> kMetricsKeys = {"listen"};
 constexpr std::array<std::string_view, 1> kServiceKeys = {"watch_config"};
 
@@ -372,11 +379,67 @@ void readRolloutMode(const Checker& c, const Scope& ro, Rollout& rollout) {
         return;
     }
     auto percent = c.integer(ro, "percent", 0, 100);
-    if (!percent) c.missing(ro, "percent");
-    rollout.percent = unsigned(*percent);
+    if (percent && rollout.plan)
+        c.fail(ro.table.get("percent")->source(), ro.key("percent"),
+               "a rollout with steps starts at 0% and moves the split itself; remove percent (or steps, for a "
+               "fixed split)");
+    if (!percent && !rollout.plan) c.missing(ro, "percent");
+    rollout.percent = percent ? unsigned(*percent) : 0;
 }
 
 SourcePosition positionOf(const toml::source_region& r) { return {r.begin.line, r.begin.column}; }
+
+// A gate's limit: a finite number in [lo, hi].
+std::optional<double> gateLimit(const Checker& c, const Scope& ro, std::string_view key, double lo, double hi,
+                                std::string_view what) {
+    auto v = c.number(ro, key);
+    if (v && (!std::isfinite(*v) || *v < lo || *v > hi)) {
+        std::ostringstream os;
+        os << "must be " << what << ", got " << *v;
+        c.fail(ro.table.get(key)->source(), ro.key(key), os.str());
+    }
+    return v;
+}
+
+// The gated progressive rollout around `steps`; nullopt (and no plan key allowed) without it.
+std::optional<RolloutPlan> readRolloutPlan(const Checker& c, const Scope& ro) {
+    const toml::node* stepsNode = c.typed(ro, "steps", toml::node_type::array);
+    if (!stepsNode) {
+        for (auto key : kPlanKeys)
+            if (const toml::node* n = ro.table.get(key))
+                c.fail(n->source(), ro.key(key),
+                       "only a progressive rollout has it: add steps = [...] (percentages the host moves through)");
+        return std::nullopt;
+    }
+    RolloutPlan plan;
+    const toml::array& steps = *stepsNode->as_array();
+    if (steps.empty()) c.fail(stepsNode->source(), ro.key("steps"), "must list at least one percentage, e.g. [1, 5, 25, 50, 100]");
+    for (size_t i = 0; i < steps.size(); ++i) {
+        const toml::node& n = *steps.get(i);
+        const std::string at = ro.key("steps") + "[" + std::to_string(i) + "]";
+        if (!n.is_integer()) c.fail(n.source(), at, "expected an integer percentage, got " + std::string(withArticle(n.type())));
+        const int64_t v = n.as_integer()->get();
+        if (v < 1 || v > 100) c.fail(n.source(), at, std::to_string(v) + " is out of range 1..100");
+        if (!plan.steps.empty() && v <= int64_t(plan.steps.back()))
+            c.fail(n.source(), at,
+                   std::to_string(v) + " does not follow " + std::to_string(plan.steps.back()) +
+                       ": steps must increase");
+        plan.steps.push_back(unsigned(v));
+    }
+    if (auto v = c.integer(ro, "step_seconds", 1, kMaxStepSeconds)) plan.stepSeconds = uint32_t(*v);
+    if (auto v = c.integer(ro, "min_samples", 1, int64_t(1) << 40)) plan.minSamples = uint64_t(*v);
+    if (auto v = c.boolean(ro, "promote")) plan.promote = *v;
+    plan.gates.maxSlowdown = gateLimit(c, ro, "max_slowdown", 1.0, 1e6, "a finite ratio >= 1.0");
+    plan.gates.maxDropRate = gateLimit(c, ro, "max_drop_rate", 0.0, 1.0, "a fraction in 0..1");
+    plan.gates.maxUndecodableRate = gateLimit(c, ro, "max_undecodable_rate", 0.0, 1.0, "a fraction in 0..1");
+    // The shadow stage runs the candidate beside the baseline on every frame (rollout mode
+    // "shadow"); until this host has that mode, a plan asking for it is refused, not run without it.
+    for (auto key : {std::string_view("shadow_seconds"), std::string_view("max_disagreement")})
+        if (const toml::node* n = ro.table.get(key))
+            c.fail(n->source(), ro.key(key),
+                   "a shadow stage needs the shadow rollout mode, which this fizzhost does not have; remove it");
+    return plan;
+}
 
 Interface readInterface(const Checker& c, const toml::key& key, const toml::node& node, const std::string& path) {
     const std::string name(key.str());
@@ -402,6 +465,7 @@ Interface readInterface(const Checker& c, const toml::key& key, const toml::node
         if (rollout.candidate == ifc.classifier)
             c.fail(ro->table.get("candidate")->source(), ro->key("candidate"),
                    "must differ from classifier " + tomlString(ifc.classifier) + " (promote by changing classifier instead)");
+        rollout.plan = readRolloutPlan(c, *ro);
         readRolloutMode(c, *ro, rollout);
         ifc.rollout = std::move(rollout);
     }

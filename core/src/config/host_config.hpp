@@ -2,6 +2,7 @@
 #pragma once
 
 #include <fizz/shared.h>
+#include "config/rollout_plan.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -19,12 +20,16 @@ enum class EventFormat { Json, Text };
 enum class RolloutMode { Split, Shadow };
 
 // A/B split: `percent` of sources (by a hash of the source address) meet `candidate`. In shadow
-// mode the candidate runs on every frame as well, its decisions compared with the baseline's.
+// mode the candidate runs on every frame as well, its decisions compared with the baseline's. With a
+// plan, the host moves the split along its steps itself (rollout_plan.hpp), starting at 0.
 struct Rollout {
     std::string candidate;  // NAME or NAME@VERSION; must resolve to another plugin than the classifier
     unsigned percent = 0;   // 0..100 (split mode)
     RolloutMode mode = RolloutMode::Split;
     bool shadowEvents = false;  // shadow mode: write the candidate's events too ("variant":"shadow")
+    std::optional<RolloutPlan> plan;  // gated progressive rollout: `steps` and the keys around it
+
+    bool operator==(const Rollout&) const = default;
 };
 
 // Where in the config file a value was written (1-based; 0 = not from a file).

@@ -194,6 +194,33 @@ void EventWriter::flush() noexcept {
         else
             checkPath();
     }
+    takeRecords();
+    writeOut();
+}
+
+void EventWriter::writeRecord(std::string line) {
+    line += '\n';
+    std::lock_guard lock(recordsMutex_);
+    records_.push_back(std::move(line));
+}
+
+void EventWriter::takeRecords() noexcept {
+    std::vector<std::string> records;
+    {
+        std::lock_guard lock(recordsMutex_);
+        if (records_.empty()) return;
+        records.swap(records_);
+    }
+    for (const auto& r : records) {
+        if (used_ + r.size() > buffer_.size() || lineCount_ == kMaxLines) writeOut();
+        const size_t n = std::min(r.size(), buffer_.size());  // a record is a few hundred bytes
+        std::memcpy(buffer_.data() + used_, r.data(), n);
+        used_ += n;
+        lines_[lineCount_++] = Line{nullptr, used_, true};
+    }
+}
+
+void EventWriter::writeOut() noexcept {
     if (used_ == 0) return;
     // A line cut short by an earlier failure would glue itself to the next one: end it first.
     if (brokenLine_ && ::write(fd_, "\n", 1) == 1) brokenLine_ = false;
@@ -225,6 +252,7 @@ void EventWriter::settle(size_t done, int err) noexcept {
     };
     for (size_t i = 0; i < lineCount_; ++i) {
         const Line& line = lines_[i];
+        if (line.record) continue;  // not an event: neither written nor lost in the event counts
         const bool w = line.end <= done;
         w ? ++ok : ++bad;
         if (line.counters != runOwner || w != runWritten) {

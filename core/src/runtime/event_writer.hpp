@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -93,6 +94,10 @@ public:
     /// or when it was renamed or deleted (checked at most once per kPathCheckInterval). Never
     /// throws; a failing sink is counted and logged.
     void flush() noexcept;
+    /// Any thread: a control-plane record (one complete line without its newline, a JSON object in
+    /// the JSON format) written at the next flush between event lines; not counted as an event.
+    /// The caller wakes the flushing thread. Throws only std::bad_alloc.
+    void writeRecord(std::string line);
     /// Any thread: the events file is closed and opened again by path at the next flush (SIGUSR1,
     /// after logrotate moved it). No effect on stdout or a caller's fd.
     void requestReopen() noexcept { reopenRequested_.store(true, std::memory_order_relaxed); }
@@ -118,11 +123,16 @@ private:
     static constexpr size_t kMaxLines = kBufferSize / 16;
     struct Line {
         OutputCounters* counters;
-        size_t end;  // offset just past the line's newline
+        size_t end;           // offset just past the line's newline
+        bool record = false;  // a control-plane record, not an event
     };
 
     /// Counts lines [0, lineCount_) as written when they end within the first `done` bytes, else lost.
     void settle(size_t done, int err) noexcept;
+    /// Writes the buffer out and settles its lines.
+    void writeOut() noexcept;
+    /// Moves the records waiting into the buffer (writing out first when they do not fit).
+    void takeRecords() noexcept;
     void logWriteError(int err, uint64_t lostNow) noexcept;
     void checkPath() noexcept;
     void reopen(const char* why) noexcept;
@@ -139,6 +149,8 @@ private:
     std::atomic<uint64_t> written_{0}, lost_{0}, writeErrors_{0}, reopens_{0};
     std::atomic<int> lastError_{0};
     std::atomic<bool> reopenRequested_{false};
+    std::mutex recordsMutex_;
+    std::vector<std::string> records_;  // waiting for the next flush
     // Flushing thread only.
     std::chrono::steady_clock::time_point nextPathCheck_{}, nextErrorLog_{};
     uint64_t lostSinceLog_ = 0;

@@ -124,9 +124,12 @@ void Host::start() {
     catalog_.rescan();
     for (const auto& p : catalog_.problems()) spdlog::warn("plugin folder: skipped {}: {}", p.file.string(), p.message);
     try {
+        RolloutBook rollouts = rollouts_.next(cfg_.interfaces, RolloutClock::now());
         std::vector<std::unique_ptr<Plan>> plans;
-        for (const auto& ifc : cfg_.interfaces) plans.push_back(prepare(ifc, nullptr, false));
+        for (const auto& ifc : cfg_.interfaces) plans.push_back(prepare(rollouts.effective(ifc), nullptr, false));
         for (auto& plan : plans) commit(*plan);
+        rollouts_ = std::move(rollouts);
+        announceStarts();
     } catch (...) {
         for (auto& [name, a] : attachments_) detach(*a);
         attachments_.clear();
@@ -349,6 +352,11 @@ void Host::detach(Attachment& a) {
     spdlog::info("interface '{}': detached", a.cfg.name);
 }
 
+void Host::apply(const config::Interface& ifc, Attachment& a) {
+    auto plan = prepare(ifc, &a, false);
+    commit(*plan);
+}
+
 bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::string* why) {
     std::lock_guard lock(mutex_);
     const FailpointArm failpointsArmed;  // failure injection (tests only) fires in reloads alone
@@ -360,6 +368,8 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::st
                                next.output.ringSlots != cfg_.output.ringSlots;
     std::vector<std::unique_ptr<Plan>> plans;
     std::vector<config::Interface> stillGone;  // configured, deleted, not back yet
+    // Unchanged rollout tables keep their progress; a failed reload keeps the running book.
+    RolloutBook rollouts = rollouts_.next(next.interfaces, RolloutClock::now());
     const bool nextInsecure = cliInsecure_ || next.allowInsecurePlugins;
     // The plans are prepared with the new catalog, guard and settings, swapped in for prepare()
     // and swapped back when it fails, or when no interface commits: a reload that fails changes
@@ -399,7 +409,8 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::st
                     stillGone.push_back(ifc);
                     continue;
                 }
-                plans.push_back(prepare(ifc, it == attachments_.end() ? nullptr : it->second.get(), freshPrograms));
+                plans.push_back(prepare(rollouts.effective(ifc), it == attachments_.end() ? nullptr : it->second.get(),
+                                        freshPrograms));
             }
         } catch (...) {
             swapAll();
@@ -433,6 +444,8 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::st
         return false;
     }
     insecure_ = nextInsecure;
+    rollouts_ = std::move(rollouts);
+    announceStarts();
     std::set<std::string> wanted;
     for (const auto& ifc : next.interfaces) wanted.insert(ifc.name);
     const std::string goneNote = commitGone(stillGone, wanted);
@@ -522,6 +535,7 @@ nlohmann::json Host::status() const {
             ifc["shadow"] = toJson(*figures->shadow);
             ifc["shadow"]["events"] = a->candidate && a->candidate->delivers();
         }
+        if (const auto* r = rollouts_.find(name)) ifc["progressive"] = r->controller->status(RolloutClock::now());
         // Since the interface was attached: the final counts of every retired instance + the live ones.
         const InterfaceTotals t = a->totals();
         ifc["totals"] = {{"packets", t.packets},     {"emitted", t.emitted},

@@ -14,6 +14,7 @@
 #include "runtime/link_watch.hpp"
 #include "runtime/pump.hpp"
 #include "util/unique_fd.hpp"
+#include "runtime/rollout_book.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -74,11 +75,23 @@ public:
 
     void setReloadGuard(ReloadGuard guard) { guard_ = std::move(guard); }
 
+    /// Judges every progressive rollout on its current figures and carries out what its controller
+    /// decides (advance: one map write; rollback and promotion: one bpf_link_update). Call from
+    /// the daemon's loop, a few times a second. Returns whether a rollout is still under way.
+    /// Never throws (failures are logged and shown in status).
+    bool tickRollouts();
+
 private:
     struct Plan;
     std::unique_ptr<Plan> prepare(const config::Interface& ifc, const Attachment* current, bool freshPrograms);
     void commit(Plan& plan);
     void detach(Attachment& a);
+    /// prepare() + commit() of `ifc` on the running attachment `a`. Throws Error.
+    void apply(const config::Interface& ifc, Attachment& a);
+    // Progressive rollouts (host_rollouts.cpp).
+    void announce(const std::string& iface, const RolloutDecision& d);
+    void announceStarts();
+    void steer(const std::string& iface, Attachment& a, RolloutBook::Entry& e, RolloutClock::time_point now);
     static ClassifierOptions classifierOptions(const config::HostConfig& cfg);
     /// Warns once per plugin version that emits without counting packets.
     void warnIfUncounted(const std::string& ifname, const MessageSource& source) const;
@@ -110,6 +123,7 @@ private:
     std::unique_ptr<Pump> pump_;
     UniqueFd runStats_;
     ReloadGuard guard_;
+    RolloutBook rollouts_;  // under mutex_
     mutable std::mutex mutex_;  // attachments_ between reloads and status readers
     std::map<std::string, std::unique_ptr<Attachment>> attachments_;
     std::map<std::string, GoneInterface> gone_;  // configured, but the device was deleted

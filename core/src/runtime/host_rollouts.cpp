@@ -1,0 +1,105 @@
+// The host's side of gated progressive rollouts: sample each rollout's figures, let its controller
+// decide, carry the decision out on the attachment, and say so in the log and on the events stream.
+// The decision logic itself is runtime/rollout_controller (no kernel).
+#include "runtime/host.hpp"
+
+#include "util/error.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace fizzhost::runtime {
+namespace {
+
+VariantFigures figuresOf(const MessageSource& s) {
+    VariantFigures f;
+    f.programId = s.classifier().programId();
+    // The decoder's count first: undecodable never runs ahead of what the program emitted.
+    f.undecodable = s.undecodable();
+    const fizz_counters c = s.counters();
+    f.emitted = c.emitted;
+    f.dropped = c.dropped;
+    return f;
+}
+
+}  // namespace
+
+void Host::announce(const std::string& iface, const RolloutDecision& d) {
+    const std::string line = describe(d);
+    if (d.kind == DecisionKind::Rollback)
+        spdlog::warn("interface '{}': rollout {}", iface, line);
+    else
+        spdlog::info("interface '{}': rollout {}", iface, line);
+    if (!writer_ || !pump_) return;
+    writer_->writeRecord(cfg_.output.format == config::EventFormat::Json ? decisionRecord(iface, d).dump()
+                                                                         : decisionText(iface, d));
+    pump_->wake();
+}
+
+void Host::announceStarts() {
+    for (auto& [name, e] : rollouts_.entries()) {
+        if (e.started) announce(name, e.controller->started());
+        else if (e.controller->stage() == RolloutStage::Step)
+            spdlog::info("interface '{}': rollout table unchanged: step {} ({}%) goes on", name,
+                         e.controller->status(RolloutClock::now())["step"].get<size_t>(), e.controller->percent());
+        else
+            spdlog::info("interface '{}': rollout table unchanged: stays {} ({})", name,
+                         toString(e.controller->stage()), e.controller->reason());
+        e.started = false;
+    }
+}
+
+bool Host::tickRollouts() {
+    std::lock_guard lock(mutex_);
+    if (!pump_) return false;
+    bool underWay = false;
+    const auto now = RolloutClock::now();
+    for (auto& [name, e] : rollouts_.entries()) {
+        auto it = attachments_.find(name);
+        if (it == attachments_.end()) continue;  // gone: nothing runs to be judged
+        try {
+            steer(name, *it->second, e, now);
+        } catch (const std::exception& ex) {
+            spdlog::error("interface '{}': rollout: {}", name, ex.what());
+        }
+        underWay = underWay || e.controller->stage() == RolloutStage::Step;
+    }
+    return underWay;
+}
+
+void Host::steer(const std::string& iface, Attachment& a, RolloutBook::Entry& e, RolloutClock::time_point now) {
+    RolloutController& ctl = *e.controller;
+    if (ctl.stage() == RolloutStage::Step && a.candidate && a.dispatcher) {
+        RolloutSample s;
+        s.at = now;
+        s.baseline = figuresOf(*a.baseline);
+        s.candidate = figuresOf(*a.candidate);
+        // The dispatcher times a sample of each variant's runs (max_slowdown), and in shadow mode
+        // counts the frames the two decided differently (max_disagreement).
+        if (const auto f = a.rolloutFigures()) {
+            s.baseline.runs = f->baseline.runs;
+            s.baseline.runNs = f->baseline.ns;
+            s.candidate.runs = f->candidate.runs;
+            s.candidate.runNs = f->candidate.ns;
+            if (f->shadow) {
+                s.compared = f->shadow->compared;
+                s.disagreed = f->shadow->disagreed;
+            }
+        }
+        if (auto d = ctl.tick(s)) announce(iface, *d);
+    }
+    // Bring the attachment to what the controller's stage asks for: a percent is one map write,
+    // a rollback or a promotion one bpf_link_update (the dispatcher leaves).
+    const config::Interface want = rollouts_.effective(e.configured);
+    if (want.classifier == a.cfg.classifier && want.rollout == a.cfg.rollout) return;
+    if (now < e.retryAt) return;
+    try {
+        apply(want, a);
+    } catch (const Error& ex) {
+        e.retryAt = now + std::chrono::seconds(ctl.plan().stepSeconds);
+        ctl.actionFailed(ex.what());
+        spdlog::error("interface '{}': rollout: could not carry out the {} stage ({}); tried again in {} s", iface,
+                      toString(ctl.stage()), ex.what(), ctl.plan().stepSeconds);
+    }
+}
+
+}  // namespace fizzhost::runtime

@@ -1,0 +1,112 @@
+// The state machine of a gated progressive rollout: which step runs, whether its gates held over
+// the step's window, and what to do next (advance, hold, roll back, promote). Pure decision logic:
+// it is handed cumulative figures and a time, never touches the kernel, and so is unit-tested on
+// made-up figures. The host samples the figures on its loop and carries out the decisions.
+#pragma once
+
+#include "config/rollout_plan.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fizzhost::runtime {
+
+using RolloutClock = std::chrono::steady_clock;
+
+/// One variant's program instance, counted since it was loaded (cumulative, never reset).
+struct VariantFigures {
+    uint32_t programId = 0;  // a different id is a new instance: the window starts again
+    uint64_t emitted = 0, dropped = 0, undecodable = 0;
+    // Time spent in the variant and its runs, where something measures them per variant (the
+    // kernel does not account programs reached by tail call): absent = unavailable.
+    std::optional<uint64_t> runs, runNs;
+};
+
+/// Everything the gates are judged on, read at one moment.
+struct RolloutSample {
+    RolloutClock::time_point at;
+    VariantFigures baseline, candidate;
+    std::optional<uint64_t> compared, disagreed;  // shadow comparison, where it runs
+};
+
+enum class GateVerdict { Pass, Fail, TooLittleData, Unavailable };
+
+/// One gate over the current window.
+struct GateReading {
+    std::string name;  // the config key: "max_drop_rate", ...
+    double limit = 0;
+    std::optional<double> figure;  // absent: unavailable, or no sample at all yet
+    uint64_t samples = 0;          // the figure's denominator over the window
+    uint64_t minSamples = 0;
+    GateVerdict verdict = GateVerdict::TooLittleData;
+    std::string unit;  // what a sample is: "messages", "runs", "frames"
+};
+
+enum class RolloutStage { Step, RolledBack, Promoted, Complete };
+enum class DecisionKind { Start, Advance, Hold, Rollback, Promote, Complete };
+
+struct RolloutDecision {
+    DecisionKind kind = DecisionKind::Start;
+    unsigned from = 0, to = 0;  // percent to the candidate before and after
+    double windowSeconds = 0;   // the span the figures cover
+    std::vector<GateReading> gates;
+    std::string reason;
+};
+
+class RolloutController {
+public:
+    /// A plan starting now at its first step. `plan.steps` must not be empty (the loader's rule).
+    RolloutController(config::RolloutPlan plan, RolloutClock::time_point now);
+
+    /// The Start decision (from 0 to the first step), for the log and the events stream.
+    RolloutDecision started() const;
+
+    /// Judges the current window on `sample`. Returns a decision when there is one: Rollback as soon
+    /// as a gate with enough data fails; at the end of a window, Advance when every gate passed,
+    /// Promote or Complete after the last step, else Hold (too little data, or a figure
+    /// unavailable: the window stays open and is judged again a step_seconds later). A sample of
+    /// a new program instance opens a fresh window. Never throws.
+    std::optional<RolloutDecision> tick(const RolloutSample& sample);
+
+    const config::RolloutPlan& plan() const { return plan_; }
+    RolloutStage stage() const { return stage_; }
+    /// The percent the split should be at now (0 after a rollback, the last step when complete).
+    unsigned percent() const;
+    /// Why the rollout stands where it stands (after a hold, rollback, promotion).
+    const std::string& reason() const { return reason_; }
+    /// Notes that carrying out the last decision failed (shown in status until the next decision).
+    void actionFailed(const std::string& why) { actionError_ = why; }
+
+    /// Step, percent, time in step, each gate's figure and limit, the verdict. Never throws.
+    nlohmann::json status(RolloutClock::time_point now) const;
+
+private:
+    std::vector<GateReading> judge(const RolloutSample& s) const;
+
+    config::RolloutPlan plan_;
+    RolloutStage stage_ = RolloutStage::Step;
+    size_t step_ = 0;
+    RolloutClock::time_point stepSince_, judgeAt_;
+    std::optional<RolloutSample> window_;  // the figures when the window opened
+    std::vector<GateReading> last_;        // the latest reading, for status
+    std::string reason_, actionError_;
+    bool held_ = false;
+};
+
+std::string_view toString(GateVerdict v);
+std::string_view toString(DecisionKind k);
+std::string_view toString(RolloutStage s);
+
+/// One log line: "advance 5% -> 25%: max_drop_rate 0.0000 <= 0.0100 over 2.0 s (4100 messages), ...".
+std::string describe(const RolloutDecision& d);
+/// The events-stream record: {"rollout":{"interface":...,"decision":...,"from":..,"to":..,"figures":{...}}}.
+nlohmann::json decisionRecord(const std::string& iface, const RolloutDecision& d);
+/// The same as one text line (the events stream's text format), without the newline.
+std::string decisionText(const std::string& iface, const RolloutDecision& d);
+
+}  // namespace fizzhost::runtime

@@ -1,0 +1,314 @@
+// Gated progressive rollouts with the real daemon on a veth pair: a healthy candidate walks its
+// steps and is promoted, a failing one is rolled back by its gate, an unchanged table survives a
+// SIGHUP, and every decision is a record on the events stream.
+#include "netns/daemon_lab.hpp"
+#include "support/cli_run.hpp"
+#include "support/privilege.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <fstream>
+#include <thread>
+
+using namespace fizzhost::test;
+using Catch::Matchers::Contains;
+
+namespace {
+
+// A plugin folder holding the shipped plugins and the decoder that refuses odd sources.
+std::filesystem::path pluginFolder(const DaemonLab& lab) {
+    auto dir = lab.dir() / "plugins";
+    std::filesystem::create_directory(dir);
+    for (const char* p : {"fizz.so", "fizzbuzz.so", "fibonacci.so"})
+        std::filesystem::copy_file(std::filesystem::path(FIZZHOST_PLUGIN_DIR) / p, dir / p);
+    std::filesystem::copy_file(std::filesystem::path(FIZZHOST_TEST_PLUGIN_DIR) / "throws/throws.so", dir / "throws.so");
+    return dir;
+}
+
+std::string config(const DaemonLab& lab, const std::string& classifier, const std::string& rollout) {
+    return "[interface." + lab.ifname() + "]\nclassifier = \"" + classifier + "\"\n[interface." + lab.ifname() +
+           ".rollout]\n" + rollout;
+}
+
+// Frames from the peer until destroyed, paced so the two test cores are not saturated.
+class Traffic {
+public:
+    explicit Traffic(DaemonLab& lab)
+        : thread_([this, &lab] {
+              uint32_t next = 0;
+              while (!stop_) {
+                  sent_ += lab.send(benchmarkSources(next % 60000, 256));
+                  next += 256;
+                  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+              }
+          }) {}
+    ~Traffic() { stop(); }
+    void stop() {
+        stop_ = true;
+        if (thread_.joinable()) thread_.join();
+    }
+    uint64_t sent() const { return sent_; }
+
+private:
+    std::atomic<bool> stop_{false};
+    std::atomic<uint64_t> sent_{0};
+    std::thread thread_;
+};
+
+// Polls the interface's status until `done` holds; fails the test (with the log) after `timeout`.
+template <typename Pred>
+nlohmann::json waitForStatus(DaemonLab& lab, Pred done, const char* what,
+                             std::chrono::seconds timeout = std::chrono::seconds(30)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    nlohmann::json s;
+    while (std::chrono::steady_clock::now() < deadline) {
+        s = lab.interfaceStatus();
+        if (done(s)) return s;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    FAIL("no " << what << " within " << timeout.count() << " s; status: " << s.dump() << "\nlog:\n"
+               << lab.daemon().stderrText());
+    return s;
+}
+
+std::string stageOf(const nlohmann::json& ifc) {
+    return ifc.contains("progressive") ? ifc["progressive"].value("stage", std::string()) : std::string();
+}
+
+// The decisions in the order they were recorded, holds left out (how many a step sees depends on
+// the machine's pace).
+std::vector<nlohmann::json> decisions(const DaemonLab& lab) {
+    std::vector<nlohmann::json> out;
+    for (auto& r : lab.records()) {
+        REQUIRE(r["interface"] == lab.ifname());
+        if (r["decision"] != "hold") out.push_back(r);
+    }
+    return out;
+}
+
+// Waits until the events file holds a record of `decision` (the pump writes records on its next pass).
+void waitForRecord(const DaemonLab& lab, const std::string& decision) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+        for (const auto& r : lab.records())
+            if (r["decision"] == decision) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    FAIL("no '" << decision << "' record in the events file");
+}
+
+}  // namespace
+
+TEST_CASE("a healthy candidate walks 10 -> 50 -> 100 by its gates and is promoted with one link update", "[daemon]") {
+    if (!requirePrivilege("run fizzhost on a veth pair")) return;
+    DaemonLab lab;
+    const auto plugins = pluginFolder(lab);
+    lab.writeConfig(config(lab, "fizzbuzz",
+                           "candidate = \"fibonacci\"\nsteps = [10, 50, 100]\nstep_seconds = 1\nmin_samples = 50\n"
+                           "max_drop_rate = 0.01\nmax_undecodable_rate = 0\npromote = true\n"),
+                    plugins);
+    lab.start();
+    const auto first = lab.interfaceStatus();
+    const auto linkId = first["link_id"];
+    CHECK(first["percent"] == 10);
+    CHECK(stageOf(first) == "step");
+    CHECK(first["progressive"]["step"] == 1);
+
+    Traffic traffic(lab);
+    const auto done = waitForStatus(lab, [](const nlohmann::json& s) { return stageOf(s) == "promoted"; }, "promotion");
+    // Frames after the promotion meet the promoted classifier alone.
+    const uint64_t mark = traffic.sent() + 2000;
+    while (traffic.sent() < mark) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    traffic.stop();
+    const auto after = lab.interfaceStatus();
+
+    // The dispatcher left with one bpf_link_update: same link, the promoted program attached.
+    CHECK(after["link_id"] == linkId);
+    CHECK_FALSE(after.contains("percent"));
+    REQUIRE(after["variants"].size() == 1);
+    CHECK(after["variants"][0]["plugin"] == "fibonacci");
+    CHECK(after["variants"][0]["variant"] == "baseline");
+    CHECK(after["program_id"] == after["variants"][0]["program_id"]);
+    CHECK(after["variants"][0]["packets"].get<uint64_t>() > 0);
+    CHECK(done["progressive"]["percent"] == 100);
+    CHECK_THAT(done["progressive"]["verdict"].get<std::string>(), Contains("promoted"));
+    CHECK(lab.waitForPackets(traffic.sent()) == traffic.sent());  // not a frame unclassified across the steps
+
+    waitForRecord(lab, "promote");
+    const auto d = decisions(lab);
+    REQUIRE(d.size() == 4);
+    const std::vector<std::tuple<std::string, int, int>> expected = {
+        {"start", 0, 10}, {"advance", 10, 50}, {"advance", 50, 100}, {"promote", 100, 100}};
+    for (size_t i = 0; i < d.size(); ++i) {
+        INFO("record " << i << ": " << d[i].dump());
+        CHECK(d[i]["decision"] == std::get<0>(expected[i]));
+        CHECK(d[i]["from"] == std::get<1>(expected[i]));
+        CHECK(d[i]["to"] == std::get<2>(expected[i]));
+        if (i == 0) continue;
+        // Every gate held over the step's own window, with enough messages to say so.
+        for (const char* gate : {"max_drop_rate", "max_undecodable_rate"}) {
+            CHECK(d[i]["figures"][gate]["verdict"] == "pass");
+            CHECK(d[i]["figures"][gate]["samples"].get<uint64_t>() >= 50);
+        }
+        CHECK(d[i]["figures"]["max_drop_rate"]["figure"] == 0.0);
+        CHECK(d[i]["window_seconds"].get<double>() >= 1.0);
+    }
+    const auto log = lab.daemon().stderrText();
+    CHECK_THAT(log, Contains("rollout start 0% -> 10%"));
+    CHECK_THAT(log, Contains("rollout advance 10% -> 50%"));
+    CHECK_THAT(log, Contains("rollout promote 100% -> 100%"));
+    // The events themselves are untouched by the records between them.
+    bool fibonacciBaseline = false;
+    for (const auto& e : lab.events()) fibonacciBaseline |= e.plugin == "fibonacci" && e.variant == "baseline";
+    CHECK(fibonacciBaseline);
+    CHECK(lab.stop() == 0);
+}
+
+TEST_CASE("a candidate whose decoder refuses messages is rolled back by max_undecodable_rate and stays back until "
+          "the table changes",
+          "[daemon]") {
+    if (!requirePrivilege("run fizzhost on a veth pair")) return;
+    DaemonLab lab;
+    const auto plugins = pluginFolder(lab);
+    const std::string table = "candidate = \"throws\"\nsteps = [50, 100]\nstep_seconds = 1\nmin_samples = 50\n"
+                              "max_undecodable_rate = 0.05\npromote = true\n";
+    lab.writeConfig(config(lab, "fizz", table), plugins);
+    lab.start();
+    const auto first = lab.interfaceStatus();
+    const auto linkId = first["link_id"];
+    uint32_t baselineProgram = 0;
+    for (const auto& v : first["variants"])
+        if (v["variant"] == "baseline") baselineProgram = v["program_id"];
+    CHECK(first["percent"] == 50);
+
+    Traffic traffic(lab);
+    // fizz emits for sources divisible by 3; this decoder throws for odd ones: half its messages.
+    const auto back =
+        waitForStatus(lab, [](const nlohmann::json& s) { return stageOf(s) == "rolled_back"; }, "rollback", std::chrono::seconds(15));
+    // One bpf_link_update back to the running baseline: same link, the baseline's program.
+    CHECK(back["link_id"] == linkId);
+    CHECK_FALSE(back.contains("percent"));
+    REQUIRE(back["variants"].size() == 1);
+    CHECK(back["variants"][0]["plugin"] == "fizz");
+    CHECK(back["program_id"] == baselineProgram);
+    CHECK(back["progressive"]["percent"] == 0);
+    CHECK_THAT(back["progressive"]["verdict"].get<std::string>(), Contains("rolled back"));
+    CHECK_THAT(back["progressive"]["reason"].get<std::string>(), Contains("rolled back at 50%: max_undecodable_rate"));
+
+    waitForRecord(lab, "rollback");
+    auto d = decisions(lab);
+    REQUIRE(d.size() == 2);
+    CHECK(d[0]["decision"] == "start");
+    CHECK(d[1]["decision"] == "rollback");
+    CHECK(d[1]["from"] == 50);
+    CHECK(d[1]["to"] == 0);
+    const auto& gate = d[1]["figures"]["max_undecodable_rate"];
+    CHECK(gate["verdict"] == "fail");
+    CHECK(gate["figure"].get<double>() > 0.05);
+    CHECK(gate["samples"].get<uint64_t>() >= 50);
+    CHECK_THAT(lab.daemon().stderrText(), Contains("rollout rollback 50% -> 0%"));
+
+    // status in text: the stage, the gate's figure and limit, why.
+    const auto text = runFizzhost({"status", "--socket", (lab.dir() / "control.sock").string()});
+    CHECK(text.status == 0);
+    CHECK_THAT(text.out, Contains("progressive rollout: rolled_back step 1/2 at 0%"));
+    CHECK_THAT(text.out, Contains("max_undecodable_rate"));
+    CHECK_THAT(text.out, Contains("fail"));
+    CHECK_THAT(text.out, Contains("verdict: rolled back: the baseline runs alone until the rollout table changes"));
+
+    // The same table again: still on the baseline alone, traffic or not.
+    REQUIRE(lab.reload());
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    auto still = lab.interfaceStatus();
+    CHECK(stageOf(still) == "rolled_back");
+    CHECK(still["variants"].size() == 1);
+    CHECK_THAT(lab.daemon().stderrText(), Contains("rollout table unchanged: stays rolled_back"));
+
+    // A changed table starts the plan again from its first step.
+    lab.writeConfig(config(lab, "fizz", "candidate = \"throws\"\nsteps = [25]\nstep_seconds = 60\n"), plugins);
+    REQUIRE(lab.reload());
+    auto again = lab.interfaceStatus();
+    CHECK(stageOf(again) == "step");
+    CHECK(again["percent"] == 25);
+    CHECK(again["link_id"] == linkId);
+    REQUIRE(again["variants"].size() == 2);
+    traffic.stop();
+    waitForRecord(lab, "start");
+    d = decisions(lab);
+    REQUIRE(d.size() == 3);
+    CHECK(d[2]["decision"] == "start");
+    CHECK(d[2]["to"] == 25);
+    CHECK(lab.stop() == 0);
+}
+
+TEST_CASE("a SIGHUP that leaves the rollout table unchanged keeps the step; a step without data holds", "[daemon]") {
+    if (!requirePrivilege("run fizzhost on a veth pair")) return;
+    DaemonLab lab;
+    const auto plugins = pluginFolder(lab);
+    lab.writeConfig(config(lab, "fizzbuzz",
+                           "candidate = \"fibonacci\"\nsteps = [10, 50, 100]\nstep_seconds = 1\nmin_samples = 200\n"
+                           "max_drop_rate = 0.5\n"),
+                    plugins);
+    lab.start();
+    // One burst, enough for the first step's window (about a tenth of it meets the candidate,
+    // which emits for about half of those), then nothing: the second step sees no data.
+    const auto burst = benchmarkSources(0x100, 20000);
+    for (size_t i = 0; i < burst.size(); i += 1000)
+        lab.send(std::vector<uint32_t>(burst.begin() + long(i), burst.begin() + long(i + 1000)));
+    waitForStatus(lab, [](const nlohmann::json& s) { return s.value("percent", 0) == 50; }, "the second step");
+    // The step holds for too little data, judged again every second.
+    const auto held = waitForStatus(
+        lab, [](const nlohmann::json& s) { return s["progressive"]["verdict"] == "holding"; }, "a hold");
+    CHECK(held["progressive"]["step"] == 2);
+    CHECK(held["progressive"]["gates"][0]["name"] == "max_drop_rate");
+    CHECK(held["progressive"]["gates"][0]["verdict"] == "too_little_data");
+    CHECK(held["progressive"]["gates"][0]["min_samples"] == 200);
+    CHECK_THAT(held["progressive"]["reason"].get<std::string>(), Contains("too little data"));
+    waitForRecord(lab, "hold");
+    bool holdRecord = false;
+    for (const auto& r : lab.records())
+        if (r["decision"] == "hold") {
+            holdRecord = true;
+            CHECK(r["from"] == 50);
+            CHECK(r["to"] == 50);
+            CHECK(r["figures"]["max_drop_rate"]["verdict"] == "too_little_data");
+        }
+    CHECK(holdRecord);
+    const double inStep = held["progressive"]["seconds_in_step"];
+
+    REQUIRE(lab.reload());  // the same file
+    const auto after = lab.interfaceStatus();
+    CHECK(after["percent"] == 50);
+    CHECK(after["progressive"]["step"] == 2);
+    CHECK(after["progressive"]["seconds_in_step"].get<double>() > inStep);  // the same step, its clock running on
+    CHECK_THAT(lab.daemon().stderrText(), Contains("rollout table unchanged: step 2 (50%) goes on"));
+    size_t starts = 0;
+    for (const auto& r : decisions(lab)) starts += r["decision"] == "start";
+    CHECK(starts == 1);
+
+    const auto text = runFizzhost({"status", "--socket", (lab.dir() / "control.sock").string()});
+    CHECK_THAT(text.out, Contains("progressive rollout: step step 2/3 at 50%"));
+    CHECK_THAT(text.out, Contains("too_little_data"));
+    CHECK_THAT(text.out, Contains("verdict: holding (holding at 50%"));
+    CHECK(lab.stop() == 0);
+}
+
+TEST_CASE("rollout decisions in the text events format are one line each", "[daemon]") {
+    if (!requirePrivilege("run fizzhost on a veth pair")) return;
+    DaemonLab lab;
+    const auto events = lab.dir() / "events.txt";
+    lab.writeConfig("[output]\nevents = \"" + events.string() + "\"\nformat = \"text\"\n" +
+                    config(lab, "fizzbuzz", "candidate = \"fibonacci\"\nsteps = [20]\nstep_seconds = 1\n"));
+    lab.start();
+    waitForStatus(lab, [](const nlohmann::json& s) { return stageOf(s) == "complete"; }, "completion");
+    CHECK(lab.interfaceStatus()["percent"] == 20);  // promote = false: the split stays
+    CHECK(lab.stop() == 0);
+    std::ifstream in(events);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);)
+        if (line.find(" rollout ") != std::string::npos) lines.push_back(line);
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0] == lab.ifname() + " rollout start 0 -> 20");
+    CHECK(lines[1] == lab.ifname() + " rollout complete 20 -> 20");
+}

@@ -1,0 +1,353 @@
+// Gated progressive rollouts without a kernel: the plan as the config states it (errors with
+// file:line:col), the controller's decisions on made-up figures, and the book that keeps progress
+// across reloads.
+#include "config/config_loader.hpp"
+#include "runtime/rollout_book.hpp"
+#include "runtime/rollout_controller.hpp"
+#include "util/error.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cerrno>
+#include <fstream>
+#include <iterator>
+
+using namespace fizzhost;
+using namespace fizzhost::runtime;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr const char* kSource = "/etc/fizz/fizz.toml";
+const std::string kHead = "[interface.a]\nclassifier = \"fizzbuzz\"\n[interface.a.rollout]\ncandidate = \"fibonacci\"\n";
+
+config::HostConfig parse(const std::string& text) { return config::parseConfig(text, kSource, "/plugins"); }
+
+std::string errorOf(const std::string& text) {
+    try {
+        parse(text);
+    } catch (const Error& e) {
+        CHECK(e.code() == EINVAL);
+        return e.what();
+    }
+    FAIL("config was accepted:\n" << text);
+    return "";
+}
+
+config::RolloutGates gates(std::optional<double> slowdown, std::optional<double> dropRate = std::nullopt,
+                          std::optional<double> undecodableRate = std::nullopt) {
+    config::RolloutGates g;
+    g.maxSlowdown = slowdown;
+    g.maxDropRate = dropRate;
+    g.maxUndecodableRate = undecodableRate;
+    return g;
+}
+
+config::RolloutPlan plan(std::vector<unsigned> steps, config::RolloutGates gates, bool promote = true) {
+    config::RolloutPlan p;
+    p.steps = std::move(steps);
+    p.stepSeconds = 10;
+    p.minSamples = 100;
+    p.promote = promote;
+    p.gates = gates;
+    return p;
+}
+
+// Cumulative figures: the candidate emitted `emitted`, dropped `dropped`, refused `undecodable`.
+RolloutSample sample(RolloutClock::time_point at, uint64_t emitted, uint64_t dropped = 0, uint64_t undecodable = 0,
+                     uint32_t candidateId = 7) {
+    RolloutSample s;
+    s.at = at;
+    s.baseline.programId = 3;
+    s.baseline.emitted = emitted * 10;
+    s.candidate.programId = candidateId;
+    s.candidate.emitted = emitted;
+    s.candidate.dropped = dropped;
+    s.candidate.undecodable = undecodable;
+    return s;
+}
+
+const GateReading& gate(const RolloutDecision& d, const std::string& name) {
+    for (const auto& g : d.gates)
+        if (g.name == name) return g;
+    FAIL("no gate " << name);
+    return d.gates.front();
+}
+
+}  // namespace
+
+TEST_CASE("a progressive rollout table: steps, window, gates, promotion", "[unit]") {
+    auto c = parse(kHead +
+                   "steps = [1, 5, 25, 50, 100]\nstep_seconds = 30\nmin_samples = 500\npromote = true\n"
+                   "max_slowdown = 1.2\nmax_drop_rate = 0.001\nmax_undecodable_rate = 0\n");
+    const auto& r = *c.interfaces.at(0).rollout;
+    REQUIRE(r.plan);
+    CHECK(r.plan->steps == std::vector<unsigned>{1, 5, 25, 50, 100});
+    CHECK(r.plan->stepSeconds == 30);
+    CHECK(r.plan->minSamples == 500);
+    CHECK(r.plan->promote);
+    CHECK(r.plan->gates.maxSlowdown == 1.2);
+    CHECK(r.plan->gates.maxDropRate == 0.001);
+    CHECK(r.plan->gates.maxUndecodableRate == 0.0);
+    CHECK_FALSE(r.plan->gates.maxDisagreement);
+    CHECK(r.percent == 0);
+
+    auto d = parse(kHead + "steps = [50]\n");
+    CHECK(d.interfaces[0].rollout->plan->stepSeconds == 60);
+    CHECK(d.interfaces[0].rollout->plan->minSamples == 100);
+    CHECK_FALSE(d.interfaces[0].rollout->plan->promote);
+    // A fixed split has no plan.
+    CHECK_FALSE(parse(kHead + "percent = 10\n").interfaces[0].rollout->plan);
+}
+
+TEST_CASE("a progressive rollout table is refused with the place and the reason", "[unit]") {
+    CHECK(errorOf(kHead + "steps = [1, 5, 5]\n") ==
+          "/etc/fizz/fizz.toml:5:16: interface.a.rollout.steps[2]: 5 does not follow 5: steps must increase");
+    CHECK(errorOf(kHead + "steps = [10, 5]\n") ==
+          "/etc/fizz/fizz.toml:5:14: interface.a.rollout.steps[1]: 5 does not follow 10: steps must increase");
+    CHECK(errorOf(kHead + "steps = [0, 5]\n") == "/etc/fizz/fizz.toml:5:10: interface.a.rollout.steps[0]: 0 is out of range 1..100");
+    CHECK(errorOf(kHead + "steps = [5, 101]\n") ==
+          "/etc/fizz/fizz.toml:5:13: interface.a.rollout.steps[1]: 101 is out of range 1..100");
+    CHECK(errorOf(kHead + "steps = [5, \"25\"]\n") ==
+          "/etc/fizz/fizz.toml:5:13: interface.a.rollout.steps[1]: expected an integer percentage, got a string");
+    CHECK(errorOf(kHead + "steps = []\n") ==
+          "/etc/fizz/fizz.toml:5:9: interface.a.rollout.steps: must list at least one percentage, e.g. [1, 5, 25, 50, 100]");
+    CHECK(errorOf(kHead + "steps = 5\n") == "/etc/fizz/fizz.toml:5:9: interface.a.rollout.steps: expected an array, got an integer");
+    CHECK(errorOf(kHead + "steps = [5]\npercent = 5\n") ==
+          "/etc/fizz/fizz.toml:6:11: interface.a.rollout.percent: a rollout with steps starts at 0% and moves the split "
+          "itself; remove percent (or steps, for a fixed split)");
+    CHECK(errorOf(kHead + "percent = 5\nmax_drop_rate = 0.1\n") ==
+          "/etc/fizz/fizz.toml:6:17: interface.a.rollout.max_drop_rate: only a progressive rollout has it: add steps = "
+          "[...] (percentages the host moves through)");
+    CHECK(errorOf(kHead + "steps = [5]\nmax_drop_rate = 1.5\n") ==
+          "/etc/fizz/fizz.toml:6:17: interface.a.rollout.max_drop_rate: must be a fraction in 0..1, got 1.5");
+    CHECK(errorOf(kHead + "steps = [5]\nmax_undecodable_rate = -0.1\n") ==
+          "/etc/fizz/fizz.toml:6:24: interface.a.rollout.max_undecodable_rate: must be a fraction in 0..1, got -0.1");
+    CHECK(errorOf(kHead + "steps = [5]\nmax_slowdown = 0.9\n") ==
+          "/etc/fizz/fizz.toml:6:16: interface.a.rollout.max_slowdown: must be a finite ratio >= 1.0, got 0.9");
+    CHECK(errorOf(kHead + "steps = [5]\nmax_slowdown = nan\n") ==
+          "/etc/fizz/fizz.toml:6:16: interface.a.rollout.max_slowdown: must be a finite ratio >= 1.0, got nan");
+    CHECK(errorOf(kHead + "steps = [5]\nstep_seconds = 0\n") ==
+          "/etc/fizz/fizz.toml:6:16: interface.a.rollout.step_seconds: 0 is out of range 1..604800");
+    CHECK(errorOf(kHead + "steps = [5]\npromote = \"yes\"\n") ==
+          "/etc/fizz/fizz.toml:6:11: interface.a.rollout.promote: expected a boolean, got a string");
+    CHECK(errorOf(kHead + "steps = [5]\nmax_drop_rat = 0.1\n") ==
+          "/etc/fizz/fizz.toml:6:1: interface.a.rollout.max_drop_rat: unknown key 'max_drop_rat' (did you mean "
+          "'max_drop_rate'?)");
+    CHECK(errorOf(kHead + "steps = [5]\nshadow_seconds = 30\n") ==
+          "/etc/fizz/fizz.toml:6:18: interface.a.rollout.shadow_seconds: a shadow stage needs the shadow rollout mode, "
+          "which this fizzhost does not have; remove it");
+    // Neither percent nor steps: the fixed split's key is what is missing.
+    CHECK(errorOf(kHead) == "/etc/fizz/fizz.toml:3:1: interface.a.rollout: missing required key 'percent'");
+}
+
+TEST_CASE("rollout controller: advances when every gate held over the window, then promotes", "[unit]") {
+    const auto t0 = RolloutClock::time_point{} + 1000s;
+    RolloutController c(plan({5, 50, 100}, gates(std::nullopt, 0.01, 0.01)), t0);
+    CHECK(c.started().kind == DecisionKind::Start);
+    CHECK(c.started().to == 5);
+    CHECK(c.percent() == 5);
+    CHECK_FALSE(c.tick(sample(t0, 0)));  // opens the window
+    CHECK_FALSE(c.tick(sample(t0 + 5s, 500)));  // healthy, but the window is not over
+    auto d = c.tick(sample(t0 + 10s, 1000, 1, 2));
+    REQUIRE(d);
+    CHECK(d->kind == DecisionKind::Advance);
+    CHECK(d->from == 5);
+    CHECK(d->to == 50);
+    CHECK(d->windowSeconds == Approx(10.0));
+    // Rates over the window: 1 dropped of 1001 produced, 2 undecodable of 1000 emitted.
+    CHECK(gate(*d, "max_drop_rate").figure == Approx(1.0 / 1001));
+    CHECK(gate(*d, "max_drop_rate").samples == 1001);
+    CHECK(gate(*d, "max_undecodable_rate").figure == Approx(0.002));
+    CHECK(c.percent() == 50);
+
+    // The next window counts from the advance, not from the start: the old window's figures are
+    // not in it.
+    CHECK_FALSE(c.tick(sample(t0 + 15s, 1050, 1, 2)));
+    d = c.tick(sample(t0 + 20s, 2000, 1, 2));
+    REQUIRE(d);
+    CHECK(d->kind == DecisionKind::Advance);
+    CHECK(gate(*d, "max_drop_rate").figure == Approx(0.0));
+    CHECK(gate(*d, "max_drop_rate").samples == 1000);
+    CHECK(c.percent() == 100);
+    d = c.tick(sample(t0 + 30s, 3000, 1, 2));
+    REQUIRE(d);
+    CHECK(d->kind == DecisionKind::Promote);
+    CHECK(c.stage() == RolloutStage::Promoted);
+    CHECK_FALSE(c.tick(sample(t0 + 40s, 9000, 9000, 9000)));  // done: nothing more to decide
+}
+
+TEST_CASE("rollout controller: a failing gate rolls back at once, mid-window, and stays back", "[unit]") {
+    const auto t0 = RolloutClock::time_point{} + 1000s;
+    RolloutController c(plan({5, 50, 100}, gates(std::nullopt, std::nullopt, 0.01)), t0);
+    c.tick(sample(t0, 1000, 0, 0));
+    // 50 of 99 messages undecodable: not judged yet (below min_samples), not failed either.
+    CHECK_FALSE(c.tick(sample(t0 + 1s, 1099, 0, 50)));
+    auto d = c.tick(sample(t0 + 2s, 1200, 0, 100));
+    REQUIRE(d);
+    CHECK(d->kind == DecisionKind::Rollback);
+    CHECK(d->from == 5);
+    CHECK(d->to == 0);
+    CHECK(gate(*d, "max_undecodable_rate").verdict == GateVerdict::Fail);
+    CHECK(gate(*d, "max_undecodable_rate").figure == Approx(0.5));
+    CHECK(c.stage() == RolloutStage::RolledBack);
+    CHECK(c.percent() == 0);
+    CHECK_THAT(c.reason(), Catch::Contains("rolled back at 5%: max_undecodable_rate 0.5000 > 0.01 (200 messages)"));
+    CHECK_FALSE(c.tick(sample(t0 + 30s, 5000)));
+    CHECK(c.status(t0 + 30s)["verdict"] ==
+          "rolled back: the baseline runs alone until the rollout table changes");
+}
+
+TEST_CASE("rollout controller: too little data or an unavailable figure holds the step, then it goes on", "[unit]") {
+    const auto t0 = RolloutClock::time_point{} + 1000s;
+    SECTION("too little data: the window stays open and is judged again a step later") {
+        RolloutController c(plan({1, 100}, gates(std::nullopt, 0.01)), t0);
+        c.tick(sample(t0, 0));
+        auto d = c.tick(sample(t0 + 10s, 40));
+        REQUIRE(d);
+        CHECK(d->kind == DecisionKind::Hold);
+        CHECK(gate(*d, "max_drop_rate").verdict == GateVerdict::TooLittleData);
+        CHECK_THAT(d->reason, Catch::Contains("too little data, 40 of 100 messages"));
+        CHECK(c.percent() == 1);
+        CHECK(c.status(t0 + 11s)["verdict"] == "holding");
+        CHECK_FALSE(c.tick(sample(t0 + 15s, 100)));  // not judged again before the next step_seconds
+        d = c.tick(sample(t0 + 20s, 130));
+        REQUIRE(d);
+        CHECK(d->kind == DecisionKind::Advance);
+        CHECK(gate(*d, "max_drop_rate").samples == 130);  // the held window kept accumulating
+        CHECK(d->windowSeconds == Approx(20.0));
+    }
+    SECTION("a figure nothing measures yet: unavailable, the step holds however long it runs") {
+        RolloutController c(plan({1, 100}, gates(1.5, 0.01)), t0);
+        c.tick(sample(t0, 0));
+        for (int i = 1; i <= 3; ++i) {
+            auto d = c.tick(sample(t0 + i * 10s, uint64_t(i) * 10000));
+            REQUIRE(d);
+            CHECK(d->kind == DecisionKind::Hold);
+            CHECK(gate(*d, "max_slowdown").verdict == GateVerdict::Unavailable);
+            CHECK(gate(*d, "max_drop_rate").verdict == GateVerdict::Pass);
+            CHECK_THAT(d->reason, Catch::Contains("max_slowdown unavailable"));
+        }
+        CHECK(c.percent() == 1);
+    }
+    SECTION("per-variant cost, where it is measured: the slowdown gate judges ns/run over the window") {
+        RolloutController c(plan({1, 100}, gates(1.5)), t0);
+        auto costly = [&](RolloutClock::time_point at, uint64_t runs, double baseNs, double candNs) {
+            RolloutSample s = sample(at, 0);
+            s.baseline.runs = runs;
+            s.baseline.runNs = uint64_t(double(runs) * baseNs);
+            s.candidate.runs = runs;
+            s.candidate.runNs = uint64_t(double(runs) * candNs);
+            return s;
+        };
+        c.tick(costly(t0, 1000, 100, 500));  // a slow start before the window is not counted
+        auto d = c.tick(costly(t0 + 10s, 2000, 100, 300));  // over the window: 100 vs 100 ns per run
+        REQUIRE(d);
+        CHECK(d->kind == DecisionKind::Advance);
+        CHECK(gate(*d, "max_slowdown").figure == Approx(1.0));
+        d = c.tick(costly(t0 + 11s, 3000, 100, 300));  // now 100 vs 300: slowdown 3
+        REQUIRE(d);
+        CHECK(d->kind == DecisionKind::Rollback);
+        CHECK(gate(*d, "max_slowdown").figure == Approx(3.0));
+    }
+}
+
+TEST_CASE("rollout controller: a new candidate instance opens a fresh window", "[unit]") {
+    const auto t0 = RolloutClock::time_point{} + 1000s;
+    RolloutController c(plan({5, 100}, gates(std::nullopt, 0.01)), t0);
+    c.tick(sample(t0, 0, 0, 0, 7));
+    // A different instance whose own counters would read as 100% dropped against the old ones'.
+    CHECK_FALSE(c.tick(sample(t0 + 10s, 0, 500, 0, 8)));
+    CHECK(c.stage() == RolloutStage::Step);
+    auto d = c.tick(sample(t0 + 20s, 1000, 500, 0, 8));
+    REQUIRE(d);
+    CHECK(d->kind == DecisionKind::Advance);
+}
+
+TEST_CASE("rollout controller: the last step without promotion completes and keeps the split", "[unit]") {
+    const auto t0 = RolloutClock::time_point{} + 1000s;
+    RolloutController c(plan({30}, {}, false), t0);
+    c.tick(sample(t0, 0));
+    auto d = c.tick(sample(t0 + 10s, 0));
+    REQUIRE(d);
+    CHECK(d->kind == DecisionKind::Complete);
+    CHECK(c.percent() == 30);
+}
+
+TEST_CASE("rollout decisions as records: one JSON object, one text line, one log line", "[unit]") {
+    const auto t0 = RolloutClock::time_point{} + 1000s;
+    RolloutController c(plan({5, 25}, gates(std::nullopt, 0.01)), t0);
+    c.tick(sample(t0, 0));
+    auto d = c.tick(sample(t0 + 10s, 1000, 2));
+    REQUIRE(d);
+    const auto rec = decisionRecord("eth1", *d);
+    const auto parsed = nlohmann::json::parse(rec.dump());
+    CHECK(parsed["rollout"]["interface"] == "eth1");
+    CHECK(parsed["rollout"]["decision"] == "advance");
+    CHECK(parsed["rollout"]["from"] == 5);
+    CHECK(parsed["rollout"]["to"] == 25);
+    CHECK(parsed["rollout"]["figures"]["max_drop_rate"]["figure"].get<double>() == Approx(2.0 / 1002));
+    CHECK(parsed["rollout"]["figures"]["max_drop_rate"]["limit"] == 0.01);
+    CHECK(parsed["rollout"]["figures"]["max_drop_rate"]["verdict"] == "pass");
+    CHECK(decisionText("eth1", *d) == "eth1 rollout advance 5 -> 25 max_drop_rate=0.0020/0.01:pass");
+    CHECK_THAT(describe(*d), Catch::StartsWith("advance 5% -> 25%: every gate held at 5% over 10.0 s"));
+    const auto st = c.status(t0 + 12s);
+    CHECK(st["step"] == 2);
+    CHECK(st["percent"] == 25);
+    CHECK(st["seconds_in_step"].get<double>() == Approx(2.0));
+    CHECK(st["gates"][0]["name"] == "max_drop_rate");
+    CHECK(st["gates"][0]["limit"] == 0.01);
+}
+
+TEST_CASE("rollout book: an unchanged table keeps its progress, a changed one starts again", "[unit]") {
+    const auto t0 = RolloutClock::time_point{} + 1000s;
+    auto cfg = parse(kHead + "steps = [5, 50]\nstep_seconds = 10\nmin_samples = 1\nmax_drop_rate = 0.5\n");
+    RolloutBook book = RolloutBook{}.next(cfg.interfaces, t0);
+    REQUIRE(book.find("a"));
+    CHECK(book.find("a")->started);
+    CHECK(book.effective(cfg.interfaces[0]).rollout->percent == 5);
+    auto& ctl = *book.find("a")->controller;
+    ctl.tick(sample(t0, 0));
+    REQUIRE(ctl.tick(sample(t0 + 10s, 100))->kind == DecisionKind::Advance);
+    CHECK(book.effective(cfg.interfaces[0]).rollout->percent == 50);
+
+    // The same file again (SIGHUP): same controller, same step.
+    RolloutBook same = book.next(parse(kHead + "steps = [5, 50]\nstep_seconds = 10\nmin_samples = 1\nmax_drop_rate = 0.5\n").interfaces, t0 + 11s);
+    CHECK(same.find("a")->controller == book.find("a")->controller);
+    CHECK_FALSE(same.find("a")->started);
+    CHECK(same.effective(cfg.interfaces[0]).rollout->percent == 50);
+    // Another limit: a new plan from its first step.
+    auto changed = parse(kHead + "steps = [5, 50]\nstep_seconds = 10\nmin_samples = 1\nmax_drop_rate = 0.4\n");
+    RolloutBook fresh = book.next(changed.interfaces, t0 + 11s);
+    CHECK(fresh.find("a")->started);
+    CHECK(fresh.effective(changed.interfaces[0]).rollout->percent == 5);
+
+    // Rolled back: the baseline alone; promoted: the candidate as the classifier.
+    REQUIRE(ctl.tick(sample(t0 + 12s, 200, 1000))->kind == DecisionKind::Rollback);
+    auto back = book.effective(cfg.interfaces[0]);
+    CHECK_FALSE(back.rollout);
+    CHECK(back.classifier == "fizzbuzz");
+    auto p = parse(kHead + "steps = [5]\nstep_seconds = 10\nmin_samples = 1\npromote = true\n");
+    RolloutBook promo = RolloutBook{}.next(p.interfaces, t0);
+    promo.find("a")->controller->tick(sample(t0, 0));
+    REQUIRE(promo.find("a")->controller->tick(sample(t0 + 10s, 10))->kind == DecisionKind::Promote);
+    auto promoted = promo.effective(p.interfaces[0]);
+    CHECK_FALSE(promoted.rollout);
+    CHECK(promoted.classifier == "fibonacci");
+    CHECK(promoted.classifierAt.line == p.interfaces[0].candidateAt.line);
+    // No plan: the interface as configured.
+    auto fixed = parse(kHead + "percent = 20\n");
+    CHECK(promo.next(fixed.interfaces, t0).entries().empty());
+}
+
+TEST_CASE("the shipped progressive rollout example loads", "[unit]") {
+    const auto file = std::filesystem::path(FIZZHOST_SOURCE_DIR) / "config/progressive.example.toml";
+    std::ifstream in(file);
+    REQUIRE(in);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto cfg = config::parseConfig(text, file, "/plugins");
+    const auto& plan = cfg.interfaces.at(0).rollout->plan;
+    REQUIRE(plan);
+    CHECK(plan->steps == std::vector<unsigned>{1, 5, 25, 50, 100});
+    CHECK(plan->promote);
+}
