@@ -31,10 +31,6 @@
 
 /* Upper bound on message kinds a plugin may declare (per-kind counters are sized by it). */
 #define FIZZ_MAX_KINDS 16
-/* Program-array indices of the A/B dispatcher's variants (baseline, candidate). */
-#define FIZZ_SLOT_BASELINE 0
-#define FIZZ_SLOT_CANDIDATE 1
-#define FIZZ_MAX_SLOTS 2
 
 enum fizz_transport {
 	FIZZ_TRANSPORT_QUEUE = 0, /* one BPF queue map, popped one message per syscall */

@@ -288,8 +288,9 @@ void readOutput(const Checker& c, const Scope& out, Output& cfg) {
         c.warn(out.table.get("transport")->source(), out.key("transport"),
                "\"ringbuf\" is an old name of \"ring\" (per-CPU message slots read through mmap); using \"ring\". "
                "Write transport = \"ring\" to silence this warning");
-        cfg.transport = Transport::Ring;
-    } else if (auto v = c.choice<Transport>(out, "transport", {{"ring", Transport::Ring}, {"queue", Transport::Queue}})) {
+        cfg.transport = FIZZ_TRANSPORT_RING;
+    } else if (auto v = c.choice<fizz_transport>(out, "transport",
+                                                 {{"ring", FIZZ_TRANSPORT_RING}, {"queue", FIZZ_TRANSPORT_QUEUE}})) {
         cfg.transport = *v;
     }
     if (auto v = c.integer(out, "ring_slots", 1, kMaxRingSlots)) cfg.ringSlots = uint32_t(*v);
@@ -515,10 +516,10 @@ std::string_view toString(EventFormat format) {
     return "?";
 }
 
-std::string_view toString(Transport transport) {
+std::string_view toString(fizz_transport transport) {
     switch (transport) {
-    case Transport::Queue: return "queue";
-    case Transport::Ring: return "ring";
+    case FIZZ_TRANSPORT_QUEUE: return "queue";
+    case FIZZ_TRANSPORT_RING: return "ring";
     }
     return "?";
 }

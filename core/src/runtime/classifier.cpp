@@ -79,17 +79,6 @@ std::string describe(const plugin::Plugin& plugin) {
     return "plugin '" + plugin.name() + "' (" + plugin.path().string() + ")";
 }
 
-void Classifier::inspect(const plugin::Plugin& p) {
-    const std::string where = describe(p);
-    try {
-        bpf::Object obj = bpf::Object::openMemory(p.bpfObject(), p.name());
-        checkObject(obj, p, where);
-    } catch (const Error& e) {
-        if (std::string_view(e.what()).starts_with(where)) throw;
-        throw Error(where + ": " + e.what(), e.code());
-    }
-}
-
 uint32_t ringSlotsFor(uint32_t messageSize, uint32_t requested) {
     const uint64_t slotBytes = FIZZ_SLOT_SIZE(uint64_t(messageSize));
     const uint64_t fits = (kMaxRegionBytes - sizeof(fizz_region_header)) / slotBytes;

@@ -41,9 +41,6 @@ public:
     /// that does not fit, or the verifier's rejection (with its log).
     static std::unique_ptr<Classifier> load(std::shared_ptr<const plugin::Plugin> plugin, const ClassifierOptions& opts);
 
-    /// Only the checks that need no kernel: program and maps present, sizes agree. Throws Error.
-    static void inspect(const plugin::Plugin& plugin);
-
     const plugin::Plugin& plugin() const { return *plugin_; }
     const std::shared_ptr<const plugin::Plugin>& pluginPtr() const { return plugin_; }
     fizz_transport transport() const { return transport_; }

@@ -37,10 +37,6 @@ int interfaceIndex(const std::string& name) {
     return int(idx);
 }
 
-fizz_transport transportOf(const config::HostConfig& c) {
-    return c.output.transport == config::Transport::Ring ? FIZZ_TRANSPORT_RING : FIZZ_TRANSPORT_QUEUE;
-}
-
 // Errors about an interface found after loading carry the config's file:line:col, like the
 // loader's own: "/etc/fizzhost/fizz.toml:7:14: interface 'eth0': unknown plugin 'fizzbuz' ...".
 std::string located(const config::HostConfig& cfg, config::SourcePosition at) {
@@ -108,7 +104,7 @@ Host::~Host() { stop(); }
 
 ClassifierOptions Host::classifierOptions(const config::HostConfig& cfg) {
     ClassifierOptions o;
-    o.transport = transportOf(cfg);
+    o.transport = cfg.output.transport;
     o.queueSize = cfg.queueSize;
     o.ringSlots = cfg.output.ringSlots;
     return o;
@@ -116,8 +112,7 @@ ClassifierOptions Host::classifierOptions(const config::HostConfig& cfg) {
 
 void Host::start() {
     std::lock_guard lock(mutex_);
-    writer_ = std::make_unique<EventWriter>(
-        cfg_.output.events, cfg_.output.format == config::EventFormat::Json ? EventFormat::Json : EventFormat::Text);
+    writer_ = std::make_unique<EventWriter>(cfg_.output.events, cfg_.output.format);
     pump_ = std::make_unique<Pump>(*writer_);
     pump_->start();
     try {
@@ -139,7 +134,6 @@ void Host::start() {
         throw;
     }
     startLinkWatch();
-    started_ = true;
 }
 
 std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const Attachment* current,
@@ -181,7 +175,7 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
         auto basePlugin = findPlugin(catalog_, cfg_, ifc, ifc.classifier, ifc.classifierAt);
         if (!current || freshPrograms || runningPlugin(current->baseline, FIZZ_VARIANT_BASELINE) != basePlugin) {
             if (current && guard_) guard_(*current->baseline->classifier().pluginPtr(), *basePlugin);
-            plan->newBaseline = load(ifc.classifier, FIZZ_SLOT_BASELINE);
+            plan->newBaseline = load(ifc.classifier, FIZZ_VARIANT_BASELINE);
         }
         if (ifc.rollout) {
             auto candPlugin = findPlugin(catalog_, cfg_, ifc, ifc.rollout->candidate, ifc.candidateAt);
@@ -190,7 +184,7 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
                                  runningPlugin(current->candidate, FIZZ_VARIANT_CANDIDATE) != candPlugin;
             if (needCandidate) {
                 if (guard_) guard_(current ? *current->baseline->classifier().pluginPtr() : *basePlugin, *candPlugin);
-                plan->newCandidate = load(ifc.rollout->candidate, FIZZ_SLOT_CANDIDATE);
+                plan->newCandidate = load(ifc.rollout->candidate, FIZZ_VARIANT_CANDIDATE);
             }
             // Entering a rollout, or changing a variant inside one: a complete new dispatcher that
             // the commit swaps in with one bpf_link_update. Updating the running one slot by slot
@@ -200,8 +194,8 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
                 plan->newDispatcher = Dispatcher::load({FIZZ_COST_SAMPLE_PERIOD, decisions});
                 auto& base = plan->newBaseline ? plan->newBaseline : current->baseline;
                 auto& cand = plan->newCandidate ? plan->newCandidate : current->candidate;
-                plan->newDispatcher->setVariant(FIZZ_SLOT_BASELINE, base->classifier().programFd());
-                plan->newDispatcher->setVariant(FIZZ_SLOT_CANDIDATE, cand->classifier().programFd());
+                plan->newDispatcher->setVariant(FIZZ_VARIANT_BASELINE, base->classifier().programFd());
+                plan->newDispatcher->setVariant(FIZZ_VARIANT_CANDIDATE, cand->classifier().programFd());
                 plan->newDispatcher->setPercent(ifc.rollout->percent);
                 failpoint(failpoints::kDispatcherBuilt);
             } else if (current->dispatcher->percent() != ifc.rollout->percent) {
@@ -475,7 +469,6 @@ OutputSummary Host::stop() {
     pump_->stop();
     pump_.reset();
     runStats_.reset();
-    started_ = false;
     sum.written = writer_->written();
     sum.lost = writer_->lost();
     sum.writeErrors = writer_->writeErrors();
@@ -535,8 +528,8 @@ nlohmann::json Host::status() const {
                          {"dropped", t.dropped},     {"delivered", t.delivered},
                          {"undecodable", t.undecodable}, {"kinds", t.kinds}};
         ifc["variants"] = nlohmann::json::array();
-        for (uint32_t slot : {uint32_t(FIZZ_SLOT_BASELINE), uint32_t(FIZZ_SLOT_CANDIDATE)}) {
-            const auto& src = slot == FIZZ_SLOT_BASELINE ? a->baseline : a->candidate;
+        for (uint32_t slot : {uint32_t(FIZZ_VARIANT_BASELINE), uint32_t(FIZZ_VARIANT_CANDIDATE)}) {
+            const auto& src = slot == FIZZ_VARIANT_BASELINE ? a->baseline : a->candidate;
             if (!src) continue;
             // One instance, every column since it went live. The delivered figures are read before
             // the counters, so that delivered never runs ahead of emitted.
@@ -598,8 +591,8 @@ void Host::check(const config::HostConfig& cfg, bool allowInsecurePlugins) {
                 requireDistinct(where, ifc, base->plugin(), *candPlugin);
                 auto cand = Classifier::load(candPlugin, o);
                 auto d = Dispatcher::load({FIZZ_COST_SAMPLE_PERIOD, decisions});
-                d->setVariant(FIZZ_SLOT_BASELINE, base->programFd());
-                d->setVariant(FIZZ_SLOT_CANDIDATE, cand->programFd());
+                d->setVariant(FIZZ_VARIANT_BASELINE, base->programFd());
+                d->setVariant(FIZZ_VARIANT_CANDIDATE, cand->programFd());
                 spdlog::info("{}: candidate {} {} and the dispatcher load and verify", where, ifc.rollout->candidate,
                              cand->plugin().version());
             }

@@ -116,7 +116,6 @@ private:
     std::unique_ptr<LinkWatch> linkWatch_;       // stopped before mutex_ is taken in stop()
     mutable std::mutex warnedMutex_;
     mutable std::set<std::string> warnedUncounted_;  // "plugin version" already warned about
-    bool started_ = false;
 };
 
 }  // namespace fizzhost::runtime
