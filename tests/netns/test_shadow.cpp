@@ -174,6 +174,32 @@ TEST_CASE("shadow mode: fibonacci-naive shadows fibonacci over every last octet;
         }
     }
     CHECK(shadowSeen == shadowEvents);
+    // The shadow's frames are the baseline's: the interface counted each once.
+    CHECK(lab.interfaceStatus()["totals"]["packets"] == 2 * sources.size());
+
+    // Shadow -> split -> no rollout, each one reload on the same link: fresh instances for the
+    // new mode, and the dispatcher leaves with the last.
+    const auto linkId = lab.interfaceStatus()["link_id"];
+    lab.writeConfig("[interface." + lab.ifname() + "]\nclassifier = \"fibonacci\"\n[interface." + lab.ifname() +
+                        ".rollout]\ncandidate = \"fibonacci-naive\"\npercent = 50\n",
+                    plugins);
+    REQUIRE(lab.reload());
+    ifc = lab.interfaceStatus();
+    CHECK(ifc["link_id"] == linkId);
+    CHECK(ifc["percent"] == 50);
+    CHECK_FALSE(ifc.contains("shadow"));
+    CHECK(variant(ifc, "candidate")["plugin"] == "fibonacci-naive");
+    lab.writeConfig("[interface." + lab.ifname() + "]\nclassifier = \"fibonacci\"\n", plugins);
+    REQUIRE(lab.reload());
+    const size_t before = lab.events().size();
+    REQUIRE(lab.send(sources) == sources.size());
+    const auto last = lab.waitForEvents(before + baselineEvents);
+    REQUIRE(last.size() == before + baselineEvents);
+    for (size_t i = before; i < last.size(); ++i) CHECK(last[i].variant == "baseline");
+    ifc = lab.interfaceStatus();
+    CHECK(ifc["link_id"] == linkId);
+    CHECK(ifc["variants"].size() == 1);
+    CHECK(ifc["variants"][0]["packets"] == sources.size());  // a fresh, plain baseline instance
     CHECK(lab.stop() == 0);
 }
 
