@@ -3,6 +3,7 @@
 #include "bpf/prog_stats.hpp"
 #include "bpf/sync.hpp"
 #include "util/error.hpp"
+#include "util/failpoint.hpp"
 #include "util/text.hpp"
 #include "bpf/xdp_owner.hpp"
 
@@ -165,10 +166,11 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
         auto load = [&](const std::string& name, uint32_t slot) {
             auto plugin = catalog_.find(name);
             auto classifier = Classifier::load(plugin, classifierOptions(cfg_));
-            return std::make_shared<MessageSource>(std::move(classifier),
-                                                   EventOrigin{ifc.name, plugin->name(), plugin->version(),
-                                                               variantName(slot)},
-                                                   *writer_);
+            auto source = std::make_shared<MessageSource>(
+                std::move(classifier), EventOrigin{ifc.name, plugin->name(), plugin->version(), variantName(slot)},
+                *writer_);
+            failpoint(failpoints::kInstanceLoaded);
+            return source;
         };
         auto runningPlugin = [](const std::shared_ptr<MessageSource>& s) {
             return s ? s->classifier().pluginPtr() : nullptr;
@@ -199,6 +201,7 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
                 plan->newDispatcher->setVariant(FIZZ_SLOT_BASELINE, base->classifier().programFd());
                 plan->newDispatcher->setVariant(FIZZ_SLOT_CANDIDATE, cand->classifier().programFd());
                 plan->newDispatcher->setPercent(ifc.rollout->percent);
+                failpoint(failpoints::kDispatcherBuilt);
             } else if (current->dispatcher->percent() != ifc.rollout->percent) {
                 plan->newPercent = ifc.rollout->percent;
             }
@@ -275,17 +278,24 @@ void Host::commit(Plan& plan) {
     std::vector<std::shared_ptr<MessageSource>> retired;
     std::unique_ptr<Dispatcher> oldDispatcher;
     try {
+        if (!added.empty()) failpoint(failpoints::kSourcesAdded);
         if (plan.newDispatcher) {
             // Entering a rollout or changing its variants: the new dispatcher, already pointing at
             // both, takes the link from the program it runs now (the old dispatcher or the baseline).
+            failpoint(failpoints::kBeforeLinkUpdate);
             a.link.update(plan.newDispatcher->programFd(), a.attachedProgramFd());
         } else if (plan.leaveRollout) {
             auto& base = plan.newBaseline ? plan.newBaseline : a.baseline;
+            failpoint(failpoints::kBeforeLinkUpdate);
             a.link.update(base->classifier().programFd(), a.dispatcher->programFd());
         } else if (a.dispatcher) {
             // Staying in a rollout with the same variants: the split is one map write.
-            if (plan.newPercent) a.dispatcher->setPercent(*plan.newPercent);
+            if (plan.newPercent) {
+                failpoint(failpoints::kBeforeMapWrite);
+                a.dispatcher->setPercent(*plan.newPercent);
+            }
         } else if (plan.newBaseline) {
+            failpoint(failpoints::kBeforeLinkUpdate);
             a.link.update(plan.newBaseline->classifier().programFd(), a.baseline->classifier().programFd());
         }
     } catch (...) {
@@ -307,7 +317,13 @@ void Host::commit(Plan& plan) {
     a.cfg = plan.cfg;
 
     // Nothing may still run the replaced programs when their queues are emptied for the last time.
-    bpf::waitForInflightPrograms();
+    // Committed is committed: if the wait itself fails, the old state is still retired (a message
+    // a program in flight writes after the last drain would be lost), never left undrained.
+    try {
+        bpf::waitForInflightPrograms();
+    } catch (const Error& e) {
+        spdlog::warn("interface '{}': {}", a.cfg.name, e.what());
+    }
     for (auto& s : retired) {
         pump_->retire(s);
         warnIfUncounted(a.cfg.name, *s);
@@ -342,8 +358,9 @@ void Host::apply(const config::Interface& ifc, Attachment& a) {
     commit(*plan);
 }
 
-bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard) {
+bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::string* why) {
     std::lock_guard lock(mutex_);
+    const FailpointArm failpointsArmed;  // failure injection (tests only) fires in reloads alone
     const auto t0 = Clock::now();
     if (next.output.events != cfg_.output.events || next.output.format != cfg_.output.format ||
         next.controlSocket != cfg_.controlSocket)
@@ -355,15 +372,25 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard) {
     // Unchanged rollout tables keep their progress; a failed reload keeps the running book.
     RolloutBook rollouts = rollouts_.next(next.interfaces, RolloutClock::now());
     const bool nextInsecure = cliInsecure_ || next.allowInsecurePlugins;
+    // The plans are prepared with the new catalog, guard and settings, swapped in for prepare()
+    // and swapped back when it fails, or when no interface commits: a reload that fails changes
+    // nothing, not even these (and a module only it loaded is released with its catalog).
+    plugin::Catalog catalog = catalog_;
+    config::HostConfig effective = next;
+    effective.output.events = cfg_.output.events;
+    effective.output.format = cfg_.output.format;
+    effective.controlSocket = cfg_.controlSocket;
+    auto swapAll = [&] {
+        std::swap(cfg_, effective);  // classifierOptions() reads the new sizes
+        std::swap(catalog_, catalog);
+        std::swap(guard_, nextGuard);
+    };
     try {
         plugin::checkConfigFile(plugin::FilePolicy::forProcess(cliInsecure_), next.source);
-        // The plans are prepared with the new catalog, guard and settings, swapped in for prepare()
-        // and swapped back when it fails: a reload that fails changes nothing, not even these.
         // Insecure mode is state: the config can switch it on and off again; the catalog is rebuilt
         // with the policy in force, keeping the modules it already loaded.
         if (nextInsecure != insecure_)
             spdlog::warn("reload: insecure plugin mode {}", nextInsecure ? "switched ON" : "switched off");
-        plugin::Catalog catalog = catalog_;
         if (next.pluginDir != catalog_.dir() || nextInsecure != insecure_) {
             plugin::Catalog fresh(next.pluginDir, plugin::FilePolicy::forProcess(nextInsecure));
             fresh.keepLoadedFrom(catalog_);
@@ -374,15 +401,7 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard) {
         catalog.rescan();
         for (const auto& p : catalog.problems())
             spdlog::warn("plugin folder: skipped {}: {}", p.file.string(), p.message);
-        config::HostConfig effective = next;
-        effective.output.events = cfg_.output.events;
-        effective.output.format = cfg_.output.format;
-        effective.controlSocket = cfg_.controlSocket;
-        auto swapAll = [&] {
-            std::swap(cfg_, effective);  // classifierOptions() reads the new sizes
-            std::swap(catalog_, catalog);
-            std::swap(guard_, nextGuard);
-        };
+        failpoint(failpoints::kCatalogRead);
         swapAll();
         try {
             for (const auto& ifc : next.interfaces) {
@@ -400,20 +419,32 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard) {
         }
     } catch (const Error& e) {
         spdlog::error("reload failed, nothing changed, the running classifiers keep running: {}", e.what());
+        if (why) *why = e.what();
         return false;
     }
-    insecure_ = nextInsecure;
     const double prepareMs = msSince(t0);
 
     bool ok = true;
+    size_t committed = 0;  // interfaces whose kernel state changed
+    std::string failures;
     for (auto& plan : plans) {
         try {
+            const bool changes = plan->changesSomething();
             commit(*plan);
+            committed += changes;
         } catch (const Error& e) {
             spdlog::error("reload: interface '{}' keeps its running programs: {}", plan->cfg.name, e.what());
+            failures += (failures.empty() ? "" : "; ") + ("interface '" + plan->cfg.name + "' keeps its running programs: ") + e.what();
             ok = false;
         }
     }
+    if (why) *why = failures;
+    if (!ok && committed == 0) {
+        swapAll();  // nothing committed: the reload changed nothing, its settings and catalog included
+        spdlog::error("reload failed, nothing changed, the running classifiers keep running: {}", failures);
+        return false;
+    }
+    insecure_ = nextInsecure;
     rollouts_ = std::move(rollouts);
     announceStarts();
     std::set<std::string> wanted;

@@ -55,8 +55,9 @@ public:
     void start();
     /// Applies `next`, judging program swaps with `guard` (the one `next` asks for; null: none).
     /// The guard, like the catalog, becomes the host's only when the reload is committed. Returns
-    /// false (and changes nothing) when preparing it failed; the reason is logged. Never throws.
-    bool reload(const config::HostConfig& next, ReloadGuard guard);
+    /// false (and changes nothing) when preparing it failed; the reason is logged, and also
+    /// stored in `why` when given (as is why an interface kept its programs). Never throws.
+    bool reload(const config::HostConfig& next, ReloadGuard guard, std::string* why = nullptr);
     /// Detaches everything, drains what is left and stops the pump. Returns the output's figures
     /// (all zero when the host was not running).
     OutputSummary stop();
