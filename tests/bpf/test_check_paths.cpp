@@ -94,12 +94,12 @@ TEST_CASE("a config owned by another user is refused, or loaded with a warning u
     REQUIRE(::chown(cfg.c_str(), 65534, 65534) == 0);
     auto refused = runFizzhost({"check", "--config", cfg.string()}, ns.name());
     CHECK(refused.status == 1);
-    CHECK_THAT(refused.err, Contains(cfg.string() + ": refusing a config that is owned by uid 65534, not root"));
+    CHECK_THAT(refused.err, Contains("config file '" + cfg.string() + "' is owned by uid 65534, not root; the rule:"));
     auto insecure = runFizzhost({"check", "--config", cfg.string(), "--allow-insecure-plugins"}, ns.name());
     CHECK(insecure.status == 0);
-    CHECK_THAT(insecure.err, Contains("INSECURE: config " + cfg.string() + " is owned by uid 65534"));
+    CHECK_THAT(insecure.err, Contains("INSECURE: config file '" + cfg.string() + "' is owned by uid 65534"));
     // The daemon applies the same rule.
     auto daemon = runFizzhost({"--config", cfg.string()}, ns.name());
     CHECK(daemon.status == 1);
-    CHECK_THAT(daemon.err, Contains("refusing a config that is owned by uid 65534"));
+    CHECK_THAT(daemon.err, Contains("config file '" + cfg.string() + "' is owned by uid 65534"));
 }

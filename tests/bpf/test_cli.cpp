@@ -145,7 +145,7 @@ TEST_CASE("fizzhost check refuses a config others can write unless the command l
     ::chmod(cfg.c_str(), 0666);
     auto refused = runFizzhost({"check", "--config", cfg.string()}, ns.name());
     CHECK(refused.status == 1);
-    CHECK_THAT(refused.err, Contains(cfg.string() + ": refusing a config that is writable by others (mode 0666)"));
+    CHECK_THAT(refused.err, Contains("config file '" + cfg.string() + "' is writable by others (mode 0666)"));
     // The config cannot vouch for itself.
     std::ofstream(cfg) << "allow_insecure_plugins = true\nplugin_dir = \"" FIZZHOST_PLUGIN_DIR
                           "\"\n[interface.lo]\nclassifier = \"fizz\"\n";

@@ -117,8 +117,9 @@ TEST_CASE("as root, plugin files or folders writable by others or not owned by r
     st.st_mode = S_IFREG | 0664;
     CHECK_THROWS_WITH(plugin::checkOwnership(strict, file, st), Contains("writable by group"));
     st.st_mode = S_IFREG | 0644;
-    st.st_uid = 1000;
-    CHECK_THROWS_WITH(plugin::checkOwnership(strict, file, st), Contains("owned by uid 1000, not root"));
+    st.st_uid = geteuid() + 1;  // another user than the one running the test (root's files are not it)
+    CHECK_THROWS_WITH(plugin::checkOwnership(strict, file, st),
+                      Contains("owned by uid " + std::to_string(st.st_uid) + ", not root"));
     st.st_mode = S_IFDIR | 0777;
     st.st_uid = 0;
     CHECK_THROWS_WITH(plugin::checkOwnership(strict, dir.path(), st), Contains("plugin folder"));

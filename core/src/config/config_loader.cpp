@@ -3,6 +3,7 @@
 #include "config/config_loader.hpp"
 
 #include "util/error.hpp"
+#include "util/file_trust.hpp"
 #include "util/semver.hpp"
 #include "util/text.hpp"
 
@@ -496,22 +497,6 @@ std::vector<Interface> readInterfaces(const Checker& c, const Scope& root) {
     return out;
 }
 
-// sshd's StrictModes rule: a config that another user can change is that user's config, and a
-// root host would run whatever plugins it names.
-std::optional<std::string> ownershipProblem(const struct stat& st) {
-    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-        char mode[8];
-        std::snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
-        return std::string("is writable by ") + ((st.st_mode & S_IWOTH) ? "others" : "its group") + " (mode " + mode +
-               "): chmod go-w it";
-    }
-    const uid_t me = ::geteuid();
-    if (st.st_uid != 0 && st.st_uid != me)
-        return "is owned by uid " + std::to_string(st.st_uid) + ", not " + (me == 0 ? "root" : "root or uid " + std::to_string(me)) +
-               ": chown it";
-    return std::nullopt;
-}
-
 const char* fileKind(mode_t mode) {
     if (S_ISDIR(mode)) return "a folder";
     if (S_ISFIFO(mode)) return "a FIFO";
@@ -521,29 +506,25 @@ const char* fileKind(mode_t mode) {
 }
 
 // open()/read() rather than ifstream, which drops errno: the user should see EACCES or EISDIR, not a
-// bare "cannot open". O_NONBLOCK so a FIFO cannot block the open, and every check is made on the
-// opened descriptor (fstat), so what is checked is what is read.
+// bare "cannot open". O_NONBLOCK so a FIFO cannot block the open. The trust rule (util/file_trust)
+// is judged on the opened descriptor and the folders of its real path: what is checked is what is
+// read. Whoever can write the config chooses what runs, so only the command line relaxes this.
 std::string readFile(const std::filesystem::path& file, FileTrust trust) {
     const std::string what = printable(file.string()) + ": cannot read config";
-    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0) throwErrno(what, errno);
-    struct Closer {
-        int fd;
-        ~Closer() { ::close(fd); }
-    } closer{fd};
-
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) throwErrno(what, errno);
+    const CheckedFile checked = openChecked(file, "config file", "config folder", what);
+    const int fd = checked.fd.get();
+    const struct stat& st = checked.st;
     if (!S_ISREG(st.st_mode))
         throw Error(what + ": it is " + fileKind(st.st_mode) + ", not a regular file", S_ISDIR(st.st_mode) ? EISDIR : EINVAL);
-    if (auto problem = ownershipProblem(st)) {
+    if (!checked.problems.empty()) {
         if (trust == FileTrust::Strict)
-            throw Error(printable(file.string()) + ": refusing a config that " + *problem +
-                            " (or pass --allow-insecure-plugins on the command line, for development only)",
+            throw Error(checked.problems.front() + "; " + trustRule() +
+                            ". Refusing it (--allow-insecure-plugins on the command line relaxes this, for development only)",
                         EPERM);
-        spdlog::warn("INSECURE: config {} {}; loaded anyway because --allow-insecure-plugins was given. Another user "
-                     "can change what this host runs. Use only for development.",
-                     printable(file.string()), *problem);
+        for (const auto& problem : checked.problems)
+            spdlog::warn("INSECURE: {}; loaded anyway because --allow-insecure-plugins was given. Another user can "
+                         "change what this host runs. Use only for development.",
+                         problem);
     }
 
     std::string text;

@@ -1,6 +1,6 @@
-// Who may have written a plugin file, or the config that chooses plugins: when the host runs as root
-// it refuses files and folders that are not owned by root or are writable by group or others (the
-// rule sshd and sudo apply), because loading a module runs its code as root.
+// Who may have written a plugin file: when the host runs as root it refuses plugin files and folders
+// that break util/file_trust's rule (the one the config file is held to too), because loading a
+// module runs its code as root.
 #pragma once
 
 #include <filesystem>
@@ -20,16 +20,15 @@ struct FilePolicy {
 /// Logs the insecure-mode warning for `what` (e.g. "reload") when `insecure` and running as root.
 void warnIfInsecure(const FilePolicy& policy, bool insecure, const char* what);
 
-/// Throws Error naming `path` when `st` (of the file or of a folder on its path) breaks the policy.
+/// Throws Error (EPERM) naming `path` and the rule when `st` (of a plugin file or folder) breaks it.
 void checkOwnership(const FilePolicy& policy, const std::filesystem::path& path, const struct stat& st);
 
-/// Checks the folder holding plugins (and its parents, as sudo does for its own files). `dir` should
-/// be the resolved path.
+/// Checks the folder holding plugins and its parents (walked by descriptor, as the config's folders
+/// are). `dir` should be the resolved path.
 void checkFolder(const FilePolicy& policy, const std::filesystem::path& dir);
 
-/// Checks the config file (symlinks followed) and the folders above its real path, as sshd's
-/// StrictModes does: whoever can write it chooses what runs as root. Only the command line's
-/// --allow-insecure-plugins relaxes it (a config cannot vouch for itself). An empty path is skipped.
-void checkConfigFile(const FilePolicy& policy, const std::filesystem::path& file);
+/// Checks an opened module (`st` from fstat of the descriptor that is read) and the folders of its
+/// real path, confirming that path still leads to that file (EAGAIN otherwise).
+void checkOpenedModule(const FilePolicy& policy, const std::filesystem::path& file, const struct stat& st);
 
 }  // namespace fizzhost::plugin

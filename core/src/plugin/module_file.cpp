@@ -40,12 +40,8 @@ ModuleFile readModuleFile(const std::filesystem::path& file, const FilePolicy& p
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) throwErrno(where + ": stat", errno);
     if (!S_ISREG(st.st_mode)) throw Error(where + " is " + typeName(st.st_mode) + ", not a regular file", EINVAL);
-    checkOwnership(policy, file, st);
-    // The folders above the file as the kernel resolves them, not as the path is written.
-    std::error_code ec;
-    auto realParent = std::filesystem::canonical(std::filesystem::absolute(file).parent_path(), ec);
-    if (ec) throwErrno(where + ": resolve its folder", ec.value());
-    checkFolder(policy, realParent);
+    // The opened file and the folders above it as the kernel resolves them, not as the path is written.
+    checkOpenedModule(policy, file, st);
     if (uint64_t(st.st_size) > kMaxModuleBytes)
         throw Error(where + " is " + std::to_string(st.st_size) + " bytes, more than a plugin may be (" +
                         std::to_string(kMaxModuleBytes) + ")",

@@ -96,8 +96,7 @@ Host::Host(config::HostConfig config, bool allowInsecurePlugins)
     : cfg_(std::move(config)), cliInsecure_(allowInsecurePlugins),
       insecure_(allowInsecurePlugins || cfg_.allowInsecurePlugins),
       catalog_(cfg_.pluginDir, plugin::FilePolicy::forProcess(insecure_)) {
-    // Whoever can write the config file chooses what runs as root: only the command line relaxes this.
-    plugin::checkConfigFile(plugin::FilePolicy::forProcess(cliInsecure_), cfg_.source);
+    // The config file's trust was judged where it was read (config::loadConfig, on its descriptor).
 }
 
 Host::~Host() { stop(); }
@@ -385,7 +384,6 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::st
         std::swap(guard_, nextGuard);
     };
     try {
-        plugin::checkConfigFile(plugin::FilePolicy::forProcess(cliInsecure_), next.source);
         // Insecure mode is state: the config can switch it on and off again; the catalog is rebuilt
         // with the policy in force, keeping the modules it already loaded.
         if (nextInsecure != insecure_)
@@ -587,7 +585,6 @@ nlohmann::json Host::status() const {
 }
 
 void Host::check(const config::HostConfig& cfg, bool allowInsecurePlugins) {
-    plugin::checkConfigFile(plugin::FilePolicy::forProcess(allowInsecurePlugins), cfg.source);
     plugin::Catalog catalog(cfg.pluginDir, plugin::FilePolicy::forProcess(allowInsecurePlugins || cfg.allowInsecurePlugins));
     catalog.rescan();
     for (const auto& p : catalog.problems()) spdlog::warn("plugin folder: skipped {}: {}", p.file.string(), p.message);
