@@ -25,7 +25,6 @@ XdpLink XdpLink::attach(int progFd, int ifindex, const std::string& ifname, XdpM
     }
     XdpLink link;
     link.fd_.reset(fd);
-    link.ifindex_ = ifindex;
     link.ifname_ = ifname;
     link.mode_ = mode;
     return link;

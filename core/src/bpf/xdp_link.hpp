@@ -30,8 +30,6 @@ public:
     /// Id of the program attached through the link right now (asked of the kernel).
     uint32_t programId() const;
     XdpMode mode() const { return mode_; }
-    int ifindex() const { return ifindex_; }
-    const std::string& ifname() const { return ifname_; }
     int fd() const { return fd_.get(); }
     explicit operator bool() const { return bool(fd_); }
     /// Detaches now (also done by the destructor).
@@ -39,8 +37,7 @@ public:
 
 private:
     UniqueFd fd_;
-    int ifindex_ = 0;
-    std::string ifname_;
+    std::string ifname_;  // for messages
     XdpMode mode_ = XdpMode::Native;
 };
 

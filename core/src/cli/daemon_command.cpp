@@ -1,5 +1,6 @@
 // `fizzhost --config FILE` (the daemon), `fizzhost check` and `fizzhost status`.
 #include "cli/commands.hpp"
+#include "cli/variant_status_text.hpp"
 
 #include "cli/rollout_status.hpp"
 #include "config/config_loader.hpp"
@@ -358,7 +359,9 @@ int statusCommand(const StatusOptions& opts) {
         fmt::print("interface {}  mode {}  link id {}  program id {}  live {:.1f} ns/run over {} runs{}\n",
                    ifc["name"].get<std::string>(), ifc["mode"].get<std::string>(), num(ifc, "link_id"),
                    num(ifc, "program_id"), ifc.value("ns_per_run", 0.0), num(ifc, "runs"),
-                   ifc.contains("percent") ? fmt::format("  rollout {}% to candidate", ifc["percent"].get<int>()) : "");
+                   ifc.contains("percent")  ? fmt::format("  rollout {}% to candidate", ifc["percent"].get<int>())
+                   : ifc.contains("shadow") ? std::string("  rollout in shadow mode (both variants on every frame)")
+                                            : std::string());
         if (ifc.contains("progressive")) fmt::print("{}", rolloutStatusText(ifc["progressive"]));
         // Per variant: that program instance's counts since it went live; totals: the interface's
         // since it was attached, retired instances included.
@@ -379,6 +382,7 @@ int statusCommand(const StatusOptions& opts) {
                            v["plugin"].get<std::string>(), v.value("version", std::string("-")));
         }
         if (ifc.contains("totals")) row("(total)", "-", "-", ifc["totals"]);
+        fmt::print("{}{}", variantCostsText(ifc), shadowTableText(ifc));
     }
     if (status.contains("events_written"))
         fmt::print("events output: {} written, {} lost ({} failed writes{}), reopened {} time(s)\n",

@@ -49,8 +49,8 @@ constexpr std::array<std::string_view, 9> kRootKeys = {
 constexpr std::array<std::string_view, 5> kOutputKeys = {"events", "format", "transport", "ring_slots", "ringbuf_size"};
 constexpr std::array<std::string_view, 2> kGuardKeys = {"max_slowdown", "mix"};
 constexpr std::array<std::string_view, 3> kInterfaceKeys = {"classifier", "mode", "rollout"};
-constexpr std::array<std::string_view, 11> kRolloutKeys = {
-    "candidate", "percent", "steps", "step_seconds", "shadow_seconds", "min_samples", "promote",
+constexpr std::array<std::string_view, 13> kRolloutKeys = {
+    "candidate", "percent", "mode", "shadow_events", "steps", "step_seconds", "shadow_seconds", "min_samples", "promote",
     "max_slowdown", "max_drop_rate", "max_undecodable_rate", "max_disagreement"};
 // The keys that only mean something in a gated progressive rollout (with `steps`).
 constexpr std::array<std::string_view, 9> kPlanKeys = {
@@ -295,8 +295,9 @@ void readOutput(const Checker& c, const Scope& out, Output& cfg) {
         c.warn(out.table.get("transport")->source(), out.key("transport"),
                "\"ringbuf\" is an old name of \"ring\" (per-CPU message slots read through mmap); using \"ring\". "
                "Write transport = \"ring\" to silence this warning");
-        cfg.transport = Transport::Ring;
-    } else if (auto v = c.choice<Transport>(out, "transport", {{"ring", Transport::Ring}, {"queue", Transport::Queue}})) {
+        cfg.transport = FIZZ_TRANSPORT_RING;
+    } else if (auto v = c.choice<fizz_transport>(out, "transport",
+                                                 {{"ring", FIZZ_TRANSPORT_RING}, {"queue", FIZZ_TRANSPORT_QUEUE}})) {
         cfg.transport = *v;
     }
     if (auto v = c.integer(out, "ring_slots", 1, kMaxRingSlots)) cfg.ringSlots = uint32_t(*v);
@@ -356,6 +357,30 @@ std::string pluginRef(const Checker& c, const Scope& s, std::string_view key) {
         c.fail(s.table.get(key)->source(), s.key(key),
                tomlString(ref->substr(at + 1)) + " is not a semver version; write NAME or NAME@MAJOR.MINOR.PATCH");
     return *ref;
+}
+
+// mode = "split" (the default: `percent` of sources meet the candidate) or "shadow" (every frame
+// meets both; percent has no meaning, shadow_events may also deliver the candidate's events).
+void readRolloutMode(const Checker& c, const Scope& ro, Rollout& rollout) {
+    if (auto m = c.choice<RolloutMode>(ro, "mode", {{"split", RolloutMode::Split}, {"shadow", RolloutMode::Shadow}}))
+        rollout.mode = *m;
+    const bool shadow = rollout.mode == RolloutMode::Shadow;
+    if (auto events = c.boolean(ro, "shadow_events")) {
+        if (!shadow)
+            c.fail(ro.table.get("shadow_events")->source(), ro.key("shadow_events"),
+                   "applies to mode = \"shadow\" only (a split rollout always writes both variants' events)");
+        rollout.shadowEvents = *events;
+    }
+    if (shadow) {
+        if (ro.table.contains("percent"))
+            c.fail(ro.table.get("percent")->source(), ro.key("percent"),
+                   "has no meaning with mode = \"shadow\", which runs the candidate on every frame next to the "
+                   "baseline; remove it");
+        return;
+    }
+    auto percent = c.integer(ro, "percent", 0, 100);
+    if (!percent) c.missing(ro, "percent");
+    rollout.percent = unsigned(*percent);
 }
 
 SourcePosition positionOf(const toml::source_region& r) { return {r.begin.line, r.begin.column}; }
@@ -437,13 +462,15 @@ Interface readInterface(const Checker& c, const toml::key& key, const toml::node
             c.fail(ro->table.get("candidate")->source(), ro->key("candidate"),
                    "must differ from classifier " + tomlString(ifc.classifier) + " (promote by changing classifier instead)");
         rollout.plan = readRolloutPlan(c, *ro);
-        auto percent = c.integer(*ro, "percent", 0, 100);
-        if (percent && rollout.plan)
-            c.fail(ro->table.get("percent")->source(), ro->key("percent"),
-                   "a rollout with steps starts at 0% and moves the split itself; remove percent (or steps, for a "
-                   "fixed split)");
-        if (!percent && !rollout.plan) c.missing(*ro, "percent");
-        rollout.percent = percent ? unsigned(*percent) : 0;
+        if (!rollout.plan) {
+            readRolloutMode(c, *ro, rollout);
+        } else {
+            for (auto key : {std::string_view("percent"), std::string_view("mode"), std::string_view("shadow_events")})
+                if (const toml::node* n = ro->table.get(key))
+                    c.fail(n->source(), ro->key(key),
+                           "a rollout with steps starts at the first step and moves the split itself; remove " +
+                               std::string(key) + " (or steps, for a fixed split or shadow mode)");
+        }
         ifc.rollout = std::move(rollout);
     }
     return ifc;
@@ -538,6 +565,8 @@ std::string readFile(const std::filesystem::path& file, FileTrust trust) {
 
 }  // namespace
 
+std::string_view toString(RolloutMode mode) { return mode == RolloutMode::Shadow ? "shadow" : "split"; }
+
 std::string_view toString(AttachMode mode) {
     switch (mode) {
     case AttachMode::Auto: return "auto";
@@ -555,10 +584,10 @@ std::string_view toString(EventFormat format) {
     return "?";
 }
 
-std::string_view toString(Transport transport) {
+std::string_view toString(fizz_transport transport) {
     switch (transport) {
-    case Transport::Queue: return "queue";
-    case Transport::Ring: return "ring";
+    case FIZZ_TRANSPORT_QUEUE: return "queue";
+    case FIZZ_TRANSPORT_RING: return "ring";
     }
     return "?";
 }

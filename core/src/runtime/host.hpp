@@ -67,6 +67,9 @@ public:
 
     /// Counters, programs and links per interface and variant (the control socket's answer).
     nlohmann::json status() const;
+    /// The live figures of the rollout on `ifname` (per-variant cost; see RolloutFigures), or
+    /// nullopt when the interface runs no rollout. Any thread. Throws Error when a map read fails.
+    std::optional<RolloutFigures> rolloutFigures(const std::string& ifname) const;
     /// Loads (never attaches) every program `cfg` names. Throws Error. For `fizzhost check`.
     static void check(const config::HostConfig& cfg, bool allowInsecurePlugins);
 
@@ -127,7 +130,6 @@ private:
     std::unique_ptr<LinkWatch> linkWatch_;       // stopped before mutex_ is taken in stop()
     mutable std::mutex warnedMutex_;
     mutable std::set<std::string> warnedUncounted_;  // "plugin version" already warned about
-    bool started_ = false;
 };
 
 }  // namespace fizzhost::runtime
