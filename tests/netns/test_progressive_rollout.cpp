@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <cstdio>
 #include <fstream>
 #include <thread>
 
@@ -106,7 +107,7 @@ TEST_CASE("a healthy candidate walks 10 -> 50 -> 100 by its gates and is promote
     const auto plugins = pluginFolder(lab);
     lab.writeConfig(config(lab, "fizzbuzz",
                            "candidate = \"fibonacci\"\nsteps = [10, 50, 100]\nstep_seconds = 1\nmin_samples = 50\n"
-                           "max_drop_rate = 0.01\nmax_undecodable_rate = 0\npromote = true\n"),
+                           "max_drop_rate = 0.01\nmax_undecodable_rate = 0\nmax_slowdown = 1000\npromote = true\n"),
                     plugins);
     lab.start();
     const auto first = lab.interfaceStatus();
@@ -152,6 +153,13 @@ TEST_CASE("a healthy candidate walks 10 -> 50 -> 100 by its gates and is promote
             CHECK(d[i]["figures"][gate]["samples"].get<uint64_t>() >= 50);
         }
         CHECK(d[i]["figures"]["max_drop_rate"]["figure"] == 0.0);
+        // The dispatcher's per-variant timing: a figure, from enough timed runs of both variants.
+        CHECK(d[i]["figures"]["max_slowdown"]["verdict"] == "pass");
+        CHECK(d[i]["figures"]["max_slowdown"]["figure"].is_number());
+        CHECK(d[i]["figures"]["max_slowdown"]["samples"].get<uint64_t>() >= 50);
+        std::fprintf(stderr, "rollout step %s: candidate/baseline ns per run %.3f over %llu timed runs\n",
+                     d[i]["decision"].get<std::string>().c_str(), d[i]["figures"]["max_slowdown"]["figure"].get<double>(),
+                     (unsigned long long)d[i]["figures"]["max_slowdown"]["samples"].get<uint64_t>());
         CHECK(d[i]["window_seconds"].get<double>() >= 1.0);
     }
     const auto log = lab.daemon().stderrText();

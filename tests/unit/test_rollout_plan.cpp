@@ -114,8 +114,11 @@ TEST_CASE("a progressive rollout table is refused with the place and the reason"
           "/etc/fizz/fizz.toml:5:9: interface.a.rollout.steps: must list at least one percentage, e.g. [1, 5, 25, 50, 100]");
     CHECK(errorOf(kHead + "steps = 5\n") == "/etc/fizz/fizz.toml:5:9: interface.a.rollout.steps: expected an array, got an integer");
     CHECK(errorOf(kHead + "steps = [5]\npercent = 5\n") ==
-          "/etc/fizz/fizz.toml:6:11: interface.a.rollout.percent: a rollout with steps starts at 0% and moves the split "
-          "itself; remove percent (or steps, for a fixed split)");
+          "/etc/fizz/fizz.toml:6:11: interface.a.rollout.percent: a rollout with steps starts at the first step and "
+          "moves the split itself; remove percent (or steps, for a fixed split or shadow mode)");
+    CHECK(errorOf(kHead + "steps = [5]\nmode = \"shadow\"\n") ==
+          "/etc/fizz/fizz.toml:6:8: interface.a.rollout.mode: a rollout with steps starts at the first step and "
+          "moves the split itself; remove mode (or steps, for a fixed split or shadow mode)");
     CHECK(errorOf(kHead + "percent = 5\nmax_drop_rate = 0.1\n") ==
           "/etc/fizz/fizz.toml:6:17: interface.a.rollout.max_drop_rate: only a progressive rollout has it: add steps = "
           "[...] (percentages the host moves through)");
@@ -350,4 +353,86 @@ TEST_CASE("the shipped progressive rollout example loads", "[unit]") {
     REQUIRE(plan);
     CHECK(plan->steps == std::vector<unsigned>{1, 5, 25, 50, 100});
     CHECK(plan->promote);
+}
+
+TEST_CASE("rollout controller: a shadow stage judges disagreement on every frame before the first split step", "[unit]") {
+    const auto t0 = RolloutClock::time_point{} + 1000s;
+    auto withShadow = [&](double maxDisagreement) {
+        auto p = plan({10, 100}, gates(std::nullopt, 0.01));
+        p.shadowSeconds = 5;
+        p.gates.maxDisagreement = maxDisagreement;
+        return p;
+    };
+    auto compared = [&](RolloutClock::time_point at, uint64_t frames, uint64_t disagreed, uint32_t candidateId = 7) {
+        RolloutSample s = sample(at, frames / 2, 0, 0, candidateId);
+        s.compared = frames;
+        s.disagreed = disagreed;
+        return s;
+    };
+    SECTION("agreement: on to the first split step, where disagreement is no gate any more") {
+        RolloutController c(withShadow(0.01), t0);
+        CHECK(c.stage() == RolloutStage::Shadow);
+        CHECK(c.percent() == 0);
+        CHECK(c.started().to == 0);
+        CHECK_THAT(c.started().reason, Catch::Contains("a shadow stage of 5 s, then 2 step(s) of 10 s"));
+        c.tick(compared(t0, 0, 0));
+        CHECK_FALSE(c.tick(compared(t0 + 4s, 800, 1)));  // shadow_seconds, not step_seconds
+        auto d = c.tick(compared(t0 + 5s, 1000, 2));
+        REQUIRE(d);
+        CHECK(d->kind == DecisionKind::Advance);
+        CHECK(d->from == 0);
+        CHECK(d->to == 10);
+        CHECK(gate(*d, "max_disagreement").figure == Approx(0.002));
+        CHECK(gate(*d, "max_disagreement").unit == "frames");
+        CHECK(c.stage() == RolloutStage::Step);
+        // A new dispatcher in split mode: new instances, a fresh window, no disagreement gate.
+        c.tick(sample(t0 + 6s, 0, 0, 0, 8));
+        d = c.tick(sample(t0 + 16s, 1000, 0, 0, 8));
+        REQUIRE(d);
+        CHECK(d->kind == DecisionKind::Advance);
+        REQUIRE(d->gates.size() == 1);
+        CHECK(d->gates[0].name == "max_drop_rate");
+    }
+    SECTION("disagreement over the limit: rolled back from the shadow stage") {
+        RolloutController c(withShadow(0.01), t0);
+        c.tick(compared(t0, 0, 0));
+        auto d = c.tick(compared(t0 + 1s, 1000, 40));
+        REQUIRE(d);
+        CHECK(d->kind == DecisionKind::Rollback);
+        CHECK(d->from == 0);
+        CHECK(gate(*d, "max_disagreement").figure == Approx(0.04));
+        CHECK(c.stage() == RolloutStage::RolledBack);
+    }
+    SECTION("no comparison figures: unavailable, the shadow stage holds") {
+        RolloutController c(withShadow(0.01), t0);
+        c.tick(sample(t0, 0));
+        auto d = c.tick(sample(t0 + 5s, 1000));
+        REQUIRE(d);
+        CHECK(d->kind == DecisionKind::Hold);
+        CHECK(gate(*d, "max_disagreement").verdict == GateVerdict::Unavailable);
+        CHECK(c.stage() == RolloutStage::Shadow);
+    }
+}
+
+TEST_CASE("rollout controller: at 100% the slowdown gate compares with the baseline's last measured cost", "[unit]") {
+    const auto t0 = RolloutClock::time_point{} + 1000s;
+    RolloutController c(plan({50, 100}, gates(1.5)), t0);
+    auto timed = [&](RolloutClock::time_point at, uint64_t baseRuns, uint64_t baseNs, uint64_t candRuns, uint64_t candNs) {
+        RolloutSample s = sample(at, 0);
+        s.baseline.runs = baseRuns;
+        s.baseline.runNs = baseNs;
+        s.candidate.runs = candRuns;
+        s.candidate.runNs = candNs;
+        return s;
+    };
+    c.tick(timed(t0, 0, 0, 0, 0));
+    auto d = c.tick(timed(t0 + 10s, 1000, 100000, 1000, 120000));  // 100 vs 120 ns
+    REQUIRE(d);
+    CHECK(d->kind == DecisionKind::Advance);
+    // At 100% the baseline's count stands still; the candidate alone runs.
+    d = c.tick(timed(t0 + 20s, 1000, 100000, 3000, 360000));
+    REQUIRE(d);
+    CHECK(d->kind == DecisionKind::Promote);
+    CHECK(gate(*d, "max_slowdown").figure == Approx(1.2));
+    CHECK(gate(*d, "max_slowdown").samples == 2000);
 }

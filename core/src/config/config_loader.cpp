@@ -51,8 +51,8 @@ constexpr std::array<std::string_view, 5> kOutputKeys = {"events", "format", "tr
 constexpr std::array<std::string_view, 2> kGuardKeys = {"max_slowdown", "mix"};
 constexpr std::array<std::string_view, 3> kInterfaceKeys = {"classifier", "mode", "rollout"};
 constexpr std::array<std::string_view, 13> kRolloutKeys = {
-    "candidate", "percent", "mode", "shadow_events", "steps", "step_seconds", "shadow_seconds", "min_samples",
-    "promote", "max_slowdown", "max_drop_rate", "max_undecodable_rate", "max_disagreement"};
+    "candidate", "percent", "mode", "shadow_events", "steps", "step_seconds", "shadow_seconds", "min_samples", "promote",
+    "max_slowdown", "max_drop_rate", "max_undecodable_rate", "max_disagreement"};
 // The keys that only mean something in a gated progressive rollout (with `steps`).
 constexpr std::array<std::string_view, 9> kPlanKeys = {
     "step_seconds", "shadow_seconds", "min_samples", "promote", "max_slowdown", "max_drop_rate",
@@ -380,12 +380,8 @@ void readRolloutMode(const Checker& c, const Scope& ro, Rollout& rollout) {
         return;
     }
     auto percent = c.integer(ro, "percent", 0, 100);
-    if (percent && rollout.plan)
-        c.fail(ro.table.get("percent")->source(), ro.key("percent"),
-               "a rollout with steps starts at 0% and moves the split itself; remove percent (or steps, for a "
-               "fixed split)");
-    if (!percent && !rollout.plan) c.missing(ro, "percent");
-    rollout.percent = percent ? unsigned(*percent) : 0;
+    if (!percent) c.missing(ro, "percent");
+    rollout.percent = unsigned(*percent);
 }
 
 SourcePosition positionOf(const toml::source_region& r) { return {r.begin.line, r.begin.column}; }
@@ -467,7 +463,15 @@ Interface readInterface(const Checker& c, const toml::key& key, const toml::node
             c.fail(ro->table.get("candidate")->source(), ro->key("candidate"),
                    "must differ from classifier " + tomlString(ifc.classifier) + " (promote by changing classifier instead)");
         rollout.plan = readRolloutPlan(c, *ro);
-        readRolloutMode(c, *ro, rollout);
+        if (!rollout.plan) {
+            readRolloutMode(c, *ro, rollout);
+        } else {
+            for (auto key : {std::string_view("percent"), std::string_view("mode"), std::string_view("shadow_events")})
+                if (const toml::node* n = ro->table.get(key))
+                    c.fail(n->source(), ro->key(key),
+                           "a rollout with steps starts at the first step and moves the split itself; remove " +
+                               std::string(key) + " (or steps, for a fixed split or shadow mode)");
+        }
         ifc.rollout = std::move(rollout);
     }
     return ifc;

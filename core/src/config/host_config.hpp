@@ -1,8 +1,8 @@
 // The host's configuration as validated plain structs. Produced by config_loader; no kernel calls.
 #pragma once
 
-#include <fizz/shared.h>
 #include "config/rollout_plan.hpp"
+#include <fizz/shared.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -27,7 +27,9 @@ struct Rollout {
     unsigned percent = 0;   // 0..100 (split mode)
     RolloutMode mode = RolloutMode::Split;
     bool shadowEvents = false;  // shadow mode: write the candidate's events too ("variant":"shadow")
-    std::optional<RolloutPlan> plan;  // gated progressive rollout: `steps` and the keys around it
+    // Gated progressive rollout (split mode): `steps` and the keys around it; the host moves the
+    // split along the steps itself, starting at the first.
+    std::optional<RolloutPlan> plan;
 
     bool operator==(const Rollout&) const = default;
 };

@@ -38,7 +38,7 @@ void Host::announce(const std::string& iface, const RolloutDecision& d) {
 void Host::announceStarts() {
     for (auto& [name, e] : rollouts_.entries()) {
         if (e.started) announce(name, e.controller->started());
-        else if (e.controller->stage() == RolloutStage::Step)
+        else if (e.controller->stage() == RolloutStage::Step || e.controller->stage() == RolloutStage::Shadow)
             spdlog::info("interface '{}': rollout table unchanged: step {} ({}%) goes on", name,
                          e.controller->status(RolloutClock::now())["step"].get<size_t>(), e.controller->percent());
         else
@@ -61,21 +61,23 @@ bool Host::tickRollouts() {
         } catch (const std::exception& ex) {
             spdlog::error("interface '{}': rollout: {}", name, ex.what());
         }
-        underWay = underWay || e.controller->stage() == RolloutStage::Step;
+        underWay = underWay || e.controller->stage() == RolloutStage::Step ||
+                   e.controller->stage() == RolloutStage::Shadow;
     }
     return underWay;
 }
 
 void Host::steer(const std::string& iface, Attachment& a, RolloutBook::Entry& e, RolloutClock::time_point now) {
     RolloutController& ctl = *e.controller;
-    if (ctl.stage() == RolloutStage::Step && a.candidate && a.dispatcher) {
+    if ((ctl.stage() == RolloutStage::Step || ctl.stage() == RolloutStage::Shadow) && a.candidate && a.dispatcher) {
         RolloutSample s;
         s.at = now;
         s.baseline = figuresOf(*a.baseline);
         s.candidate = figuresOf(*a.candidate);
-        // The dispatcher times a sample of each variant's runs (max_slowdown), and in shadow mode
-        // counts the frames the two decided differently (max_disagreement).
+        // Per-variant cost as the dispatcher timed it (the kernel does not account tail calls),
+        // and in shadow mode the compared and disagreeing frames.
         if (const auto f = a.rolloutFigures()) {
+            s.dispatcherId = f->dispatcherProgramId;
             s.baseline.runs = f->baseline.runs;
             s.baseline.runNs = f->baseline.ns;
             s.candidate.runs = f->candidate.runs;

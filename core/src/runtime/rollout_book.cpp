@@ -25,6 +25,7 @@ config::Interface RolloutBook::effective(const config::Interface& configured) co
     if (!e || !configured.rollout || !configured.rollout->plan) return configured;
     config::Interface ifc = configured;
     switch (e->controller->stage()) {
+    case RolloutStage::Shadow:  // not reached yet: the loader refuses a shadow stage
     case RolloutStage::Step:
     case RolloutStage::Complete: ifc.rollout->percent = e->controller->percent(); break;
     case RolloutStage::RolledBack: ifc.rollout.reset(); break;

@@ -64,6 +64,7 @@ std::string_view toString(DecisionKind k) {
 
 std::string_view toString(RolloutStage s) {
     switch (s) {
+    case RolloutStage::Shadow: return "shadow";
     case RolloutStage::Step: return "step";
     case RolloutStage::RolledBack: return "rolled_back";
     case RolloutStage::Promoted: return "promoted";
@@ -73,18 +74,28 @@ std::string_view toString(RolloutStage s) {
 }
 
 RolloutController::RolloutController(config::RolloutPlan plan, RolloutClock::time_point now)
-    : plan_(std::move(plan)), stepSince_(now), judgeAt_(now + std::chrono::seconds(plan_.stepSeconds)) {
-    last_ = judge(RolloutSample{now, {}, {}, std::nullopt, std::nullopt});
+    : plan_(std::move(plan)), stage_(plan_.shadowSeconds > 0 ? RolloutStage::Shadow : RolloutStage::Step),
+      stepSince_(now) {
+    judgeAt_ = now + windowLength();
+    RolloutSample none;
+    none.at = now;
+    last_ = judge(none);
+}
+
+std::chrono::seconds RolloutController::windowLength() const {
+    return std::chrono::seconds(stage_ == RolloutStage::Shadow ? plan_.shadowSeconds : plan_.stepSeconds);
 }
 
 RolloutDecision RolloutController::started() const {
     RolloutDecision d;
     d.kind = DecisionKind::Start;
     d.from = 0;
-    d.to = plan_.steps.front();
+    d.to = stage_ == RolloutStage::Shadow ? 0 : plan_.steps.front();
     d.gates = last_;
-    d.reason = fmt::format("{} step(s) of {} s{}", plan_.steps.size(), plan_.stepSeconds,
-                           plan_.promote ? ", promote after the last" : "");
+    d.reason = fmt::format("{}{} step(s) of {} s{}",
+                           stage_ == RolloutStage::Shadow ? fmt::format("a shadow stage of {} s, then ", plan_.shadowSeconds)
+                                                          : std::string(),
+                           plan_.steps.size(), plan_.stepSeconds, plan_.promote ? ", promote after the last" : "");
     return d;
 }
 
@@ -92,6 +103,7 @@ unsigned RolloutController::percent() const {
     switch (stage_) {
     case RolloutStage::Step:
     case RolloutStage::Complete: return plan_.steps[step_];
+    case RolloutStage::Shadow:
     case RolloutStage::RolledBack: return 0;
     case RolloutStage::Promoted: return 100;
     }
@@ -111,9 +123,14 @@ std::vector<GateReading> RolloutController::judge(const RolloutSample& s) const 
         } else {
             const uint64_t br = delta(*b.runs, *w.baseline.runs), cr = delta(*c.runs, *w.candidate.runs);
             const uint64_t bns = delta(*b.runNs, *w.baseline.runNs), cns = delta(*c.runNs, *w.candidate.runNs);
-            GateReading r{"max_slowdown", *g.maxSlowdown, std::nullopt, std::min(br, cr), min,
+            // At 100% the baseline runs on nothing: its cost is then the one it had over the
+            // last window where it ran enough.
+            std::optional<double> baseNs;
+            if (br >= min && bns) baseNs = double(bns) / double(br);
+            else if (baselineNsPerRun_) baseNs = baselineNsPerRun_;
+            GateReading r{"max_slowdown", *g.maxSlowdown, std::nullopt, baseNs ? cr : std::min(br, cr), min,
                           GateVerdict::TooLittleData, "runs"};
-            if (br && cr && bns) r.figure = (double(cns) / double(cr)) / (double(bns) / double(br));
+            if (baseNs && cr) r.figure = (double(cns) / double(cr)) / *baseNs;
             if (r.figure && r.samples >= min) r.verdict = *r.figure > r.limit ? GateVerdict::Fail : GateVerdict::Pass;
             out.push_back(r);
         }
@@ -130,7 +147,8 @@ std::vector<GateReading> RolloutController::judge(const RolloutSample& s) const 
         const uint64_t bad = std::min(delta(s.candidate.undecodable, w.candidate.undecodable), emitted);
         out.push_back(rateGate("max_undecodable_rate", *g.maxUndecodableRate, bad, emitted, min, "messages"));
     }
-    if (g.maxDisagreement) {
+    // Disagreement exists only where both variants see the same frames: the shadow stage.
+    if (g.maxDisagreement && stage_ == RolloutStage::Shadow) {
         if (!s.compared || !s.disagreed || !w.compared || !w.disagreed)
             out.push_back(unavailable("max_disagreement", *g.maxDisagreement, min, "frames"));
         else
@@ -140,10 +158,18 @@ std::vector<GateReading> RolloutController::judge(const RolloutSample& s) const 
     return out;
 }
 
+void RolloutController::rememberBaselineCost(const RolloutSample& s) {
+    const auto& b = s.baseline;
+    const auto& w = window_->baseline;
+    if (!b.runs || !b.runNs || !w.runs || !w.runNs) return;
+    const uint64_t runs = delta(*b.runs, *w.runs), ns = delta(*b.runNs, *w.runNs);
+    if (runs >= plan_.minSamples && ns) baselineNsPerRun_ = double(ns) / double(runs);
+}
+
 std::optional<RolloutDecision> RolloutController::tick(const RolloutSample& s) {
-    if (stage_ != RolloutStage::Step) return std::nullopt;
-    const auto stepLength = std::chrono::seconds(plan_.stepSeconds);
-    if (!window_ || window_->baseline.programId != s.baseline.programId ||
+    if (!judging()) return std::nullopt;
+    const auto stepLength = windowLength();
+    if (!window_ || window_->dispatcherId != s.dispatcherId || window_->baseline.programId != s.baseline.programId ||
         window_->candidate.programId != s.candidate.programId) {
         // The first figures of this step, or of new program instances (a reload swapped one):
         // counts of the old instance say nothing about the new one.
@@ -153,6 +179,7 @@ std::optional<RolloutDecision> RolloutController::tick(const RolloutSample& s) {
         return std::nullopt;
     }
     last_ = judge(s);
+    rememberBaselineCost(s);
     RolloutDecision d;
     d.from = d.to = percent();
     d.windowSeconds = seconds(s.at - window_->at);
@@ -184,15 +211,20 @@ std::optional<RolloutDecision> RolloutController::tick(const RolloutSample& s) {
         return d;
     }
     held_ = false;
-    if (step_ + 1 < plan_.steps.size()) {
-        ++step_;
+    if (stage_ == RolloutStage::Shadow || step_ + 1 < plan_.steps.size()) {
+        if (stage_ == RolloutStage::Shadow)
+            stage_ = RolloutStage::Step;  // the shadow stage held: the first split step
+        else
+            ++step_;
         d.kind = DecisionKind::Advance;
         d.to = plan_.steps[step_];
-        reason_ = fmt::format("every gate held at {}% over {:.1f} s", d.from, d.windowSeconds);
+        reason_ = fmt::format("every gate held {} over {:.1f} s",
+                              d.from == 0 ? std::string("in the shadow stage") : fmt::format("at {}%", d.from),
+                              d.windowSeconds);
         d.reason = reason_;
         stepSince_ = s.at;
         window_ = s;
-        judgeAt_ = s.at + stepLength;
+        judgeAt_ = s.at + windowLength();
         return d;
     }
     if (plan_.promote) {
@@ -223,16 +255,18 @@ nlohmann::json RolloutController::status(RolloutClock::time_point now) const {
                          {"verdict", toString(g.verdict)}});
     std::string verdict;
     switch (stage_) {
+    case RolloutStage::Shadow:
     case RolloutStage::Step: verdict = held_ ? "holding" : "watching"; break;
     case RolloutStage::RolledBack: verdict = "rolled back: the baseline runs alone until the rollout table changes"; break;
     case RolloutStage::Promoted: verdict = "promoted: the candidate runs alone until the config changes"; break;
     case RolloutStage::Complete: verdict = "complete: the last step's split stays"; break;
     }
     nlohmann::json out = {{"stage", toString(stage_)},
-                          {"step", step_ + 1},
+                          {"step", stage_ == RolloutStage::Shadow ? 0 : step_ + 1},
                           {"steps", plan_.steps},
                           {"percent", percent()},
                           {"step_seconds", plan_.stepSeconds},
+                          {"shadow_seconds", plan_.shadowSeconds},
                           {"seconds_in_step", seconds(now - stepSince_)},
                           {"window_seconds", window_ ? seconds(now - window_->at) : 0.0},
                           {"promote", plan_.promote},

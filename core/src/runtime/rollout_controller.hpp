@@ -30,6 +30,7 @@ struct VariantFigures {
 /// Everything the gates are judged on, read at one moment.
 struct RolloutSample {
     RolloutClock::time_point at;
+    uint32_t dispatcherId = 0;  // its cost and comparison counts start from zero with a new one
     VariantFigures baseline, candidate;
     std::optional<uint64_t> compared, disagreed;  // shadow comparison, where it runs
 };
@@ -47,7 +48,9 @@ struct GateReading {
     std::string unit;  // what a sample is: "messages", "runs", "frames"
 };
 
-enum class RolloutStage { Step, RolledBack, Promoted, Complete };
+// Shadow: the candidate runs on every frame beside the baseline (plan.shadowSeconds > 0), before
+// the split steps; Step: a split step.
+enum class RolloutStage { Shadow, Step, RolledBack, Promoted, Complete };
 enum class DecisionKind { Start, Advance, Hold, Rollback, Promote, Complete };
 
 struct RolloutDecision {
@@ -60,10 +63,12 @@ struct RolloutDecision {
 
 class RolloutController {
 public:
-    /// A plan starting now at its first step. `plan.steps` must not be empty (the loader's rule).
+    /// A plan starting now: at its shadow stage when it has one, else at its first step.
+    /// `plan.steps` must not be empty (the loader's rule).
     RolloutController(config::RolloutPlan plan, RolloutClock::time_point now);
 
-    /// The Start decision (from 0 to the first step), for the log and the events stream.
+    /// The Start decision (from 0 to the first step, or to 0 in a shadow stage), for the log and
+    /// the events stream.
     RolloutDecision started() const;
 
     /// Judges the current window on `sample`. Returns a decision when there is one: Rollback as soon
@@ -75,7 +80,8 @@ public:
 
     const config::RolloutPlan& plan() const { return plan_; }
     RolloutStage stage() const { return stage_; }
-    /// The percent the split should be at now (0 after a rollback, the last step when complete).
+    /// The percent the split should be at now (0 in the shadow stage and after a rollback, the
+    /// last step when complete).
     unsigned percent() const;
     /// Why the rollout stands where it stands (after a hold, rollback, promotion).
     const std::string& reason() const { return reason_; }
@@ -87,6 +93,9 @@ public:
 
 private:
     std::vector<GateReading> judge(const RolloutSample& s) const;
+    bool judging() const { return stage_ == RolloutStage::Shadow || stage_ == RolloutStage::Step; }
+    std::chrono::seconds windowLength() const;
+    void rememberBaselineCost(const RolloutSample& s);
 
     config::RolloutPlan plan_;
     RolloutStage stage_ = RolloutStage::Step;
@@ -96,6 +105,7 @@ private:
     std::vector<GateReading> last_;        // the latest reading, for status
     std::string reason_, actionError_;
     bool held_ = false;
+    std::optional<double> baselineNsPerRun_;  // over the last window where the baseline ran enough
 };
 
 std::string_view toString(GateVerdict v);
