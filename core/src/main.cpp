@@ -59,6 +59,14 @@ int main(int argc, char** argv) {
     statusCmd->add_option("--socket", status.socket, "control socket path");
     statusCmd->add_flag("--json", status.json, "machine-readable output");
 
+    cli::DetachOptions detach;
+    auto* detachCmd = app.add_subcommand("detach", "detach pinned interfaces a stopped host left attached and remove "
+                                                   "their pinned state");
+    detachCmd->add_option("-c,--config", detach.config, "the host's config (for its [service] state_root)");
+    detachCmd->add_option("--state-root", detach.stateRoot, "the state root (default /sys/fs/bpf/fizzhost)");
+    detachCmd->add_flag("--all", detach.all, "every pinned interface");
+    detachCmd->add_option("interfaces", detach.interfaces, "interfaces to detach");
+
     cli::BenchOptions bench;
     auto* benchCmd = app.add_subcommand("bench", "measure plugins' ns per packet with BPF_PROG_TEST_RUN");
     addPluginDir(benchCmd, bench.dir);
@@ -82,6 +90,7 @@ int main(int argc, char** argv) {
         if (*checkCmd) return cli::checkCommand(check);
         if (*statusCmd) return cli::statusCommand(status);
         if (*benchCmd) return cli::benchCommand(bench);
+        if (*detachCmd) return cli::detachCommand(detach);
         if (!daemon.config.empty()) return cli::daemonCommand(daemon);
         std::fputs(app.help().c_str(), stderr);
         return 2;

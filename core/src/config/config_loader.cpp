@@ -51,7 +51,7 @@ constexpr std::array<std::string_view, 2> kGuardKeys = {"max_slowdown", "mix"};
 constexpr std::array<std::string_view, 3> kInterfaceKeys = {"classifier", "mode", "rollout"};
 constexpr std::array<std::string_view, 2> kRolloutKeys = {"candidate", "percent"};
 constexpr std::array<std::string_view, 1> kMetricsKeys = {"listen"};
-constexpr std::array<std::string_view, 1> kServiceKeys = {"watch_config"};
+constexpr std::array<std::string_view, 3> kServiceKeys = {"watch_config", "state_root", "on_exit"};
 
 size_t editDistance(std::string_view a, std::string_view b) {
     std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -336,6 +336,9 @@ void readMetrics(const Checker& c, const Scope& metrics, Metrics& cfg) {
 void readService(const Checker& c, const Scope& service, Service& cfg) {
     c.rejectUnknownKeys(service, kServiceKeys);
     if (auto v = c.boolean(service, "watch_config")) cfg.watchConfig = *v;
+    if (auto v = c.path(service, "state_root")) cfg.stateRoot = *v;
+    if (auto v = c.choice<OnExit>(service, "on_exit", {{"detach", OnExit::Detach}, {"keep", OnExit::Keep}}))
+        cfg.onExit = *v;
 }
 
 // A plugin reference: NAME (the highest version in plugin_dir) or NAME@VERSION (exactly that one).

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "bpf/object.hpp"
+#include "bpf/unique_fd.hpp"
 #include "plugin/plugin.hpp"
 
 #include <fizz/shared.h>
@@ -38,6 +39,17 @@ public:
     /// that does not fit, or the verifier's rejection (with its log).
     static std::unique_ptr<Classifier> load(std::shared_ptr<const plugin::Plugin> plugin, const ClassifierOptions& opts);
 
+    /// Fds of a program instance a previous host left running (pinned state, runtime/adoption.hpp).
+    struct Adopted {
+        UniqueFd program, regions, queue;
+        uint32_t ringSlots = 0;  // per CPU, as recorded; 0 with the queue transport
+    };
+    /// Stands on a running instance instead of loading one: nothing is reloaded, the counters and
+    /// the messages waiting in its regions (or queue) carry on. Checks the kernel's view of each fd
+    /// against `plugin` and the recorded sizes; throws Error prefixed like load() when they differ.
+    static std::unique_ptr<Classifier> adopt(std::shared_ptr<const plugin::Plugin> plugin, fizz_transport transport,
+                                             Adopted fds);
+
     /// Only the checks that need no kernel: program and maps present, sizes agree. Throws Error.
     static void inspect(const plugin::Plugin& plugin);
 
@@ -59,6 +71,7 @@ private:
 
     std::shared_ptr<const plugin::Plugin> plugin_;
     std::optional<bpf::Object> object_;
+    UniqueFd adoptedProgram_, adoptedQueue_, adoptedRegions_;  // set instead of object_ when adopted
     fizz_transport transport_ = FIZZ_TRANSPORT_RING;
     int programFd_ = -1, queueFd_ = -1, regionsFd_ = -1;
     unsigned cpus_ = 0;

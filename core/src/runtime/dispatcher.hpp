@@ -7,6 +7,7 @@
 #pragma once
 
 #include "bpf/object.hpp"
+#include "bpf/unique_fd.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -19,7 +20,13 @@ public:
     /// Loads the embedded dispatcher. Throws Error (with the verifier log on rejection).
     static std::unique_ptr<Dispatcher> load();
 
+    /// Stands on a dispatcher a previous host left running (pinned state): its program and maps,
+    /// at the recorded split. Throws Error when a map is not what the dispatcher declares.
+    static std::unique_ptr<Dispatcher> adopt(UniqueFd program, UniqueFd variants, UniqueFd split, unsigned percent);
+
     int programFd() const { return programFd_; }
+    int variantsFd() const { return variantsFd_; }
+    int splitFd() const { return splitFd_; }
     /// Points `slot` (FIZZ_VARIANT_BASELINE / FIZZ_VARIANT_CANDIDATE) at a loaded XDP program. Throws Error.
     void setVariant(uint32_t slot, int progFd);
     /// Sends `percent` (0..100) of the source-address hash space to the candidate. Throws Error.
@@ -33,6 +40,7 @@ public:
 private:
     Dispatcher() = default;
     std::optional<bpf::Object> object_;
+    UniqueFd adoptedProgram_, adoptedVariants_, adoptedSplit_;  // set instead of object_ when adopted
     int programFd_ = -1, variantsFd_ = -1, splitFd_ = -1;
     unsigned percent_ = 0;
 };
