@@ -4,15 +4,16 @@
 // the difference is the dispatcher's alone: at a split it parses the frame to hash the source and
 // the variant parses it again; at 0% and 100% it tail-calls without parsing). The overhead is given
 // in ns over fizzbuzz alone and as a ratio of the floor measured in the same run.
+#include "measure/program_bench.hpp"
 #include "plugin/catalog.hpp"
 #include "runtime/dispatcher.hpp"
-#include "runtime/program_bench.hpp"
 
 #include <fizz/dispatcher.h>
 
 #include <cstdio>
 
 using namespace fizzhost;
+using namespace fizzhost::measure;
 using namespace fizzhost::runtime;
 
 int main() {

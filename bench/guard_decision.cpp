@@ -1,9 +1,9 @@
-// fizzhost_guard_decision: wall time of guarded reload decisions (runtime/reload_guard.cpp), as a
+// fizzhost_guard_decision: wall time of guarded reload decisions (measure/reload_guard.cpp), as a
 // daemon makes them one after another with one guard: fibonacci -> fibonacci-naive on the worst
 // mix (must be refused), fibonacci -> fizzbuzz (accepted), then fizzbuzz -> fibonacci (accepted,
 // both already measured once), each decision's verdict and milliseconds printed.
+#include "measure/reload_guard.hpp"
 #include "plugin/catalog.hpp"
-#include "runtime/reload_guard.hpp"
 #include "util/error.hpp"
 
 #include <chrono>
@@ -18,7 +18,7 @@ int main() {
     examples.rescan();
     const auto fib = shipped.find("fibonacci"), fizzbuzz = shipped.find("fizzbuzz");
     const auto naive = examples.find("fibonacci-naive");
-    auto guard = runtime::makeReloadGuard(1.5, "worst");
+    auto guard = measure::makeReloadGuard(1.5, "worst");
     struct Step {
         const plugin::Plugin *running, *incoming;
     };

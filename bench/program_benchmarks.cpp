@@ -7,9 +7,9 @@
 #include "bench_support.hpp"
 
 #include "bpf/test_run.hpp"
+#include "measure/frames.hpp"
+#include "measure/program_bench.hpp"
 #include "runtime/classifier.hpp"
-#include "runtime/frames.hpp"
-#include "runtime/program_bench.hpp"
 #include "runtime/transport_reader.hpp"
 #include "util/error.hpp"
 
@@ -36,7 +36,7 @@ void BM_Decode(benchmark::State& state, std::shared_ptr<const plugin::Plugin> pl
         opts.ringSlots = 1024;
         auto classifier = runtime::Classifier::load(plugin, opts);
         runtime::TransportReader reader(*classifier);
-        for (const auto& frame : runtime::mixFrames("uniform")) {
+        for (const auto& frame : measure::mixFrames("uniform")) {
             bpf::testRun(classifier->programFd(), frame);
             reader.drain(SIZE_MAX, [&](const void* data, uint32_t n) {
                 if (n != size) return;
@@ -70,19 +70,19 @@ void BM_Decode(benchmark::State& state, std::shared_ptr<const plugin::Plugin> pl
 
 // `plugin` null: the floor alone (measured against itself).
 void BM_TestRun(benchmark::State& state, std::shared_ptr<const plugin::Plugin> plugin, std::string mix) {
-    runtime::BenchSettings settings;
+    measure::BenchSettings settings;
     std::unique_ptr<runtime::Classifier> classifier;
     std::unique_ptr<runtime::TransportReader> reader;
-    std::optional<runtime::FloorProgram> floor;
+    std::optional<measure::FloorProgram> floor;
     int progFd = -1;
     try {
-        settings.frames = runtime::mixFrames(mix);
+        settings.frames = measure::mixFrames(mix);
         settings.repeat = kRepeat;
-        floor.emplace(runtime::loadFloorProgram());
+        floor.emplace(measure::loadFloorProgram());
         progFd = floor->fd;
         if (plugin) {
             classifier = runtime::Classifier::load(
-                plugin, runtime::benchClassifierOptions(*plugin, FIZZ_TRANSPORT_RING, settings));
+                plugin, measure::benchClassifierOptions(*plugin, FIZZ_TRANSPORT_RING, settings));
             reader = std::make_unique<runtime::TransportReader>(*classifier);
             progFd = classifier->programFd();
         }
@@ -91,7 +91,7 @@ void BM_TestRun(benchmark::State& state, std::shared_ptr<const plugin::Plugin> p
         return;
     }
     const int fds[] = {progFd, floor->fd};
-    const runtime::DispatcherHold hold(fds);
+    const measure::DispatcherHold hold(fds);
 
     double programNs = 0, floorNs = 0;
     uint64_t messages = 0;

@@ -8,12 +8,12 @@
 // dropped (the transport's own cost). Figures per wall second and per second of the consumer
 // thread's CPU time (steadier on a shared machine: time the thread was not running is not counted).
 #include "bpf/test_run.hpp"
+#include "measure/frames.hpp"
+#include "measure/program_bench.hpp"
 #include "plugin/catalog.hpp"
 #include "runtime/classifier.hpp"
 #include "runtime/event_writer.hpp"
-#include "runtime/frames.hpp"
 #include "runtime/message_source.hpp"
-#include "runtime/program_bench.hpp"
 #include "runtime/transport_reader.hpp"
 
 #include <fcntl.h>
@@ -60,7 +60,7 @@ double median(std::vector<double> v) {
 // Fills `c`'s transport with `n` messages, then times `consume(max)` until it has taken them all.
 template <typename Consume>
 Rate oneRound(const runtime::Classifier& c, uint32_t n, Consume consume) {
-    static const auto frame = runtime::udpFrame(0xC6120003);
+    static const auto frame = measure::udpFrame(0xC6120003);
     bpf::testRun(c.programFd(), frame, n);
     const double cpu0 = threadCpuSeconds();
     const auto t0 = Clock::now();
@@ -101,7 +101,7 @@ int main() {
         runtime::MessageSource source(runtime::Classifier::load(fizz, opts),
                                       runtime::EventOrigin{"fzbench0", "fizz", "1.0.0", "baseline"}, writer);
         const int fds[] = {bare->programFd(), source.classifier().programFd()};
-        const runtime::DispatcherHold hold(fds);  // repeated test runs without RCU waits
+        const measure::DispatcherHold hold(fds);  // repeated test runs without RCU waits
 
         uint64_t touched = 0;
         std::vector<double> baseWall, baseCpu, fullWall, fullCpu;

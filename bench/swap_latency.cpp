@@ -4,11 +4,11 @@
 // already-loaded programs (the kernel's floor for any swap).
 //
 // Runs in a private network namespace with its own veth pair; removes both at exit.
-#include "bpf/unique_fd.hpp"
 #include "bpf/xdp_link.hpp"
 #include "plugin/catalog.hpp"
 #include "runtime/classifier.hpp"
-#include "runtime/control_server.hpp"
+#include "service/control_server.hpp"
+#include "util/unique_fd.hpp"
 
 #include <bpf/bpf.h>
 #include <fcntl.h>
@@ -117,7 +117,7 @@ int main() {
     for (int i = 0; i < 200; ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
         try {
-            st = runtime::queryStatus(sock);
+            st = service::queryStatus(sock);
             break;
         } catch (...) {
         }

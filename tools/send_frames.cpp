@@ -4,7 +4,8 @@
 // peer's network namespace (ip netns exec), on a veth whose other end fizzhost watches; use
 // 198.18.0.0/15 sources.
 #include "cli/frame_option_flags.hpp"
-#include "runtime/frames.hpp"
+#include "measure/frames.hpp"
+#include "util/address.hpp"
 
 #include <CLI/CLI.hpp>
 #include <arpa/inet.h>
@@ -32,13 +33,13 @@ int main(int argc, char** argv) {
     fizzhost::cli::addFrameShapeOptions(&app, shape);
     CLI11_PARSE(app, argc, argv);
 
-    auto first = fizzhost::runtime::parseAddress(from);
+    auto first = fizzhost::parseAddress(from);
     if (!first) {
         std::fprintf(stderr, "fizzhost-send: '%s' is not an IPv4 address\n", from.c_str());
         return 2;
     }
     // The shape is checked once, before anything is opened: a bad --dst or --protocol stops here.
-    fizzhost::runtime::FrameShape frameShape;
+    fizzhost::measure::FrameShape frameShape;
     try {
         frameShape = shape.shapeFor(*first);
     } catch (const fizzhost::Error& e) {
@@ -65,7 +66,7 @@ int main(int argc, char** argv) {
     for (unsigned r = 0; rounds == 0 || r < rounds; ++r) {
         for (unsigned i = 0; i < count; ++i) {
             frameShape.src = *first + i;
-            const auto frame = fizzhost::runtime::shapedFrame(frameShape);
+            const auto frame = fizzhost::measure::shapedFrame(frameShape);
             while (::sendto(fd, frame.data(), frame.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0) {
                 if (errno != ENOBUFS && errno != EAGAIN && errno != EINTR) {
                     std::fprintf(stderr, "fizzhost-send: sendto: %s\n", std::strerror(errno));

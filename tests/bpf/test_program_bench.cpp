@@ -1,9 +1,9 @@
-// The program benchmark engine (runtime/program_bench): structure of its figures, messages per packet
+// The program benchmark engine (measure/program_bench): structure of its figures, messages per packet
 // measured exactly, drops reported, failures reported rather than hung. Never asserts a time.
-#include "runtime/program_bench.hpp"
+#include "measure/program_bench.hpp"
 
+#include "measure/frames.hpp"
 #include "plugin/catalog.hpp"
-#include "runtime/frames.hpp"
 #include "support/privilege.hpp"
 #include "support/reference.hpp"
 #include "util/error.hpp"
@@ -19,6 +19,7 @@
 #include <vector>
 
 using namespace fizzhost;
+using namespace fizzhost::measure;
 using namespace fizzhost::runtime;
 
 namespace {

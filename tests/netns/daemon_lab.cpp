@@ -1,8 +1,9 @@
 #include "netns/daemon_lab.hpp"
 
 #include "bpf/xdp_link.hpp"
-#include "runtime/frames.hpp"
+#include "measure/frames.hpp"
 #include "support/frame_builder.hpp"
+#include "util/address.hpp"
 
 #include <catch2/catch.hpp>
 #include <net/if.h>
@@ -95,7 +96,7 @@ int DaemonLab::stop() {
     return *st;
 }
 
-nlohmann::json DaemonLab::status() const { return runtime::queryStatus(socket_); }
+nlohmann::json DaemonLab::status() const { return service::queryStatus(socket_); }
 
 nlohmann::json DaemonLab::interfaceStatus() const {
     auto s = status();
@@ -129,7 +130,7 @@ std::vector<Event> DaemonLab::events() const {
         if (line.empty()) continue;
         auto j = nlohmann::json::parse(line);
         Event e{j["plugin"], j["version"], j["variant"], j["kind"], 0};
-        auto src = runtime::parseAddress(j["src"].get<std::string>());
+        auto src = parseAddress(j["src"].get<std::string>());
         REQUIRE(src);
         e.src = *src;
         REQUIRE(j["iface"] == ifname());

@@ -3,7 +3,7 @@
 // its control socket. Everything is removed when the lab goes out of scope, whatever happened.
 #pragma once
 
-#include "runtime/control_server.hpp"
+#include "service/control_server.hpp"
 #include "support/bpffs_dir.hpp"
 #include "support/daemon_process.hpp"
 #include "support/netns.hpp"

@@ -1,6 +1,6 @@
 #include "support/daemon_process.hpp"
 
-#include "bpf/unique_fd.hpp"
+#include "util/unique_fd.hpp"
 
 #include <fcntl.h>
 #include <sched.h>

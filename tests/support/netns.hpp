@@ -5,7 +5,7 @@
 // crashed run left behind without touching a live run's objects.
 #pragma once
 
-#include "bpf/unique_fd.hpp"
+#include "util/unique_fd.hpp"
 
 #include <sys/socket.h>
 

@@ -1,6 +1,6 @@
 // Capture files for `classify --pcap` (libpcap), and the host's shaped synthetic frames.
 #include "cli/capture.hpp"
-#include "runtime/frames.hpp"
+#include "measure/frames.hpp"
 #include "support/capture_writer.hpp"
 #include "support/daemon_process.hpp"
 #include "support/frame_builder.hpp"
@@ -83,7 +83,7 @@ TEST_CASE("a capture that is cut short, of another link type, not a capture or n
 }
 
 TEST_CASE("shaped frames carry what was asked, with valid checksums", "[unit]") {
-    runtime::FrameShape shape;
+    measure::FrameShape shape;
     shape.src = 0xC6120021;
     shape.dst = 0xC6130005;
     shape.ttl = 7;
@@ -91,7 +91,7 @@ TEST_CASE("shaped frames carry what was asked, with valid checksums", "[unit]") 
     shape.srcPort = 1234;
     shape.dstPort = 443;
     shape.vlans = {100, 200};
-    const auto f = runtime::shapedFrame(shape);
+    const auto f = measure::shapedFrame(shape);
     auto be16 = [&](size_t off) { return uint16_t(f[off] << 8 | f[off + 1]); };
     auto be32 = [&](size_t off) { return uint32_t(be16(off)) << 16 | be16(off + 2); };
     CHECK(be16(12) == 0x88a8);
@@ -116,12 +116,12 @@ TEST_CASE("shaped frames carry what was asked, with valid checksums", "[unit]") 
     pseudo.insert(pseudo.end(), f.begin() + ip + 20, f.begin() + ip + 20 + long(tcpLen));
     CHECK(ipChecksum(pseudo.data(), pseudo.size()) == 0);
 
-    const auto plain = runtime::udpFrame(0xC612000F);
+    const auto plain = measure::udpFrame(0xC612000F);
     CHECK(plain.size() == 60);
     CHECK(plain[14 + 9] == 17);
-    CHECK(runtime::parseProtocol("tcp") == std::optional<uint8_t>(6));
-    CHECK(runtime::parseProtocol("47") == std::optional<uint8_t>(47));
-    CHECK_FALSE(runtime::parseProtocol("256"));
-    CHECK_FALSE(runtime::parseProtocol("sctp"));
-    CHECK_FALSE(runtime::parseProtocol(""));
+    CHECK(measure::parseProtocol("tcp") == std::optional<uint8_t>(6));
+    CHECK(measure::parseProtocol("47") == std::optional<uint8_t>(47));
+    CHECK_FALSE(measure::parseProtocol("256"));
+    CHECK_FALSE(measure::parseProtocol("sctp"));
+    CHECK_FALSE(measure::parseProtocol(""));
 }

@@ -2,8 +2,8 @@
 // messages are compared whole: they are the interface a user sees, so a changed position or key
 // path should fail here.
 #include "config/config_loader.hpp"
-#include "bpf/unique_fd.hpp"
 #include "util/error.hpp"
+#include "util/unique_fd.hpp"
 
 #include <catch2/catch.hpp>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 // The control socket's path: nothing but a stale socket is ever deleted, and the folder holding it
 // must not let another user swap in a spoofed one. Kernel-free: runs unprivileged.
-#include "runtime/control_server.hpp"
+#include "service/control_server.hpp"
 #include "support/daemon_process.hpp"
 #include "util/error.hpp"
 
@@ -19,7 +19,7 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-runtime::ControlServer::StatusFn answer(int n) {
+service::ControlServer::StatusFn answer(int n) {
     return [n] { return nlohmann::json{{"host", n}}; };
 }
 
@@ -49,9 +49,9 @@ TEST_CASE("control socket: a file, a folder, a FIFO or a symlink at the path is 
     const auto path = dir.path() / "c.sock";
     SECTION("regular file") {
         std::ofstream(path) << "precious";
-        const auto err = errorOf([&] { runtime::ControlServer s(path, answer(1)); });
+        const auto err = errorOf([&] { service::ControlServer s(path, answer(1)); });
         CHECK_THAT(err, Contains("holds a regular file, not a socket"));
-        CHECK_THAT(errorOf([&] { runtime::checkControlSocketPath(path); }), Contains("a regular file"));
+        CHECK_THAT(errorOf([&] { service::checkControlSocketPath(path); }), Contains("a regular file"));
         std::ifstream in(path);
         std::string text;
         in >> text;
@@ -59,18 +59,18 @@ TEST_CASE("control socket: a file, a folder, a FIFO or a symlink at the path is 
     }
     SECTION("empty folder") {
         std::filesystem::create_directory(path);
-        CHECK_THAT(errorOf([&] { runtime::ControlServer s(path, answer(1)); }), Contains("holds a folder"));
+        CHECK_THAT(errorOf([&] { service::ControlServer s(path, answer(1)); }), Contains("holds a folder"));
         CHECK(std::filesystem::is_directory(path));
     }
     SECTION("FIFO") {
         REQUIRE(::mkfifo(path.c_str(), 0600) == 0);
-        CHECK_THAT(errorOf([&] { runtime::ControlServer s(path, answer(1)); }), Contains("holds a FIFO"));
+        CHECK_THAT(errorOf([&] { service::ControlServer s(path, answer(1)); }), Contains("holds a FIFO"));
         CHECK(std::filesystem::is_fifo(path));
     }
     SECTION("symlink to a stale socket") {
         makeStaleSocket(dir.path() / "real.sock");
         std::filesystem::create_symlink(dir.path() / "real.sock", path);
-        CHECK_THAT(errorOf([&] { runtime::ControlServer s(path, answer(1)); }), Contains("holds a symbolic link"));
+        CHECK_THAT(errorOf([&] { service::ControlServer s(path, answer(1)); }), Contains("holds a symbolic link"));
         CHECK(std::filesystem::is_symlink(path));
     }
 }
@@ -79,19 +79,19 @@ TEST_CASE("control socket: a stale socket is replaced, a live one is refused and
     TempDir dir;
     const auto path = dir.path() / "c.sock";
     makeStaleSocket(path);
-    CHECK_THAT(runtime::checkControlSocketPath(path)[0], Contains("stale socket"));
+    CHECK_THAT(service::checkControlSocketPath(path)[0], Contains("stale socket"));
     {
-        runtime::ControlServer first(path, answer(1));
-        CHECK(runtime::queryStatus(path)["host"] == 1);
-        CHECK_THAT(runtime::checkControlSocketPath(path)[0], Contains("a running host answers"));
-        CHECK_THAT(errorOf([&] { runtime::ControlServer second(path, answer(2)); }), Contains("another fizzhost is running"));
-        CHECK(runtime::queryStatus(path)["host"] == 1);
+        service::ControlServer first(path, answer(1));
+        CHECK(service::queryStatus(path)["host"] == 1);
+        CHECK_THAT(service::checkControlSocketPath(path)[0], Contains("a running host answers"));
+        CHECK_THAT(errorOf([&] { service::ControlServer second(path, answer(2)); }), Contains("another fizzhost is running"));
+        CHECK(service::queryStatus(path)["host"] == 1);
     }
     CHECK_FALSE(std::filesystem::exists(path));  // removed on the way out
 
     // What replaced our socket while we ran is not ours to delete.
     {
-        runtime::ControlServer s(path, answer(3));
+        service::ControlServer s(path, answer(3));
         std::filesystem::remove(path);
         std::ofstream(path) << "someone else's";
     }
@@ -103,15 +103,15 @@ TEST_CASE("control socket: its folder is created 0755 when missing and refused w
     TempDir dir;
     SECTION("missing folders are created, writable by the owner only") {
         const auto path = dir.path() / "run" / "fizzhost" / "c.sock";
-        CHECK_THAT(runtime::checkControlSocketPath(path)[0], Contains("does not exist; fizzhost creates it"));
-        runtime::ControlServer s(path, answer(1));
+        CHECK_THAT(service::checkControlSocketPath(path)[0], Contains("does not exist; fizzhost creates it"));
+        service::ControlServer s(path, answer(1));
         for (const auto& folder : {dir.path() / "run", dir.path() / "run" / "fizzhost"}) {
             struct stat st {};
             REQUIRE(::stat(folder.c_str(), &st) == 0);
             CHECK((st.st_mode & 022) == 0);
             CHECK(st.st_uid == geteuid());
         }
-        CHECK(runtime::queryStatus(path)["host"] == 1);
+        CHECK(service::queryStatus(path)["host"] == 1);
     }
     SECTION("a folder writable by others or by its group") {
         const mode_t mode = GENERATE(0777, 0775, 01777);
@@ -120,20 +120,20 @@ TEST_CASE("control socket: its folder is created 0755 when missing and refused w
         std::filesystem::create_directory(folder);
         REQUIRE(::chmod(folder.c_str(), mode) == 0);
         const auto path = folder / "c.sock";
-        const auto err = errorOf([&] { runtime::ControlServer s(path, answer(1)); });
+        const auto err = errorOf([&] { service::ControlServer s(path, answer(1)); });
         CHECK_THAT(err, Contains("its folder '" + folder.string() + "' is writable by"));
         CHECK_THAT(err, Contains("chmod go-w"));
-        CHECK_THAT(errorOf([&] { runtime::checkControlSocketPath(path); }), Contains("is writable by"));
+        CHECK_THAT(errorOf([&] { service::checkControlSocketPath(path); }), Contains("is writable by"));
         CHECK_FALSE(std::filesystem::exists(path));
     }
     SECTION("a folder above it that others may write to, unless it is sticky") {
         const auto open = dir.path() / "open";
         std::filesystem::create_directories(open / "run");
         REQUIRE(::chmod(open.c_str(), 0777) == 0);
-        CHECK_THAT(errorOf([&] { runtime::ControlServer s(open / "run" / "c.sock", answer(1)); }),
+        CHECK_THAT(errorOf([&] { service::ControlServer s(open / "run" / "c.sock", answer(1)); }),
                    Contains("folder above it '" + open.string() + "' is writable by others"));
         REQUIRE(::chmod(open.c_str(), 01777) == 0);  // like /tmp
-        runtime::ControlServer s(open / "run" / "c.sock", answer(1));
-        CHECK(runtime::queryStatus(open / "run" / "c.sock")["host"] == 1);
+        service::ControlServer s(open / "run" / "c.sock", answer(1));
+        CHECK(service::queryStatus(open / "run" / "c.sock")["host"] == 1);
     }
 }

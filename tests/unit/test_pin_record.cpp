@@ -2,7 +2,7 @@
 #include "config/config_loader.hpp"
 #include "runtime/pin_store.hpp"
 #include "util/error.hpp"
-#include "util/sha256.hpp"
+#include "plugin/module_hash.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -61,7 +61,7 @@ TEST_CASE("the pinned record survives its JSON form, and refuses another format 
 
 TEST_CASE("sha256Hex matches the FIPS 180-2 test vectors", "[unit]") {
     const std::string abc = "abc";
-    CHECK(sha256Hex({reinterpret_cast<const unsigned char*>(abc.data()), abc.size()}) ==
+    CHECK(plugin::sha256Hex({reinterpret_cast<const unsigned char*>(abc.data()), abc.size()}) ==
           "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    CHECK(sha256Hex({}) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    CHECK(plugin::sha256Hex({}) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }

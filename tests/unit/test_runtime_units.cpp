@@ -1,11 +1,12 @@
 // Userspace logic of the runtime that needs no kernel: event formatting, addresses, the split hash.
 #include "bpf/cpu_regions.hpp"
+#include "measure/frames.hpp"
 #include "runtime/classifier.hpp"
 #include "runtime/dispatcher.hpp"
 #include "runtime/event_writer.hpp"
-#include "runtime/frames.hpp"
 #include "support/frame_builder.hpp"
 #include "support/reference.hpp"
+#include "util/address.hpp"
 
 #include <catch2/catch.hpp>
 #include <fizz/shared.h>
@@ -63,14 +64,14 @@ TEST_CASE("a large batch of events is written completely", "[unit]") {
 }
 
 TEST_CASE("addresses parse and format in both notations", "[unit]") {
-    CHECK(runtime::parseAddress("198.18.0.15") == 0xC612000Fu);
-    CHECK(runtime::parseAddress("3323068431") == 0xC612000Fu);
-    CHECK(runtime::parseAddress("0xC612000F") == 0xC612000Fu);
-    CHECK_FALSE(runtime::parseAddress("198.18.0.256"));
-    CHECK_FALSE(runtime::parseAddress("4294967296"));
-    CHECK_FALSE(runtime::parseAddress("fizz"));
-    CHECK(runtime::formatAddress(0) == "0.0.0.0");
-    CHECK(runtime::formatAddress(0xffffffff) == "255.255.255.255");
+    CHECK(parseAddress("198.18.0.15") == 0xC612000Fu);
+    CHECK(parseAddress("3323068431") == 0xC612000Fu);
+    CHECK(parseAddress("0xC612000F") == 0xC612000Fu);
+    CHECK_FALSE(parseAddress("198.18.0.256"));
+    CHECK_FALSE(parseAddress("4294967296"));
+    CHECK_FALSE(parseAddress("fizz"));
+    CHECK(formatAddress(0) == "0.0.0.0");
+    CHECK(formatAddress(0xffffffff) == "255.255.255.255");
 }
 
 TEST_CASE("the split hash sends about percent of sources to the candidate, 0 none and 100 all", "[unit]") {

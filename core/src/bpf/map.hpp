@@ -2,7 +2,7 @@
 // and typed access to map contents by fd.
 #pragma once
 
-#include "bpf/unique_fd.hpp"
+#include "util/unique_fd.hpp"
 
 #include <cstdint>
 #include <string>

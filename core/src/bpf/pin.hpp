@@ -3,7 +3,7 @@
 // here knows what fizzhost pins; runtime/pin_store.hpp decides that.
 #pragma once
 
-#include "bpf/unique_fd.hpp"
+#include "util/unique_fd.hpp"
 
 #include <cstdint>
 #include <filesystem>

@@ -1,7 +1,7 @@
 // The kernel's BPF run-time statistics: run count and total run time per program.
 #pragma once
 
-#include "bpf/unique_fd.hpp"
+#include "util/unique_fd.hpp"
 
 #include <cstdint>
 #include <string>

@@ -2,7 +2,7 @@
 // is replaced atomically with bpf_link_update, so the link (and its id) outlives program versions.
 #pragma once
 
-#include "bpf/unique_fd.hpp"
+#include "util/unique_fd.hpp"
 
 #include <cstdint>
 #include <string>

@@ -3,9 +3,9 @@
 // read against.
 #include "cli/commands.hpp"
 
+#include "measure/program_bench.hpp"
 #include "plugin/catalog.hpp"
 #include "runtime/classifier.hpp"
-#include "runtime/program_bench.hpp"
 #include "util/error.hpp"
 
 #include <fmt/format.h>
@@ -31,7 +31,7 @@ std::optional<fizz_transport> parseTransport(const std::string& name) {
     return std::nullopt;
 }
 
-std::string spread(const runtime::BenchFigures& f) { return fmt::format("{:.2f}..{:.2f}", f.minNs, f.maxNs); }
+std::string spread(const measure::BenchFigures& f) { return fmt::format("{:.2f}..{:.2f}", f.minNs, f.maxNs); }
 
 // While kernel.bpf_stats_enabled is on (a running fizzhost turns it on for its status), every BPF
 // run also reads the clock twice: tens of ns on some machines, added to the floor and every program
@@ -48,33 +48,33 @@ void warnIfRunTimeStatsOn() {
 // `--breakdown`: where a plugin's time goes, every stage interleaved in one run. Stages: the floor
 // (empty program), parse+count (the SDK's count and parse, host-owned), the plugin classifying with
 // fizz_emit turned off, and the plugin in full over each transport.
-int benchBreakdown(const BenchOptions& opts, const runtime::BenchSettings& settings,
+int benchBreakdown(const BenchOptions& opts, const measure::BenchSettings& settings,
                    const std::vector<std::shared_ptr<const plugin::Plugin>>& plugins) {
     struct Row {
         std::string plugin, stage;
     };
-    runtime::FloorProgram floor = runtime::loadFloorProgram();
-    runtime::FloorProgram parseCount = runtime::loadParseCountProgram();
+    measure::FloorProgram floor = measure::loadFloorProgram();
+    measure::FloorProgram parseCount = measure::loadParseCountProgram();
     std::vector<std::unique_ptr<runtime::Classifier>> classifiers;
-    std::vector<runtime::BenchProgram> programs{floor.benchProgram(), parseCount.benchProgram("parse+count")};
+    std::vector<measure::BenchProgram> programs{floor.benchProgram(), parseCount.benchProgram("parse+count")};
     std::vector<Row> rows{{"-", "floor"}, {"-", "parse+count"}};
     for (const auto& p : plugins) {
-        auto quiet = runtime::benchClassifierOptions(*p, FIZZ_TRANSPORT_RING, settings);
+        auto quiet = measure::benchClassifierOptions(*p, FIZZ_TRANSPORT_RING, settings);
         quiet.emitOff = true;
         classifiers.push_back(runtime::Classifier::load(p, quiet));
-        programs.push_back(runtime::benchProgramFor(*classifiers.back(), p->name() + " classify"));
+        programs.push_back(measure::benchProgramFor(*classifiers.back(), p->name() + " classify"));
         rows.push_back({p->name(), "classify"});
         for (fizz_transport t : {FIZZ_TRANSPORT_RING, FIZZ_TRANSPORT_QUEUE}) {
             const char* name = t == FIZZ_TRANSPORT_RING ? "ring" : "queue";
-            classifiers.push_back(runtime::Classifier::load(p, runtime::benchClassifierOptions(*p, t, settings)));
-            programs.push_back(runtime::benchProgramFor(*classifiers.back(), p->name() + " " + name));
+            classifiers.push_back(runtime::Classifier::load(p, measure::benchClassifierOptions(*p, t, settings)));
+            programs.push_back(measure::benchProgramFor(*classifiers.back(), p->name() + " " + name));
             rows.push_back({p->name(), std::string("full, ") + name});
         }
     }
     spdlog::info("bench: breakdown of {} plugin(s), {} programs interleaved, mix {} ({} frames), {} CPU(s), {} rounds x "
                  "{} runs per frame",
                  plugins.size(), programs.size(), opts.mix, settings.frames.size(), opts.cpus, opts.rounds, opts.repeat);
-    const auto figures = runtime::benchPrograms(programs, settings);
+    const auto figures = measure::benchPrograms(programs, settings);
     const double floorNs = figures[0].nsPerPacket;
     auto ratio = [&](double ns) { return floorNs > 0 ? ns / floorNs : 0.0; };
     for (const auto& f : figures)
@@ -140,9 +140,9 @@ int benchCommand(const BenchOptions& opts) {
         spdlog::error("bench: --cpus, --rounds and --repeat must be at least 1");
         return 2;
     }
-    runtime::BenchSettings settings;
+    measure::BenchSettings settings;
     try {
-        settings.frames = runtime::mixFrames(opts.mix);
+        settings.frames = measure::mixFrames(opts.mix);
     } catch (const Error& e) {
         spdlog::error("bench: {}", e.what());
         return 2;
@@ -166,18 +166,18 @@ int benchCommand(const BenchOptions& opts) {
     if (opts.breakdown) return benchBreakdown(opts, settings, plugins);
 
     // Private instances, never attached: the bench owns their transports and empties them itself.
-    runtime::FloorProgram floor = runtime::loadFloorProgram();
+    measure::FloorProgram floor = measure::loadFloorProgram();
     std::vector<std::unique_ptr<runtime::Classifier>> classifiers;
-    std::vector<runtime::BenchProgram> programs{floor.benchProgram()};
+    std::vector<measure::BenchProgram> programs{floor.benchProgram()};
     for (const auto& p : plugins) {
-        classifiers.push_back(runtime::Classifier::load(p, runtime::benchClassifierOptions(*p, *transport, settings)));
-        programs.push_back(runtime::benchProgramFor(*classifiers.back(), p->name()));
+        classifiers.push_back(runtime::Classifier::load(p, measure::benchClassifierOptions(*p, *transport, settings)));
+        programs.push_back(measure::benchProgramFor(*classifiers.back(), p->name()));
     }
 
     spdlog::info("bench: {} program(s) incl. floor, mix {} ({} frames), transport {}, {} CPU(s), {} rounds x {} runs per frame",
                  programs.size(), opts.mix, settings.frames.size(), opts.transport, opts.cpus, opts.rounds, opts.repeat);
-    const auto figures = runtime::benchPrograms(programs, settings);
-    const runtime::BenchFigures& floorFig = figures.front();
+    const auto figures = measure::benchPrograms(programs, settings);
+    const measure::BenchFigures& floorFig = figures.front();
 
     for (size_t i = 1; i < figures.size(); ++i) {
         const auto& f = figures[i];
@@ -189,8 +189,8 @@ int benchCommand(const BenchOptions& opts) {
             spdlog::warn("bench: {} returned verdict {} (classifiers should pass every frame)", f.label, f.verdict);
     }
 
-    auto overFloor = [&](const runtime::BenchFigures& f) { return f.nsPerPacket - floorFig.nsPerPacket; };
-    auto ratio = [&](const runtime::BenchFigures& f) {
+    auto overFloor = [&](const measure::BenchFigures& f) { return f.nsPerPacket - floorFig.nsPerPacket; };
+    auto ratio = [&](const measure::BenchFigures& f) {
         return floorFig.nsPerPacket > 0 ? f.nsPerPacket / floorFig.nsPerPacket : 0.0;
     };
 

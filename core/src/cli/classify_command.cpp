@@ -5,11 +5,12 @@
 
 #include "bpf/test_run.hpp"
 #include "cli/capture.hpp"
+#include "measure/frames.hpp"
 #include "plugin/catalog.hpp"
 #include "runtime/classifier.hpp"
 #include "runtime/event_writer.hpp"
-#include "runtime/frames.hpp"
 #include "runtime/transport_reader.hpp"
+#include "util/address.hpp"
 #include "util/error.hpp"
 
 #include <fmt/format.h>
@@ -82,7 +83,7 @@ std::string kindJson(const plugin::Plugin& p, const FrameClassifier::Message& m)
 int classifyCommand(const ClassifyOptions& opts) {
     std::vector<uint32_t> addrs;
     for (const auto& a : opts.addresses) {
-        auto v = runtime::parseAddress(a);
+        auto v = parseAddress(a);
         if (!v) {
             spdlog::error("classify: '{}' is not an IPv4 address (dotted quad, or a 32-bit number)", a);
             return 2;
@@ -109,9 +110,9 @@ int classifyCommand(const ClassifyOptions& opts) {
             auto messages = f.bytes.size() < kEthernetHeader
                                 ? std::vector<FrameClassifier::Message>{}
                                 : classifier.run(f.bytes, "frame " + std::to_string(f.number));
-            const auto src = messages.empty() ? runtime::frameIpv4Source(f.bytes)
+            const auto src = messages.empty() ? measure::frameIpv4Source(f.bytes)
                                               : std::optional<uint32_t>(messages[0].event.src_addr);
-            const std::string srcJson = src ? "\"" + runtime::formatAddress(*src) + "\"" : "null";
+            const std::string srcJson = src ? "\"" + formatAddress(*src) + "\"" : "null";
             if (messages.empty())
                 fmt::print("{{\"frame\":{},\"src\":{},\"kind\":null{}}}\n", f.number, srcJson,
                            plugin.fields().empty() ? "" : ",\"fields\":null");
@@ -121,11 +122,11 @@ int classifyCommand(const ClassifyOptions& opts) {
         });
     } else {
         auto classifyOne = [&](uint32_t addr) {
-            const std::string src = runtime::formatAddress(addr);
-            auto messages = classifier.run(runtime::shapedFrame(opts.shape.shapeFor(addr)), src);
+            const std::string src = formatAddress(addr);
+            auto messages = classifier.run(measure::shapedFrame(opts.shape.shapeFor(addr)), src);
             if (messages.empty()) fmt::print("{{\"src\":\"{}\",\"kind\":null}}\n", src);
             for (const auto& m : messages)
-                fmt::print("{{\"src\":\"{}\",\"kind\":{}{}}}\n", runtime::formatAddress(m.event.src_addr),
+                fmt::print("{{\"src\":\"{}\",\"kind\":{}{}}}\n", formatAddress(m.event.src_addr),
                            kindJson(plugin, m), m.fields);
         };
         if (!opts.addresses.empty()) {
@@ -139,7 +140,7 @@ int classifyCommand(const ClassifyOptions& opts) {
                 if (first == std::string::npos || line[first] == '#') continue;
                 auto last = line.find_last_not_of(" \t\r");
                 std::string text = line.substr(first, last - first + 1);
-                auto v = runtime::parseAddress(text);
+                auto v = parseAddress(text);
                 if (!v) {
                     spdlog::error("classify: stdin line {}: '{}' is not an IPv4 address", lineNo, text);
                     return 2;

@@ -2,9 +2,9 @@
 #include "cli/commands.hpp"
 
 #include "config/config_loader.hpp"
-#include "runtime/control_server.hpp"
+#include "service/control_server.hpp"
 #include "runtime/host.hpp"
-#include "runtime/reload_guard.hpp"
+#include "measure/reload_guard.hpp"
 #include "service/config_watch.hpp"
 #include "service/metrics_exporter.hpp"
 #include "service/notifier.hpp"
@@ -133,7 +133,7 @@ runtime::ReloadGuard guardFor(const config::HostConfig& cfg) {
     if (!cfg.guard.maxSlowdown) return nullptr;
     spdlog::info("reload guard: a new program may be at most {:.2f}x slower than the running one on the '{}' mix",
                  *cfg.guard.maxSlowdown, cfg.guard.mix);
-    return runtime::makeReloadGuard(*cfg.guard.maxSlowdown, cfg.guard.mix);
+    return measure::makeReloadGuard(*cfg.guard.maxSlowdown, cfg.guard.mix);
 }
 
 // The daemon creates the events file (appending) but not its folder; say now what would fail then.
@@ -166,7 +166,7 @@ int daemonCommand(const DaemonOptions& opts) {
     host.setReloadGuard(guardFor(cfg));
     // The socket and the listener first: a path or port we may not use is refused before anything
     // is attached.
-    runtime::ControlServer control(cfg.controlSocket, [&] { return host.status(); });
+    service::ControlServer control(cfg.controlSocket, [&] { return host.status(); });
     std::optional<service::MetricsExporter> metrics;
     if (cfg.metrics.listen) {
         metrics.emplace(*cfg.metrics.listen, [&] { return host.status(); });
@@ -271,7 +271,7 @@ int checkCommand(const DaemonOptions& opts) {
         }
     };
     part([&] {
-        for (const auto& note : runtime::checkControlSocketPath(cfg.controlSocket)) spdlog::info("control_socket: {}", note);
+        for (const auto& note : service::checkControlSocketPath(cfg.controlSocket)) spdlog::info("control_socket: {}", note);
         spdlog::info("control_socket '{}': OK", cfg.controlSocket.string());
     });
     part([&] {
@@ -292,7 +292,7 @@ int statusCommand(const StatusOptions& opts) {
     if (socket.empty())
         socket = opts.config.empty() ? config::HostConfig{}.controlSocket
                                      : config::loadConfig(opts.config, defaultPluginDir()).controlSocket;
-    auto status = runtime::queryStatus(socket);
+    auto status = service::queryStatus(socket);
     if (opts.json) {
         fmt::print("{}\n", status.dump());
         return 0;

@@ -2,7 +2,8 @@
 // lines (frame_option_flags.hpp), so the lab sends what classify tests.
 #pragma once
 
-#include "runtime/frames.hpp"
+#include "measure/frames.hpp"
+#include "util/address.hpp"
 
 #include "util/error.hpp"
 
@@ -19,13 +20,13 @@ struct FrameShapeOptions {
     std::vector<unsigned> vlans;
 
     /// The shape for a frame from `src`. Throws Error naming the bad option.
-    runtime::FrameShape shapeFor(uint32_t src) const {
-        runtime::FrameShape s;
+    measure::FrameShape shapeFor(uint32_t src) const {
+        measure::FrameShape s;
         s.src = src;
-        auto d = runtime::parseAddress(dst);
+        auto d = parseAddress(dst);
         if (!d) throw Error("--dst: '" + dst + "' is not an IPv4 address", EINVAL);
         s.dst = *d;
-        auto p = runtime::parseProtocol(protocol);
+        auto p = measure::parseProtocol(protocol);
         if (!p) throw Error("--protocol: '" + protocol + "' is not udp, tcp, icmp or 0..255", EINVAL);
         s.protocol = *p;
         s.ttl = uint8_t(ttl);

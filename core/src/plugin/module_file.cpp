@@ -1,7 +1,7 @@
 #include "plugin/module_file.hpp"
 
-#include "bpf/unique_fd.hpp"
 #include "util/error.hpp"
+#include "util/unique_fd.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

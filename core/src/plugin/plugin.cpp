@@ -1,8 +1,8 @@
 #include "plugin/plugin.hpp"
 
 #include "plugin/elf_module.hpp"
+#include "plugin/module_hash.hpp"
 #include "util/error.hpp"
-#include "util/sha256.hpp"
 
 #include <fizz/shared.h>
 

@@ -3,10 +3,10 @@
 // bytes the catalog checked, and refused unless its descriptor agrees with its metadata record.
 #pragma once
 
-#include "bpf/unique_fd.hpp"
 #include "plugin/file_policy.hpp"
 #include "plugin/module_file.hpp"
 #include "plugin/plugin_info.hpp"
+#include "util/unique_fd.hpp"
 
 #include <fizzhost/plugin_abi.h>
 

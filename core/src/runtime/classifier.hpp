@@ -5,7 +5,7 @@
 #pragma once
 
 #include "bpf/object.hpp"
-#include "bpf/unique_fd.hpp"
+#include "util/unique_fd.hpp"
 #include "plugin/plugin.hpp"
 
 #include <fizz/shared.h>

@@ -7,7 +7,7 @@
 #pragma once
 
 #include "bpf/object.hpp"
-#include "bpf/unique_fd.hpp"
+#include "util/unique_fd.hpp"
 
 #include <cstdint>
 #include <memory>

@@ -1,6 +1,6 @@
 #include "runtime/event_writer.hpp"
 
-#include "runtime/frames.hpp"
+#include "util/address.hpp"
 #include "util/error.hpp"
 
 #include <fcntl.h>

@@ -3,8 +3,8 @@
 // allocation per message.
 #pragma once
 
-#include "bpf/unique_fd.hpp"
 #include "plugin/plugin_info.hpp"
+#include "util/unique_fd.hpp"
 
 #include <fizzhost/plugin_abi.h>
 

@@ -4,7 +4,7 @@
 #include "bpf/sync.hpp"
 #include "util/error.hpp"
 #include "util/text.hpp"
-#include "runtime/xdp_owner.hpp"
+#include "bpf/xdp_owner.hpp"
 
 #include <net/if.h>
 #include <spdlog/spdlog.h>
@@ -240,7 +240,7 @@ void Host::commit(Plan& plan) {
         try {
             if (uint32_t other = bpf::attachedXdpProgramId(a.ifindex))
                 throw Error("interface '" + a.cfg.name + "' already has XDP program id " + std::to_string(other) +
-                                " attached, " + describeXdpOwner(other) +
+                                " attached, " + bpf::describeXdpOwner(other) +
                                 "; refusing to replace it (bpftool net show dev " + a.cfg.name + ")",
                             EBUSY);
             const int fd = a.attachedProgramFd();

@@ -7,7 +7,6 @@
 // already running to finish, and retire the old state after draining its messages.
 #pragma once
 
-#include "bpf/unique_fd.hpp"
 #include "config/host_config.hpp"
 #include "plugin/catalog.hpp"
 #include "runtime/attachment.hpp"
@@ -15,6 +14,7 @@
 #include "runtime/link_watch.hpp"
 #include "runtime/pin_store.hpp"
 #include "runtime/pump.hpp"
+#include "util/unique_fd.hpp"
 
 #include <nlohmann/json.hpp>
 

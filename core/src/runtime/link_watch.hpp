@@ -4,7 +4,7 @@
 // the configured classifier again when an interface of that name comes back.
 #pragma once
 
-#include "bpf/unique_fd.hpp"
+#include "util/unique_fd.hpp"
 
 #include <functional>
 #include <memory>

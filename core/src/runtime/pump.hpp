@@ -9,9 +9,9 @@
 // line rate, more than one idle interval.
 #pragma once
 
-#include "bpf/unique_fd.hpp"
 #include "runtime/event_writer.hpp"
 #include "runtime/message_source.hpp"
+#include "util/unique_fd.hpp"
 
 #include <condition_variable>
 #include <memory>

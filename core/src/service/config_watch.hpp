@@ -5,7 +5,7 @@
 // the file really lives in; the content decides whether anything changed.
 #pragma once
 
-#include "bpf/unique_fd.hpp"
+#include "util/unique_fd.hpp"
 
 #include <filesystem>
 #include <optional>

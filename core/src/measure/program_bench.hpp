@@ -4,9 +4,9 @@
 #pragma once
 
 #include "bpf/object.hpp"
-#include "bpf/unique_fd.hpp"
 #include "bpf/xdp_link.hpp"
 #include "runtime/classifier.hpp"
+#include "util/unique_fd.hpp"
 
 #include <fizz/shared.h>
 
@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-namespace fizzhost::runtime {
+namespace fizzhost::measure {
 
 /// One program to measure. It must be a private instance (not attached, its transport drained by
 /// nobody else): the benchmark runs it millions of times and empties its transport itself.
@@ -109,14 +109,14 @@ FloorProgram loadParseCountProgram();
 /// threads (one message per run, as a classifier emits at most one per frame; more shows as drops):
 /// a queue of repeat * cpus entries, or repeat slots per CPU. Throws Error when that exceeds what
 /// the host is willing (or, for a CPU's region, the kernel is able) to allocate (lower --repeat).
-ClassifierOptions benchClassifierOptions(const plugin::Plugin& plugin, fizz_transport transport,
+runtime::ClassifierOptions benchClassifierOptions(const plugin::Plugin& plugin, fizz_transport transport,
                                          const BenchSettings& settings);
 
 /// A BenchProgram over a loaded classifier: its program, a drain that discards the messages, its
 /// drop counter. `classifier` must outlive it and nothing else may read its transport. Throws Error.
-BenchProgram benchProgramFor(Classifier& classifier, std::string label);
+BenchProgram benchProgramFor(runtime::Classifier& classifier, std::string label);
 
 /// Frames of a named mix (mixAddresses): one UDP frame per source address. Throws Error.
 std::vector<std::vector<uint8_t>> mixFrames(std::string_view mix);
 
-}  // namespace fizzhost::runtime
+}  // namespace fizzhost::measure

@@ -6,7 +6,7 @@
 
 #include <string>
 
-namespace fizzhost::runtime {
+namespace fizzhost::measure {
 
 /// A guard that throws Error with both figures when `incoming` is more than `maxSlowdown` times
 /// slower than `running` on `mix` (see frames.hpp); logs them (and the decision's wall time) when it
@@ -16,6 +16,6 @@ namespace fizzhost::runtime {
 /// (DispatcherHold: a generic XDP attachment on the loopback of a private namespace) while kept, so
 /// a reload usually loads only the incoming program. Not for concurrent use from several threads
 /// beyond serialising on an internal mutex.
-ReloadGuard makeReloadGuard(double maxSlowdown, std::string mix);
+runtime::ReloadGuard makeReloadGuard(double maxSlowdown, std::string mix);
 
-}  // namespace fizzhost::runtime
+}  // namespace fizzhost::measure

@@ -1,4 +1,4 @@
-#include "util/sha256.hpp"
+#include "plugin/module_hash.hpp"
 
 #include "util/error.hpp"
 
@@ -6,7 +6,7 @@
 
 #include <memory>
 
-namespace fizzhost {
+namespace fizzhost::plugin {
 
 std::string sha256Hex(std::span<const unsigned char> bytes) {
     std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
@@ -26,4 +26,4 @@ std::string sha256Hex(std::span<const unsigned char> bytes) {
     return out;
 }
 
-}  // namespace fizzhost
+}  // namespace fizzhost::plugin

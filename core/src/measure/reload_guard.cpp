@@ -1,6 +1,6 @@
-#include "runtime/reload_guard.hpp"
+#include "measure/reload_guard.hpp"
 
-#include "runtime/program_bench.hpp"
+#include "measure/program_bench.hpp"
 #include "util/error.hpp"
 
 #include <fmt/format.h>
@@ -14,7 +14,7 @@
 #include <mutex>
 #include <vector>
 
-namespace fizzhost::runtime {
+namespace fizzhost::measure {
 namespace {
 
 // How much a decision measures: every 8th frame of the mix (32 of 256, the mix's proportions
@@ -33,7 +33,7 @@ constexpr size_t kKeptInstances = 3;
 // (DispatcherHold) for as long as it is kept, so no test run waits for an RCU grace period.
 struct BenchInstance {
     std::shared_ptr<const plugin::Plugin> plugin;
-    std::unique_ptr<Classifier> classifier;
+    std::unique_ptr<runtime::Classifier> classifier;
     std::unique_ptr<DispatcherHold> hold;
 };
 
@@ -71,7 +71,7 @@ public:
     }
 
     // The kept instance of `plugin` (prepare() first), moved to the front (most recently used).
-    Classifier& use(const plugin::Plugin& plugin) {
+    runtime::Classifier& use(const plugin::Plugin& plugin) {
         auto it = find(plugin);
         std::rotate(kept_.begin(), it, it + 1);
         return *kept_.front().classifier;
@@ -101,7 +101,7 @@ private:
     static BenchInstance load(const plugin::Plugin& plugin, const BenchSettings& settings) {
         BenchInstance i;
         i.plugin = plugin.shared_from_this();
-        i.classifier = Classifier::load(i.plugin, benchClassifierOptions(plugin, FIZZ_TRANSPORT_RING, settings));
+        i.classifier = runtime::Classifier::load(i.plugin, benchClassifierOptions(plugin, FIZZ_TRANSPORT_RING, settings));
         const int fd = i.classifier->programFd();
         i.hold = std::make_unique<DispatcherHold>(std::span<const int>(&fd, 1));
         return i;
@@ -126,8 +126,8 @@ public:
         std::lock_guard lock(cache_->mutex());
         const auto start = std::chrono::steady_clock::now();
         const size_t loaded = cache_->prepare(running, incoming, settings_);
-        Classifier& a = cache_->use(running);
-        Classifier& b = cache_->use(incoming);
+        runtime::Classifier& a = cache_->use(running);
+        runtime::Classifier& b = cache_->use(incoming);
         const auto figures =
             benchPrograms({benchProgramFor(a, running.name()), benchProgramFor(b, incoming.name())}, settings_);
         cache_->trim();
@@ -151,9 +151,9 @@ private:
 
 }  // namespace
 
-ReloadGuard makeReloadGuard(double maxSlowdown, std::string mix) {
+runtime::ReloadGuard makeReloadGuard(double maxSlowdown, std::string mix) {
     auto bench = std::make_shared<GuardBench>(maxSlowdown, std::move(mix));
     return [bench](const plugin::Plugin& running, const plugin::Plugin& incoming) { bench->decide(running, incoming); };
 }
 
-}  // namespace fizzhost::runtime
+}  // namespace fizzhost::measure

@@ -1,9 +1,9 @@
-#include "runtime/program_bench.hpp"
+#include "measure/program_bench.hpp"
 
 #include "bpf/map.hpp"
 #include "bpf/test_run.hpp"
 #include "bpf/xdp_link.hpp"
-#include "runtime/frames.hpp"
+#include "measure/frames.hpp"
 #include "runtime/transport_reader.hpp"
 #include "util/error.hpp"
 
@@ -28,7 +28,7 @@ extern "C" const unsigned char fizzhost_empty_object_end[];
 extern "C" const unsigned char fizzhost_parse_count_object[];
 extern "C" const unsigned char fizzhost_parse_count_object_end[];
 
-namespace fizzhost::runtime {
+namespace fizzhost::measure {
 namespace {
 
 constexpr const char* kFloorProgramName = "fizz_empty";
@@ -275,16 +275,16 @@ FloorProgram loadParseCountProgram() {
     return p;
 }
 
-ClassifierOptions benchClassifierOptions(const plugin::Plugin& plugin, fizz_transport transport,
+runtime::ClassifierOptions benchClassifierOptions(const plugin::Plugin& plugin, fizz_transport transport,
                                          const BenchSettings& settings) {
-    ClassifierOptions opts;
+    runtime::ClassifierOptions opts;
     opts.transport = transport;
     const uint64_t repeat = std::max(settings.repeat, 1u);
     if (transport == FIZZ_TRANSPORT_QUEUE) {
         // One queue for all CPUs: it must hold what every thread pushes during one call.
         const uint64_t entries = repeat * std::max(settings.cpus, 1u);
         if (entries * plugin.messageSize() > kMaxTransportBytes || entries > UINT32_MAX)
-            throw Error(describe(plugin) + ": bench: a queue for " + std::to_string(entries) + " messages of " +
+            throw Error(runtime::describe(plugin) + ": bench: a queue for " + std::to_string(entries) + " messages of " +
                             std::to_string(plugin.messageSize()) + " bytes is more than " +
                             std::to_string(kMaxTransportBytes >> 20) + " MiB (lower --repeat)",
                         E2BIG);
@@ -292,13 +292,13 @@ ClassifierOptions benchClassifierOptions(const plugin::Plugin& plugin, fizz_tran
     } else {
         // Slots per CPU and one pinned thread per CPU: a CPU's slots hold one thread's call.
         if (repeat > UINT32_MAX) throw Error("bench: --repeat too large", E2BIG);
-        opts.ringSlots = ringSlotsFor(plugin.messageSize(), uint32_t(repeat));
+        opts.ringSlots = runtime::ringSlotsFor(plugin.messageSize(), uint32_t(repeat));
     }
     return opts;
 }
 
-BenchProgram benchProgramFor(Classifier& classifier, std::string label) {
-    auto reader = std::make_shared<TransportReader>(classifier);
+BenchProgram benchProgramFor(runtime::Classifier& classifier, std::string label) {
+    auto reader = std::make_shared<runtime::TransportReader>(classifier);
     return {std::move(label), classifier.programFd(),
             [reader] { return reader->drain(SIZE_MAX, [](const void*, uint32_t) noexcept {}); },
             [reader] { return reader->counters().dropped; }};
@@ -310,4 +310,4 @@ std::vector<std::vector<uint8_t>> mixFrames(std::string_view mix) {
     return frames;
 }
 
-}  // namespace fizzhost::runtime
+}  // namespace fizzhost::measure

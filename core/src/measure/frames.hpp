@@ -1,4 +1,5 @@
 // Ethernet/IPv4/UDP frames the host itself builds: for `classify`, `bench` and the reload guard.
+// Addresses as text: util/address.hpp.
 #pragma once
 
 #include <cstdint>
@@ -8,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace fizzhost::runtime {
+namespace fizzhost::measure {
 
 /// What a synthetic frame looks like: Ethernet, optional VLAN tags, IPv4, then UDP, TCP or ICMP
 /// (any other protocol number gets an empty payload). Addresses in host order.
@@ -35,15 +36,9 @@ std::optional<uint32_t> frameIpv4Source(std::span<const uint8_t> frame);
 /// "udp", "tcp", "icmp" or a protocol number 0..255. Nullopt for anything else.
 std::optional<uint8_t> parseProtocol(std::string_view text);
 
-/// Parses dotted-quad IPv4 ("198.18.0.15") or a plain 32-bit number ("3323068431", "0xC612000F").
-std::optional<uint32_t> parseAddress(std::string_view text);
-/// Writes dotted-quad into `out` (at least 16 bytes); returns its length. No allocation.
-size_t formatAddress(uint32_t addr, char* out);
-std::string formatAddress(uint32_t addr);
-
 /// Source addresses of a named benchmark mix: "uniform" spreads every last octet and residue,
 /// "worst" is dominated by x.x.x.255, the octet that costs a naive Fibonacci loop the most.
 /// Throws Error for an unknown mix.
 std::vector<uint32_t> mixAddresses(std::string_view mix);
 
-}  // namespace fizzhost::runtime
+}  // namespace fizzhost::measure

@@ -6,11 +6,11 @@
 #include <cstdint>
 #include <string>
 
-namespace fizzhost::runtime {
+namespace fizzhost::bpf {
 
 /// E.g. "program 'fizz_xdp' held by another fizzhost (pid 4242)". Scans /proc/*/fdinfo for a
 /// bpf_link to `programId`; reads the program's name from the kernel. Never throws: what cannot
 /// be learnt is left out.
 std::string describeXdpOwner(uint32_t programId);
 
-}  // namespace fizzhost::runtime
+}  // namespace fizzhost::bpf

@@ -1,4 +1,4 @@
-#include "runtime/control_server.hpp"
+#include "service/control_server.hpp"
 
 #include "util/error.hpp"
 #include "util/text.hpp"
@@ -14,7 +14,7 @@
 
 #include <cstring>
 
-namespace fizzhost::runtime {
+namespace fizzhost::service {
 namespace {
 
 sockaddr_un addressOf(const std::filesystem::path& path) {
@@ -220,4 +220,4 @@ nlohmann::json queryStatus(const std::filesystem::path& path) {
     }
 }
 
-}  // namespace fizzhost::runtime
+}  // namespace fizzhost::service

@@ -2,7 +2,7 @@
 // as one JSON document (what `fizzhost status` reads). Root-only (0600).
 #pragma once
 
-#include "bpf/unique_fd.hpp"
+#include "util/unique_fd.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-namespace fizzhost::runtime {
+namespace fizzhost::service {
 
 class ControlServer {
 public:
@@ -47,4 +47,4 @@ std::vector<std::string> checkControlSocketPath(const std::filesystem::path& pat
 /// Connects to a host's control socket and returns its status. Throws Error naming the path.
 nlohmann::json queryStatus(const std::filesystem::path& path);
 
-}  // namespace fizzhost::runtime
+}  // namespace fizzhost::service

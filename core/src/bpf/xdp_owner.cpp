@@ -1,7 +1,7 @@
-#include "runtime/xdp_owner.hpp"
+#include "bpf/xdp_owner.hpp"
 
-#include "bpf/unique_fd.hpp"
 #include "util/text.hpp"
+#include "util/unique_fd.hpp"
 
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
@@ -13,7 +13,7 @@
 #include <optional>
 #include <sstream>
 
-namespace fizzhost::runtime {
+namespace fizzhost::bpf {
 namespace {
 
 std::string programName(uint32_t id) {
@@ -75,4 +75,4 @@ std::string describeXdpOwner(uint32_t programId) {
     return out;
 }
 
-}  // namespace fizzhost::runtime
+}  // namespace fizzhost::bpf

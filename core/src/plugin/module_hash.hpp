@@ -5,9 +5,9 @@
 #include <span>
 #include <string>
 
-namespace fizzhost {
+namespace fizzhost::plugin {
 
 /// 64 lowercase hex digits. Throws Error when the digest cannot be computed (libcrypto failure).
 std::string sha256Hex(std::span<const unsigned char> bytes);
 
-}  // namespace fizzhost
+}  // namespace fizzhost::plugin
