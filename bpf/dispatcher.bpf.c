@@ -14,6 +14,14 @@
  * +0.5..0.9 ns; and a classifier that never called the parse helper would have let the record
  * travel up the stack. XDP metadata someone else put in front of the frame passes through as it is.
  *
+ * Shadow mode (fizz_dispatch_config.shadow, frozen at load): both variants run on every frame, each
+ * called through its subprogram, and the dispatcher counts the pair of kinds they decided on (see
+ * <fizz/dispatcher.h>); the split is not used and every frame gets XDP_PASS.
+ *
+ * Per-variant cost: 1 frame in fizz_dispatch_config.sample_period per CPU calls its variant through
+ * a subprogram, timed (see <fizz/dispatcher.h>); the kernel's own run-time statistics cannot tell
+ * the variants apart, since a tail-called program is accounted to the program on the hook.
+ *
  * The host swaps variants by updating fizz_variants (atomic per slot) and the split by writing
  * fizz_split (one 8-byte value in the .bss map); the dispatcher itself enters and leaves through
  * bpf_link_update. Names, indices, the hash and the threshold are in <fizz/dispatcher.h>, shared
@@ -48,22 +56,156 @@ static __always_inline void fizz_tail_call_static(struct xdp_md *ctx, void *map,
 		     "call 12\n\t" /* BPF_FUNC_tail_call */
 		     :
 		     : [ctx] "r"(ctx), [map] "r"(map), [index] "i"(index)
-		     : "r0", "r1", "r2", "r3", "r4", "r5");
+		     /* "memory": the called program writes maps (fizz_decision) the caller reads after. */
+		     : "r0", "r1", "r2", "r3", "r4", "r5", "memory");
+}
+
+/* What a variant call returns when the slot is empty (the host never leaves one so). */
+#define FIZZ_NO_VARIANT (-1)
+
+/*
+ * FIZZ_NO_VARIANT, hidden from the compiler: seeing a subprogram whose every return is that
+ * constant, clang would fold its callers' checks (noinline does not stop interprocedural constant
+ * propagation), while the variant's verdict actually comes back in r0.
+ */
+static __always_inline int fizz_no_variant(void)
+{
+	int r;
+
+	asm volatile("%[r] = %[v]" : [r] "=r"(r) : [v] "i"(FIZZ_NO_VARIANT));
+	return r;
+}
+
+/* Frozen at load (Dispatcher::load): the verifier sees the period as a constant. */
+const volatile struct fizz_dispatch_config fizz_dispatch_config = {
+	.sample_period = FIZZ_COST_SAMPLE_PERIOD,
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fizz_dispatch_stats);
+} fizz_dispatch_stats SEC(".maps");
+
+/* Shadow mode only; the host sizes nothing here, it reuses one decision map for all three objects. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} fizz_decision SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fizz_shadow_table);
+} fizz_shadow SEC(".maps");
+
+
+/*
+ * A variant called as a function: the subprogram tail-calls it, and the variant's exit returns to
+ * the subprogram's caller with the variant's verdict (x86-64 JIT: a tail call from a subprogram
+ * reuses the subprogram's frame; tests/bpf/test_dispatcher.cpp checks the verdict comes back).
+ * Global, so the verifier checks it once on its own and takes its return value as unknown: it
+ * must not conclude from the fall-through below that a call always yields FIZZ_NO_VARIANT (nor
+ * may the compiler: see fizz_no_variant()).
+ */
+__noinline int fizz_call_baseline(struct xdp_md *ctx)
+{
+	fizz_tail_call_static(ctx, &fizz_variants, FIZZ_VARIANT_BASELINE);
+	return fizz_no_variant();
+}
+
+__noinline int fizz_call_candidate(struct xdp_md *ctx)
+{
+	fizz_tail_call_static(ctx, &fizz_variants, FIZZ_VARIANT_CANDIDATE);
+	return fizz_no_variant();
+}
+
+/* Runs `variant` as a function and adds the run's time to its cost on this CPU. */
+static __always_inline int fizz_timed_call(struct xdp_md *ctx, struct fizz_dispatch_stats *st, __u32 variant)
+{
+	struct fizz_variant_cost *cost = &st->cost[variant == FIZZ_VARIANT_CANDIDATE];
+	__u64 t0 = bpf_ktime_get_ns();
+	int verdict = variant == FIZZ_VARIANT_CANDIDATE ? fizz_call_candidate(ctx) : fizz_call_baseline(ctx);
+	__u64 t1 = bpf_ktime_get_ns();
+
+	if (verdict == FIZZ_NO_VARIANT)
+		return XDP_PASS;
+	cost->runs++;
+	cost->ns += t1 - t0;
+	return verdict;
+}
+
+/* Runs `variant` as a function, timed when `st` is given; returns what it decided (FIZZ_DECISION_*). */
+static __always_inline __u32 fizz_shadow_call(struct xdp_md *ctx, struct fizz_dispatch_stats *st, __u32 variant,
+					      __u32 *decision)
+{
+	__u32 d;
+
+	*(volatile __u32 *)decision = FIZZ_DECISION_NONE;
+	if (st)
+		fizz_timed_call(ctx, st, variant);
+	else if (variant == FIZZ_VARIANT_CANDIDATE)
+		fizz_call_candidate(ctx);
+	else
+		fizz_call_baseline(ctx);
+	d = *(volatile __u32 *)decision;
+	return d < FIZZ_DECISIONS ? d : FIZZ_DECISION_OTHER;
+}
+
+/* Both variants on the frame, in turn; their decisions counted as one pair. Always XDP_PASS. */
+static __always_inline int fizz_dispatch_shadow(struct xdp_md *ctx, struct fizz_dispatch_stats *st)
+{
+	struct fizz_shadow_table *table;
+	__u32 zero = 0, *decision, b, c, saddr;
+	__u64 n;
+
+	decision = bpf_map_lookup_elem(&fizz_decision, &zero);
+	table = bpf_map_lookup_elem(&fizz_shadow, &zero);
+	if (!decision || !table)
+		return XDP_PASS;
+	if (!fizz_dispatch_config.sample_period ||
+	    (st && (++st->frames & (fizz_dispatch_config.sample_period - 1)) != 0))
+		st = NULL; /* not a timed frame */
+	b = fizz_shadow_call(ctx, st, FIZZ_VARIANT_BASELINE, decision);
+	c = fizz_shadow_call(ctx, st, FIZZ_VARIANT_CANDIDATE, decision);
+	n = table->frames[b][c]++;
+	/* Only the first few frames of a pair per CPU pay for a parse. */
+	if (n < FIZZ_SHADOW_EXAMPLES && fizz_parse_ipv4_saddr(ctx, &saddr) == 0)
+		table->examples[b][c][n] = saddr;
+	return XDP_PASS;
 }
 
 SEC("xdp")
 int fizz_dispatch(struct xdp_md *ctx)
 {
-	__u32 saddr;
-	/* Read once per frame: the host may rewrite it at any moment. */
-	__u64 threshold = *(volatile __u64 *)&fizz_split;
+	struct fizz_dispatch_stats *st;
+	__u32 saddr, zero = 0, variant = FIZZ_VARIANT_BASELINE;
+	__u64 threshold;
 
-	if (threshold >= FIZZ_SPLIT_ALL) {
-		fizz_tail_call_static(ctx, &fizz_variants, FIZZ_VARIANT_CANDIDATE);
-	} else if (threshold && fizz_parse_ipv4_saddr(ctx, &saddr) == 0 &&
-		   fizz_dispatch_variant(saddr, threshold) == FIZZ_VARIANT_CANDIDATE) {
-		fizz_tail_call_static(ctx, &fizz_variants, FIZZ_VARIANT_CANDIDATE);
+	if (fizz_dispatch_config.shadow)
+		return fizz_dispatch_shadow(ctx, bpf_map_lookup_elem(&fizz_dispatch_stats, &zero));
+
+	/* Read once per frame: the host may rewrite it at any moment. */
+	threshold = *(volatile __u64 *)&fizz_split;
+	if (threshold >= FIZZ_SPLIT_ALL)
+		variant = FIZZ_VARIANT_CANDIDATE;
+	else if (threshold && fizz_parse_ipv4_saddr(ctx, &saddr) == 0)
+		variant = fizz_dispatch_variant(saddr, threshold);
+
+	/* 1 frame in sample_period per CPU is timed; the others go by the direct tail call. Period 0
+	 * (benchmarks: the dispatcher without timing) leaves this to the verifier to prune. */
+	if (fizz_dispatch_config.sample_period) {
+		st = bpf_map_lookup_elem(&fizz_dispatch_stats, &zero);
+		if (st && (++st->frames & (fizz_dispatch_config.sample_period - 1)) == 0)
+			return fizz_timed_call(ctx, st, variant);
 	}
+
+	if (variant == FIZZ_VARIANT_CANDIDATE)
+		fizz_tail_call_static(ctx, &fizz_variants, FIZZ_VARIANT_CANDIDATE);
 	fizz_tail_call_static(ctx, &fizz_variants, FIZZ_VARIANT_BASELINE);
 	/* Only reached when the slot is empty, which the host never leaves it. */
 	return XDP_PASS;

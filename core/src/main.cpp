@@ -59,6 +59,15 @@ int main(int argc, char** argv) {
     statusCmd->add_option("--socket", status.socket, "control socket path");
     statusCmd->add_flag("--json", status.json, "machine-readable output");
 
+    cli::ReloadOptions reload;
+    auto* reloadCmd = app.add_subcommand(
+        "reload", "ask the running host to reload its config and wait: exit 0 when live, 1 refused (with the "
+                  "reason), 3 no host answering, 4 timeout");
+    reloadCmd->add_option("-c,--config", reload.config, "the running host's config (to find its control socket)");
+    reloadCmd->add_option("--socket", reload.socket, "control socket path");
+    reloadCmd->add_option("--timeout", reload.timeoutSeconds, "seconds to wait for the outcome")->capture_default_str();
+    reloadCmd->add_flag("--json", reload.json, "print the host's reload record as JSON");
+
     cli::DetachOptions detach;
     auto* detachCmd = app.add_subcommand("detach", "detach pinned interfaces a stopped host left attached and remove "
                                                    "their pinned state");
@@ -89,6 +98,7 @@ int main(int argc, char** argv) {
         if (*pluginsCmd) return cli::pluginsCommand(plugins);
         if (*checkCmd) return cli::checkCommand(check);
         if (*statusCmd) return cli::statusCommand(status);
+        if (*reloadCmd) return cli::reloadCommand(reload);
         if (*benchCmd) return cli::benchCommand(bench);
         if (*detachCmd) return cli::detachCommand(detach);
         if (!daemon.config.empty()) return cli::daemonCommand(daemon);

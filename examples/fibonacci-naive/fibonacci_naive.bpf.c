@@ -8,13 +8,12 @@
  *
  * Fibonacci if b == n, else the fizzbuzz rules on the whole address.
  *
- * The verifier needs a bound, so the loop stops after 255 steps. It matters: after 233 the sequence
- * wraps (377 -> 121, ...) and stays at or below 253 for the first 380 steps, so octets 254 and 255
- * hit the cap (b is 59 then) and fall through to the fizzbuzz rules; unbounded, the loop would end
- * at step 381 on a wrapped 255 and call 255 Fibonacci. Every other octet stops within 112 steps.
- * Wrap-around also makes it wrong: octets 241, 245, 247 and 253 meet a wrapped value and are
- * reported as Fibonacci, and 0 is never found (b starts at 1). The fibonacci plugin (v3.0.0)
- * replaced the loop with a constant-time set lookup.
+ * This is the seed's loop exactly. The verifier needs a bound, and NAIVE_MAX_STEPS is one the loop
+ * never reaches: in 8-bit arithmetic the sequence wraps after 233 (377 -> 121, ...) and stays at or
+ * below 253 for the first 380 steps, so octets 254 and 255 take the longest, 381 steps, and every
+ * other octet stops within 112. The wrap-around makes it wrong: octets 241, 245, 247, 253 and 255
+ * meet a wrapped value and are reported as Fibonacci (255 at step 381), and 0 is never found (b
+ * starts at 1). The fibonacci plugin (v3.0.0) replaced the loop with a constant-time set lookup.
  */
 #include <fizz/classifier.h>
 
@@ -22,7 +21,8 @@
 
 FIZZ_MESSAGE(struct fibonacci_naive_msg);
 
-#define NAIVE_MAX_STEPS 255
+/* Above the 381 steps the longest walk takes: the bound never changes a result. */
+#define NAIVE_MAX_STEPS 384
 
 static __always_inline int naive_is_fibonacci(__u8 n)
 {

@@ -222,8 +222,8 @@ TEST_CASE("a restart with on_exit = \"keep\" leaves no frame of a steady stream 
     CHECK(gap["detach"] > 0);
 }
 
-TEST_CASE("a rollout in pinned state is adopted: dispatcher and both variants kept, the backlog of both "
-          "delivered, a new split applied with one map write",
+TEST_CASE("a rollout in pinned state is rebuilt on the kept link: new dispatcher and variants, the backlog "
+          "of both delivered",
           "[daemon]") {
     if (!requirePrivilege("run fizzhost on a veth pair")) return;
     DaemonLab lab;
@@ -254,12 +254,14 @@ TEST_CASE("a rollout in pinned state is adopted: dispatcher and both variants ke
 
     lab.writeConfig(config(30));
     lab.start();
-    CHECK_THAT(lab.daemon().stderrText(), Contains("programs kept"));
+    CHECK_THAT(lab.daemon().stderrText(), Contains("a pinned rollout is rebuilt"));
+    CHECK_THAT(lab.daemon().stderrText(), Contains("link id " + std::to_string(linkId) + " kept"));
     const auto after = lab.interfaceStatus();
     CHECK(after["link_id"] == linkId);
-    CHECK(after["program_id"] == dispatcherId);
-    CHECK(after["variants"][0]["program_id"] == baseId);
-    CHECK(after["variants"][1]["program_id"] == candId);
+    CHECK(after["program_id"] != dispatcherId);
+    CHECK(after["variants"][0]["program_id"] != baseId);
+    CHECK(after["variants"][1]["program_id"] != candId);
+    CHECK(lab.attachedProgramId() == after["program_id"].get<uint32_t>());
     CHECK(after["percent"] == 30);
     CHECK(lab.packetsCounted() == 600);
     const size_t want = expected(0, 600);

@@ -2,6 +2,7 @@
 // place of systemd (which is not PID 1 here), the daemon restricted to exactly the capabilities
 // the shipped unit grants (setpriv), and `systemd-analyze verify` on the unit itself.
 #include "netns/daemon_lab.hpp"
+#include "support/cli_run.hpp"
 #include "support/privilege.hpp"
 
 #include <catch2/catch.hpp>
@@ -154,6 +155,20 @@ TEST_CASE("the daemon tells a NOTIFY_SOCKET listener READY once attached, RELOAD
     REQUIRE(after);
     CHECK_THAT(*after, StartsWith("READY=1\nSTATUS=" + lab.ifname() + ": fibonacci "));
 
+    // `fizzhost reload`, the unit's ExecReload: the host sends RELOADING=1 and READY=1 before it
+    // answers, so both are there when the command exits, live or refused.
+    for (const std::string plugin : {"fizzbuzz", "no-such-plugin"}) {
+        lab.writeConfig(interfaceTable(lab, plugin));
+        auto run = runFizzhost({"reload", "--socket", (lab.dir() / "control.sock").string()});
+        CHECK(run.status == (plugin == "fizzbuzz" ? 0 : 1));
+        auto began = notify.nextState(std::chrono::milliseconds(0));
+        REQUIRE(began);
+        CHECK_THAT(*began, StartsWith("RELOADING=1\n"));
+        auto ended = notify.nextState(std::chrono::milliseconds(0));
+        REQUIRE(ended);
+        CHECK_THAT(*ended, StartsWith("READY=1\nSTATUS=" + lab.ifname() + ": fizzbuzz "));
+    }
+
     // WATCHDOG_USEC=200 ms: pings at least every 100 ms while idle.
     const size_t pings = notify.watchdogs;
     std::this_thread::sleep_for(std::chrono::seconds(1));
@@ -240,6 +255,7 @@ TEST_CASE("systemd-analyze verify accepts the shipped unit, and flags a broken o
     CHECK(ok.err.empty());  // unknown keys and bad values are warnings on stderr with status 0
     const std::string text = unitFrom(FIZZHOST_BINARY);
     CHECK_THAT(text, Contains("\nType=notify\n"));
+    CHECK_THAT(text, Contains("\nExecReload=" + std::string(FIZZHOST_BINARY) + " reload --config "));
     CHECK_THAT(text, Contains("\nCapabilityBoundingSet=CAP_BPF CAP_PERFMON CAP_NET_ADMIN\n"));
 
     // The check can fail: a misspelt key, and an executable that is not there.

@@ -96,7 +96,7 @@ classifier = "fizz_v2-b"
     CHECK(c.controlSocket == "/run/fizz.sock");
     CHECK(c.output.events == "/var/log/fizz.jsonl");
     CHECK(c.output.format == EventFormat::Text);
-    CHECK(c.output.transport == Transport::Queue);
+    CHECK(c.output.transport == FIZZ_TRANSPORT_QUEUE);
     CHECK(c.output.ringSlots == 65536);
     REQUIRE(c.guard.maxSlowdown);
     CHECK(*c.guard.maxSlowdown == Approx(1.25));
@@ -147,7 +147,7 @@ TEST_CASE("defaults apply to everything but the interfaces", "[unit]") {
     CHECK(c.controlSocket == "/run/fizzhost/fizzhost.sock");
     CHECK(c.output.events == "-");
     CHECK(c.output.format == EventFormat::Json);
-    CHECK(c.output.transport == Transport::Ring);
+    CHECK(c.output.transport == FIZZ_TRANSPORT_RING);
     CHECK(c.output.ringSlots == 0);  // the host's default
     CHECK_FALSE(c.guard.maxSlowdown);
     CHECK(c.guard.mix == "uniform");
@@ -466,7 +466,7 @@ TEST_CASE("the old transport name and ring size key still load", "[unit]") {
     // "ringbuf" was the BPF ring buffer transport; "ring" replaced it. Old configs keep working
     // (with a warning in the log), and the old byte size is ignored, never misread as slots.
     auto c = parse("[output]\ntransport = \"ringbuf\"\nringbuf_size = 1048576\n" + std::string(kOneInterface));
-    CHECK(c.output.transport == Transport::Ring);
+    CHECK(c.output.transport == FIZZ_TRANSPORT_RING);
     CHECK(c.output.ringSlots == 0);
     CHECK(errorOf("[output]\nringbuf_size = \"big\"\n" + std::string(kOneInterface)) ==
           "/etc/fizz/fizz.toml:2:16: output.ringbuf_size: expected an integer, got a string");
@@ -478,6 +478,6 @@ TEST_CASE("toString gives the TOML spelling", "[unit]") {
     CHECK(toString(AttachMode::Generic) == "generic");
     CHECK(toString(EventFormat::Json) == "json");
     CHECK(toString(EventFormat::Text) == "text");
-    CHECK(toString(Transport::Queue) == "queue");
-    CHECK(toString(Transport::Ring) == "ring");
+    CHECK(toString(FIZZ_TRANSPORT_QUEUE) == "queue");
+    CHECK(toString(FIZZ_TRANSPORT_RING) == "ring");
 }

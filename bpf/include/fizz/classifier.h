@@ -36,6 +36,7 @@ const volatile struct fizz_prog_config fizz_config SEC(".rodata.fizz") = {
 	.transport = FIZZ_TRANSPORT_QUEUE,
 	.ring_slots = 0,
 	.emit_off = 0,
+	.shadow = 0,
 };
 
 /*
@@ -51,6 +52,18 @@ struct {
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, sizeof(struct fizz_region_header)); /* resized by the host */
 } fizz_regions SEC(".maps");
+
+/*
+ * The kind decided on for the current frame, for the A/B dispatcher in shadow mode: it runs both
+ * variants on every frame and compares what each decided. The host gives both variants and the
+ * dispatcher one shared map (bpf_map__reuse_fd); written only when fizz_config.shadow is set.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} fizz_decision SEC(".maps");
 
 /* Declares the message queue for the plugin's message type (default 1024 entries; the host resizes
  * it before load) and names the type fizz_emit copies into a ring slot. */
@@ -98,6 +111,13 @@ static __always_inline int fizz_emit_impl(struct fizz_region_header *r, void *ev
 {
 	if (fizz_config.emit_off)
 		return 0;
+	if (fizz_config.shadow) {
+		/* Pruned by the verifier unless the host loads this instance as a shadow-mode variant. */
+		__u32 zero = 0, *decision = bpf_map_lookup_elem(&fizz_decision, &zero);
+
+		if (decision)
+			*decision = kind < FIZZ_MAX_KINDS ? kind + 1 : FIZZ_DECISION_OTHER;
+	}
 	if (size != msg_size) {
 		if (r)
 			r->counters.dropped++;

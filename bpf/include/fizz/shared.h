@@ -23,15 +23,14 @@
 /* Map names every classifier object carries (see classifier.h). */
 #define FIZZ_MAP_EVENTS "fizz_events"   /* BPF_MAP_TYPE_QUEUE of the plugin's message struct */
 #define FIZZ_MAP_REGIONS "fizz_regions" /* mmapable ARRAY, key = CPU: struct fizz_region_header + slots */
+/* PERCPU_ARRAY, 1 entry, __u32: the kind the program decided on for the frame it runs on, for the
+ * A/B dispatcher in shadow mode (which shares this map with both variants). */
+#define FIZZ_MAP_DECISION "fizz_decision"
 /* Custom rodata section holding struct fizz_prog_config; libbpf makes it a map of that name. */
 #define FIZZ_CONFIG_SECTION ".rodata.fizz"
 
 /* Upper bound on message kinds a plugin may declare (per-kind counters are sized by it). */
 #define FIZZ_MAX_KINDS 16
-/* Program-array indices of the A/B dispatcher's variants (baseline, candidate). */
-#define FIZZ_SLOT_BASELINE 0
-#define FIZZ_SLOT_CANDIDATE 1
-#define FIZZ_MAX_SLOTS 2
 
 enum fizz_transport {
 	FIZZ_TRANSPORT_QUEUE = 0, /* one BPF queue map, popped one message per syscall */
@@ -44,8 +43,18 @@ struct fizz_prog_config {
 	__u32 transport;    /* enum fizz_transport */
 	__u32 ring_slots;   /* message slots per CPU region (0 with the queue transport) */
 	__u32 emit_off;     /* benchmarks only: fizz_emit returns at once (classify without emit) */
-	__u32 reserved;
+	__u32 shadow;       /* runs behind a shadow-mode dispatcher: fizz_emit records its kind in
+			     * FIZZ_MAP_DECISION (0: the store is pruned by the verifier) */
 };
+
+/*
+ * A frame's decision as fizz_emit records it for the shadow-mode dispatcher: FIZZ_DECISION_NONE
+ * when the program emitted nothing, 1 + kind for kinds below FIZZ_MAX_KINDS, FIZZ_DECISION_OTHER
+ * for a kind beyond them. The dispatcher counts (baseline, candidate) pairs over FIZZ_DECISIONS^2.
+ */
+#define FIZZ_DECISION_NONE 0
+#define FIZZ_DECISION_OTHER (FIZZ_MAX_KINDS + 1)
+#define FIZZ_DECISIONS (FIZZ_MAX_KINDS + 2)
 
 #define FIZZ_CACHE_LINE 64
 

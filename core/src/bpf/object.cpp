@@ -61,7 +61,6 @@ int Map::fd() const { return bpf_map__fd(map_); }
 uint32_t Map::type() const { return bpf_map__type(map_); }
 uint32_t Map::keySize() const { return bpf_map__key_size(map_); }
 uint32_t Map::valueSize() const { return bpf_map__value_size(map_); }
-uint32_t Map::maxEntries() const { return bpf_map__max_entries(map_); }
 uint32_t Map::flags() const { return bpf_map__map_flags(map_); }
 
 void Map::setMaxEntries(uint32_t entries) {
@@ -115,7 +114,7 @@ Object::Object(bpf_object* obj, std::string name, std::unique_ptr<char[]> log, s
 
 Object::Object(Object&& other) noexcept
     : obj_(std::exchange(other.obj_, nullptr)), name_(std::move(other.name_)), log_(std::move(other.log_)),
-      logSize_(other.logSize_), loaded_(other.loaded_) {}
+      logSize_(other.logSize_) {}
 
 Object& Object::operator=(Object&& other) noexcept {
     if (this != &other) {
@@ -124,7 +123,6 @@ Object& Object::operator=(Object&& other) noexcept {
         name_ = std::move(other.name_);
         log_ = std::move(other.log_);
         logSize_ = other.logSize_;
-        loaded_ = other.loaded_;
     }
     return *this;
 }
@@ -166,20 +164,10 @@ std::vector<std::string> Object::programNames() const {
     return names;
 }
 
-std::vector<std::string> Object::mapNames() const {
-    std::vector<std::string> names;
-    bpf_map* map;
-    bpf_object__for_each_map(map, obj_) names.emplace_back(bpf_map__name(map));
-    return names;
-}
-
 void Object::load() {
     log_[0] = 0;
     int err = bpf_object__load(obj_);
-    if (err == 0) {
-        loaded_ = true;
-        return;
-    }
+    if (err == 0) return;
     std::string what = "BPF object '" + name_ + "': load: " + errnoText(err);
     if (log_[0]) {
         spdlog::debug("verifier log of '{}':\n{}", name_, log_.get());

@@ -29,7 +29,6 @@ public:
     uint32_t type() const;
     uint32_t keySize() const;
     uint32_t valueSize() const;
-    uint32_t maxEntries() const;
     uint32_t flags() const;  // map_flags (BPF_F_*)
     /// Before load only. Throws Error naming the map.
     void setMaxEntries(uint32_t entries);
@@ -78,12 +77,10 @@ public:
     /// The map libbpf made for a custom data section such as ".rodata.fizz".
     std::optional<Map> findSectionMap(std::string_view section) const;
     std::vector<std::string> programNames() const;
-    std::vector<std::string> mapNames() const;
 
     /// Loads every program (the verifier runs here) and creates the maps. On failure throws Error
     /// with errno text and the verifier's log (its end, where the reason is).
     void load();
-    bool loaded() const { return loaded_; }
 
 private:
     Object(bpf_object* obj, std::string name, std::unique_ptr<char[]> log, size_t logSize);
@@ -93,7 +90,6 @@ private:
     std::string name_;
     std::unique_ptr<char[]> log_;
     size_t logSize_ = 0;
-    bool loaded_ = false;
 };
 
 }  // namespace fizzhost::bpf

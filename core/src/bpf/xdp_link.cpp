@@ -25,16 +25,14 @@ XdpLink XdpLink::attach(int progFd, int ifindex, const std::string& ifname, XdpM
     }
     XdpLink link;
     link.fd_.reset(fd);
-    link.ifindex_ = ifindex;
     link.ifname_ = ifname;
     link.mode_ = mode;
     return link;
 }
 
-XdpLink XdpLink::adopt(UniqueFd fd, int ifindex, const std::string& ifname, XdpMode mode) {
+XdpLink XdpLink::adopt(UniqueFd fd, const std::string& ifname, XdpMode mode) {
     XdpLink link;
     link.fd_ = std::move(fd);
-    link.ifindex_ = ifindex;
     link.ifname_ = ifname;
     link.mode_ = mode;
     return link;

@@ -18,7 +18,7 @@ public:
     static XdpLink attach(int progFd, int ifindex, const std::string& ifname, XdpMode mode);
 
     /// Takes a link a previous process pinned (opened from bpffs): the same attachment, same id.
-    static XdpLink adopt(UniqueFd fd, int ifindex, const std::string& ifname, XdpMode mode);
+    static XdpLink adopt(UniqueFd fd, const std::string& ifname, XdpMode mode);
 
     XdpLink() = default;
     XdpLink(XdpLink&&) noexcept = default;
@@ -33,8 +33,6 @@ public:
     /// Id of the program attached through the link right now (asked of the kernel).
     uint32_t programId() const;
     XdpMode mode() const { return mode_; }
-    int ifindex() const { return ifindex_; }
-    const std::string& ifname() const { return ifname_; }
     int fd() const { return fd_.get(); }
     explicit operator bool() const { return bool(fd_); }
     /// Detaches now (also done by the destructor, unless the link is pinned: then only by detach()).
@@ -44,8 +42,7 @@ public:
 
 private:
     UniqueFd fd_;
-    int ifindex_ = 0;
-    std::string ifname_;
+    std::string ifname_;  // for messages
     XdpMode mode_ = XdpMode::Native;
 };
 

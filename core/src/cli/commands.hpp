@@ -49,6 +49,24 @@ struct StatusOptions {
 };
 int statusCommand(const StatusOptions& opts);
 
+/// The control socket a status or reload client talks to: `socket` when given, else the one
+/// `config` names (the default when the file cannot be read, with a warning), else the default.
+std::filesystem::path controlSocketFor(const std::string& config, const std::string& socket);
+
+struct ReloadOptions {
+    std::string config;
+    std::string socket;
+    double timeoutSeconds = 60;
+    bool json = false;
+};
+/// Exit statuses of `fizzhost reload`, one per outcome a caller (a service manager, a script)
+/// must tell apart.
+inline constexpr int kReloadLive = 0;     // the new config is live
+inline constexpr int kReloadRefused = 1;  // refused (or applied only partly); the reason is printed
+inline constexpr int kReloadNoHost = 3;   // no host answered the request
+inline constexpr int kReloadTimeout = 4;  // no answer in time; the reload may still finish
+int reloadCommand(const ReloadOptions& opts);
+
 struct DetachOptions {
     std::string config;                  // its [service] state_root, unless stateRoot is given
     std::string stateRoot;               // empty: the config's, else /sys/fs/bpf/fizzhost

@@ -1,15 +1,19 @@
 // `fizzhost --config FILE` (the daemon), `fizzhost check` and `fizzhost status`.
 #include "cli/commands.hpp"
+#include "cli/variant_status_text.hpp"
 
 #include "config/config_loader.hpp"
 #include "service/control_server.hpp"
 #include "runtime/host.hpp"
 #include "measure/reload_guard.hpp"
+#include "service/reload_record.hpp"
+#include "service/reload_requests.hpp"
 #include "service/config_watch.hpp"
 #include "service/metrics_exporter.hpp"
 #include "service/notifier.hpp"
 #include "service/status_view.hpp"
 #include "util/error.hpp"
+#include "util/failpoint.hpp"
 #include "util/text.hpp"
 
 #include <fmt/format.h>
@@ -155,10 +159,26 @@ void checkEventsPath(const std::string& events) {
     if (::access(dir.c_str(), W_OK | X_OK) != 0) throwErrno(what + ": its folder '" + dir.string() + "' is not writable", errno);
 }
 
+// FIZZHOST_FAILPOINTS (a test facility, util/failpoint.hpp) is read at start and said in the log.
+void warnIfFailpoints() {
+    const auto named = enabledFailpoints();
+    if (named.empty()) return;
+    std::string list, known;
+    for (const auto& n : named) list += (list.empty() ? "" : ", ") + printable(n);
+    for (const auto& k : knownFailpoints()) known += (known.empty() ? "" : ", ") + k;
+    spdlog::warn("FIZZHOST_FAILPOINTS is set: failure injection (a test facility) at {}; each fails the first "
+                 "reload that reaches it",
+                 list);
+    for (const auto& n : named)
+        if (std::find(knownFailpoints().begin(), knownFailpoints().end(), n) == knownFailpoints().end())
+            spdlog::warn("FIZZHOST_FAILPOINTS: unknown failure point '{}' (known: {})", printable(n), known);
+}
+
 }  // namespace
 
 int daemonCommand(const DaemonOptions& opts) {
     SignalWatch signals;
+    warnIfFailpoints();
     const auto trust = opts.allowInsecure ? config::FileTrust::Insecure : config::FileTrust::Strict;
     auto cfg = config::loadConfig(opts.config, defaultPluginDir(), trust);
     service::Notifier notifier;
@@ -166,7 +186,14 @@ int daemonCommand(const DaemonOptions& opts) {
     host.setReloadGuard(guardFor(cfg));
     // The socket and the listener first: a path or port we may not use is refused before anything
     // is attached.
-    service::ControlServer control(cfg.controlSocket, [&] { return host.status(); });
+    service::LastReload lastReload;
+    auto status = [&] {
+        auto s = host.status();
+        s["last_reload"] = lastReload.json();
+        return s;
+    };
+    service::ReloadRequests reloadRequests;  // `fizzhost reload`, run by this thread's loop below
+    service::ControlServer control(cfg.controlSocket, status, &reloadRequests);
     std::optional<service::MetricsExporter> metrics;
     if (cfg.metrics.listen) {
         metrics.emplace(*cfg.metrics.listen, [&] { return host.status(); });
@@ -181,15 +208,23 @@ int daemonCommand(const DaemonOptions& opts) {
                  cfg.interfaces.size(), printable(opts.config), printable(cfg.controlSocket.string()));
     notifier.ready(service::statusLine(host.status()));
 
-    auto reload = [&](const char* why) {
+    // Every reload, whatever asked for it, runs here on this thread, one after another.
+    auto reload = [&](service::ReloadTrigger trigger) {
+        const char* why = trigger == service::ReloadTrigger::Signal    ? "SIGHUP"
+                          : trigger == service::ReloadTrigger::Control ? "reload requested on the control socket"
+                                                                       : "config file changed";
         spdlog::info("{}: reloading {}", why, printable(opts.config));
         signals.busy("reloading");
         notifier.reloading();
+        service::ReloadRecord record;
+        record.at = std::chrono::system_clock::now();
+        record.trigger = trigger;
         const auto t0 = std::chrono::steady_clock::now();
         bool ok = false;
         try {
             auto next = config::loadConfig(opts.config, defaultPluginDir(), trust);
-            ok = host.reload(next, guardFor(next));  // the guard is part of the reload, kept only if it commits
+            // The guard is part of the reload, kept only if it commits.
+            ok = host.reload(next, guardFor(next), &record.reason);
             // The listener and the watch are set up once; say so rather than ignore a change silently.
             if (next.metrics.listen != cfg.metrics.listen || next.service.watchConfig != cfg.service.watchConfig)
                 spdlog::warn("[metrics] listen and [service] watch_config take effect at the next start; still "
@@ -197,34 +232,45 @@ int daemonCommand(const DaemonOptions& opts) {
                              cfg.metrics.listen.value_or("(off)"), cfg.service.watchConfig ? "on" : "off");
         } catch (const Error& e) {
             spdlog::error("reload failed, nothing changed, the running classifiers keep running: {}", e.what());
+            record.reason = e.what();
         }
-        if (metrics) metrics->recordReload(ok, std::chrono::steady_clock::now() - t0);
+        record.ok = ok;
+        record.duration = std::chrono::steady_clock::now() - t0;
+        if (ok) record.reason.clear();
+        lastReload.set(record);
+        if (metrics) metrics->recordReload(ok, record.duration);
         if (watch) watch->rebase();
         notifier.reloaded(service::statusLine(host.status()));
         signals.busy(nullptr);
+        return record;
     };
 
     // The watchdog is pinged from this loop, so a stuck reload or signal path shows as a timeout.
     const auto watchdog = notifier.watchdogInterval();
     const int timeoutMs = watchdog ? int(std::max<int64_t>(1, watchdog->count() / 1000)) : -1;
     for (;;) {
-        pollfd fds[2] = {{signals.fd(), POLLIN, 0}, {watch ? watch->fd() : -1, POLLIN, 0}};
-        int n = ::poll(fds, 2, timeoutMs);
+        pollfd fds[3] = {{signals.fd(), POLLIN, 0}, {watch ? watch->fd() : -1, POLLIN, 0},
+                         {reloadRequests.fd(), POLLIN, 0}};
+        int n = ::poll(fds, 3, timeoutMs);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) throwErrno("poll", errno);
         notifier.watchdog();
         if (fds[1].revents & POLLIN) {
             try {
-                if (watch->changed()) reload("config file changed");
+                if (watch->changed()) reload(service::ReloadTrigger::ConfigWatch);
             } catch (const Error& e) {
                 spdlog::error("config watch failed, the file is no longer watched: {}", e.what());
                 watch.reset();
             }
         }
+        // READY=1 goes out before the answer, so a service manager waiting on `fizzhost reload`
+        // has the end of the reload by the time that command exits.
+        if ((fds[2].revents & POLLIN) && reloadRequests.take())
+            reloadRequests.finish(reload(service::ReloadTrigger::Control));
         const auto sig = signals.take();
         if (!sig) continue;
         if (*sig == SIGHUP) {
-            reload("SIGHUP");
+            reload(service::ReloadTrigger::Signal);
             continue;
         }
         if (*sig == SIGUSR1) {
@@ -236,6 +282,7 @@ int daemonCommand(const DaemonOptions& opts) {
         signals.busy("stopping");
         break;
     }
+    reloadRequests.close();  // a `fizzhost reload` still waiting hears that the host went away
     notifier.stopping();
     const runtime::OutputSummary out = host.stop();
     // Say what was lost and why; "every message delivered" only when it is true.
@@ -288,11 +335,7 @@ int checkCommand(const DaemonOptions& opts) {
 }
 
 int statusCommand(const StatusOptions& opts) {
-    std::filesystem::path socket = opts.socket;
-    if (socket.empty())
-        socket = opts.config.empty() ? config::HostConfig{}.controlSocket
-                                     : config::loadConfig(opts.config, defaultPluginDir()).controlSocket;
-    auto status = service::queryStatus(socket);
+    auto status = service::queryStatus(controlSocketFor(opts.config, opts.socket));
     if (opts.json) {
         fmt::print("{}\n", status.dump());
         return 0;
@@ -313,7 +356,9 @@ int statusCommand(const StatusOptions& opts) {
         fmt::print("interface {}  mode {}  link id {}  program id {}  live {:.1f} ns/run over {} runs{}\n",
                    ifc["name"].get<std::string>(), ifc["mode"].get<std::string>(), num(ifc, "link_id"),
                    num(ifc, "program_id"), ifc.value("ns_per_run", 0.0), num(ifc, "runs"),
-                   ifc.contains("percent") ? fmt::format("  rollout {}% to candidate", ifc["percent"].get<int>()) : "");
+                   ifc.contains("percent")  ? fmt::format("  rollout {}% to candidate", ifc["percent"].get<int>())
+                   : ifc.contains("shadow") ? std::string("  rollout in shadow mode (both variants on every frame)")
+                                            : std::string());
         // Per variant: that program instance's counts since it went live; totals: the interface's
         // since it was attached, retired instances included.
         fmt::print("  {:<10} {:<12} {:<8} {:>12} {:>12} {:>9} {:>12} {:>11}  {}\n", "VARIANT", "PLUGIN", "VERSION",
@@ -333,12 +378,15 @@ int statusCommand(const StatusOptions& opts) {
                            v["plugin"].get<std::string>(), v.value("version", std::string("-")));
         }
         if (ifc.contains("totals")) row("(total)", "-", "-", ifc["totals"]);
+        fmt::print("{}{}", variantCostsText(ifc), shadowTableText(ifc));
     }
     if (status.contains("events_written"))
         fmt::print("events output: {} written, {} lost ({} failed writes{}), reopened {} time(s)\n",
                    num(status, "events_written"), num(status, "events_lost"), num(status, "write_errors"),
                    status.contains("last_write_error") ? ", last: " + status["last_write_error"].get<std::string>() : "",
                    num(status, "events_reopens"));
+    if (status.contains("last_reload") && !status["last_reload"].is_null())
+        fmt::print("last reload: {}\n", service::describeReload(status["last_reload"]));
     if (status.value("insecure_plugins", false))
         fmt::print("INSECURE: plugins are loaded without the root-ownership check (allow_insecure_plugins)\n");
     if (status.value("run_time_stats", false))

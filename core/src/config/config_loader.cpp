@@ -49,7 +49,7 @@ constexpr std::array<std::string_view, 9> kRootKeys = {
 constexpr std::array<std::string_view, 5> kOutputKeys = {"events", "format", "transport", "ring_slots", "ringbuf_size"};
 constexpr std::array<std::string_view, 2> kGuardKeys = {"max_slowdown", "mix"};
 constexpr std::array<std::string_view, 3> kInterfaceKeys = {"classifier", "mode", "rollout"};
-constexpr std::array<std::string_view, 2> kRolloutKeys = {"candidate", "percent"};
+constexpr std::array<std::string_view, 4> kRolloutKeys = {"candidate", "percent", "mode", "shadow_events"};
 constexpr std::array<std::string_view, 1> kMetricsKeys = {"listen"};
 constexpr std::array<std::string_view, 3> kServiceKeys = {"watch_config", "state_root", "on_exit"};
 
@@ -288,8 +288,9 @@ void readOutput(const Checker& c, const Scope& out, Output& cfg) {
         c.warn(out.table.get("transport")->source(), out.key("transport"),
                "\"ringbuf\" is an old name of \"ring\" (per-CPU message slots read through mmap); using \"ring\". "
                "Write transport = \"ring\" to silence this warning");
-        cfg.transport = Transport::Ring;
-    } else if (auto v = c.choice<Transport>(out, "transport", {{"ring", Transport::Ring}, {"queue", Transport::Queue}})) {
+        cfg.transport = FIZZ_TRANSPORT_RING;
+    } else if (auto v = c.choice<fizz_transport>(out, "transport",
+                                                 {{"ring", FIZZ_TRANSPORT_RING}, {"queue", FIZZ_TRANSPORT_QUEUE}})) {
         cfg.transport = *v;
     }
     if (auto v = c.integer(out, "ring_slots", 1, kMaxRingSlots)) cfg.ringSlots = uint32_t(*v);
@@ -354,6 +355,30 @@ std::string pluginRef(const Checker& c, const Scope& s, std::string_view key) {
     return *ref;
 }
 
+// mode = "split" (the default: `percent` of sources meet the candidate) or "shadow" (every frame
+// meets both; percent has no meaning, shadow_events may also deliver the candidate's events).
+void readRolloutMode(const Checker& c, const Scope& ro, Rollout& rollout) {
+    if (auto m = c.choice<RolloutMode>(ro, "mode", {{"split", RolloutMode::Split}, {"shadow", RolloutMode::Shadow}}))
+        rollout.mode = *m;
+    const bool shadow = rollout.mode == RolloutMode::Shadow;
+    if (auto events = c.boolean(ro, "shadow_events")) {
+        if (!shadow)
+            c.fail(ro.table.get("shadow_events")->source(), ro.key("shadow_events"),
+                   "applies to mode = \"shadow\" only (a split rollout always writes both variants' events)");
+        rollout.shadowEvents = *events;
+    }
+    if (shadow) {
+        if (ro.table.contains("percent"))
+            c.fail(ro.table.get("percent")->source(), ro.key("percent"),
+                   "has no meaning with mode = \"shadow\", which runs the candidate on every frame next to the "
+                   "baseline; remove it");
+        return;
+    }
+    auto percent = c.integer(ro, "percent", 0, 100);
+    if (!percent) c.missing(ro, "percent");
+    rollout.percent = unsigned(*percent);
+}
+
 SourcePosition positionOf(const toml::source_region& r) { return {r.begin.line, r.begin.column}; }
 
 Interface readInterface(const Checker& c, const toml::key& key, const toml::node& node, const std::string& path) {
@@ -380,9 +405,7 @@ Interface readInterface(const Checker& c, const toml::key& key, const toml::node
         if (rollout.candidate == ifc.classifier)
             c.fail(ro->table.get("candidate")->source(), ro->key("candidate"),
                    "must differ from classifier " + tomlString(ifc.classifier) + " (promote by changing classifier instead)");
-        auto percent = c.integer(*ro, "percent", 0, 100);
-        if (!percent) c.missing(*ro, "percent");
-        rollout.percent = unsigned(*percent);
+        readRolloutMode(c, *ro, rollout);
         ifc.rollout = std::move(rollout);
     }
     return ifc;
@@ -477,6 +500,8 @@ std::string readFile(const std::filesystem::path& file, FileTrust trust) {
 
 }  // namespace
 
+std::string_view toString(RolloutMode mode) { return mode == RolloutMode::Shadow ? "shadow" : "split"; }
+
 std::string_view toString(AttachMode mode) {
     switch (mode) {
     case AttachMode::Auto: return "auto";
@@ -494,10 +519,10 @@ std::string_view toString(EventFormat format) {
     return "?";
 }
 
-std::string_view toString(Transport transport) {
+std::string_view toString(fizz_transport transport) {
     switch (transport) {
-    case Transport::Queue: return "queue";
-    case Transport::Ring: return "ring";
+    case FIZZ_TRANSPORT_QUEUE: return "queue";
+    case FIZZ_TRANSPORT_RING: return "ring";
     }
     return "?";
 }

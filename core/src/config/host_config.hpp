@@ -1,6 +1,8 @@
 // The host's configuration as validated plain structs. Produced by config_loader; no kernel calls.
 #pragma once
 
+#include <fizz/shared.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -12,12 +14,17 @@ namespace fizzhost::config {
 
 enum class AttachMode { Auto, Native, Generic };
 enum class EventFormat { Json, Text };
-enum class Transport { Queue, Ring };
 
-// A/B split: `percent` of sources (by a hash of the source address) meet `candidate`.
+// How a rollout runs the candidate: on a share of the sources, or on every frame next to the baseline.
+enum class RolloutMode { Split, Shadow };
+
+// A/B split: `percent` of sources (by a hash of the source address) meet `candidate`. In shadow
+// mode the candidate runs on every frame as well, its decisions compared with the baseline's.
 struct Rollout {
     std::string candidate;  // NAME or NAME@VERSION; must resolve to another plugin than the classifier
-    unsigned percent = 0;   // 0..100
+    unsigned percent = 0;   // 0..100 (split mode)
+    RolloutMode mode = RolloutMode::Split;
+    bool shadowEvents = false;  // shadow mode: write the candidate's events too ("variant":"shadow")
 };
 
 // Where in the config file a value was written (1-based; 0 = not from a file).
@@ -39,7 +46,7 @@ struct Interface {
 struct Output {
     std::string events = "-";  // "-" = stdout, else an absolute path (kept a string so "-" needs no sentinel path)
     EventFormat format = EventFormat::Json;
-    Transport transport = Transport::Ring;
+    fizz_transport transport = FIZZ_TRANSPORT_RING;  // the one enum BPF and C++ share
     /// Message slots per CPU (ring transport); 0: the host's default (20 ms at 10 GbE line rate,
     /// lowered to what fits for large messages).
     uint32_t ringSlots = 0;
@@ -88,7 +95,8 @@ struct HostConfig {
 
 /// The TOML spelling of each value ("native", "json", "ring", ...), for logs and messages.
 std::string_view toString(AttachMode mode);
+std::string_view toString(RolloutMode mode);
 std::string_view toString(EventFormat format);
-std::string_view toString(Transport transport);
+std::string_view toString(fizz_transport transport);
 
 }  // namespace fizzhost::config

@@ -38,8 +38,7 @@ AdoptedState adoptPinned(const PinStore& pins, const PinRecord& r, const config:
     const fizz_transport transport = r.transport == "ring" ? FIZZ_TRANSPORT_RING : FIZZ_TRANSPORT_QUEUE;
     std::string diff;
     auto note = [&](const std::string& d) { diff += (diff.empty() ? "" : "; ") + d; };
-    const fizz_transport wantTransport =
-        cfg.output.transport == config::Transport::Ring ? FIZZ_TRANSPORT_RING : FIZZ_TRANSPORT_QUEUE;
+    const fizz_transport wantTransport = cfg.output.transport;
     if (transport != wantTransport) note("transport " + r.transport + " -> " + std::string(config::toString(cfg.output.transport)));
     if (r.queueSize != cfg.queueSize) note("queue_size " + std::to_string(r.queueSize) + " -> " + std::to_string(cfg.queueSize));
     if (r.cpus != bpf::possibleCpus()) note("possible CPUs " + std::to_string(r.cpus) + " -> " + std::to_string(bpf::possibleCpus()));
@@ -59,7 +58,7 @@ AdoptedState adoptPinned(const PinStore& pins, const PinRecord& r, const config:
                             "running program " + std::to_string(v.messageSize) + "-byte ones",
                         EINVAL);
         if (p->sha256() != v.sha256) note(ref + " module file changed (sha256 " + v.sha256.substr(0, 12) + "... -> " + p->sha256().substr(0, 12) + "...)");
-        const uint32_t wantSlots = transport == FIZZ_TRANSPORT_RING && cfg.output.transport == config::Transport::Ring
+        const uint32_t wantSlots = transport == FIZZ_TRANSPORT_RING && cfg.output.transport == FIZZ_TRANSPORT_RING
                                        ? ringSlotsFor(p->messageSize(), cfg.output.ringSlots)
                                        : r.ringSlots;
         if (transport == FIZZ_TRANSPORT_RING && wantSlots != r.ringSlots)
@@ -73,12 +72,15 @@ AdoptedState adoptPinned(const PinStore& pins, const PinRecord& r, const config:
     }
     if (!a->baseline) throw Error(where + ": the record names no baseline program", EPROTO);
     if (r.dispatcher) {
+        // The dispatcher's cost and shadow maps are not pinned: a rollout is rebuilt, with one
+        // bpf_link_update from the adopted dispatcher to a complete new one.
+        note("a pinned rollout is rebuilt (dispatcher and both variants)");
         if (!a->candidate) throw Error(where + ": the record names a dispatcher but no candidate", EPROTO);
         a->dispatcher = Dispatcher::adopt(bpf::programById(r.dispatcher->programId),
                                           pins.open(ifc.name, r.dispatcher->variantsPin),
                                           pins.open(ifc.name, r.dispatcher->splitPin), r.dispatcher->percent);
     }
-    a->link = bpf::XdpLink::adopt(std::move(linkFd), int(ifindex), ifc.name,
+    a->link = bpf::XdpLink::adopt(std::move(linkFd), ifc.name,
                                   r.mode == "native" ? bpf::XdpMode::Native : bpf::XdpMode::Generic);
     out.attachment = std::move(a);
     out.samePrograms = diff.empty();

@@ -1,8 +1,12 @@
 #include "runtime/attachment.hpp"
 
+#include "bpf/xdp_link.hpp"
+
 namespace fizzhost::runtime {
 
 void InterfaceTotals::add(const MessageSource& source) {
+    // A shadow-mode candidate classifies the frames the baseline does: they are counted once.
+    if (source.shadows()) return;
     // Delivered first: what is delivered was emitted before, so the sum never shows more
     // delivered than emitted.
     delivered += source.delivered();
@@ -20,6 +24,20 @@ InterfaceTotals Attachment::totals() const {
     for (const auto* s : {&baseline, &candidate})
         if (*s) t.add(**s);
     return t;
+}
+
+std::optional<RolloutFigures> Attachment::rolloutFigures() const {
+    if (!dispatcher) return std::nullopt;
+    RolloutFigures f;
+    f.dispatcherProgramId = bpf::programId(dispatcher->programFd());
+    f.samplePeriod = dispatcher->samplePeriod();
+    const auto costs = dispatcher->costs();
+    f.baseline = costs[FIZZ_VARIANT_BASELINE];
+    f.candidate = costs[FIZZ_VARIANT_CANDIDATE];
+    if (dispatcher->shadow() && baseline && candidate)
+        f.shadow = compareDecisions(dispatcher->shadowCounts(), baseline->classifier().plugin().kinds(),
+                                    candidate->classifier().plugin().kinds());
+    return f;
 }
 
 }  // namespace fizzhost::runtime

@@ -6,12 +6,14 @@
 #include "config/host_config.hpp"
 #include "runtime/dispatcher.hpp"
 #include "runtime/message_source.hpp"
+#include "runtime/shadow_comparison.hpp"
 
 #include <fizz/shared.h>
 
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace fizzhost::runtime {
@@ -22,8 +24,22 @@ struct InterfaceTotals {
     uint64_t packets = 0, emitted = 0, dropped = 0, delivered = 0, undecodable = 0;
     std::map<std::string, uint64_t> kinds;
 
-    /// Adds what `source` counted and delivered so far. Never throws (but may allocate kind names).
+    /// Adds what `source` counted and delivered so far; nothing for a shadow-mode candidate, whose
+    /// frames the baseline counts. Never throws (but may allocate kind names).
     void add(const MessageSource& source);
+};
+
+/// A running rollout's live figures, for its gates. Cumulative since the dispatcher
+/// `dispatcherProgramId` went live: a variant change loads a new dispatcher, so a changed id means
+/// the figures restarted from zero.
+struct RolloutFigures {
+    uint32_t dispatcherProgramId = 0;
+    uint32_t samplePeriod = 0;  // the dispatcher times 1 frame in this many per CPU
+    VariantCost baseline;       // ns per run of each variant, as the dispatcher timed them
+    VariantCost candidate;
+    /// Shadow mode only: frames compared, how many of them the two variants decided differently
+    /// (`shadow->compared`, `shadow->disagreed`), and the whole table by kind name.
+    std::optional<ShadowComparison> shadow;
 };
 
 struct Attachment {
@@ -41,6 +57,9 @@ struct Attachment {
     }
     /// Everything counted on this interface since it was attached: retired instances + live ones.
     InterfaceTotals totals() const;
+    /// The rollout's live figures; nullopt when no rollout runs. Reads the dispatcher's per-CPU
+    /// maps (syscalls). Throws Error when a map read fails.
+    std::optional<RolloutFigures> rolloutFigures() const;
 };
 
 }  // namespace fizzhost::runtime

@@ -58,21 +58,26 @@ void checkObject(const bpf::Object& obj, const plugin::Plugin& p, const std::str
                     ENOENT);
 }
 
+// A shadow-mode variant records each frame's kind in the decision map the dispatcher reads.
+void useDecisionMap(const bpf::Object& obj, int fd) {
+    auto map = obj.findMap(FIZZ_MAP_DECISION);
+    if (!map)
+        throw Error("cannot run in shadow mode: built with an SDK without it (no map '" FIZZ_MAP_DECISION
+                    "', through which fizz_emit tells the dispatcher its decision); rebuild it against this "
+                    "fizzhost's <fizz/classifier.h>",
+                    ENOTSUP);
+    if (map->type() != BPF_MAP_TYPE_PERCPU_ARRAY || map->keySize() != sizeof(__u32) ||
+        map->valueSize() != sizeof(__u32))
+        throw Error("cannot run in shadow mode: map '" FIZZ_MAP_DECISION "' is not the one <fizz/classifier.h> "
+                    "declares (a BPF_MAP_TYPE_PERCPU_ARRAY of __u32)",
+                    EINVAL);
+    map->reuseFd(fd);
+}
+
 }  // namespace
 
 std::string describe(const plugin::Plugin& plugin) {
     return "plugin '" + plugin.name() + "' (" + plugin.path().string() + ")";
-}
-
-void Classifier::inspect(const plugin::Plugin& p) {
-    const std::string where = describe(p);
-    try {
-        bpf::Object obj = bpf::Object::openMemory(p.bpfObject(), p.name());
-        checkObject(obj, p, where);
-    } catch (const Error& e) {
-        if (std::string_view(e.what()).starts_with(where)) throw;
-        throw Error(where + ": " + e.what(), e.code());
-    }
 }
 
 uint32_t ringSlotsFor(uint32_t messageSize, uint32_t requested) {
@@ -117,7 +122,10 @@ std::unique_ptr<Classifier> Classifier::load(std::shared_ptr<const plugin::Plugi
         c->regionSize_ = uint32_t(bpf::regionBytes(p.messageSize(), c->ringSlots_));
 
         // Only the program the descriptor names is loaded; others in the object stay inert.
-        fizz_prog_config cfg{static_cast<__u32>(opts.transport), c->ringSlots_, opts.emitOff ? 1u : 0u, 0};
+        if (opts.decisionMapFd >= 0) useDecisionMap(obj, opts.decisionMapFd);
+        c->shadowVariant_ = opts.decisionMapFd >= 0;
+        fizz_prog_config cfg{static_cast<__u32>(opts.transport), c->ringSlots_, opts.emitOff ? 1u : 0u,
+                             c->shadowVariant_ ? 1u : 0u};
         obj.findSectionMap(FIZZ_CONFIG_SECTION)->setInitialValue(&cfg, sizeof cfg);
         obj.findMap(p.messageMap())->setMaxEntries(opts.queueSize);
         auto regions = *obj.findMap(FIZZ_MAP_REGIONS);

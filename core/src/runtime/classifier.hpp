@@ -30,6 +30,9 @@ struct ClassifierOptions {
     /// fit is an error.
     uint32_t ringSlots = 0;
     bool emitOff = false;  // benchmarks only: fizz_emit returns at once
+    /// >= 0: load as a variant of a shadow-mode dispatcher, recording each frame's kind in this
+    /// FIZZ_MAP_DECISION (Dispatcher::createDecisionMap(); the caller keeps it open until load returns).
+    int decisionMapFd = -1;
 };
 
 class Classifier {
@@ -50,9 +53,6 @@ public:
     static std::unique_ptr<Classifier> adopt(std::shared_ptr<const plugin::Plugin> plugin, fizz_transport transport,
                                              Adopted fds);
 
-    /// Only the checks that need no kernel: program and maps present, sizes agree. Throws Error.
-    static void inspect(const plugin::Plugin& plugin);
-
     const plugin::Plugin& plugin() const { return *plugin_; }
     const std::shared_ptr<const plugin::Plugin>& pluginPtr() const { return plugin_; }
     fizz_transport transport() const { return transport_; }
@@ -65,6 +65,8 @@ public:
     unsigned cpus() const { return cpus_; }
     uint32_t regionSize() const { return regionSize_; }
     uint32_t ringSlots() const { return ringSlots_; }
+    /// Loaded as a shadow-mode variant (ClassifierOptions::decisionMapFd).
+    bool shadowVariant() const { return shadowVariant_; }
 
 private:
     Classifier() = default;
@@ -76,6 +78,7 @@ private:
     int programFd_ = -1, queueFd_ = -1, regionsFd_ = -1;
     unsigned cpus_ = 0;
     uint32_t regionSize_ = 0, ringSlots_ = 0;
+    bool shadowVariant_ = false;
 };
 
 /// "plugin 'fizz' (/path/fizz.so)": the prefix of every error about a plugin.

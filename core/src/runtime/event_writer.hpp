@@ -3,6 +3,7 @@
 // allocation per message.
 #pragma once
 
+#include "config/host_config.hpp"
 #include "plugin/plugin_info.hpp"
 #include "util/unique_fd.hpp"
 
@@ -20,7 +21,7 @@
 
 namespace fizzhost::runtime {
 
-enum class EventFormat { Json, Text };
+using config::EventFormat;  // what [output] format chose; defined once, in the config
 
 /// Everything about an event but its kind and source, fixed per message source.
 struct EventOrigin {

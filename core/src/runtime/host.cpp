@@ -1,8 +1,10 @@
 #include "runtime/host.hpp"
 
 #include "bpf/prog_stats.hpp"
+#include "runtime/variant_placement.hpp"
 #include "bpf/sync.hpp"
 #include "util/error.hpp"
+#include "util/failpoint.hpp"
 #include "util/text.hpp"
 #include "bpf/xdp_owner.hpp"
 
@@ -22,8 +24,6 @@ double msSince(Clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
-const char* variantName(uint32_t slot) { return slot == FIZZ_SLOT_BASELINE ? "baseline" : "candidate"; }
-
 std::string describeVersion(const MessageSource* s) {
     if (!s) return "none";
     return s->classifier().plugin().name() + " " + s->classifier().plugin().version();
@@ -35,10 +35,6 @@ int interfaceIndex(const std::string& name) {
         throw Error("interface '" + name + "' does not exist in this network namespace (ip link show " + name + ")",
                     ENODEV);
     return int(idx);
-}
-
-fizz_transport transportOf(const config::HostConfig& c) {
-    return c.output.transport == config::Transport::Ring ? FIZZ_TRANSPORT_RING : FIZZ_TRANSPORT_QUEUE;
 }
 
 // Errors about an interface found after loading carry the config's file:line:col, like the
@@ -108,7 +104,7 @@ Host::~Host() { stop(); }
 
 ClassifierOptions Host::classifierOptions(const config::HostConfig& cfg) {
     ClassifierOptions o;
-    o.transport = transportOf(cfg);
+    o.transport = cfg.output.transport;
     o.queueSize = cfg.queueSize;
     o.ringSlots = cfg.output.ringSlots;
     return o;
@@ -116,8 +112,7 @@ ClassifierOptions Host::classifierOptions(const config::HostConfig& cfg) {
 
 void Host::start() {
     std::lock_guard lock(mutex_);
-    writer_ = std::make_unique<EventWriter>(
-        cfg_.output.events, cfg_.output.format == config::EventFormat::Json ? EventFormat::Json : EventFormat::Text);
+    writer_ = std::make_unique<EventWriter>(cfg_.output.events, cfg_.output.format);
     pump_ = std::make_unique<Pump>(*writer_);
     pump_->start();
     try {
@@ -151,7 +146,6 @@ void Host::start() {
         throw;
     }
     startLinkWatch();
-    started_ = true;
 }
 
 std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const Attachment* current,
@@ -171,43 +165,51 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
             plan->fresh->cfg = ifc;
             plan->fresh->ifindex = interfaceIndex(ifc.name);
         }
+        const auto decisions = decisionMapFor(ifc, current);  // shadow mode only
         auto load = [&](const std::string& name, uint32_t slot) {
             auto plugin = catalog_.find(name);
-            auto classifier = Classifier::load(plugin, classifierOptions(cfg_));
-            return std::make_shared<MessageSource>(std::move(classifier),
-                                                   EventOrigin{ifc.name, plugin->name(), plugin->version(),
-                                                               variantName(slot)},
-                                                   *writer_);
+            auto opts = classifierOptions(cfg_);
+            if (decisions) opts.decisionMapFd = decisions->get();
+            const VariantPlacement placed = placementOf(ifc, slot);
+            auto classifier = Classifier::load(plugin, opts);
+            auto source = std::make_shared<MessageSource>(
+                std::move(classifier), EventOrigin{ifc.name, plugin->name(), plugin->version(), placed.name},
+                *writer_, placed.deliver, placed.shadowCandidate);
+            failpoint(failpoints::kInstanceLoaded);
+            return source;
         };
-        auto runningPlugin = [](const std::shared_ptr<MessageSource>& s) {
-            return s ? s->classifier().pluginPtr() : nullptr;
+        // The running instance, if it can stay: same plugin file, loaded for this rollout mode.
+        auto runningPlugin = [&](const std::shared_ptr<MessageSource>& s, uint32_t slot) {
+            return s && fits(*s, placementOf(ifc, slot)) ? s->classifier().pluginPtr() : nullptr;
         };
 
         // Baseline: a new instance when the plugin (or its file) changed, or settings demand it.
         auto basePlugin = findPlugin(catalog_, cfg_, ifc, ifc.classifier, ifc.classifierAt);
-        if (!current || freshPrograms || runningPlugin(current->baseline) != basePlugin) {
+        if (!current || freshPrograms || runningPlugin(current->baseline, FIZZ_VARIANT_BASELINE) != basePlugin) {
             if (current && guard_) guard_(*current->baseline->classifier().pluginPtr(), *basePlugin);
-            plan->newBaseline = load(ifc.classifier, FIZZ_SLOT_BASELINE);
+            plan->newBaseline = load(ifc.classifier, FIZZ_VARIANT_BASELINE);
         }
         if (ifc.rollout) {
             auto candPlugin = findPlugin(catalog_, cfg_, ifc, ifc.rollout->candidate, ifc.candidateAt);
             requireDistinct(where, ifc, *basePlugin, *candPlugin);
-            bool needCandidate = !current || freshPrograms || runningPlugin(current->candidate) != candPlugin;
+            bool needCandidate = !current || freshPrograms ||
+                                 runningPlugin(current->candidate, FIZZ_VARIANT_CANDIDATE) != candPlugin;
             if (needCandidate) {
                 if (guard_) guard_(current ? *current->baseline->classifier().pluginPtr() : *basePlugin, *candPlugin);
-                plan->newCandidate = load(ifc.rollout->candidate, FIZZ_SLOT_CANDIDATE);
+                plan->newCandidate = load(ifc.rollout->candidate, FIZZ_VARIANT_CANDIDATE);
             }
             // Entering a rollout, or changing a variant inside one: a complete new dispatcher that
             // the commit swaps in with one bpf_link_update. Updating the running one slot by slot
             // would be several kernel writes, and a failure half-way would leave it running a
             // program whose messages nobody drains any more. A percent alone is one map write.
             if (!current || !current->dispatcher || plan->newBaseline || plan->newCandidate) {
-                plan->newDispatcher = Dispatcher::load();
+                plan->newDispatcher = Dispatcher::load({FIZZ_COST_SAMPLE_PERIOD, decisions});
                 auto& base = plan->newBaseline ? plan->newBaseline : current->baseline;
                 auto& cand = plan->newCandidate ? plan->newCandidate : current->candidate;
-                plan->newDispatcher->setVariant(FIZZ_SLOT_BASELINE, base->classifier().programFd());
-                plan->newDispatcher->setVariant(FIZZ_SLOT_CANDIDATE, cand->classifier().programFd());
+                plan->newDispatcher->setVariant(FIZZ_VARIANT_BASELINE, base->classifier().programFd());
+                plan->newDispatcher->setVariant(FIZZ_VARIANT_CANDIDATE, cand->classifier().programFd());
                 plan->newDispatcher->setPercent(ifc.rollout->percent);
+                failpoint(failpoints::kDispatcherBuilt);
             } else if (current->dispatcher->percent() != ifc.rollout->percent) {
                 plan->newPercent = ifc.rollout->percent;
             }
@@ -264,8 +266,8 @@ void Host::commit(Plan& plan) {
         }
         spdlog::info("interface '{}': attached {}{} ({} mode, link id {}, program id {}) in {:.1f} ms", a.cfg.name,
                      describeVersion(a.baseline.get()),
-                     a.candidate ? fmt::format(" with candidate {} at {}%", describeVersion(a.candidate.get()),
-                                               a.dispatcher->percent())
+                     a.candidate ? fmt::format(" with candidate {} {}", describeVersion(a.candidate.get()),
+                                               a.dispatcher->describeShare())
                                  : "",
                      a.link.mode() == bpf::XdpMode::Native ? "native" : "generic", a.link.id(), a.link.programId(),
                      msSince(t0));
@@ -285,17 +287,24 @@ void Host::commit(Plan& plan) {
     std::vector<std::shared_ptr<MessageSource>> retired;
     std::unique_ptr<Dispatcher> oldDispatcher;
     try {
+        if (!added.empty()) failpoint(failpoints::kSourcesAdded);
         if (plan.newDispatcher) {
             // Entering a rollout or changing its variants: the new dispatcher, already pointing at
             // both, takes the link from the program it runs now (the old dispatcher or the baseline).
+            failpoint(failpoints::kBeforeLinkUpdate);
             a.link.update(plan.newDispatcher->programFd(), a.attachedProgramFd());
         } else if (plan.leaveRollout) {
             auto& base = plan.newBaseline ? plan.newBaseline : a.baseline;
+            failpoint(failpoints::kBeforeLinkUpdate);
             a.link.update(base->classifier().programFd(), a.dispatcher->programFd());
         } else if (a.dispatcher) {
             // Staying in a rollout with the same variants: the split is one map write.
-            if (plan.newPercent) a.dispatcher->setPercent(*plan.newPercent);
+            if (plan.newPercent) {
+                failpoint(failpoints::kBeforeMapWrite);
+                a.dispatcher->setPercent(*plan.newPercent);
+            }
         } else if (plan.newBaseline) {
+            failpoint(failpoints::kBeforeLinkUpdate);
             a.link.update(plan.newBaseline->classifier().programFd(), a.baseline->classifier().programFd());
         }
     } catch (...) {
@@ -317,7 +326,13 @@ void Host::commit(Plan& plan) {
     a.cfg = plan.cfg;
 
     // Nothing may still run the replaced programs when their queues are emptied for the last time.
-    bpf::waitForInflightPrograms();
+    // Committed is committed: if the wait itself fails, the old state is still retired (a message
+    // a program in flight writes after the last drain would be lost), never left undrained.
+    try {
+        bpf::waitForInflightPrograms();
+    } catch (const Error& e) {
+        spdlog::warn("interface '{}': {}", a.cfg.name, e.what());
+    }
     for (auto& s : retired) {
         pump_->retire(s);
         warnIfUncounted(a.cfg.name, *s);
@@ -327,7 +342,7 @@ void Host::commit(Plan& plan) {
 
     const std::string after = describeVersion(a.baseline.get()) +
                               (a.candidate ? " + candidate " + describeVersion(a.candidate.get()) +
-                                                 fmt::format(" at {}%", a.dispatcher->percent())
+                                                 " " + a.dispatcher->describeShare()
                                            : "");
     spdlog::info("interface '{}': {} -> {} (link id {} kept, program id {} -> {}); committed in {:.2f} ms, old "
                  "state drained in {:.2f} ms",
@@ -349,8 +364,9 @@ void Host::detach(Attachment& a) {
     spdlog::info("interface '{}': detached after {} packets counted since attached", a.cfg.name, a.totals().packets);
 }
 
-bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard) {
+bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::string* why) {
     std::lock_guard lock(mutex_);
+    const FailpointArm failpointsArmed;  // failure injection (tests only) fires in reloads alone
     const auto t0 = Clock::now();
     if (next.output.events != cfg_.output.events || next.output.format != cfg_.output.format ||
         next.controlSocket != cfg_.controlSocket)
@@ -361,15 +377,25 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard) {
     std::vector<std::unique_ptr<Plan>> plans;
     std::vector<config::Interface> stillGone;  // configured, deleted, not back yet
     const bool nextInsecure = cliInsecure_ || next.allowInsecurePlugins;
+    // The plans are prepared with the new catalog, guard and settings, swapped in for prepare()
+    // and swapped back when it fails, or when no interface commits: a reload that fails changes
+    // nothing, not even these (and a module only it loaded is released with its catalog).
+    plugin::Catalog catalog = catalog_;
+    config::HostConfig effective = next;
+    effective.output.events = cfg_.output.events;
+    effective.output.format = cfg_.output.format;
+    effective.controlSocket = cfg_.controlSocket;
+    auto swapAll = [&] {
+        std::swap(cfg_, effective);  // classifierOptions() reads the new sizes
+        std::swap(catalog_, catalog);
+        std::swap(guard_, nextGuard);
+    };
     try {
         plugin::checkConfigFile(plugin::FilePolicy::forProcess(cliInsecure_), next.source);
-        // The plans are prepared with the new catalog, guard and settings, swapped in for prepare()
-        // and swapped back when it fails: a reload that fails changes nothing, not even these.
         // Insecure mode is state: the config can switch it on and off again; the catalog is rebuilt
         // with the policy in force, keeping the modules it already loaded.
         if (nextInsecure != insecure_)
             spdlog::warn("reload: insecure plugin mode {}", nextInsecure ? "switched ON" : "switched off");
-        plugin::Catalog catalog = catalog_;
         if (next.pluginDir != catalog_.dir() || nextInsecure != insecure_) {
             plugin::Catalog fresh(next.pluginDir, plugin::FilePolicy::forProcess(nextInsecure));
             fresh.keepLoadedFrom(catalog_);
@@ -380,15 +406,7 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard) {
         catalog.rescan();
         for (const auto& p : catalog.problems())
             spdlog::warn("plugin folder: skipped {}: {}", p.file.string(), p.message);
-        config::HostConfig effective = next;
-        effective.output.events = cfg_.output.events;
-        effective.output.format = cfg_.output.format;
-        effective.controlSocket = cfg_.controlSocket;
-        auto swapAll = [&] {
-            std::swap(cfg_, effective);  // classifierOptions() reads the new sizes
-            std::swap(catalog_, catalog);
-            std::swap(guard_, nextGuard);
-        };
+        failpoint(failpoints::kCatalogRead);
         swapAll();
         try {
             for (const auto& ifc : next.interfaces) {
@@ -405,20 +423,32 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard) {
         }
     } catch (const Error& e) {
         spdlog::error("reload failed, nothing changed, the running classifiers keep running: {}", e.what());
+        if (why) *why = e.what();
         return false;
     }
-    insecure_ = nextInsecure;
     const double prepareMs = msSince(t0);
 
     bool ok = true;
+    size_t committed = 0;  // interfaces whose kernel state changed
+    std::string failures;
     for (auto& plan : plans) {
         try {
+            const bool changes = plan->changesSomething();
             commit(*plan);
+            committed += changes;
         } catch (const Error& e) {
             spdlog::error("reload: interface '{}' keeps its running programs: {}", plan->cfg.name, e.what());
+            failures += (failures.empty() ? "" : "; ") + ("interface '" + plan->cfg.name + "' keeps its running programs: ") + e.what();
             ok = false;
         }
     }
+    if (why) *why = failures;
+    if (!ok && committed == 0) {
+        swapAll();  // nothing committed: the reload changed nothing, its settings and catalog included
+        spdlog::error("reload failed, nothing changed, the running classifiers keep running: {}", failures);
+        return false;
+    }
+    insecure_ = nextInsecure;
     std::set<std::string> wanted;
     for (const auto& ifc : next.interfaces) wanted.insert(ifc.name);
     const std::string goneNote = commitGone(stillGone, wanted);
@@ -456,7 +486,6 @@ OutputSummary Host::stop() {
     pump_->stop();
     pump_.reset();
     runStats_.reset();
-    started_ = false;
     sum.written = writer_->written();
     sum.lost = writer_->lost();
     sum.writeErrors = writer_->writeErrors();
@@ -506,15 +535,20 @@ nlohmann::json Host::status() const {
         auto top = bpf::programStats(a->attachedProgramFd());
         ifc["ns_per_run"] = top.nsPerRun();
         ifc["runs"] = top.runCount;
-        if (a->dispatcher) ifc["percent"] = a->dispatcher->percent();
+        const auto figures = a->rolloutFigures();
+        if (a->dispatcher && !a->dispatcher->shadow()) ifc["percent"] = a->dispatcher->percent();
+        if (figures && figures->shadow) {
+            ifc["shadow"] = toJson(*figures->shadow);
+            ifc["shadow"]["events"] = a->candidate && a->candidate->delivers();
+        }
         // Since the interface was attached: the final counts of every retired instance + the live ones.
         const InterfaceTotals t = a->totals();
         ifc["totals"] = {{"packets", t.packets},     {"emitted", t.emitted},
                          {"dropped", t.dropped},     {"delivered", t.delivered},
                          {"undecodable", t.undecodable}, {"kinds", t.kinds}};
         ifc["variants"] = nlohmann::json::array();
-        for (uint32_t slot : {uint32_t(FIZZ_SLOT_BASELINE), uint32_t(FIZZ_SLOT_CANDIDATE)}) {
-            const auto& src = slot == FIZZ_SLOT_BASELINE ? a->baseline : a->candidate;
+        for (uint32_t slot : {uint32_t(FIZZ_VARIANT_BASELINE), uint32_t(FIZZ_VARIANT_CANDIDATE)}) {
+            const auto& src = slot == FIZZ_VARIANT_BASELINE ? a->baseline : a->candidate;
             if (!src) continue;
             // One instance, every column since it went live. The delivered figures are read before
             // the counters, so that delivered never runs ahead of emitted.
@@ -522,7 +556,7 @@ nlohmann::json Host::status() const {
                            undecodable = src->undecodable();
             const fizz_counters c = src->counters();
             const auto& p = src->classifier().plugin();
-            nlohmann::json v = {{"variant", variantName(slot)},
+            nlohmann::json v = {{"variant", placementOf(a->cfg, slot).name},
                                 {"plugin", p.name()},
                                 {"version", p.version()},
                                 {"abi", p.abiVersion()},
@@ -533,14 +567,22 @@ nlohmann::json Host::status() const {
                                 {"delivered", delivered},
                                 {"write_lost", writeLost},
                                 {"undecodable", undecodable},
+                                {"withheld", src->withheld()},
                                 {"counts_packets", !(c.emitted > 0 && c.packets == 0)}};
             warnIfUncounted(name, *src);
             nlohmann::json kinds = nlohmann::json::object();
             for (uint32_t k = 0; k < p.kinds().size() && k < FIZZ_MAX_KINDS; ++k) kinds[p.kinds()[k]] = c.kinds[k];
             v["kinds"] = kinds;
-            // Tail calls are not accounted to the callee: behind the dispatcher only the
-            // interface total is known.
-            if (!a->dispatcher) v["ns_per_run"] = top.nsPerRun();
+            // Tail calls are not accounted to the callee: behind the dispatcher each variant's
+            // cost is what the dispatcher timed (1 frame in samplePeriod per CPU).
+            if (!figures) {
+                v["ns_per_run"] = top.nsPerRun();
+            } else {
+                const VariantCost& cost = slot == FIZZ_VARIANT_BASELINE ? figures->baseline : figures->candidate;
+                v["ns_per_run"] = cost.nsPerRun();
+                v["runs"] = cost.runs;
+                v["runs_timed_1_in"] = figures->samplePeriod;
+            }
             ifc["variants"].push_back(v);
         }
         out["interfaces"].push_back(ifc);
@@ -558,16 +600,18 @@ void Host::check(const config::HostConfig& cfg, bool allowInsecurePlugins) {
         const std::string where = "interface '" + ifc.name + "'";
         try {
             interfaceIndex(ifc.name);
-            const ClassifierOptions o = classifierOptions(cfg);
+            const auto decisions = decisionMapFor(ifc, nullptr);  // shadow mode only
+            ClassifierOptions o = classifierOptions(cfg);
+            if (decisions) o.decisionMapFd = decisions->get();
             auto base = Classifier::load(findPlugin(catalog, cfg, ifc, ifc.classifier, ifc.classifierAt), o);
             spdlog::info("{}: {} {} loads and verifies", where, ifc.classifier, base->plugin().version());
             if (ifc.rollout) {
                 auto candPlugin = findPlugin(catalog, cfg, ifc, ifc.rollout->candidate, ifc.candidateAt);
                 requireDistinct(where, ifc, base->plugin(), *candPlugin);
                 auto cand = Classifier::load(candPlugin, o);
-                auto d = Dispatcher::load();
-                d->setVariant(FIZZ_SLOT_BASELINE, base->programFd());
-                d->setVariant(FIZZ_SLOT_CANDIDATE, cand->programFd());
+                auto d = Dispatcher::load({FIZZ_COST_SAMPLE_PERIOD, decisions});
+                d->setVariant(FIZZ_VARIANT_BASELINE, base->programFd());
+                d->setVariant(FIZZ_VARIANT_CANDIDATE, cand->programFd());
                 spdlog::info("{}: candidate {} {} and the dispatcher load and verify", where, ifc.rollout->candidate,
                              cand->plugin().version());
             }
@@ -684,6 +728,12 @@ void Host::attachReturned(const std::string& name) {
                       "(a SIGHUP or the next change to the interface retries)",
                       name, e.what());
     }
+}
+
+std::optional<RolloutFigures> Host::rolloutFigures(const std::string& ifname) const {
+    std::lock_guard lock(mutex_);
+    auto it = attachments_.find(ifname);
+    return it == attachments_.end() ? std::nullopt : it->second->rolloutFigures();
 }
 
 nlohmann::json Host::goneStatus(const std::string& name, const GoneInterface& g) const {

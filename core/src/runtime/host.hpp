@@ -56,8 +56,9 @@ public:
     void start();
     /// Applies `next`, judging program swaps with `guard` (the one `next` asks for; null: none).
     /// The guard, like the catalog, becomes the host's only when the reload is committed. Returns
-    /// false (and changes nothing) when preparing it failed; the reason is logged. Never throws.
-    bool reload(const config::HostConfig& next, ReloadGuard guard);
+    /// false (and changes nothing) when preparing it failed; the reason is logged, and also
+    /// stored in `why` when given (as is why an interface kept its programs). Never throws.
+    bool reload(const config::HostConfig& next, ReloadGuard guard, std::string* why = nullptr);
     /// Detaches everything, drains what is left and stops the pump. Returns the output's figures
     /// (all zero when the host was not running).
     OutputSummary stop();
@@ -67,6 +68,9 @@ public:
 
     /// Counters, programs and links per interface and variant (the control socket's answer).
     nlohmann::json status() const;
+    /// The live figures of the rollout on `ifname` (per-variant cost; see RolloutFigures), or
+    /// nullopt when the interface runs no rollout. Any thread. Throws Error when a map read fails.
+    std::optional<RolloutFigures> rolloutFigures(const std::string& ifname) const;
     /// Loads (never attaches) every program `cfg` names. Throws Error. For `fizzhost check`.
     static void check(const config::HostConfig& cfg, bool allowInsecurePlugins);
 
@@ -127,7 +131,6 @@ private:
     std::unique_ptr<PinStore> pins_;             // null when the state root is unusable (on_exit = "detach")
     mutable std::mutex warnedMutex_;
     mutable std::set<std::string> warnedUncounted_;  // "plugin version" already warned about
-    bool started_ = false;
 };
 
 }  // namespace fizzhost::runtime

@@ -25,15 +25,16 @@ std::string hexDump(const unsigned char* data, size_t n) {
 
 }  // namespace
 
-MessageSource::MessageSource(std::unique_ptr<Classifier> classifier, EventOrigin origin, EventWriter& writer)
+MessageSource::MessageSource(std::unique_ptr<Classifier> classifier, EventOrigin origin, EventWriter& writer,
+                             bool deliver, bool shadow)
     : classifier_(std::move(classifier)), origin_(std::move(origin)), reader_(*classifier_),
       template_(writer.format(), origin_, classifier_->plugin().kinds(), classifier_->plugin().fields()),
-      writer_(writer) {}
+      writer_(writer), deliver_(deliver), shadow_(shadow) {}
 
 size_t MessageSource::drain(size_t max) noexcept {
     const plugin::Plugin& plugin = classifier_->plugin();
     const size_t kinds = plugin.kinds().size();
-    uint64_t undecodable = 0;
+    uint64_t undecodable = 0, withheld = 0;
     const size_t n = reader_.drain(max, [&](const void* data, uint32_t size) noexcept {
         fizzhost_event event;
         fizzhost_field_value fields[FIZZHOST_MAX_FIELDS];
@@ -49,9 +50,13 @@ size_t MessageSource::drain(size_t max) noexcept {
             }
             return;
         }
-        writer_.write(template_, event, fields, &output_);
+        if (deliver_)
+            writer_.write(template_, event, fields, &output_);
+        else
+            ++withheld;
     });
     if (undecodable) undecodable_.fetch_add(undecodable, std::memory_order_relaxed);
+    if (withheld) withheld_.fetch_add(withheld, std::memory_order_relaxed);
     report(std::chrono::steady_clock::now(), false);
     return n;
 }

@@ -15,9 +15,13 @@ namespace fizzhost::runtime {
 
 class MessageSource {
 public:
-    /// Takes the classifier; `writer` must outlive the source. Decoded events go to `writer`.
-    /// Throws Error when the transport cannot be mapped.
-    MessageSource(std::unique_ptr<Classifier> classifier, EventOrigin origin, EventWriter& writer);
+    /// Takes the classifier; `writer` must outlive the source. Decoded events go to `writer`, or,
+    /// when `deliver` is false (a shadow-mode candidate whose events are not wanted), are only
+    /// counted as withheld. `shadow`: the instance is a shadow-mode candidate, which sees the
+    /// frames the baseline classifies (its counts stay out of the interface's totals). Throws
+    /// Error when the transport cannot be mapped.
+    MessageSource(std::unique_ptr<Classifier> classifier, EventOrigin origin, EventWriter& writer, bool deliver = true,
+                  bool shadow = false);
 
     Classifier& classifier() { return *classifier_; }
     const Classifier& classifier() const { return *classifier_; }
@@ -35,6 +39,10 @@ public:
     /// Events decoded but lost because the write carrying them failed. Any thread.
     uint64_t writeLost() const { return output_.lost.load(std::memory_order_relaxed); }
     uint64_t undecodable() const { return undecodable_.load(std::memory_order_relaxed); }
+    /// Messages drained and decoded but not written because this source does not deliver. Any thread.
+    uint64_t withheld() const { return withheld_.load(std::memory_order_relaxed); }
+    bool delivers() const { return deliver_; }
+    bool shadows() const { return shadow_; }
     /// What the program counted (packets, emitted, dropped, per kind) since it was loaded. Any thread.
     fizz_counters counters() const noexcept { return reader_.counters(); }
 
@@ -58,7 +66,8 @@ private:
     EventTemplate template_;
     EventWriter& writer_;
     OutputCounters output_;  // the writer counts our lines at its flush
-    std::atomic<uint64_t> undecodable_{0};
+    std::atomic<uint64_t> undecodable_{0}, withheld_{0};
+    const bool deliver_, shadow_;
     // Pump thread only.
     BadSample bad_;
     uint64_t undecodableReported_ = 0, droppedReported_ = 0;

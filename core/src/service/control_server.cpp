@@ -1,5 +1,8 @@
 #include "service/control_server.hpp"
 
+#include "service/control_request.hpp"
+#include "service/reload_requests.hpp"
+
 #include "util/error.hpp"
 #include "util/text.hpp"
 
@@ -24,19 +27,6 @@ sockaddr_un addressOf(const std::filesystem::path& path) {
         throw Error("control socket path '" + printable(path.string()) + "' is too long", ENAMETOOLONG);
     std::strcpy(addr.sun_path, path.c_str());
     return addr;
-}
-
-UniqueFd connectTo(const std::filesystem::path& path) {
-    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!fd) throwErrno("control socket: socket", errno);
-    sockaddr_un addr = addressOf(path);
-    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        const int err = errno;
-        fd.reset();
-        errno = err;  // callers tell a stale socket (ECONNREFUSED) from other failures
-        return UniqueFd();
-    }
-    return fd;
 }
 
 std::string fileType(mode_t mode) {
@@ -91,15 +81,6 @@ void checkFolderChain(const std::filesystem::path& dir, bool strict, const std::
     }
 }
 
-void writeAll(int fd, const std::string& s) {
-    size_t off = 0;
-    while (off < s.size()) {
-        ssize_t n = ::send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
-        if (n <= 0) return;
-        off += size_t(n);
-    }
-}
-
 }  // namespace
 
 std::vector<std::string> checkControlSocketPath(const std::filesystem::path& path) {
@@ -125,7 +106,7 @@ std::vector<std::string> checkControlSocketPath(const std::filesystem::path& pat
                         ", not a socket; fizzhost removes only a stale socket of its own: move it away or set "
                         "control_socket to another path",
                     EEXIST);
-    if (connectTo(absolute))
+    if (connectControl(absolute))
         notes.push_back("a running host answers on '" + printable(absolute.string()) + "'");
     else if (errno == ECONNREFUSED)
         notes.push_back("'" + printable(absolute.string()) + "' is a stale socket (nobody answers); it is replaced at start");
@@ -134,7 +115,8 @@ std::vector<std::string> checkControlSocketPath(const std::filesystem::path& pat
     return notes;
 }
 
-ControlServer::ControlServer(std::filesystem::path path, StatusFn status) : path_(std::move(path)), status_(std::move(status)) {
+ControlServer::ControlServer(std::filesystem::path path, StatusFn status, ReloadRequests* reloads)
+    : path_(std::move(path)), status_(std::move(status)), reloads_(reloads) {
     checkControlSocketPath(path_);
     const auto dir = std::filesystem::absolute(path_).parent_path();
     // Create the missing folders one by one, root-owned 0755 (never group- or world-writable).
@@ -151,7 +133,7 @@ ControlServer::ControlServer(std::filesystem::path path, StatusFn status) : path
     struct stat st {};
     if (::lstat(path_.c_str(), &st) == 0) {
         if (!S_ISSOCK(st.st_mode)) checkControlSocketPath(path_);  // throws: not a socket
-        if (connectTo(path_)) throw Error("control socket '" + printable(path_.string()) + "': another fizzhost is running there", EADDRINUSE);
+        if (connectControl(path_)) throw Error("control socket '" + printable(path_.string()) + "': another fizzhost is running there", EADDRINUSE);
         if (errno != ECONNREFUSED)
             throwErrno("control socket '" + printable(path_.string()) + "': cannot tell whether the socket there is stale", errno);
         if (::unlink(path_.c_str()) != 0 && errno != ENOENT)
@@ -177,6 +159,7 @@ ControlServer::ControlServer(std::filesystem::path path, StatusFn status) : path
 ControlServer::~ControlServer() {
     uint64_t one = 1;
     [[maybe_unused]] ssize_t n = ::write(stopFd_.get(), &one, sizeof one);
+    if (reloads_) reloads_->close();  // a request waiting for the main thread gets no answer
     if (thread_.joinable()) thread_.join();
     // Only the socket we bound: whatever replaced it since is not ours to delete.
     struct stat st {};
@@ -195,16 +178,24 @@ void ControlServer::run() {
         UniqueFd conn(::accept4(listen_.get(), nullptr, nullptr, SOCK_CLOEXEC));
         if (!conn) continue;
         try {
-            writeAll(conn.get(), status_().dump() + "\n");
+            if (readRequest(conn.get()) == ControlRequest::Status) {
+                sendAll(conn.get(), status_().dump() + "\n");
+            } else if (!reloads_) {
+                sendAll(conn.get(), nlohmann::json{{"error", "this host takes no reload requests"}}.dump() + "\n");
+            } else if (auto record = reloads_->request()) {
+                // Answered only once the reload finished, on the thread that runs every reload.
+                sendAll(conn.get(), nlohmann::json{{"reload", record->toJson()}}.dump() + "\n");
+            }  // else the host is stopping: closed without an answer
         } catch (const std::exception& e) {
-            writeAll(conn.get(), nlohmann::json{{"error", e.what()}}.dump() + "\n");
+            sendAll(conn.get(), nlohmann::json{{"error", e.what()}}.dump() + "\n");
         }
     }
 }
 
 nlohmann::json queryStatus(const std::filesystem::path& path) {
-    UniqueFd fd = connectTo(path);
+    UniqueFd fd = connectControl(path);
     if (!fd) throwErrno("control socket '" + printable(path.string()) + "': connect (is fizzhost running with this config?)", errno);
+    sendAll(fd.get(), requestLine(ControlRequest::Status));
     std::string text;
     char buf[4096];
     for (;;) {

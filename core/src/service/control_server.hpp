@@ -1,5 +1,6 @@
-// The control socket: a Unix stream socket that answers every connection with the host's status
-// as one JSON document (what `fizzhost status` reads). Root-only (0600).
+// The control socket: a Unix stream socket that answers each connection's request (control_request.hpp)
+// with one JSON document: the host's status (what `fizzhost status` reads) or, for `fizzhost
+// reload`, the outcome of a reload run by the daemon's main thread. Root-only (0600).
 #pragma once
 
 #include "util/unique_fd.hpp"
@@ -16,6 +17,8 @@
 
 namespace fizzhost::service {
 
+class ReloadRequests;
+
 class ControlServer {
 public:
     using StatusFn = std::function<nlohmann::json()>;
@@ -23,8 +26,9 @@ public:
     /// this process's user) and writable by nobody else, nor may any folder above it be open to
     /// renames by others (see checkControlSocketPath). Refuses when another live host answers
     /// there, and when anything but a socket sits at `path`; removes only a stale socket (one that
-    /// refuses connections). Throws Error.
-    ControlServer(std::filesystem::path path, StatusFn status);
+    /// refuses connections). Reload requests go to `reloads` (null: refused); its requests are
+    /// closed when the server stops, and it must outlive the server. Throws Error.
+    ControlServer(std::filesystem::path path, StatusFn status, ReloadRequests* reloads = nullptr);
     ~ControlServer();
 
 private:
@@ -33,6 +37,7 @@ private:
     dev_t dev_ = 0;  // the socket file we bound, so the destructor removes only that one
     ino_t ino_ = 0;
     StatusFn status_;
+    ReloadRequests* reloads_;
     UniqueFd listen_, stopFd_;
     std::thread thread_;
 };

@@ -37,7 +37,7 @@ MetricsExporter::MetricsExporter(const std::string& listen, StatusSource status)
       statusCollectable_(std::make_shared<StatusCollectable>(std::move(status))) {
     auto& reloads = prometheus::BuildCounter()
                         .Name("fizzhost_reloads_total")
-                        .Help("Reloads asked for (SIGHUP or a config change), by outcome")
+                        .Help("Reloads asked for (SIGHUP, fizzhost reload or a config change), by outcome")
                         .Register(*registry_);
     reloadsOk_ = &reloads.Add({{"result", "success"}});
     reloadsFailed_ = &reloads.Add({{"result", "failure"}});

@@ -67,11 +67,20 @@ std::vector<MetricFamily> statusMetrics(const nlohmann::json& status) {
     f.family("fizzhost_events_lost_total", "Events decoded but lost because the write to the events output failed",
              MetricType::Counter);
     f.family("fizzhost_events_write_errors_total", "Writes to the events output that failed", MetricType::Counter);
-    f.family("fizzhost_program_run_seconds_total", "Time the kernel spent in the attached program",
+    f.family("fizzhost_program_run_seconds_total",
+             "Time spent in the program: the attached one as the kernel counts it; behind the A/B dispatcher, "
+             "per variant, the runs the dispatcher timed",
              MetricType::Counter);
-    f.family("fizzhost_program_runs_total", "Runs of the attached program the kernel counted", MetricType::Counter);
+    f.family("fizzhost_program_runs_total",
+             "Runs of the program: the attached one as the kernel counts them; behind the A/B dispatcher, per "
+             "variant, the runs the dispatcher timed (1 frame in N)",
+             MetricType::Counter);
     f.family("fizzhost_rollout_percent", "Share of sources sent to the candidate (0 without a rollout)",
              MetricType::Gauge);
+    f.family("fizzhost_shadow_compared_total", "Frames both variants of a shadow-mode rollout decided on",
+             MetricType::Counter);
+    f.family("fizzhost_shadow_disagreed_total", "Compared frames the shadow-mode variants decided differently",
+             MetricType::Counter);
     f.family("fizzhost_plugin_info", "A plugin version the host runs", MetricType::Gauge);
 
     const bool runTimeStats = status.value("run_time_stats", false);
@@ -83,6 +92,10 @@ std::vector<MetricFamily> statusMetrics(const nlohmann::json& status) {
         const std::string iface = text(ifc, "name");
         const bool rollout = ifc.contains("percent");
         f.gauge("fizzhost_rollout_percent", "", {{"interface", iface}}, rollout ? number(ifc, "percent") : 0.0);
+        if (ifc.contains("shadow")) {
+            f.counter("fizzhost_shadow_compared_total", "", {{"interface", iface}}, number(ifc["shadow"], "compared"));
+            f.counter("fizzhost_shadow_disagreed_total", "", {{"interface", iface}}, number(ifc["shadow"], "disagreed"));
+        }
         const auto& variants = ifc.contains("variants") ? ifc["variants"] : nlohmann::json::array();
         bool runsAttributed = false;
         for (const auto& v : variants) {
@@ -101,14 +114,16 @@ std::vector<MetricFamily> statusMetrics(const nlohmann::json& status) {
                 f.counter("fizzhost_messages_undecodable_total", "", labels, number(v, "undecodable"));
             if (has(v, "delivered")) f.counter("fizzhost_events_written_total", "", labels, number(v, "delivered"));
             if (has(v, "write_lost")) f.counter("fizzhost_events_lost_total", "", labels, number(v, "write_lost"));
-            // A variant the kernel accounts on its own carries its runs; a lone classifier (no
-            // dispatcher) is the attached program, so the interface's figures are its own.
+            // Behind the dispatcher a variant carries the runs the dispatcher timed (1 frame in
+            // runs_timed_1_in; no kernel statistics needed); a lone classifier (no dispatcher) is
+            // the attached program, so the interface's figures are its own.
+            const bool timed = has(v, "runs_timed_1_in");
             const nlohmann::json* runs = has(v, "runs") ? &v : (!rollout && variants.size() == 1 ? &ifc : nullptr);
-            if (runTimeStats && runs && has(*runs, "runs") && has(*runs, "ns_per_run")) {
+            if ((runTimeStats || timed) && runs && has(*runs, "runs") && has(*runs, "ns_per_run")) {
                 f.counter("fizzhost_program_runs_total", "", labels, number(*runs, "runs"));
                 f.counter("fizzhost_program_run_seconds_total", "", labels,
                           number(*runs, "runs") * number(*runs, "ns_per_run") / 1e9);
-                runsAttributed = true;
+                runsAttributed = !timed;
             }
             if (!plugin.empty()) plugins.emplace(plugin, version, text(v, "abi"));
         }

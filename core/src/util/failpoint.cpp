@@ -1,0 +1,68 @@
+#include "util/failpoint.hpp"
+
+#include "util/error.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <mutex>
+#include <set>
+
+namespace fizzhost {
+namespace {
+
+constexpr const char* kVariable = "FIZZHOST_FAILPOINTS";
+
+std::atomic<int> armed{0};
+
+struct Registry {
+    bool any = false;
+    std::vector<std::string> named;
+    std::mutex mutex;
+    std::set<std::string> pending;  // named and not fired yet
+
+    Registry() {
+        const char* env = std::getenv(kVariable);
+        if (!env || !*env) return;
+        std::string text = env;
+        for (size_t start = 0; start <= text.size();) {
+            const size_t comma = std::min(text.find(',', start), text.size());
+            std::string name = text.substr(start, comma - start);
+            if (!name.empty()) named.push_back(name);
+            start = comma + 1;
+        }
+        pending.insert(named.begin(), named.end());
+        any = !named.empty();
+    }
+};
+
+Registry& registry() {
+    static Registry r;  // the environment is read once
+    return r;
+}
+
+}  // namespace
+
+const std::vector<std::string>& knownFailpoints() {
+    static const std::vector<std::string> all = {failpoints::kCatalogRead,     failpoints::kInstanceLoaded,
+                                                 failpoints::kDispatcherBuilt, failpoints::kSourcesAdded,
+                                                 failpoints::kBeforeMapWrite,  failpoints::kBeforeLinkUpdate};
+    return all;
+}
+
+void failpoint(const char* name) {
+    Registry& r = registry();
+    if (!r.any || armed.load(std::memory_order_relaxed) == 0) return;
+    {
+        std::lock_guard lock(r.mutex);
+        if (r.pending.erase(name) == 0) return;
+    }
+    throw Error(std::string("failure injected at '") + name + "' (" + kVariable + ")", ECANCELED);
+}
+
+std::vector<std::string> enabledFailpoints() { return registry().named; }
+
+FailpointArm::FailpointArm() { armed.fetch_add(1, std::memory_order_relaxed); }
+FailpointArm::~FailpointArm() { armed.fetch_sub(1, std::memory_order_relaxed); }
+
+}  // namespace fizzhost
