@@ -68,6 +68,14 @@ int main(int argc, char** argv) {
     reloadCmd->add_option("--timeout", reload.timeoutSeconds, "seconds to wait for the outcome")->capture_default_str();
     reloadCmd->add_flag("--json", reload.json, "print the host's reload record as JSON");
 
+    cli::DetachOptions detach;
+    auto* detachCmd = app.add_subcommand("detach", "detach pinned interfaces a stopped host left attached and remove "
+                                                   "their pinned state");
+    detachCmd->add_option("-c,--config", detach.config, "the host's config (for its [service] state_root)");
+    detachCmd->add_option("--state-root", detach.stateRoot, "the state root (default /sys/fs/bpf/fizzhost)");
+    detachCmd->add_flag("--all", detach.all, "every pinned interface");
+    detachCmd->add_option("interfaces", detach.interfaces, "interfaces to detach");
+
     cli::BenchOptions bench;
     auto* benchCmd = app.add_subcommand("bench", "measure plugins' ns per packet with BPF_PROG_TEST_RUN");
     addPluginDir(benchCmd, bench.dir);
@@ -92,6 +100,7 @@ int main(int argc, char** argv) {
         if (*statusCmd) return cli::statusCommand(status);
         if (*reloadCmd) return cli::reloadCommand(reload);
         if (*benchCmd) return cli::benchCommand(bench);
+        if (*detachCmd) return cli::detachCommand(detach);
         if (!daemon.config.empty()) return cli::daemonCommand(daemon);
         std::fputs(app.help().c_str(), stderr);
         return 2;

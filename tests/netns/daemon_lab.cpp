@@ -35,7 +35,15 @@ DaemonLab::~DaemonLab() {
     }
 }
 
-void DaemonLab::writeConfig(const std::string& body, const std::filesystem::path& pluginDir) {
+void DaemonLab::writeConfig(const std::string& text, const std::filesystem::path& pluginDir) {
+    // Pinned state goes to the lab's own state root, never the machine's: added to the body's
+    // [service] table, or as one of its own.
+    const std::string stateRoot = "state_root = \"" + stateRoot_.path().string() + "\"\n";
+    std::string body = text;
+    if (auto at = body.find("[service]\n"); at != std::string::npos)
+        body.insert(at + 10, stateRoot);
+    else
+        body += "\n[service]\n" + stateRoot;
     std::ofstream out(config_, std::ios::trunc);
     out << "plugin_dir = \"" << pluginDir.string() << "\"\n"
         << "queue_size = 65536\n"

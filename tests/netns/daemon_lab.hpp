@@ -4,6 +4,7 @@
 #pragma once
 
 #include "service/control_server.hpp"
+#include "support/bpffs_dir.hpp"
 #include "support/daemon_process.hpp"
 #include "support/netns.hpp"
 
@@ -76,6 +77,10 @@ public:
     DaemonProcess& daemon() { return *daemon_; }
     const std::filesystem::path& dir() const { return dir_.path(); }
     const std::filesystem::path& configPath() const { return config_; }
+    /// The lab's own [service] state_root (pinned state), on bpffs.
+    const std::filesystem::path& stateRoot() const { return stateRoot_.path(); }
+    /// Pins and folders under the state root.
+    size_t pinnedEntries() const { return stateRoot_.entries(); }
     /// XDP program id attached to the lab interface according to the kernel (0: none).
     uint32_t attachedProgramId() const;
 
@@ -83,6 +88,7 @@ private:
     NetNs hostNs_, peerNs_;
     std::optional<VethPair> veth_;
     TempDir dir_;
+    BpffsDir stateRoot_;
     std::filesystem::path config_, events_, socket_;
     std::optional<DaemonProcess> daemon_;
     std::optional<RawSender> sender_;

@@ -30,6 +30,21 @@ XdpLink XdpLink::attach(int progFd, int ifindex, const std::string& ifname, XdpM
     return link;
 }
 
+XdpLink XdpLink::adopt(UniqueFd fd, const std::string& ifname, XdpMode mode) {
+    XdpLink link;
+    link.fd_ = std::move(fd);
+    link.ifname_ = ifname;
+    link.mode_ = mode;
+    return link;
+}
+
+void XdpLink::detach() {
+    // A pinned link outlives its fds: only BPF_LINK_DETACH ends the attachment for every holder.
+    // It fails only for a link already detached (its device went away); closing then suffices.
+    if (fd_) (void)bpf_link_detach(fd_.get());
+    fd_.reset();
+}
+
 void XdpLink::update(int newProgFd, int expectedProgFd) {
     LIBBPF_OPTS(bpf_link_update_opts, opts);
     opts.flags = BPF_F_REPLACE;

@@ -17,6 +17,9 @@ public:
     /// when another XDP program is already attached (EBUSY/EEXIST).
     static XdpLink attach(int progFd, int ifindex, const std::string& ifname, XdpMode mode);
 
+    /// Takes a link a previous process pinned (opened from bpffs): the same attachment, same id.
+    static XdpLink adopt(UniqueFd fd, const std::string& ifname, XdpMode mode);
+
     XdpLink() = default;
     XdpLink(XdpLink&&) noexcept = default;
     XdpLink& operator=(XdpLink&&) noexcept = default;
@@ -32,8 +35,10 @@ public:
     XdpMode mode() const { return mode_; }
     int fd() const { return fd_.get(); }
     explicit operator bool() const { return bool(fd_); }
-    /// Detaches now (also done by the destructor).
-    void detach() { fd_.reset(); }
+    /// Detaches now (also done by the destructor, unless the link is pinned: then only by detach()).
+    void detach();
+    /// Closes this process's handle and leaves the attachment to its pin (on_exit = "keep").
+    void release() { fd_.reset(); }
 
 private:
     UniqueFd fd_;

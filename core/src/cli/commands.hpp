@@ -67,6 +67,16 @@ inline constexpr int kReloadNoHost = 3;   // no host answered the request
 inline constexpr int kReloadTimeout = 4;  // no answer in time; the reload may still finish
 int reloadCommand(const ReloadOptions& opts);
 
+struct DetachOptions {
+    std::string config;                  // its [service] state_root, unless stateRoot is given
+    std::string stateRoot;               // empty: the config's, else /sys/fs/bpf/fizzhost
+    std::vector<std::string> interfaces; // empty with all: every pinned interface
+    bool all = false;
+};
+/// Detaches pinned interfaces and removes their pinned state. Refuses while a host holds the state
+/// root, and names unknown interfaces (removing nothing then).
+int detachCommand(const DetachOptions& opts);
+
 struct BenchOptions {
     PluginDirOptions dir;
     std::vector<std::string> plugins;  // empty: every plugin found

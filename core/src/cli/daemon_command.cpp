@@ -301,7 +301,10 @@ int daemonCommand(const DaemonOptions& opts) {
                      out.dropped);
     if (out.undecodable != 0) spdlog::warn("{} message(s) the decoders refused (undecodable)", out.undecodable);
     const bool all = out.lost == 0 && out.dropped == 0 && out.undecodable == 0;
-    spdlog::info("stopped: every interface detached, {}: {} written, {} lost, {} dropped, {} undecodable",
+    spdlog::info("stopped: {}, {}: {} written, {} lost, {} dropped, {} undecodable",
+                 out.leftAttached ? fmt::format("{} interface(s) left attached and pinned (on_exit = \"keep\")",
+                                                out.leftAttached)
+                                  : std::string("every interface detached"),
                  all ? "every message delivered" : "NOT every message delivered", out.written, out.lost, out.dropped,
                  out.undecodable);
     return 0;

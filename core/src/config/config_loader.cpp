@@ -59,7 +59,7 @@ constexpr std::array<std::string_view, 9> kPlanKeys = {
     "max_undecodable_rate", "max_disagreement", "steps"};
 constexpr int64_t kMaxStepSeconds = 7 * 24 * 3600;
 constexpr std::array<std::string_view, 1> kMetricsKeys = {"listen"};
-constexpr std::array<std::string_view, 1> kServiceKeys = {"watch_config"};
+constexpr std::array<std::string_view, 3> kServiceKeys = {"watch_config", "state_root", "on_exit"};
 
 size_t editDistance(std::string_view a, std::string_view b) {
     std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -345,6 +345,9 @@ void readMetrics(const Checker& c, const Scope& metrics, Metrics& cfg) {
 void readService(const Checker& c, const Scope& service, Service& cfg) {
     c.rejectUnknownKeys(service, kServiceKeys);
     if (auto v = c.boolean(service, "watch_config")) cfg.watchConfig = *v;
+    if (auto v = c.path(service, "state_root")) cfg.stateRoot = *v;
+    if (auto v = c.choice<OnExit>(service, "on_exit", {{"detach", OnExit::Detach}, {"keep", OnExit::Keep}}))
+        cfg.onExit = *v;
 }
 
 // A plugin reference: NAME (the highest version in plugin_dir) or NAME@VERSION (exactly that one).

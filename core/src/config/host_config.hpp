@@ -71,8 +71,13 @@ struct Metrics {
 };
 
 // [service]: how the daemon behaves under a service manager or an orchestrator.
+enum class OnExit { Detach, Keep };
 struct Service {
     bool watchConfig = false;  // reload when the config file's content changes (inotify)
+    /// Where links and maps are pinned (bpffs); absolute. See runtime/pin_store.hpp.
+    std::filesystem::path stateRoot = "/sys/fs/bpf/fizzhost";
+    /// At an orderly exit: detach and unpin everything, or leave links and pins for a successor.
+    OnExit onExit = OnExit::Detach;
 };
 
 struct HostConfig {

@@ -1,6 +1,7 @@
 #include "plugin/plugin.hpp"
 
 #include "plugin/elf_module.hpp"
+#include "plugin/module_hash.hpp"
 #include "util/error.hpp"
 
 #include <fizz/shared.h>
@@ -142,6 +143,7 @@ std::shared_ptr<const Plugin> Plugin::load(const ModuleFile& module, const Plugi
     p->library_ = std::move(library);
     p->path_ = std::filesystem::absolute(module.path).lexically_normal();
     p->identity_ = module.identity;
+    p->sha256_ = sha256Hex(module.bytes);
     p->name_ = d->name;
     p->version_ = d->version;
     p->program_ = d->program;

@@ -39,6 +39,8 @@ public:
     std::span<const unsigned char> bpfObject() const { return {object_, objectSize_}; }
     const std::filesystem::path& path() const { return path_; }
     const FileIdentity& identity() const { return identity_; }
+    /// SHA-256 (hex) of the module bytes this plugin was loaded from.
+    const std::string& sha256() const { return sha256_; }
     /// Name of kind `k`, or "kind<k>" for an index the plugin did not declare.
     std::string_view kindName(uint32_t k) const;
 
@@ -71,7 +73,7 @@ private:
     std::shared_ptr<boost::dll::shared_library> library_;
     std::filesystem::path path_;
     FileIdentity identity_;
-    std::string name_, version_, program_, messageMap_;
+    std::string name_, version_, program_, messageMap_, sha256_;
     uint32_t messageSize_ = 0;
     uint16_t abiMajor_ = 0, abiMinor_ = 0;
     std::vector<std::string> kinds_;

@@ -2,6 +2,7 @@
 
 #include "bpf/cpu_regions.hpp"
 #include "bpf/map.hpp"
+#include "bpf/pin.hpp"
 #include "bpf/xdp_link.hpp"
 #include "util/error.hpp"
 
@@ -139,6 +140,40 @@ std::unique_ptr<Classifier> Classifier::load(std::shared_ptr<const plugin::Plugi
         if (std::string_view(e.what()).starts_with(where)) throw;
         throw Error(where + ": " + e.what(), e.code());
     }
+    return c;
+}
+
+std::unique_ptr<Classifier> Classifier::adopt(std::shared_ptr<const plugin::Plugin> plugin, fizz_transport transport,
+                                              Adopted fds) {
+    const plugin::Plugin& p = *plugin;
+    const std::string where = describe(p) + ": adopt program";
+    std::unique_ptr<Classifier> c(new Classifier());
+    c->plugin_ = std::move(plugin);
+    c->transport_ = transport;
+    if (bpf::programType(fds.program.get()) != BPF_PROG_TYPE_XDP)
+        throw Error(where + ": the pinned program is not an XDP program", EINVAL);
+    c->cpus_ = bpf::possibleCpus();
+    c->ringSlots_ = transport == FIZZ_TRANSPORT_RING ? fds.ringSlots : 0;
+    c->regionSize_ = uint32_t(bpf::regionBytes(p.messageSize(), c->ringSlots_));
+    const bpf::MapInfo regions = bpf::mapInfo(fds.regions.get());
+    if (regions.type != BPF_MAP_TYPE_ARRAY || !(regions.flags & BPF_F_MMAPABLE) || regions.keySize != sizeof(__u32) ||
+        regions.valueSize != c->regionSize_ || regions.maxEntries != c->cpus_)
+        throw Error(where + ": pinned map '" FIZZ_MAP_REGIONS "' holds " + std::to_string(regions.maxEntries) + " x " +
+                        std::to_string(regions.valueSize) + " bytes; expected " + std::to_string(c->cpus_) +
+                        " CPUs x " + std::to_string(c->regionSize_) + " bytes (" + std::to_string(c->ringSlots_) +
+                        " slots of " + std::to_string(p.messageSize()) + "-byte messages)",
+                    EINVAL);
+    const bpf::MapInfo queue = bpf::mapInfo(fds.queue.get());
+    if (queue.type != BPF_MAP_TYPE_QUEUE || queue.valueSize != p.messageSize())
+        throw Error(where + ": pinned map '" + p.messageMap() + "' is not a queue of " +
+                        std::to_string(p.messageSize()) + "-byte messages",
+                    EINVAL);
+    c->programFd_ = fds.program.get();
+    c->regionsFd_ = fds.regions.get();
+    c->queueFd_ = fds.queue.get();
+    c->adoptedProgram_ = std::move(fds.program);
+    c->adoptedRegions_ = std::move(fds.regions);
+    c->adoptedQueue_ = std::move(fds.queue);
     return c;
 }
 

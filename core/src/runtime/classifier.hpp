@@ -5,6 +5,7 @@
 #pragma once
 
 #include "bpf/object.hpp"
+#include "util/unique_fd.hpp"
 #include "plugin/plugin.hpp"
 
 #include <fizz/shared.h>
@@ -41,6 +42,17 @@ public:
     /// that does not fit, or the verifier's rejection (with its log).
     static std::unique_ptr<Classifier> load(std::shared_ptr<const plugin::Plugin> plugin, const ClassifierOptions& opts);
 
+    /// Fds of a program instance a previous host left running (pinned state, runtime/adoption.hpp).
+    struct Adopted {
+        UniqueFd program, regions, queue;
+        uint32_t ringSlots = 0;  // per CPU, as recorded; 0 with the queue transport
+    };
+    /// Stands on a running instance instead of loading one: nothing is reloaded, the counters and
+    /// the messages waiting in its regions (or queue) carry on. Checks the kernel's view of each fd
+    /// against `plugin` and the recorded sizes; throws Error prefixed like load() when they differ.
+    static std::unique_ptr<Classifier> adopt(std::shared_ptr<const plugin::Plugin> plugin, fizz_transport transport,
+                                             Adopted fds);
+
     const plugin::Plugin& plugin() const { return *plugin_; }
     const std::shared_ptr<const plugin::Plugin>& pluginPtr() const { return plugin_; }
     fizz_transport transport() const { return transport_; }
@@ -61,6 +73,7 @@ private:
 
     std::shared_ptr<const plugin::Plugin> plugin_;
     std::optional<bpf::Object> object_;
+    UniqueFd adoptedProgram_, adoptedQueue_, adoptedRegions_;  // set instead of object_ when adopted
     fizz_transport transport_ = FIZZ_TRANSPORT_RING;
     int programFd_ = -1, queueFd_ = -1, regionsFd_ = -1;
     unsigned cpus_ = 0;

@@ -1,6 +1,7 @@
 #include "runtime/dispatcher.hpp"
 
 #include "bpf/map.hpp"
+#include "bpf/pin.hpp"
 #include "util/error.hpp"
 
 #include <fizz/dispatcher.h>
@@ -56,6 +57,22 @@ std::unique_ptr<Dispatcher> Dispatcher::load(const DispatcherOptions& opts) {
     d->shadowFd_ = shadow->fd();
     d->decisionMap_ = opts.decisionMap;
     d->samplePeriod_ = period;
+    return d;
+}
+
+std::unique_ptr<Dispatcher> Dispatcher::adopt(UniqueFd program, UniqueFd variants, UniqueFd split, unsigned percent) {
+    const bpf::MapInfo v = bpf::mapInfo(variants.get()), s = bpf::mapInfo(split.get());
+    if (v.type != BPF_MAP_TYPE_PROG_ARRAY || s.type != BPF_MAP_TYPE_ARRAY || s.valueSize != sizeof(uint64_t))
+        throw Error("dispatcher: the pinned maps are not the dispatcher's '" FIZZ_MAP_VARIANTS "' and split", EINVAL);
+    if (percent > 100) throw Error("dispatcher: recorded percent " + std::to_string(percent) + " is not within 0..100", EINVAL);
+    std::unique_ptr<Dispatcher> d(new Dispatcher());
+    d->programFd_ = program.get();
+    d->variantsFd_ = variants.get();
+    d->splitFd_ = split.get();
+    d->adoptedProgram_ = std::move(program);
+    d->adoptedVariants_ = std::move(variants);
+    d->adoptedSplit_ = std::move(split);
+    d->percent_ = percent;
     return d;
 }
 

@@ -53,7 +53,15 @@ public:
     /// a sample period that is not a power of two).
     static std::unique_ptr<Dispatcher> load(const DispatcherOptions& opts = {});
 
+    /// Stands on a dispatcher a previous host left running (pinned state): its program, prog array
+    /// and split, at the recorded percent; enough to be replaced with bpf_link_update, nothing more
+    /// (no cost or shadow figures: those maps are not pinned). Throws Error when a map is not what
+    /// the dispatcher declares.
+    static std::unique_ptr<Dispatcher> adopt(UniqueFd program, UniqueFd variants, UniqueFd split, unsigned percent);
+
     int programFd() const { return programFd_; }
+    int variantsFd() const { return variantsFd_; }
+    int splitFd() const { return splitFd_; }
     /// Points `slot` (FIZZ_VARIANT_BASELINE / FIZZ_VARIANT_CANDIDATE) at a loaded XDP program. Throws Error.
     void setVariant(uint32_t slot, int progFd);
     /// Sends `percent` (0..100) of the source-address hash space to the candidate. Throws Error.
@@ -83,6 +91,7 @@ public:
 private:
     Dispatcher() = default;
     std::optional<bpf::Object> object_;
+    UniqueFd adoptedProgram_, adoptedVariants_, adoptedSplit_;  // set instead of object_ when adopted
     std::shared_ptr<const UniqueFd> decisionMap_;
     int programFd_ = -1, variantsFd_ = -1, splitFd_ = -1, statsFd_ = -1, shadowFd_ = -1;
     unsigned percent_ = 0;

@@ -122,16 +122,28 @@ void Host::start() {
     }
     catalog_.rescan();
     for (const auto& p : catalog_.problems()) spdlog::warn("plugin folder: skipped {}: {}", p.file.string(), p.message);
+    std::set<std::string> adopted;
     try {
         RolloutBook rollouts = rollouts_.next(cfg_.interfaces, RolloutClock::now());
+        openPins();
+        sweepUnconfiguredPins();
         std::vector<std::unique_ptr<Plan>> plans;
-        for (const auto& ifc : cfg_.interfaces) plans.push_back(prepare(rollouts.effective(ifc), nullptr, false));
+        for (const auto& ifc : cfg_.interfaces) {
+            auto [current, freshPrograms] = adoptPinned(ifc);
+            if (current) adopted.insert(ifc.name);
+            plans.push_back(prepare(rollouts.effective(ifc), current, freshPrograms));
+        }
         for (auto& plan : plans) commit(*plan);
         rollouts_ = std::move(rollouts);
         announceStarts();
     } catch (...) {
-        for (auto& [name, a] : attachments_) detach(*a);
+        // What a previous host left stays as the exit policy says; what this one attached goes.
+        for (auto& [name, a] : attachments_) {
+            if (adopted.count(name)) leave(*a);
+            else detach(*a);
+        }
         attachments_.clear();
+        pins_.reset();
         pump_->stop();
         throw;
     }
@@ -261,6 +273,7 @@ void Host::commit(Plan& plan) {
                                  : "",
                      a.link.mode() == bpf::XdpMode::Native ? "native" : "generic", a.link.id(), a.link.programId(),
                      msSince(t0));
+        savePins(a);
         attachments_[a.cfg.name] = std::move(plan.fresh);
         return;
     }
@@ -337,10 +350,12 @@ void Host::commit(Plan& plan) {
                  "state drained in {:.2f} ms",
                  a.cfg.name, before, after, a.link.id(), oldProgramId, a.link.programId(), commitMs,
                  msSince(t0) - commitMs);
+    savePins(a);
 }
 
 void Host::detach(Attachment& a) {
     a.link.detach();
+    if (pins_) pins_->forget(a.cfg.name);
     try {
         bpf::waitForInflightPrograms();
     } catch (const Error& e) {
@@ -348,7 +363,7 @@ void Host::detach(Attachment& a) {
     }
     for (auto* s : {&a.baseline, &a.candidate})
         if (*s) pump_->retire(*s);
-    spdlog::info("interface '{}': detached", a.cfg.name);
+    spdlog::info("interface '{}': detached after {} packets counted since attached", a.cfg.name, a.totals().packets);
 }
 
 void Host::apply(const config::Interface& ifc, Attachment& a) {
@@ -362,7 +377,8 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::st
     const auto t0 = Clock::now();
     if (next.output.events != cfg_.output.events || next.output.format != cfg_.output.format ||
         next.controlSocket != cfg_.controlSocket)
-        spdlog::warn("reload: [output] events/format and control_socket changes take effect on restart only");
+        spdlog::warn("reload: [output] events/format and control_socket changes take effect on restart only (a "
+                     "restart adopts the pinned links: no frame passes unclassified)");
     const bool freshPrograms = next.queueSize != cfg_.queueSize || next.output.transport != cfg_.output.transport ||
                                next.output.ringSlots != cfg_.output.ringSlots;
     std::vector<std::unique_ptr<Plan>> plans;
@@ -465,7 +481,7 @@ OutputSummary Host::stop() {
     std::lock_guard lock(mutex_);
     OutputSummary sum;
     if (!pump_) return sum;
-    for (auto& [name, a] : attachments_) detach(*a);
+    for (auto& [name, a] : attachments_) sum.leftAttached += leave(*a) ? 1 : 0;
     // Counted after detaching: the final counts of every instance, their queues drained.
     for (const auto& [name, a] : attachments_) {
         const InterfaceTotals t = a->totals();
@@ -477,6 +493,7 @@ OutputSummary Host::stop() {
         sum.undecodable += g.final.value("undecodable", uint64_t(0));
     }
     attachments_.clear();
+    pins_.reset();  // the state root's lock: a successor may start now
     pump_->stop();
     pump_.reset();
     runStats_.reset();
@@ -510,7 +527,9 @@ nlohmann::json Host::status() const {
     std::lock_guard lock(mutex_);
     nlohmann::json out = {{"interfaces", nlohmann::json::array()},
                           {"run_time_stats", bool(runStats_)},
-                          {"insecure_plugins", insecure_}};
+                          {"insecure_plugins", insecure_},
+                          {"state_root", pins_ ? nlohmann::json(pins_->root().string()) : nlohmann::json()},
+                          {"on_exit", cfg_.service.onExit == config::OnExit::Keep ? "keep" : "detach"}};
     if (writer_) {
         out["events_written"] = writer_->written();
         out["events_lost"] = writer_->lost();  // decoded, but the write carrying them failed

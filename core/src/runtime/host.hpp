@@ -12,6 +12,7 @@
 #include "runtime/attachment.hpp"
 #include "runtime/event_writer.hpp"
 #include "runtime/link_watch.hpp"
+#include "runtime/pin_store.hpp"
 #include "runtime/pump.hpp"
 #include "util/unique_fd.hpp"
 #include "runtime/rollout_book.hpp"
@@ -42,6 +43,7 @@ struct OutputSummary {
     uint64_t dropped = 0;      // messages the transport dropped (full), interfaces attached at stop
     uint64_t undecodable = 0;  // messages the decoders refused, interfaces attached at stop
     std::string sink;          // where the events went, for messages
+    size_t leftAttached = 0;   // interfaces left attached and pinned (on_exit = "keep")
 };
 
 class Host {
@@ -92,6 +94,18 @@ private:
     void announce(const std::string& iface, const RolloutDecision& d);
     void announceStarts();
     void steer(const std::string& iface, Attachment& a, RolloutBook::Entry& e, RolloutClock::time_point now);
+
+    // Pinned state (host_pins.cpp, runtime/pin_store.hpp). A host pins every attachment it commits
+    // and, at start, adopts what a previous host left for a configured interface.
+    void openPins();
+    void sweepUnconfiguredPins();
+    /// At start: when `ifc` has pinned state, adopts it into attachments_ (its sources drained from
+    /// now on) and returns it with whether its programs must be loaded anew; else {nullptr, false}.
+    std::pair<Attachment*, bool> adoptPinned(const config::Interface& ifc);
+    void savePins(const Attachment& a) noexcept;
+    /// At exit or after a failed start: on_exit = "keep" leaves `a` attached and pinned (its
+    /// waiting messages delivered now), "detach" detaches it and removes its pins. True: left attached.
+    bool leave(Attachment& a);
     static ClassifierOptions classifierOptions(const config::HostConfig& cfg);
     /// Warns once per plugin version that emits without counting packets.
     void warnIfUncounted(const std::string& ifname, const MessageSource& source) const;
@@ -128,6 +142,7 @@ private:
     std::map<std::string, std::unique_ptr<Attachment>> attachments_;
     std::map<std::string, GoneInterface> gone_;  // configured, but the device was deleted
     std::unique_ptr<LinkWatch> linkWatch_;       // stopped before mutex_ is taken in stop()
+    std::unique_ptr<PinStore> pins_;             // null when the state root is unusable (on_exit = "detach")
     mutable std::mutex warnedMutex_;
     mutable std::set<std::string> warnedUncounted_;  // "plugin version" already warned about
 };

@@ -1,0 +1,132 @@
+#include "bpf/pin.hpp"
+
+#include "util/error.hpp"
+
+#include <bpf/bpf.h>
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <linux/magic.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace fizzhost::bpf {
+namespace fs = std::filesystem;
+
+bool onBpffs(const fs::path& dir) {
+    struct statfs st {};
+    return ::statfs(dir.c_str(), &st) == 0 && st.f_type == BPF_FS_MAGIC;
+}
+
+std::string ensureBpffs(const fs::path& root) {
+    if (onBpffs(root)) return "";
+    // The nearest folder that exists: pins may only be made below a bpffs mount.
+    fs::path existing = root;
+    while (!existing.empty() && existing != existing.root_path() && !fs::exists(existing)) existing = existing.parent_path();
+    if (onBpffs(existing)) {
+        std::error_code ec;
+        fs::create_directories(root, ec);
+        if (ec) throwErrno("state root '" + root.string() + "': create folder on bpffs", ec.value());
+        ::chmod(root.c_str(), 0700);
+        return "";
+    }
+    const fs::path conventional = "/sys/fs/bpf";
+    const auto rel = root.lexically_relative(conventional);
+    const bool underConventional = !rel.empty() && *rel.begin() != "..";
+    const fs::path mountPoint = underConventional ? conventional : root;
+    std::error_code ec;
+    fs::create_directories(mountPoint, ec);
+    if (ec) throwErrno("state root '" + root.string() + "': create mount point '" + mountPoint.string() + "'", ec.value());
+    if (::mount("bpf", mountPoint.c_str(), "bpf", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700") != 0)
+        throwErrno("state root '" + root.string() + "' is not on a bpf filesystem and mounting one at '" +
+                       mountPoint.string() + "' failed (needs CAP_SYS_ADMIN; or mount it yourself: mount -t bpf bpf " +
+                       mountPoint.string() + ")",
+                   errno);
+    fs::create_directories(root, ec);
+    if (ec) throwErrno("state root '" + root.string() + "': create folder on the new bpffs", ec.value());
+    ::chmod(root.c_str(), 0700);
+    return "mounted a bpf filesystem at '" + mountPoint.string() + "' (none was mounted) for state root '" +
+           root.string() + "'";
+}
+
+void pinObject(int fd, const fs::path& path) {
+    // bpffs refuses names holding a dot (EPERM): they are kept for the kernel's own entries.
+    const fs::path tmp = path.string() + "_new";
+    ::unlink(tmp.c_str());
+    if (bpf_obj_pin(fd, tmp.c_str()) != 0) throwErrno("pin '" + tmp.string() + "'", errno);
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        int err = errno;
+        ::unlink(tmp.c_str());
+        throwErrno("pin: rename '" + tmp.string() + "' to '" + path.string() + "'", err);
+    }
+}
+
+UniqueFd openPinned(const fs::path& path) {
+    UniqueFd fd(bpf_obj_get(path.c_str()));
+    if (!fd) throwErrno("open pinned object '" + path.string() + "'", errno);
+    return fd;
+}
+
+bool unpin(const fs::path& path) {
+    if (::unlink(path.c_str()) == 0) return true;
+    if (errno == ENOENT) return false;
+    throwErrno("unpin '" + path.string() + "'", errno);
+}
+
+LinkInfo linkInfo(int linkFd) {
+    bpf_link_info info{};
+    uint32_t len = sizeof info;
+    if (bpf_obj_get_info_by_fd(linkFd, &info, &len) != 0) throwErrno("link info", errno);
+    LinkInfo out{info.id, info.prog_id, info.type, 0};
+    if (info.type == BPF_LINK_TYPE_XDP) out.ifindex = info.xdp.ifindex;
+    return out;
+}
+
+void detachLink(int linkFd) {
+    if (bpf_link_detach(linkFd) != 0) throwErrno("detach link", errno);
+}
+
+MapInfo mapInfo(int mapFd) {
+    bpf_map_info info{};
+    uint32_t len = sizeof info;
+    if (bpf_obj_get_info_by_fd(mapFd, &info, &len) != 0) throwErrno("map info", errno);
+    return {info.id, info.type, info.key_size, info.value_size, info.max_entries, info.map_flags};
+}
+
+UniqueFd programById(uint32_t id) {
+    UniqueFd fd(bpf_prog_get_fd_by_id(id));
+    if (!fd) throwErrno("open program id " + std::to_string(id), errno);
+    return fd;
+}
+
+uint32_t programType(int progFd) {
+    bpf_prog_info info{};
+    uint32_t len = sizeof info;
+    if (bpf_obj_get_info_by_fd(progFd, &info, &len) != 0) throwErrno("program info", errno);
+    return info.type;
+}
+
+DirLock::DirLock(const fs::path& dir) {
+    fd_.reset(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd_) throwErrno("lock '" + dir.string() + "': open", errno);
+    if (::flock(fd_.get(), LOCK_EX | LOCK_NB) != 0) {
+        int err = errno;
+        fd_.reset();
+        throwErrno("lock '" + dir.string() + "'", err);
+    }
+}
+
+DirLock DirLock::tryLock(const fs::path& dir) {
+    try {
+        return DirLock(dir);
+    } catch (const Error& e) {
+        if (e.code() == EWOULDBLOCK) return DirLock();
+        throw;
+    }
+}
+
+}  // namespace fizzhost::bpf

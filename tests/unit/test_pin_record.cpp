@@ -1,0 +1,67 @@
+// The pinned state's record and the config keys that place and keep it: no kernel needed.
+#include "config/config_loader.hpp"
+#include "runtime/pin_store.hpp"
+#include "util/error.hpp"
+#include "plugin/module_hash.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace fizzhost;
+using Catch::Matchers::Contains;
+
+TEST_CASE("[service] state_root and on_exit: defaults, values and errors with a position", "[unit]") {
+    const std::string iface = "[interface.eth0]\nclassifier = \"fizz\"\n";
+    auto def = config::parseConfig(iface, "fizz.toml", "/p");
+    CHECK(def.service.stateRoot == "/sys/fs/bpf/fizzhost");
+    CHECK(def.service.onExit == config::OnExit::Detach);
+    auto set = config::parseConfig(iface + "[service]\nstate_root = \"/sys/fs/bpf/edge\"\non_exit = \"keep\"\n",
+                                   "/etc/fizz.toml", "/p");
+    CHECK(set.service.stateRoot == "/sys/fs/bpf/edge");
+    CHECK(set.service.onExit == config::OnExit::Keep);
+    // Relative to the config file's folder, like every other path.
+    CHECK(config::parseConfig(iface + "[service]\nstate_root = \"pins\"\n", "/etc/fizz/fizz.toml", "/p")
+              .service.stateRoot == "/etc/fizz/pins");
+    CHECK_THROWS_WITH(config::parseConfig(iface + "[service]\non_exit = \"kepp\"\n", "f.toml", "/p"),
+                      Contains("f.toml:") && Contains("service.on_exit") && Contains("did you mean \"keep\""));
+    CHECK_THROWS_WITH(config::parseConfig(iface + "[service]\nstate_root = \"\"\n", "f.toml", "/p"),
+                      Contains("must not be empty"));
+}
+
+TEST_CASE("the pinned record survives its JSON form, and refuses another format or a missing key", "[unit]") {
+    runtime::PinRecord r;
+    r.interface = "eth0";
+    r.ifindex = 7;
+    r.linkId = 42;
+    r.configuredMode = "auto";
+    r.mode = "native";
+    r.transport = "ring";
+    r.ringSlots = 300000;
+    r.queueSize = 1024;
+    r.cpus = 2;
+    r.variants.push_back({"baseline", "fizz", "1.0.0", std::string(64, 'a'), "1.1", 8, 1001, "baseline-1001-regions",
+                          "baseline-1001-queue"});
+    r.variants.push_back({"candidate", "fizzbuzz", "2.0.0", std::string(64, 'b'), "1.1", 8, 1002,
+                          "candidate-1002-regions", "candidate-1002-queue"});
+    r.dispatcher = runtime::PinnedDispatcher{1003, 25, "dispatcher-1003-variants", "dispatcher-1003-split"};
+
+    const auto back = runtime::PinRecord::fromJson(nlohmann::json::parse(r.toJson().dump()));
+    CHECK(back.toJson() == r.toJson());
+    REQUIRE(back.variant("candidate"));
+    CHECK(back.variant("candidate")->programId == 1002);
+    CHECK(back.dispatcher->percent == 25);
+    CHECK_FALSE(back.variant("other"));
+
+    auto j = r.toJson();
+    j["format"] = 99;
+    CHECK_THROWS_WITH(runtime::PinRecord::fromJson(j), Contains("record format 99"));
+    j = r.toJson();
+    j.erase("ring_slots");
+    CHECK_THROWS_AS(runtime::PinRecord::fromJson(j), Error);
+}
+
+TEST_CASE("sha256Hex matches the FIPS 180-2 test vectors", "[unit]") {
+    const std::string abc = "abc";
+    CHECK(plugin::sha256Hex({reinterpret_cast<const unsigned char*>(abc.data()), abc.size()}) ==
+          "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    CHECK(plugin::sha256Hex({}) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
