@@ -188,14 +188,18 @@ TEST_CASE("a candidate replaced inside a running rollout swaps one dispatcher fo
     const auto before = lab.interfaceStatus();
     const uint32_t linkId = before["link_id"], dispatcherId = before["program_id"];
 
+    constexpr uint32_t kMaxFrames = 2000000;
     std::atomic<bool> stop{false};
     std::atomic<uint32_t> sent{0};
     std::thread sender([&] {
-        while (!stop && sent < 60000) sent += uint32_t(lab.send(benchmarkSources(sent, 200)));
+        // Until told to stop (a reload may take longer than any fixed number of frames lasts), over
+        // 60000 sources; the cap only bounds a test that hangs.
+        while (!stop && sent < kMaxFrames) sent += uint32_t(lab.send(benchmarkSources(sent % 60000, 200)));
     });
+    // Returns once 3000 more frames went out, so each variant set sees traffic of its own.
     auto settle = [&] {
         const uint32_t mark = sent + 3000;
-        while (sent < mark && sent < 60000) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        while (sent < mark && sent < kMaxFrames) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     };
     settle();
     lab.writeConfig(rolloutConfig(lab, "fizzbuzz", std::pair{"fizz", 50}));
