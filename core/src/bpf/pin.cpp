@@ -118,7 +118,17 @@ DirLock::DirLock(const fs::path& dir) {
         fd_.reset();
         throwErrno("lock '" + dir.string() + "'", err);
     }
+    // The holder before us may have removed the folder (empty at its exit) between our open and
+    // our flock: then we hold a lock on a folder no path names.
+    struct stat held {}, named {};
+    if (::fstat(fd_.get(), &held) != 0 || ::stat(dir.c_str(), &named) != 0 || held.st_ino != named.st_ino ||
+        held.st_dev != named.st_dev) {
+        fd_.reset();
+        throw Error("lock '" + dir.string() + "': the folder was removed or replaced while it was being locked", ESTALE);
+    }
 }
+
+bool removeIfEmpty(const fs::path& dir) { return ::rmdir(dir.c_str()) == 0; }
 
 DirLock DirLock::tryLock(const fs::path& dir) {
     try {

@@ -52,8 +52,12 @@ UniqueFd programById(uint32_t id);
 /// The program type (enum bpf_prog_type) of a loaded program. Throws Error.
 uint32_t programType(int progFd);
 
+/// Removes `dir` when it is empty; false when it is not (or is gone, or cannot be removed).
+bool removeIfEmpty(const std::filesystem::path& dir);
+
 /// An exclusive advisory lock (flock) on a folder, held while the object lives: one fizzhost per
-/// state root. Throws Error naming the folder; EWOULDBLOCK when another process holds it.
+/// state root. Throws Error naming the folder; EWOULDBLOCK when another process holds it, ESTALE
+/// when the folder was removed (by the holder before) while it was being locked.
 class DirLock {
 public:
     explicit DirLock(const std::filesystem::path& dir);

@@ -15,6 +15,7 @@
 #include "service/status_view.hpp"
 #include "util/error.hpp"
 #include "util/failpoint.hpp"
+#include "util/stop_event.hpp"
 #include "util/text.hpp"
 
 #include <fmt/format.h>
@@ -59,15 +60,12 @@ public:
         std::signal(SIGPIPE, SIG_IGN);  // a closed events pipe is a write error, not a death
         fd_.reset(signalfd(-1, &set, SFD_CLOEXEC));
         if (!fd_) throwErrno("signalfd", errno);
-        stop_.reset(eventfd(0, EFD_CLOEXEC));
-        if (!stop_) throwErrno("eventfd", errno);
         ready_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
         if (!ready_) throwErrno("eventfd", errno);
         thread_ = std::thread([this] { run(); });
     }
     ~SignalWatch() {
-        uint64_t one = 1;
-        [[maybe_unused]] ssize_t n = ::write(stop_.get(), &one, sizeof one);
+        stop_.raise();
         thread_.join();
     }
 
@@ -100,12 +98,12 @@ private:
 
     void run() {
         for (;;) {
-            pollfd fds[2] = {{fd_.get(), POLLIN, 0}, {stop_.get(), POLLIN, 0}};
-            if (::poll(fds, 2, -1) < 0) {
-                if (errno == EINTR) continue;
+            try {
+                if (stop_.wait(fd_.get()) == StopEvent::Wake::Stopped) return;
+            } catch (const Error& e) {
+                spdlog::error("{}; signals are no longer taken", e.what());
                 return;
             }
-            if (fds[1].revents) return;
             signalfd_siginfo info{};
             if (::read(fd_.get(), &info, sizeof info) != sizeof info) continue;
             const int sig = int(info.ssi_signo);
@@ -127,7 +125,8 @@ private:
         }
     }
 
-    UniqueFd fd_, stop_, ready_;
+    UniqueFd fd_, ready_;
+    StopEvent stop_{"signal watch"};
     std::mutex mutex_;
     std::condition_variable taken_;
     std::vector<int> pending_;

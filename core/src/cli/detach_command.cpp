@@ -52,6 +52,7 @@ int detachCommand(const DetachOptions& opts) {
     }
     for (const auto& name : targets) fmt::print("{}\n", pins.remove(name));
     if (targets.empty()) fmt::print("nothing pinned under '{}'\n", root.string());
+    bpf::removeIfEmpty(root);  // while the lock is held: the next host makes it again
     return 0;
 }
 

@@ -5,6 +5,7 @@
 #include "bpf/sync.hpp"
 #include "util/error.hpp"
 #include "util/failpoint.hpp"
+#include "util/iso_time.hpp"
 #include "util/text.hpp"
 #include "bpf/xdp_owner.hpp"
 
@@ -12,7 +13,6 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <ctime>
 #include <set>
 
 namespace fizzhost::runtime {
@@ -643,15 +643,6 @@ void Host::check(const config::HostConfig& cfg, bool allowInsecurePlugins) {
 // the same name left bare. rtnetlink tells us; these functions keep attachments_ and gone_ true.
 
 namespace {
-
-std::string isoTime(std::chrono::system_clock::time_point t) {
-    const std::time_t secs = std::chrono::system_clock::to_time_t(t);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
 
 bool interfacePresent(const std::string& name) { return if_nametoindex(name.c_str()) != 0; }
 

@@ -5,9 +5,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
-#include <poll.h>
 #include <spdlog/spdlog.h>
-#include <sys/eventfd.h>
 
 #include <vector>
 
@@ -57,14 +55,11 @@ LinkWatch::LinkWatch(Handler handler) : handler_(std::move(handler)) {
     if (!socket_) throwErrno("link watch: open rtnetlink socket", errno);
     if (mnl_socket_bind(socket_.get(), RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0)
         throwErrno("link watch: subscribe to rtnetlink link changes (RTMGRP_LINK)", errno);
-    stopFd_.reset(eventfd(0, EFD_CLOEXEC));
-    if (!stopFd_) throwErrno("link watch: eventfd", errno);
     thread_ = std::thread([this] { run(); });
 }
 
 LinkWatch::~LinkWatch() {
-    uint64_t one = 1;
-    [[maybe_unused]] ssize_t n = ::write(stopFd_.get(), &one, sizeof one);
+    stop_.raise();
     if (thread_.joinable()) thread_.join();
 }
 
@@ -79,13 +74,12 @@ void LinkWatch::run() {
     std::vector<char> buf(kReceiveBuffer);
     const int fd = mnl_socket_get_fd(socket_.get());
     for (;;) {
-        pollfd fds[2] = {{fd, POLLIN, 0}, {stopFd_.get(), POLLIN, 0}};
-        if (::poll(fds, 2, -1) < 0) {
-            if (errno == EINTR) continue;
-            spdlog::error("link watch: poll: {}; interface changes are no longer followed", errnoText(errno));
+        try {
+            if (stop_.wait(fd) == StopEvent::Wake::Stopped) return;
+        } catch (const Error& e) {
+            spdlog::error("{}; interface changes are no longer followed", e.what());
             return;
         }
-        if (fds[1].revents) return;
         for (;;) {
             const ssize_t n = mnl_socket_recvfrom(socket_.get(), buf.data(), buf.size());
             if (n > 0) {

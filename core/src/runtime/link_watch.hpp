@@ -4,7 +4,7 @@
 // the configured classifier again when an interface of that name comes back.
 #pragma once
 
-#include "util/unique_fd.hpp"
+#include "util/stop_event.hpp"
 
 #include <functional>
 #include <memory>
@@ -47,7 +47,7 @@ private:
 
     Handler handler_;
     std::unique_ptr<mnl_socket, SocketCloser> socket_;
-    UniqueFd stopFd_;
+    StopEvent stop_{"link watch"};
     std::thread thread_;
 };
 

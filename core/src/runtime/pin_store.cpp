@@ -104,18 +104,26 @@ PinRecord PinRecord::fromJson(const nlohmann::json& j) {
 }
 
 PinStore::PinStore(fs::path root) : root_(std::move(root)) {
-    const std::string did = bpf::ensureBpffs(root_);
-    if (!did.empty()) spdlog::info("{}", did);
-    try {
-        lock_ = bpf::DirLock(root_);
-    } catch (const Error& e) {
-        if (e.code() == EWOULDBLOCK)
-            throw Error("state root '" + root_.string() +
-                            "' is in use by another fizzhost (it holds the folder's lock); give each host its own "
-                            "[service] state_root",
-                        EWOULDBLOCK);
-        throw;
+    for (int attempt = 1;; ++attempt) {
+        const std::string did = bpf::ensureBpffs(root_);
+        if (!did.empty()) spdlog::info("{}", did);
+        try {
+            lock_ = bpf::DirLock(root_);
+            return;
+        } catch (const Error& e) {
+            if (e.code() == EWOULDBLOCK)
+                throw Error("state root '" + root_.string() +
+                                "' is in use by another fizzhost (it holds the folder's lock); give each host its own "
+                                "[service] state_root",
+                            EWOULDBLOCK);
+            // The host before us removed the empty root as it left: make it again.
+            if (e.code() != ESTALE || attempt == 3) throw;
+        }
     }
+}
+
+PinStore::~PinStore() {
+    if (lock_ && bpf::removeIfEmpty(root_)) spdlog::debug("state root '{}' was empty: removed", root_.string());
 }
 
 PinStore::PinStore(fs::path root, Unlocked) : root_(std::move(root)) {}

@@ -66,6 +66,10 @@ public:
     explicit PinStore(std::filesystem::path root);
     /// Opens an existing state root without locking it (callers lock as they need). Throws Error.
     static PinStore openUnlocked(std::filesystem::path root);
+    /// A locked store removes its root when nothing is left in it, before it lets the lock go.
+    ~PinStore();
+    PinStore(PinStore&&) = default;
+    PinStore& operator=(PinStore&&) = default;
 
     const std::filesystem::path& root() const { return root_; }
     std::filesystem::path folder(const std::string& ifname) const { return root_ / ifname; }

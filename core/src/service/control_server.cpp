@@ -7,9 +7,7 @@
 #include "util/text.hpp"
 
 #include <fmt/format.h>
-#include <poll.h>
 #include <spdlog/spdlog.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -152,13 +150,11 @@ ControlServer::ControlServer(std::filesystem::path path, StatusFn status, Reload
         ino_ = st.st_ino;
     }
     if (::listen(listen_.get(), 8) != 0) throwErrno("control socket '" + printable(path_.string()) + "': listen", errno);
-    stopFd_.reset(eventfd(0, EFD_CLOEXEC));
     thread_ = std::thread([this] { run(); });
 }
 
 ControlServer::~ControlServer() {
-    uint64_t one = 1;
-    [[maybe_unused]] ssize_t n = ::write(stopFd_.get(), &one, sizeof one);
+    stop_.raise();
     if (reloads_) reloads_->close();  // a request waiting for the main thread gets no answer
     if (thread_.joinable()) thread_.join();
     // Only the socket we bound: whatever replaced it since is not ours to delete.
@@ -169,12 +165,12 @@ ControlServer::~ControlServer() {
 
 void ControlServer::run() {
     for (;;) {
-        pollfd fds[2] = {{listen_.get(), POLLIN, 0}, {stopFd_.get(), POLLIN, 0}};
-        if (::poll(fds, 2, -1) < 0) {
-            if (errno == EINTR) continue;
+        try {
+            if (stop_.wait(listen_.get()) == StopEvent::Wake::Stopped) return;
+        } catch (const Error& e) {
+            spdlog::error("{}; status and reload requests are no longer answered", e.what());
             return;
         }
-        if (fds[1].revents) return;
         UniqueFd conn(::accept4(listen_.get(), nullptr, nullptr, SOCK_CLOEXEC));
         if (!conn) continue;
         try {

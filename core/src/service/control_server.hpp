@@ -3,6 +3,7 @@
 // reload`, the outcome of a reload run by the daemon's main thread. Root-only (0600).
 #pragma once
 
+#include "util/stop_event.hpp"
 #include "util/unique_fd.hpp"
 
 #include <nlohmann/json.hpp>
@@ -38,7 +39,8 @@ private:
     ino_t ino_ = 0;
     StatusFn status_;
     ReloadRequests* reloads_;
-    UniqueFd listen_, stopFd_;
+    UniqueFd listen_;
+    StopEvent stop_{"control socket"};
     std::thread thread_;
 };
 

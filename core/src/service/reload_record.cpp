@@ -1,22 +1,10 @@
 #include "service/reload_record.hpp"
 
+#include "util/iso_time.hpp"
+
 #include <fmt/format.h>
 
-#include <ctime>
-
 namespace fizzhost::service {
-namespace {
-
-std::string isoTime(std::chrono::system_clock::time_point t) {
-    const std::time_t secs = std::chrono::system_clock::to_time_t(t);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
-}  // namespace
 
 const char* toString(ReloadTrigger trigger) {
     switch (trigger) {
