@@ -12,6 +12,7 @@
 
 #include <cstdio>
 #include <set>
+#include <sstream>
 
 using namespace fizzhost::test;
 using Catch::Matchers::Contains;
@@ -109,6 +110,10 @@ TEST_CASE("a shadow stage whose candidate disagrees more than max_disagreement i
     CHECK_THAT(rec["reason"].get<std::string>(), Contains(why));
     CHECK_THAT(back["progressive"]["reason"].get<std::string>(), Contains(why));
     CHECK_THAT(lab.daemon().stderrText(), Contains("rollout rollback shadow -> 0%: " + why));
+    std::istringstream log(lab.daemon().stderrText());
+    for (std::string line; std::getline(log, line);)
+        if (line.find(": rollout ") != std::string::npos || line.find(" -> fibonacci") != std::string::npos)
+            std::fprintf(stderr, "%s\n", line.c_str());
     const auto d = rolloutDecisions(lab);
     REQUIRE(d.size() == 2);
     CHECK(d[0]["decision"] == "start");
@@ -205,6 +210,11 @@ TEST_CASE("a shadow stage whose candidate agrees moves on to the split steps wit
     CHECK_FALSE(d[2]["figures"].contains("max_disagreement"));  // split steps compare nothing
     CHECK(d[3]["decision"] == "promote");
     CHECK_THAT(lab.daemon().stderrText(), Contains("rollout advance shadow -> 50%: every gate held in the shadow stage"));
+    // The whole rollout as the log tells it, for whoever reads the test's output.
+    std::istringstream log(lab.daemon().stderrText());
+    for (std::string line; std::getline(log, line);)
+        if (line.find(": rollout ") != std::string::npos || line.find(" -> fizz") != std::string::npos)
+            std::fprintf(stderr, "%s\n", line.c_str());
 
     // shadow_events: the candidate's events as "shadow" in the stage, as "candidate" in the split.
     std::set<std::string> seen;

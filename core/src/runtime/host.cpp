@@ -289,7 +289,9 @@ void Host::commit(Plan& plan) {
     }
     const uint32_t oldProgramId = a.link.programId();
     const std::string before = describeVersion(a.baseline.get()) +
-                               (a.candidate ? " + candidate " + describeVersion(a.candidate.get()) : "");
+                               (a.candidate ? " + candidate " + describeVersion(a.candidate.get()) +
+                                                  (a.dispatcher ? " " + a.dispatcher->describeShare() : "")
+                                            : "");
     std::vector<std::shared_ptr<MessageSource>> retired;
     std::unique_ptr<Dispatcher> oldDispatcher;
     try {
