@@ -371,6 +371,10 @@ TEST_CASE("the shipped progressive rollout example loads", "[unit]") {
     REQUIRE(plan);
     CHECK(plan->steps == std::vector<unsigned>{1, 5, 25, 50, 100});
     CHECK(plan->promote);
+    CHECK(plan->shadowSeconds == 600);  // the whole rollout: a shadow stage first
+    CHECK(plan->gates.maxDisagreement == 0.0001);
+    CHECK(cfg.interfaces.at(0).classifier == "fizzbuzz@2.0.0");
+    CHECK(cfg.interfaces.at(0).rollout->candidate == "fizzbuzz@2.1.0");
 }
 
 TEST_CASE("a progressive rollout table with a shadow stage: its length, the disagreement gate, shadow_events", "[unit]") {
