@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include <csignal>
 #include <cstdio>
 #include <set>
 #include <sstream>
@@ -267,5 +268,51 @@ TEST_CASE("a candidate many times slower than the baseline on live traffic is ro
     CHECK_THAT(back["progressive"]["reason"].get<std::string>(), Contains(why));
     CHECK_THAT(lab.daemon().stderrText(), Contains("rollout rollback 50% -> 0%: " + why));
     CHECK(lab.waitForPackets(traffic.sent()) == traffic.sent());
+    CHECK(lab.stop() == 0);
+}
+
+TEST_CASE("a host killed in the shadow stage leaves it classifying; the next host adopts the link, delivers the "
+          "baseline's backlog and runs the stage again",
+          "[daemon]") {
+    if (!requirePrivilege("run fizzhost on a veth pair")) return;
+    DaemonLab lab;
+    const auto plugins = pluginFolder(lab);
+    lab.writeConfig(config(lab, "fizz@1.0.0",
+                           "candidate = \"fizz@1.1.0\"\nsteps = [50]\nshadow_seconds = 600\nmax_disagreement = 0\n"),
+                    plugins);
+    lab.start();
+    const auto before = lab.interfaceStatus();
+    REQUIRE(rolloutStage(before) == "shadow");
+    const auto linkId = before["link_id"];
+    auto expected = [](uint32_t first, size_t count) {
+        size_t n = 0;
+        for (uint32_t s : benchmarkSources(first, count)) n += referenceKind("fizz", s).has_value();
+        return n;
+    };
+    lab.send(benchmarkSources(0, 300));
+    REQUIRE(lab.waitForPackets(300) == 300);
+    REQUIRE(lab.waitForEvents(expected(0, 300)).size() == expected(0, 300));
+    lab.daemon().signal(SIGKILL);
+    REQUIRE(lab.daemon().waitExit(std::chrono::seconds(10)) == 128 + SIGKILL);
+    lab.send(benchmarkSources(300, 300));  // both variants still run on every frame; nobody drains
+
+    lab.start();
+    const auto log = lab.daemon().stderrText();
+    CHECK_THAT(log, !Contains("cannot adopt"));
+    CHECK_THAT(log, Contains("a pinned rollout is rebuilt"));
+    const auto after = lab.interfaceStatus();
+    CHECK(after["link_id"] == linkId);
+    CHECK(rolloutStage(after) == "shadow");
+    REQUIRE(after.contains("shadow"));
+    CHECK(lab.packetsCounted() == 600);
+    // The baseline's messages of the 300 frames no host saw are decoded and written; the
+    // shadow's stay withheld.
+    const size_t want = expected(0, 600);
+    const auto events = lab.waitForEvents(want);
+    CHECK(events.size() == want);
+    for (const auto& e : events) {
+        CHECK(e.variant == "baseline");
+        CHECK(e.version == "1.0.0");
+    }
     CHECK(lab.stop() == 0);
 }
