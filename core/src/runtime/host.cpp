@@ -188,7 +188,10 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
         // Baseline: a new instance when the plugin (or its file) changed, or settings demand it.
         auto basePlugin = findPlugin(catalog_, cfg_, ifc, ifc.classifier, ifc.classifierAt);
         if (!current || freshPrograms || runningPlugin(current->baseline, FIZZ_VARIANT_BASELINE) != basePlugin) {
-            if (current && guard_) guard_(*current->baseline->classifier().pluginPtr(), *basePlugin);
+            // The guard judges new code: the same file loaded again (other settings, a rollout
+            // stage's placement) was judged when it came.
+            if (current && guard_ && current->baseline->classifier().pluginPtr() != basePlugin)
+                guard_(*current->baseline->classifier().pluginPtr(), *basePlugin);
             plan->newBaseline = load(ifc.classifier, FIZZ_VARIANT_BASELINE);
         }
         if (ifc.rollout) {
@@ -197,7 +200,8 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
             bool needCandidate = !current || freshPrograms ||
                                  runningPlugin(current->candidate, FIZZ_VARIANT_CANDIDATE) != candPlugin;
             if (needCandidate) {
-                if (guard_) guard_(current ? *current->baseline->classifier().pluginPtr() : *basePlugin, *candPlugin);
+                if (guard_ && !(current && current->candidate && current->candidate->classifier().pluginPtr() == candPlugin))
+                    guard_(current ? *current->baseline->classifier().pluginPtr() : *basePlugin, *candPlugin);
                 plan->newCandidate = load(ifc.rollout->candidate, FIZZ_VARIANT_CANDIDATE);
             }
             // Entering a rollout, or changing a variant inside one: a complete new dispatcher that
@@ -285,7 +289,9 @@ void Host::commit(Plan& plan) {
     }
     const uint32_t oldProgramId = a.link.programId();
     const std::string before = describeVersion(a.baseline.get()) +
-                               (a.candidate ? " + candidate " + describeVersion(a.candidate.get()) : "");
+                               (a.candidate ? " + candidate " + describeVersion(a.candidate.get()) +
+                                                  (a.dispatcher ? " " + a.dispatcher->describeShare() : "")
+                                            : "");
     std::vector<std::shared_ptr<MessageSource>> retired;
     std::unique_ptr<Dispatcher> oldDispatcher;
     try {
