@@ -230,5 +230,32 @@ TEST_CASE("a split rollout shows each variant's ns/run as the dispatcher timed i
     REQUIRE(text.status == 0);
     CHECK_THAT(text.out, Contains("cost (dispatcher-timed, 1 frame in 64 per CPU): baseline fizzbuzz 2.0.0"));
     CHECK_THAT(text.out, Contains(", candidate fibonacci 3.0.0"));
+
+    // cost_sample_period: another period is a new dispatcher (one link update), 0 times nothing.
+    for (const uint32_t period : {8u, 0u}) {
+        INFO("cost_sample_period = " << period);
+        const auto dispatcherBefore = lab.interfaceStatus()["program_id"];
+        lab.writeConfig("[interface." + lab.ifname() + "]\nclassifier = \"fizzbuzz\"\n[interface." + lab.ifname() +
+                        ".rollout]\ncandidate = \"fibonacci\"\npercent = 50\ncost_sample_period = " +
+                        std::to_string(period) + "\n");
+        REQUIRE(lab.reload());
+        const uint64_t counted = lab.packetsCounted();
+        REQUIRE(lab.send(sources) == sources.size());
+        REQUIRE(lab.waitForPackets(counted + sources.size()) == counted + sources.size());
+        const auto now = lab.interfaceStatus();
+        CHECK(now["program_id"] != dispatcherBefore);
+        uint64_t runs = 0;
+        for (const auto& v : now["variants"]) {
+            INFO(v.dump());
+            CHECK(v["runs_timed_1_in"] == period);
+            runs += v["runs"].get<uint64_t>();
+        }
+        if (period == 0) {
+            CHECK(runs == 0);
+        } else {
+            CHECK(runs <= sources.size() / period);
+            CHECK(runs + 2 * 2 >= sources.size() / period);
+        }
+    }
     CHECK(lab.stop() == 0);
 }

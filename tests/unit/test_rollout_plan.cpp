@@ -567,3 +567,22 @@ TEST_CASE("rollout controller: at 100% the slowdown gate compares with the basel
     CHECK(gate(*d, "max_slowdown").figure == Approx(1.2));
     CHECK(gate(*d, "max_slowdown").samples == 2000);
 }
+
+TEST_CASE("cost_sample_period: the dispatcher's timing per rollout, 0 for none; refused where a gate needs it",
+          "[unit]") {
+    auto read = [](const std::string& text) {
+        return fizzhost::config::parseConfig(kHead + text, "/etc/fizz/fizz.toml", "/p").interfaces.at(0).rollout;
+    };
+    CHECK_FALSE(read("percent = 10\n")->costSamplePeriod);  // the dispatcher's default
+    CHECK(read("percent = 10\ncost_sample_period = 0\n")->costSamplePeriod == 0u);
+    CHECK(read("percent = 10\ncost_sample_period = 1024\n")->costSamplePeriod == 1024u);
+    CHECK(read("steps = [5]\ncost_sample_period = 0\nmax_drop_rate = 0.01\n")->costSamplePeriod == 0u);
+    CHECK(errorOf(kHead + "percent = 10\ncost_sample_period = 48\n") ==
+          "/etc/fizz/fizz.toml:6:22: interface.a.rollout.cost_sample_period: must be 0 (no per-variant cost) or a "
+          "power of two (1 frame in that many is timed), got 48");
+    CHECK(errorOf(kHead + "percent = 10\ncost_sample_period = 131072\n") ==
+          "/etc/fizz/fizz.toml:6:22: interface.a.rollout.cost_sample_period: 131072 is out of range 0..65536");
+    CHECK(errorOf(kHead + "steps = [5]\nmax_slowdown = 1.2\ncost_sample_period = 0\n") ==
+          "/etc/fizz/fizz.toml:7:22: interface.a.rollout.cost_sample_period: 0 turns off the per-variant cost that "
+          "max_slowdown judges; give a period (e.g. 64) or remove max_slowdown");
+}

@@ -50,9 +50,9 @@ constexpr std::array<std::string_view, 9> kRootKeys = {
 constexpr std::array<std::string_view, 5> kOutputKeys = {"events", "format", "transport", "ring_slots", "ringbuf_size"};
 constexpr std::array<std::string_view, 2> kGuardKeys = {"max_slowdown", "mix"};
 constexpr std::array<std::string_view, 3> kInterfaceKeys = {"classifier", "mode", "rollout"};
-constexpr std::array<std::string_view, 13> kRolloutKeys = {
+constexpr std::array<std::string_view, 14> kRolloutKeys = {
     "candidate", "percent", "mode", "shadow_events", "steps", "step_seconds", "shadow_seconds", "min_samples", "promote",
-    "max_slowdown", "max_drop_rate", "max_undecodable_rate", "max_disagreement"};
+    "max_slowdown", "max_drop_rate", "max_undecodable_rate", "max_disagreement", "cost_sample_period"};
 // The keys that only mean something in a gated progressive rollout (with `steps`).
 constexpr std::array<std::string_view, 9> kPlanKeys = {
     "step_seconds", "shadow_seconds", "min_samples", "promote", "max_slowdown", "max_drop_rate",
@@ -480,6 +480,18 @@ Interface readInterface(const Checker& c, const toml::key& key, const toml::node
                                std::string(key) + " (or steps, for a fixed split or shadow mode)" +
                                (key == "mode" ? "; shadow_seconds = N runs a shadow stage before the first step"
                                               : ""));
+        }
+        if (auto v = c.integer(*ro, "cost_sample_period", 0, 65536)) {
+            const auto& at = ro->table.get("cost_sample_period")->source();
+            if ((*v & (*v - 1)) != 0)
+                c.fail(at, ro->key("cost_sample_period"),
+                       "must be 0 (no per-variant cost) or a power of two (1 frame in that many is timed), got " +
+                           std::to_string(*v));
+            if (*v == 0 && rollout.plan && rollout.plan->gates.maxSlowdown)
+                c.fail(at, ro->key("cost_sample_period"),
+                       "0 turns off the per-variant cost that max_slowdown judges; give a period (e.g. 64) or remove "
+                       "max_slowdown");
+            rollout.costSamplePeriod = uint32_t(*v);
         }
         ifc.rollout = std::move(rollout);
     }

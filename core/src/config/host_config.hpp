@@ -27,6 +27,9 @@ struct Rollout {
     unsigned percent = 0;   // 0..100 (split mode)
     RolloutMode mode = RolloutMode::Split;
     bool shadowEvents = false;  // shadow mode (or a plan's shadow stage): write the candidate's events too ("variant":"shadow")
+    // The dispatcher times 1 frame in this many per CPU for the per-variant cost (a power of two;
+    // 0: no per-variant cost, the cheapest dispatcher). Unset: the dispatcher's default.
+    std::optional<uint32_t> costSamplePeriod;
     // Gated progressive rollout: `steps` and the keys around it; the host moves the split along
     // the steps itself, starting at the first (or at a shadow stage before it, plan->shadowSeconds).
     std::optional<RolloutPlan> plan;

@@ -39,8 +39,8 @@ struct ShadowCounts {
 };
 
 struct DispatcherOptions {
-    /// Time 1 frame in this many per CPU (a power of two; 1 times every frame; 0 times none, the
-    /// dispatcher without cost figures, for benchmarks).
+    /// Time 1 frame in this many per CPU (a power of two; 1 times every frame; 0 times none: the
+    /// dispatcher without cost figures, `cost_sample_period = 0`).
     uint32_t samplePeriod = FIZZ_COST_SAMPLE_PERIOD;
     /// Shadow mode when set: both variants on every frame, their decisions compared. The map from
     /// Dispatcher::createDecisionMap() that both variants were loaded with (ClassifierOptions).

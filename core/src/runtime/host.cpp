@@ -61,6 +61,9 @@ std::shared_ptr<const plugin::Plugin> findPlugin(const plugin::Catalog& catalog,
     }
 }
 
+// A rollout's per-variant cost sampling: the config's, else the dispatcher's default.
+uint32_t costSamplePeriod(const config::Rollout& r) { return r.costSamplePeriod.value_or(FIZZ_COST_SAMPLE_PERIOD); }
+
 }  // namespace
 
 struct Host::Plan {
@@ -208,8 +211,9 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
             // the commit swaps in with one bpf_link_update. Updating the running one slot by slot
             // would be several kernel writes, and a failure half-way would leave it running a
             // program whose messages nobody drains any more. A percent alone is one map write.
-            if (!current || !current->dispatcher || plan->newBaseline || plan->newCandidate) {
-                plan->newDispatcher = Dispatcher::load({FIZZ_COST_SAMPLE_PERIOD, decisions});
+            if (!current || !current->dispatcher || plan->newBaseline || plan->newCandidate ||
+                current->dispatcher->samplePeriod() != costSamplePeriod(*ifc.rollout)) {
+                plan->newDispatcher = Dispatcher::load({costSamplePeriod(*ifc.rollout), decisions});
                 auto& base = plan->newBaseline ? plan->newBaseline : current->baseline;
                 auto& cand = plan->newCandidate ? plan->newCandidate : current->candidate;
                 plan->newDispatcher->setVariant(FIZZ_VARIANT_BASELINE, base->classifier().programFd());
@@ -627,7 +631,7 @@ void Host::check(const config::HostConfig& cfg, bool allowInsecurePlugins) {
                 auto candPlugin = findPlugin(catalog, cfg, ifc, ifc.rollout->candidate, ifc.candidateAt);
                 requireDistinct(where, ifc, base->plugin(), *candPlugin);
                 auto cand = Classifier::load(candPlugin, o);
-                auto d = Dispatcher::load({FIZZ_COST_SAMPLE_PERIOD, decisions});
+                auto d = Dispatcher::load({costSamplePeriod(*ifc.rollout), decisions});
                 d->setVariant(FIZZ_VARIANT_BASELINE, base->programFd());
                 d->setVariant(FIZZ_VARIANT_CANDIDATE, cand->programFd());
                 spdlog::info("{}: candidate {} {} and the dispatcher load and verify", where, ifc.rollout->candidate,
