@@ -173,7 +173,9 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
             auto opts = classifierOptions(cfg_);
             if (decisions) opts.decisionMapFd = decisions->get();
             const VariantPlacement placed = placementOf(ifc, slot);
+            phases_.mark("find plugin");
             auto classifier = Classifier::load(plugin, opts);
+            phases_.mark("load program");
             auto source = std::make_shared<MessageSource>(
                 std::move(classifier), EventOrigin{ifc.name, plugin->name(), plugin->version(), placed.name},
                 *writer_, placed.deliver, placed.shadowCandidate);
@@ -188,7 +190,10 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
         // Baseline: a new instance when the plugin (or its file) changed, or settings demand it.
         auto basePlugin = findPlugin(catalog_, cfg_, ifc, ifc.classifier, ifc.classifierAt);
         if (!current || freshPrograms || runningPlugin(current->baseline, FIZZ_VARIANT_BASELINE) != basePlugin) {
-            if (current && guard_) guard_(*current->baseline->classifier().pluginPtr(), *basePlugin);
+            if (current && guard_) {
+                guard_(*current->baseline->classifier().pluginPtr(), *basePlugin);
+                phases_.mark("guard");
+            }
             plan->newBaseline = load(ifc.classifier, FIZZ_VARIANT_BASELINE);
         }
         if (ifc.rollout) {
@@ -197,7 +202,10 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
             bool needCandidate = !current || freshPrograms ||
                                  runningPlugin(current->candidate, FIZZ_VARIANT_CANDIDATE) != candPlugin;
             if (needCandidate) {
-                if (guard_) guard_(current ? *current->baseline->classifier().pluginPtr() : *basePlugin, *candPlugin);
+                if (guard_) {
+                    guard_(current ? *current->baseline->classifier().pluginPtr() : *basePlugin, *candPlugin);
+                    phases_.mark("guard");
+                }
                 plan->newCandidate = load(ifc.rollout->candidate, FIZZ_VARIANT_CANDIDATE);
             }
             // Entering a rollout, or changing a variant inside one: a complete new dispatcher that
@@ -212,6 +220,7 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
                 plan->newDispatcher->setVariant(FIZZ_VARIANT_CANDIDATE, cand->classifier().programFd());
                 plan->newDispatcher->setPercent(ifc.rollout->percent);
                 failpoint(failpoints::kDispatcherBuilt);
+                phases_.mark("load dispatcher");
             } else if (current->dispatcher->percent() != ifc.rollout->percent) {
                 plan->newPercent = ifc.rollout->percent;
             }
@@ -235,6 +244,7 @@ void Host::commit(Plan& plan) {
     auto undo = [&] {
         for (auto& s : added) pump_->retire(s);
     };
+    phases_.mark("pump add");
 
     if (plan.fresh) {
         Attachment& a = *plan.fresh;
@@ -314,6 +324,7 @@ void Host::commit(Plan& plan) {
         throw;
     }
     const double commitMs = msSince(t0);
+    phases_.mark("link update");
 
     if (plan.newBaseline) retired.push_back(std::exchange(a.baseline, plan.newBaseline));
     if (plan.newCandidate) {
@@ -335,12 +346,14 @@ void Host::commit(Plan& plan) {
     } catch (const Error& e) {
         spdlog::warn("interface '{}': {}", a.cfg.name, e.what());
     }
+    phases_.mark("in-flight wait");
     for (auto& s : retired) {
         pump_->retire(s);
         warnIfUncounted(a.cfg.name, *s);
         a.retired.add(*s);  // final: nothing runs it any more and its messages are delivered
     }
     oldDispatcher.reset();
+    phases_.mark("drain old");
 
     const std::string after = describeVersion(a.baseline.get()) +
                               (a.candidate ? " + candidate " + describeVersion(a.candidate.get()) +
@@ -351,6 +364,7 @@ void Host::commit(Plan& plan) {
                  a.cfg.name, before, after, a.link.id(), oldProgramId, a.link.programId(), commitMs,
                  msSince(t0) - commitMs);
     savePins(a);
+    phases_.mark("pins");
 }
 
 void Host::detach(Attachment& a) {
@@ -375,6 +389,7 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::st
     std::lock_guard lock(mutex_);
     const FailpointArm failpointsArmed;  // failure injection (tests only) fires in reloads alone
     const auto t0 = Clock::now();
+    phases_.restart();
     if (next.output.events != cfg_.output.events || next.output.format != cfg_.output.format ||
         next.controlSocket != cfg_.controlSocket)
         spdlog::warn("reload: [output] events/format and control_socket changes take effect on restart only (a "
@@ -414,6 +429,7 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::st
         catalog.rescan();
         for (const auto& p : catalog.problems())
             spdlog::warn("plugin folder: skipped {}: {}", p.file.string(), p.message);
+        phases_.mark("catalog");
         failpoint(failpoints::kCatalogRead);
         swapAll();
         try {
@@ -473,6 +489,8 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::st
     }
     spdlog::info("reload {} in {:.1f} ms (prepare {:.1f} ms){}", ok ? "complete" : "partly failed", msSince(t0),
                  prepareMs, goneNote);
+    phases_.mark("rest");
+    spdlog::debug("reload phases: {}", phases_.summary());
     return ok;
 }
 
