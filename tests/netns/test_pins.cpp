@@ -11,6 +11,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <csignal>
 #include <fstream>
 #include <regex>
@@ -272,4 +274,38 @@ TEST_CASE("a rollout in pinned state is rebuilt on the kept link: new dispatcher
         CHECK(e.plugin == (cand ? "fizzbuzz" : "fizz"));
     }
     CHECK(lab.stop() == 0);
+}
+
+TEST_CASE("a host in another network namespace refuses a state root holding pinned state of this one, and "
+          "changes nothing",
+          "[daemon]") {
+    if (!requirePrivilege("run fizzhost on a veth pair")) return;
+    DaemonLab lab;
+    lab.writeConfig(table(lab, "fizz", "on_exit = \"keep\"\n"));
+    lab.start();
+    const uint32_t linkId = lab.interfaceStatus()["link_id"], programId = lab.interfaceStatus()["program_id"];
+    CHECK(lab.stop() == 0);
+    REQUIRE(lab.attachedProgramId() == programId);
+
+    // Another namespace with a device of the same name: the name means another device there.
+    NetNs other;
+    run({"ip", "-n", other.name(), "link", "add", lab.ifname(), "type", "veth", "peer", "name",
+         "fztp" + std::to_string(::getpid() % 100000)});
+    run({"ip", "-n", other.name(), "link", "set", lab.ifname(), "up"});
+    DaemonProcess host({FIZZHOST_BINARY, "--config", lab.configPath().string()}, {}, other.name());
+    const auto status = host.waitExit(std::chrono::seconds(20));
+    INFO(host.stderrText());
+    REQUIRE(status);
+    CHECK(*status == 1);
+    CHECK_THAT(host.stderrText(), Contains("holds the pinned state of interface '" + lab.ifname() +
+                                           "' from network namespace net:["));
+    CHECK_THAT(host.stderrText(), Contains("its own [service] state_root"));
+    // The first namespace's classifier runs on, pinned as it was.
+    CHECK(lab.attachedProgramId() == programId);
+    CHECK_THAT(run({"bpftool", "link", "show"}).out, Contains(std::to_string(linkId) + ": xdp"));
+    CHECK(lab.pinnedEntries() > 0);
+
+    // Started where it was pinned, the host adopts it.
+    lab.start();
+    CHECK(lab.interfaceStatus()["link_id"] == linkId);
 }

@@ -30,6 +30,7 @@ TEST_CASE("[service] state_root and on_exit: defaults, values and errors with a 
 TEST_CASE("the pinned record survives its JSON form, and refuses another format or a missing key", "[unit]") {
     runtime::PinRecord r;
     r.interface = "eth0";
+    r.netns = "net:[4026531840]";
     r.ifindex = 7;
     r.linkId = 42;
     r.configuredMode = "auto";
@@ -57,6 +58,9 @@ TEST_CASE("the pinned record survives its JSON form, and refuses another format 
     j = r.toJson();
     j.erase("ring_slots");
     CHECK_THROWS_AS(runtime::PinRecord::fromJson(j), Error);
+    j = r.toJson();
+    j.erase("netns");  // written before the namespace was kept: unknown, not refused
+    CHECK(runtime::PinRecord::fromJson(j).netns.empty());
 }
 
 TEST_CASE("sha256Hex matches the FIPS 180-2 test vectors", "[unit]") {

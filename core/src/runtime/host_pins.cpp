@@ -13,7 +13,7 @@ void Host::openPins() {
     try {
         pins_ = std::make_unique<PinStore>(cfg_.service.stateRoot);
     } catch (const Error& e) {
-        if (cfg_.service.onExit == config::OnExit::Keep || e.code() == EWOULDBLOCK) throw;
+        if (cfg_.service.onExit == config::OnExit::Keep || e.code() == EWOULDBLOCK || e.code() == EXDEV) throw;
         spdlog::warn("pinned state unavailable ({}); running without it: a restart will attach anew", e.what());
     }
 }

@@ -47,7 +47,7 @@ const PinnedVariant* PinRecord::variant(const std::string& name) const {
 }
 
 nlohmann::json PinRecord::toJson() const {
-    nlohmann::json j = {{"format", format},       {"interface", interface}, {"ifindex", ifindex},
+    nlohmann::json j = {{"format", format},       {"interface", interface}, {"netns", netns}, {"ifindex", ifindex},
                         {"link_id", linkId},      {"configured_mode", configuredMode},
                         {"mode", mode},           {"transport", transport}, {"ring_slots", ringSlots},
                         {"queue_size", queueSize}, {"cpus", cpus},          {"variants", nlohmann::json::array()}};
@@ -78,6 +78,7 @@ PinRecord PinRecord::fromJson(const nlohmann::json& j) {
                             std::to_string(kFormat),
                         EPROTO);
         r.interface = j.at("interface").get<std::string>();
+        r.netns = j.value("netns", std::string());
         r.ifindex = j.at("ifindex").get<uint32_t>();
         r.linkId = j.at("link_id").get<uint32_t>();
         r.configuredMode = j.at("configured_mode").get<std::string>();
@@ -109,6 +110,7 @@ PinStore::PinStore(fs::path root) : root_(std::move(root)) {
         if (!did.empty()) spdlog::info("{}", did);
         try {
             lock_ = bpf::DirLock(root_);
+            refuseOtherNetns();
             return;
         } catch (const Error& e) {
             if (e.code() == EWOULDBLOCK)
@@ -124,6 +126,34 @@ PinStore::PinStore(fs::path root) : root_(std::move(root)) {
 
 PinStore::~PinStore() {
     if (lock_ && bpf::removeIfEmpty(root_)) spdlog::debug("state root '{}' was empty: removed", root_.string());
+}
+
+std::string PinStore::currentNetns() {
+    std::error_code ec;
+    const fs::path link = fs::read_symlink("/proc/self/ns/net", ec);
+    if (ec) throwErrno("read /proc/self/ns/net (the host's network namespace)", ec.value());
+    return link.string();
+}
+
+// Interface names are per network namespace: state pinned by a host in another one names other
+// devices. Adopting it would report that namespace's link as ours; sweeping it would detach it.
+void PinStore::refuseOtherNetns() const {
+    const std::string here = currentNetns();
+    for (const auto& name : interfaces()) {
+        std::string there;
+        try {
+            there = read(name).netns;
+        } catch (const Error&) {
+            continue;  // unreadable: adoption says why, for this interface alone
+        }
+        if (!there.empty() && there != here)
+            throw Error("state root '" + root_.string() + "' holds the pinned state of interface '" + name +
+                            "' from network namespace " + there + ", and this fizzhost runs in " + here +
+                            ", where that name is another device; nothing was changed. Give each network namespace "
+                            "its own [service] state_root, or remove that state with `fizzhost detach --state-root " +
+                            root_.string() + "` run in " + there,
+                        EXDEV);
+    }
 }
 
 PinStore::PinStore(fs::path root, Unlocked) : root_(std::move(root)) {}
@@ -172,6 +202,7 @@ void PinStore::save(const Attachment& a) {
 
     PinRecord r;
     r.interface = ifname;
+    r.netns = currentNetns();
     r.ifindex = uint32_t(a.ifindex);
     r.linkId = a.link.id();
     r.configuredMode = std::string(config::toString(a.cfg.mode));

@@ -45,6 +45,10 @@ struct PinRecord {
     static constexpr int kFormat = 1;
     int format = kFormat;
     std::string interface;
+    /// The network namespace the host ran in, as /proc/self/ns/net names it ("net:[4026531840]"):
+    /// an interface name means another device in another namespace. Empty in records written
+    /// before it was kept.
+    std::string netns;
     uint32_t ifindex = 0, linkId = 0;
     std::string configuredMode;  // "auto" | "native" | "generic": the config's
     std::string mode;            // "native" | "generic": the link's
@@ -62,7 +66,8 @@ struct PinRecord {
 class PinStore {
 public:
     /// Makes `root` (mounting bpffs when needed, logged) and takes its lock for this object's life.
-    /// Throws Error saying why it cannot; EWOULDBLOCK when another fizzhost holds the lock.
+    /// Throws Error saying why it cannot; EWOULDBLOCK when another fizzhost holds the lock, EXDEV
+    /// when the root holds state pinned from another network namespace.
     explicit PinStore(std::filesystem::path root);
     /// Opens an existing state root without locking it (callers lock as they need). Throws Error.
     static PinStore openUnlocked(std::filesystem::path root);
@@ -91,8 +96,12 @@ public:
     /// by its owner). Never throws; problems are logged.
     void forget(const std::string& ifname) noexcept;
 
+    /// This process's network namespace, in the record's form. Throws Error.
+    static std::string currentNetns();
+
 private:
     struct Unlocked {};
+    void refuseOtherNetns() const;
     PinStore(std::filesystem::path root, Unlocked);
     std::filesystem::path root_;
     bpf::DirLock lock_;
