@@ -12,6 +12,9 @@
 // The daemon runs at debug level with its log kept: each reload logs where its time went ("reload
 // phases: ..."), and the bench prints the median of every phase, so a regression shows its place.
 //
+// FIZZHOST_BENCH_DAEMON=<path> runs another fizzhost binary as the daemon (a build to compare with,
+// one run after the other on the same machine).
+//
 // Runs in a private network namespace with its own veth pair; removes both at exit.
 #include "bpf/xdp_link.hpp"
 #include "plugin/catalog.hpp"
@@ -158,11 +161,13 @@ int main() {
     auto peerLink = attachIn("fzb1");
 
     writeConfig("fizz");
+    const char* daemon = std::getenv("FIZZHOST_BENCH_DAEMON") ? std::getenv("FIZZHOST_BENCH_DAEMON") : FIZZHOST_BINARY;
+    std::printf("daemon: %s\n", daemon);
     pid_t pid = fork();
     if (pid == 0) {
         int out = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         dup2(out, 2);
-        execlp("ip", "ip", "netns", "exec", kNs.c_str(), FIZZHOST_BINARY, "--config", cfg.c_str(), "--log-level",
+        execlp("ip", "ip", "netns", "exec", kNs.c_str(), daemon, "--config", cfg.c_str(), "--log-level",
                "debug", nullptr);
         _exit(127);
     }

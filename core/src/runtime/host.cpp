@@ -136,6 +136,7 @@ void Host::start() {
         for (auto& plan : plans) commit(*plan);
         rollouts_ = std::move(rollouts);
         announceStarts();
+        spares_.settle(regionsInUse(attachments_));
     } catch (...) {
         // What a previous host left stays as the exit policy says; what this one attached goes.
         for (auto& [name, a] : attachments_) {
@@ -172,6 +173,7 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
             auto plugin = catalog_.find(name);
             auto opts = classifierOptions(cfg_);
             if (decisions) opts.decisionMapFd = decisions->get();
+            opts.spares = &spares_;
             const VariantPlacement placed = placementOf(ifc, slot);
             phases_.mark("find plugin");
             auto classifier = Classifier::load(plugin, opts);
@@ -449,6 +451,7 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::st
     } catch (const Error& e) {
         spdlog::error("reload failed, nothing changed, the running classifiers keep running: {}", e.what());
         if (why) *why = e.what();
+        spares_.settle(regionsInUse(attachments_));  // a spare lent to the failed plan is a spare again
         return false;
     }
     const double prepareMs = msSince(t0);
@@ -471,6 +474,7 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::st
     if (!ok && committed == 0) {
         swapAll();  // nothing committed: the reload changed nothing, its settings and catalog included
         spdlog::error("reload failed, nothing changed, the running classifiers keep running: {}", failures);
+        spares_.settle(regionsInUse(attachments_));
         return false;
     }
     insecure_ = nextInsecure;
@@ -487,9 +491,12 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::st
         detach(*it->second);
         it = attachments_.erase(it);
     }
+    phases_.mark("rest");
+    // After the commit, off the way to the new program: the spare the next reload loads with.
+    spares_.settle(regionsInUse(attachments_));
+    phases_.mark("spare regions");
     spdlog::info("reload {} in {:.1f} ms (prepare {:.1f} ms){}", ok ? "complete" : "partly failed", msSince(t0),
                  prepareMs, goneNote);
-    phases_.mark("rest");
     spdlog::debug("reload phases: {}", phases_.summary());
     return ok;
 }
@@ -743,6 +750,7 @@ void Host::attachReturned(const std::string& name) {
         auto plan = prepare(cfg, nullptr, false);
         commit(*plan);
         gone_.erase(name);
+        spares_.settle(regionsInUse(attachments_));
     } catch (const Error& e) {
         spdlog::error("interface '{}' appeared again but its classifier could not be attached: {}; it stays gone "
                       "(a SIGHUP or the next change to the interface retries)",
