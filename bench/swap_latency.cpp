@@ -218,7 +218,7 @@ int main() {
     };
     std::printf("ratio of medians: %.2fx the interleaved baseline, %.2fx the back-to-back one\n",
                 median(swaps) / median(interleaved), median(swaps) / median(bare));
-    std::printf("idle host (1 interface, queue transport, 10 s): %.3f%% of a core\n", idle * 100);
+    std::printf("idle host (1 interface, ring transport, 10 s): %.3f%% of a core\n", idle * 100);
     reportPhases(log);
     std::filesystem::remove_all(dir);
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;

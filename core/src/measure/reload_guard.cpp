@@ -126,6 +126,7 @@ public:
         std::lock_guard lock(cache_->mutex());
         const auto start = std::chrono::steady_clock::now();
         const size_t loaded = cache_->prepare(running, incoming, settings_);
+        const auto loadedAt = std::chrono::steady_clock::now();
         runtime::Classifier& a = cache_->use(running);
         runtime::Classifier& b = cache_->use(incoming);
         const auto figures =
@@ -133,11 +134,12 @@ public:
         cache_->trim();
         const double ratio = figures[1].nsPerPacket / figures[0].nsPerPacket;
         const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+        const auto loadMs = std::chrono::duration<double, std::milli>(loadedAt - start).count();
         const std::string text = fmt::format(
             "reload guard on the '{}' mix: running {} {} {:.1f} ns/packet, incoming {} {} {:.1f} ns/packet "
-            "({:.2f}x, limit {:.2f}x; decided in {:.0f} ms, {} program(s) loaded for it)",
+            "({:.2f}x, limit {:.2f}x; decided in {:.0f} ms, {} program(s) loaded for it in {:.0f} ms)",
             mix_, running.name(), running.version(), figures[0].nsPerPacket, incoming.name(), incoming.version(),
-            figures[1].nsPerPacket, ratio, maxSlowdown_, ms, loaded);
+            figures[1].nsPerPacket, ratio, maxSlowdown_, ms, loaded, loadMs);
         if (ratio > maxSlowdown_) throw Error(text + ": refusing the swap", ECANCELED);
         spdlog::info("{}: accepted", text);
     }

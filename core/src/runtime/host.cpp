@@ -181,6 +181,7 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
             auto source = std::make_shared<MessageSource>(
                 std::move(classifier), EventOrigin{ifc.name, plugin->name(), plugin->version(), placed.name},
                 *writer_, placed.deliver, placed.shadowCandidate);
+            phases_.mark("source setup");  // its regions mapped, its event template built
             failpoint(failpoints::kInstanceLoaded);
             return source;
         };
