@@ -61,6 +61,17 @@ TEST_CASE("the pinned record survives its JSON form, and refuses another format 
     j = r.toJson();
     j.erase("netns");  // written before the namespace was kept: unknown, not refused
     CHECK(runtime::PinRecord::fromJson(j).netns.empty());
+    // Shadow mode and whether the shadow's events were wanted; absent in older records: split mode.
+    r.dispatcher->shadow = true;
+    r.dispatcher->shadowEvents = true;
+    const auto shadow = runtime::PinRecord::fromJson(nlohmann::json::parse(r.toJson().dump()));
+    CHECK(shadow.dispatcher->shadow);
+    CHECK(shadow.dispatcher->shadowEvents);
+    j = r.toJson();
+    j["dispatcher"].erase("shadow");
+    j["dispatcher"].erase("shadow_events");
+    CHECK_FALSE(runtime::PinRecord::fromJson(j).dispatcher->shadow);
+    CHECK_FALSE(runtime::PinRecord::fromJson(j).dispatcher->shadowEvents);
 }
 
 TEST_CASE("sha256Hex matches the FIPS 180-2 test vectors", "[unit]") {

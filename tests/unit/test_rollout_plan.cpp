@@ -118,7 +118,8 @@ TEST_CASE("a progressive rollout table is refused with the place and the reason"
           "moves the split itself; remove percent (or steps, for a fixed split or shadow mode)");
     CHECK(errorOf(kHead + "steps = [5]\nmode = \"shadow\"\n") ==
           "/etc/fizz/fizz.toml:6:8: interface.a.rollout.mode: a rollout with steps starts at the first step and "
-          "moves the split itself; remove mode (or steps, for a fixed split or shadow mode)");
+          "moves the split itself; remove mode (or steps, for a fixed split or shadow mode); shadow_seconds = N runs a "
+          "shadow stage before the first step");
     CHECK(errorOf(kHead + "percent = 5\nmax_drop_rate = 0.1\n") ==
           "/etc/fizz/fizz.toml:6:17: interface.a.rollout.max_drop_rate: only a progressive rollout has it: add steps = "
           "[...] (percentages the host moves through)");
@@ -137,9 +138,26 @@ TEST_CASE("a progressive rollout table is refused with the place and the reason"
     CHECK(errorOf(kHead + "steps = [5]\nmax_drop_rat = 0.1\n") ==
           "/etc/fizz/fizz.toml:6:1: interface.a.rollout.max_drop_rat: unknown key 'max_drop_rat' (did you mean "
           "'max_drop_rate'?)");
-    CHECK(errorOf(kHead + "steps = [5]\nshadow_seconds = 30\n") ==
-          "/etc/fizz/fizz.toml:6:18: interface.a.rollout.shadow_seconds: a shadow stage needs the shadow rollout mode, "
-          "which this fizzhost does not have; remove it");
+    CHECK(errorOf(kHead + "steps = [5]\nshadow_seconds = 0\n") ==
+          "/etc/fizz/fizz.toml:6:18: interface.a.rollout.shadow_seconds: 0 is out of range 1..604800");
+    CHECK(errorOf(kHead + "steps = [5]\nshadow_seconds = 1.5\n") ==
+          "/etc/fizz/fizz.toml:6:18: interface.a.rollout.shadow_seconds: expected an integer, got a float");
+    CHECK(errorOf(kHead + "steps = [5]\nshadow_seconds = 30\nmax_disagreement = 1.01\n") ==
+          "/etc/fizz/fizz.toml:7:20: interface.a.rollout.max_disagreement: must be a fraction in 0..1, got 1.01");
+    CHECK(errorOf(kHead + "steps = [5]\nshadow_seconds = 30\nmax_disagreement = \"1%\"\n") ==
+          "/etc/fizz/fizz.toml:7:20: interface.a.rollout.max_disagreement: expected a float or an integer, got a string");
+    // Disagreement is only measured where both variants see every frame: the shadow stage.
+    CHECK(errorOf(kHead + "steps = [5]\nmax_disagreement = 0.01\n") ==
+          "/etc/fizz/fizz.toml:6:20: interface.a.rollout.max_disagreement: applies to a shadow stage only, where the "
+          "candidate runs on every frame beside the baseline: add shadow_seconds = N (the stage's length, before the "
+          "first step) or remove it");
+    CHECK(errorOf(kHead + "steps = [5]\nshadow_events = true\n") ==
+          "/etc/fizz/fizz.toml:6:17: interface.a.rollout.shadow_events: applies to a shadow stage only, where the "
+          "candidate runs on every frame beside the baseline: add shadow_seconds = N (the stage's length, before the "
+          "first step) or remove it");
+    CHECK(errorOf(kHead + "percent = 5\nshadow_seconds = 30\n") ==
+          "/etc/fizz/fizz.toml:6:18: interface.a.rollout.shadow_seconds: only a progressive rollout has it: add steps = "
+          "[...] (percentages the host moves through)");
     // Neither percent nor steps: the fixed split's key is what is missing.
     CHECK(errorOf(kHead) == "/etc/fizz/fizz.toml:3:1: interface.a.rollout: missing required key 'percent'");
 }
@@ -353,6 +371,98 @@ TEST_CASE("the shipped progressive rollout example loads", "[unit]") {
     REQUIRE(plan);
     CHECK(plan->steps == std::vector<unsigned>{1, 5, 25, 50, 100});
     CHECK(plan->promote);
+    CHECK(plan->shadowSeconds == 600);  // the whole rollout: a shadow stage first
+    CHECK(plan->gates.maxDisagreement == 0.0001);
+    CHECK(cfg.interfaces.at(0).classifier == "fizzbuzz@2.0.0");
+    CHECK(cfg.interfaces.at(0).rollout->candidate == "fizzbuzz@2.1.0");
+}
+
+TEST_CASE("a progressive rollout table with a shadow stage: its length, the disagreement gate, shadow_events", "[unit]") {
+    auto c = parse(kHead + "steps = [10, 100]\nshadow_seconds = 30\nmax_disagreement = 0.001\nshadow_events = true\n");
+    const auto& r = *c.interfaces.at(0).rollout;
+    REQUIRE(r.plan);
+    CHECK(r.plan->shadowSeconds == 30);
+    CHECK(r.plan->gates.maxDisagreement == 0.001);
+    CHECK(r.shadowEvents);
+    CHECK(r.mode == config::RolloutMode::Split);  // the book says which mode each stage runs in
+    auto d = parse(kHead + "steps = [10]\nshadow_seconds = 5\n");
+    CHECK(d.interfaces[0].rollout->plan->shadowSeconds == 5);
+    CHECK_FALSE(d.interfaces[0].rollout->plan->gates.maxDisagreement);
+    CHECK_FALSE(d.interfaces[0].rollout->shadowEvents);
+    CHECK(parse(kHead + "steps = [10]\n").interfaces[0].rollout->plan->shadowSeconds == 0);
+}
+
+TEST_CASE("rollout book: the shadow stage runs shadow mode, the steps after it split mode, a rollback the baseline "
+          "alone; an unchanged table keeps the stage",
+          "[unit]") {
+    const auto t0 = RolloutClock::time_point{} + 1000s;
+    const std::string table = kHead + "steps = [10, 50]\nstep_seconds = 10\nshadow_seconds = 5\nmin_samples = 1\n"
+                                      "max_disagreement = 0.1\nshadow_events = true\n";
+    auto cfg = parse(table);
+    RolloutBook book = RolloutBook{}.next(cfg.interfaces, t0);
+    auto& ctl = *book.find("a")->controller;
+    CHECK(ctl.stage() == RolloutStage::Shadow);
+    auto shadow = book.effective(cfg.interfaces[0]);
+    REQUIRE(shadow.rollout);
+    CHECK(shadow.rollout->mode == config::RolloutMode::Shadow);
+    CHECK(shadow.rollout->percent == 0);
+    CHECK(shadow.rollout->shadowEvents);
+    CHECK(shadow.classifier == "fizzbuzz");
+    CHECK(ctl.status(t0)["stage"] == "shadow");
+    CHECK(ctl.status(t0)["step"] == 0);
+
+    // SIGHUP with the same table: the same controller, still in the shadow stage.
+    RolloutBook same = book.next(parse(table).interfaces, t0 + 2s);
+    CHECK(same.find("a")->controller == book.find("a")->controller);
+    CHECK(same.effective(cfg.interfaces[0]).rollout->mode == config::RolloutMode::Shadow);
+
+    RolloutSample s = sample(t0, 0);
+    s.compared = 0;
+    s.disagreed = 0;
+    ctl.tick(s);
+    s = sample(t0 + 5s, 100);
+    s.compared = 1000;
+    s.disagreed = 1;
+    auto d = ctl.tick(s);
+    REQUIRE(d);
+    REQUIRE(d->kind == DecisionKind::Advance);
+    CHECK(d->fromStage == RolloutStage::Shadow);
+    CHECK(d->toStage == RolloutStage::Step);
+    CHECK_THAT(describe(*d), Catch::StartsWith("advance shadow -> 10%: every gate held in the shadow stage over 5.0 s"));
+    CHECK(decisionText("a", *d) == "a rollout advance shadow -> 10 max_disagreement=0.0010/0.1:pass");
+    CHECK(decisionRecord("a", *d)["rollout"]["from_stage"] == "shadow");
+    CHECK(decisionRecord("a", *d)["rollout"]["to_stage"] == "step");
+    auto split = book.effective(cfg.interfaces[0]);
+    CHECK(split.rollout->mode == config::RolloutMode::Split);
+    CHECK(split.rollout->percent == 10);
+    CHECK_FALSE(split.rollout->shadowEvents);
+    CHECK(ctl.status(t0 + 5s)["step"] == 1);
+
+    // Rolled back from the shadow stage: the baseline alone, and status says it never split.
+    RolloutBook other = RolloutBook{}.next(cfg.interfaces, t0);
+    auto& back = *other.find("a")->controller;
+    s = sample(t0, 0);
+    s.compared = 0;
+    s.disagreed = 0;
+    back.tick(s);
+    s = sample(t0 + 1s, 100);
+    s.compared = 100;
+    s.disagreed = 20;
+    d = back.tick(s);
+    REQUIRE(d);
+    REQUIRE(d->kind == DecisionKind::Rollback);
+    CHECK(d->toStage == RolloutStage::RolledBack);
+    CHECK_THAT(describe(*d), Catch::StartsWith("rollback shadow -> 0%: rolled back in the shadow stage: "
+                                               "max_disagreement 0.2000 > 0.1 (100 frames) over 1.0 s"));
+    CHECK(decisionRecord("a", *d)["rollout"]["figures"]["max_disagreement"]["figure"] == Approx(0.2));
+    CHECK_FALSE(other.effective(cfg.interfaces[0]).rollout);
+    CHECK(back.status(t0 + 2s)["step"] == 0);
+    // A start into the shadow stage, as the log and the events stream give it.
+    const auto start = RolloutBook{}.next(cfg.interfaces, t0).find("a")->controller->started();
+    CHECK_FALSE(start.fromStage);
+    CHECK(decisionText("a", start) == "a rollout start 0 -> shadow max_disagreement=-/0.1:unavailable");
+    CHECK(decisionRecord("a", start)["rollout"]["from_stage"].is_null());
+    CHECK(decisionRecord("a", start)["rollout"]["to_stage"] == "shadow");
 }
 
 TEST_CASE("rollout controller: a shadow stage judges disagreement on every frame before the first split step", "[unit]") {

@@ -128,7 +128,7 @@ const nlohmann::json kShadowStatus = nlohmann::json::parse(R"({
        {"variant": "baseline", "plugin": "fibonacci", "version": "3.0.0", "program_id": 80, "packets": 256,
         "emitted": 3, "dropped": 0, "delivered": 3, "undecodable": 0, "withheld": 0, "kinds": {"Fizz": 3},
         "ns_per_run": 40.0, "runs": 4, "runs_timed_1_in": 64},
-       {"variant": "shadow", "plugin": "fibonacci-naive", "version": "3.0.1", "program_id": 82, "packets": 256,
+       {"variant": "shadow", "plugin": "fibonacci-naive", "version": "3.0.2", "program_id": 82, "packets": 256,
         "emitted": 3, "dropped": 0, "delivered": 0, "undecodable": 0, "withheld": 3, "kinds": {"Fizz": 3},
         "ns_per_run": 120.0, "runs": 4, "runs_timed_1_in": 64}]}
   ]})");
@@ -155,7 +155,7 @@ TEST_CASE("behind the dispatcher each variant's timed runs become its run metric
     const std::map<std::string, std::string> base = {
         {"interface", "eth1"}, {"variant", "baseline"}, {"plugin", "fibonacci"}, {"version", "3.0.0"}};
     const std::map<std::string, std::string> shadow = {
-        {"interface", "eth1"}, {"variant", "shadow"}, {"plugin", "fibonacci-naive"}, {"version", "3.0.1"}};
+        {"interface", "eth1"}, {"variant", "shadow"}, {"plugin", "fibonacci-naive"}, {"version", "3.0.2"}};
     // No kernel statistics needed: the dispatcher timed them.
     CHECK(sample(f, "fizzhost_program_runs_total", base) == 4);
     CHECK(sample(f, "fizzhost_program_run_seconds_total", base) == Approx(4 * 40e-9));
@@ -177,11 +177,40 @@ TEST_CASE("the status text shows each variant's timed cost and the shadow table,
     const auto& ifc = kShadowStatus["interfaces"][0];
     CHECK(cli::variantCostsText(ifc) ==
           "  cost (dispatcher-timed, 1 frame in 64 per CPU): baseline fibonacci 3.0.0 40.0 ns/run over 4 runs, "
-          "shadow fibonacci-naive 3.0.1 120.0 ns/run over 4 runs (candidate x3.00 the baseline)\n");
+          "shadow fibonacci-naive 3.0.2 120.0 ns/run over 4 runs (candidate x3.00 the baseline)\n");
     const std::string table = cli::shadowTableText(ifc);
     CHECK_THAT(table, Contains("  shadow: 256 frames compared, 6 disagreed (2.34%); candidate events withheld\n"));
     CHECK_THAT(table, Contains("  != none             Fibonacci                   4  198.18.0.241 198.18.0.245\n"));
     CHECK_THAT(table, Contains("     Fizz             Fizz                       80  \n"));
     CHECK(cli::shadowTableText(nlohmann::json::object()).empty());
     CHECK(cli::variantCostsText(nlohmann::json::parse(R"({"variants": [{"variant": "baseline"}]})")).empty());
+}
+
+TEST_CASE("the status text's variant table sizes each column to its widest cell", "[unit]") {
+    const auto ifc = nlohmann::json::parse(R"({
+      "variants": [
+        {"variant": "baseline", "plugin": "fibonacci", "version": "3.0.0", "packets": 256, "emitted": 120,
+         "dropped": 0, "delivered": 120, "undecodable": 0, "kinds": {"Fibonacci": 14, "Fizz": 80}},
+        {"variant": "shadow", "plugin": "fibonacci-naive", "version": "3.0.2-rc.1+build.7", "packets": 256,
+         "emitted": 126, "dropped": 0, "delivered": 0, "undecodable": 0, "kinds": {"Fibonacci": 19},
+         "counts_packets": false}],
+      "totals": {"packets": 12345678901234, "emitted": 120, "dropped": 0, "delivered": 120, "undecodable": 0,
+                 "kinds": {}}})");
+    const std::string text = cli::variantTableText(ifc);
+    std::vector<std::string> lines;
+    for (size_t at = 0, nl; (nl = text.find('\n', at)) != std::string::npos; at = nl + 1) lines.push_back(text.substr(at, nl - at));
+    REQUIRE(lines.size() == 5);
+    CHECK(lines[0] == "  VARIANT  PLUGIN          VERSION                   PACKETS MESSAGES DROPPED DELIVERED UNDECODABLE  PER KIND");
+    CHECK(lines[1] == "  baseline fibonacci       3.0.0                         256      120       0       120           0  Fibonacci=14 Fizz=80");
+    CHECK(lines[2] == "  shadow   fibonacci-naive 3.0.2-rc.1+build.7            256      126       0         0           0  Fibonacci=19");
+    CHECK(lines[3] == "  ! fibonacci-naive 3.0.2-rc.1+build.7 emits but never calls fizz_count_packet(): its PACKETS read 0");
+    CHECK(lines[4] == "  (total)  -               -                  12345678901234      120       0       120           0");
+    // Every column starts where its header does, whatever the names' lengths.
+    for (const char* header : {"VERSION", "DELIVERED", "PER KIND"}) {
+        const auto col = lines[0].find(header);
+        INFO(header);
+        CHECK(lines[1][col - 1] == ' ');
+        CHECK(lines[2][col - 1] == ' ');
+    }
+    CHECK(lines[1].find("Fibonacci=14") == lines[0].find("PER KIND"));
 }

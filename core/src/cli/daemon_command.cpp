@@ -377,23 +377,7 @@ int statusCommand(const StatusOptions& opts) {
         if (ifc.contains("progressive")) fmt::print("{}", rolloutStatusText(ifc["progressive"]));
         // Per variant: that program instance's counts since it went live; totals: the interface's
         // since it was attached, retired instances included.
-        fmt::print("  {:<10} {:<12} {:<8} {:>12} {:>12} {:>9} {:>12} {:>11}  {}\n", "VARIANT", "PLUGIN", "VERSION",
-                   "PACKETS", "MESSAGES", "DROPPED", "DELIVERED", "UNDECODABLE", "PER KIND");
-        auto row = [&](const std::string& variant, const std::string& plugin, const std::string& version,
-                       const nlohmann::json& v) {
-            std::string kinds;
-            for (const auto& [k, n] : v["kinds"].items()) kinds += fmt::format("{}={} ", k, n.get<uint64_t>());
-            fmt::print("  {:<10} {:<12} {:<8} {:>12} {:>12} {:>9} {:>12} {:>11}  {}\n", variant, plugin, version,
-                       num(v, "packets"), num(v, "emitted"), num(v, "dropped"), num(v, "delivered"),
-                       num(v, "undecodable"), kinds);
-        };
-        for (const auto& v : ifc["variants"]) {
-            row(v["variant"].get<std::string>(), v["plugin"].get<std::string>(), v.value("version", std::string("-")), v);
-            if (!v.value("counts_packets", true))
-                fmt::print("  ! {} {} emits but never calls fizz_count_packet(): its PACKETS read 0\n",
-                           v["plugin"].get<std::string>(), v.value("version", std::string("-")));
-        }
-        if (ifc.contains("totals")) row("(total)", "-", "-", ifc["totals"]);
+        fmt::print("{}", variantTableText(ifc));
         fmt::print("{}{}", variantCostsText(ifc), shadowTableText(ifc));
     }
     if (status.contains("events_written"))

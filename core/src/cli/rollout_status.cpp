@@ -6,11 +6,19 @@ namespace fizzhost::cli {
 
 std::string rolloutStatusText(const nlohmann::json& p) {
     const auto steps = p.value("steps", nlohmann::json::array());
-    std::string out = fmt::format(
-        "  progressive rollout: {} step {}/{} at {}%, {:.1f} s in step (judged every {} s), {}\n",
-        p.value("stage", std::string("?")), p.value("step", 0), steps.size(), p.value("percent", 0),
-        p.value("seconds_in_step", 0.0), p.value("step_seconds", 0),
-        p.value("promote", false) ? "promote after the last step" : "no promotion (promote = false)");
+    const std::string promote =
+        p.value("promote", false) ? "promote after the last step" : "no promotion (promote = false)";
+    std::string out;
+    if (p.value("stage", std::string()) == "shadow")
+        // Before the first step: no split yet, both variants on every frame.
+        out = fmt::format("  progressive rollout: shadow stage (both variants on every frame), {:.1f} s in stage "
+                          "(judged every {} s), then {} step(s) of {} s, {}\n",
+                          p.value("seconds_in_step", 0.0), p.value("shadow_seconds", 0), steps.size(),
+                          p.value("step_seconds", 0), promote);
+    else
+        out = fmt::format("  progressive rollout: {} step {}/{} at {}%, {:.1f} s in step (judged every {} s), {}\n",
+                          p.value("stage", std::string("?")), p.value("step", 0), steps.size(), p.value("percent", 0),
+                          p.value("seconds_in_step", 0.0), p.value("step_seconds", 0), promote);
     const auto gates = p.value("gates", nlohmann::json::array());
     if (!gates.empty()) {
         out += fmt::format("    {:<22} {:>10} {:>10} {:>18}  {}\n", "GATE", "FIGURE", "LIMIT", "SAMPLES/MIN", "VERDICT");

@@ -2,7 +2,69 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
+#include <vector>
+
 namespace fizzhost::cli {
+namespace {
+
+constexpr size_t kCountColumns = 9;  // VARIANT .. UNDECODABLE, then PER KIND (unpadded, last)
+constexpr size_t kFirstNumeric = 3;  // VARIANT, PLUGIN, VERSION are text, left-aligned
+
+std::string number(const nlohmann::json& j, const char* key) {
+    return j.contains(key) && !j[key].is_null() ? j[key].dump() : "-";
+}
+
+}  // namespace
+
+std::string variantTableText(const nlohmann::json& ifc) {
+    // A row of cells, or a note line printed as it is.
+    struct Line {
+        std::array<std::string, kCountColumns> cells;
+        std::string note;
+    };
+    std::vector<Line> lines;
+    lines.push_back({{"VARIANT", "PLUGIN", "VERSION", "PACKETS", "MESSAGES", "DROPPED", "DELIVERED", "UNDECODABLE",
+                      "PER KIND"},
+                     ""});
+    auto row = [&](const std::string& variant, const std::string& plugin, const std::string& version,
+                   const nlohmann::json& v) {
+        std::string kinds;
+        if (v.contains("kinds") && v["kinds"].is_object())
+            for (const auto& [k, n] : v["kinds"].items()) kinds += fmt::format("{}{}={}", kinds.empty() ? "" : " ", k, n.dump());
+        lines.push_back({{variant, plugin, version, number(v, "packets"), number(v, "emitted"), number(v, "dropped"),
+                          number(v, "delivered"), number(v, "undecodable"), kinds},
+                         ""});
+    };
+    for (const auto& v : ifc.value("variants", nlohmann::json::array())) {
+        const std::string plugin = v.value("plugin", std::string("-")), version = v.value("version", std::string("-"));
+        row(v.value("variant", std::string("-")), plugin, version, v);
+        if (!v.value("counts_packets", true))
+            lines.push_back({{}, fmt::format("  ! {} {} emits but never calls fizz_count_packet(): its PACKETS read 0\n",
+                                             plugin, version)});
+    }
+    if (ifc.contains("totals")) row("(total)", "-", "-", ifc["totals"]);
+
+    std::array<size_t, kCountColumns> width{};
+    for (const auto& l : lines)
+        if (l.note.empty())
+            for (size_t c = 0; c < kCountColumns; ++c) width[c] = std::max(width[c], l.cells[c].size());
+    std::string out;
+    for (const auto& l : lines) {
+        if (!l.note.empty()) {
+            out += l.note;
+            continue;
+        }
+        std::string line = " ";
+        for (size_t c = 0; c + 1 < kCountColumns; ++c)
+            line += c < kFirstNumeric ? fmt::format(" {:<{}}", l.cells[c], width[c]) : fmt::format(" {:>{}}", l.cells[c], width[c]);
+        line += "  " + l.cells[kCountColumns - 1];
+        while (!line.empty() && line.back() == ' ') line.pop_back();
+        out += line + "\n";
+    }
+    return out;
+}
 
 std::string variantCostsText(const nlohmann::json& ifc) {
     if (!ifc.contains("variants")) return "";

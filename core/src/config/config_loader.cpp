@@ -432,12 +432,15 @@ std::optional<RolloutPlan> readRolloutPlan(const Checker& c, const Scope& ro) {
     plan.gates.maxSlowdown = gateLimit(c, ro, "max_slowdown", 1.0, 1e6, "a finite ratio >= 1.0");
     plan.gates.maxDropRate = gateLimit(c, ro, "max_drop_rate", 0.0, 1.0, "a fraction in 0..1");
     plan.gates.maxUndecodableRate = gateLimit(c, ro, "max_undecodable_rate", 0.0, 1.0, "a fraction in 0..1");
-    // The shadow stage runs the candidate beside the baseline on every frame (rollout mode
-    // "shadow"); until this host has that mode, a plan asking for it is refused, not run without it.
-    for (auto key : {std::string_view("shadow_seconds"), std::string_view("max_disagreement")})
-        if (const toml::node* n = ro.table.get(key))
+    // A shadow stage before the first step: the candidate runs beside the baseline on every frame
+    // (shadow mode) for shadow_seconds, and only a stage like that compares decisions.
+    if (auto v = c.integer(ro, "shadow_seconds", 1, kMaxStepSeconds)) plan.shadowSeconds = uint32_t(*v);
+    plan.gates.maxDisagreement = gateLimit(c, ro, "max_disagreement", 0.0, 1.0, "a fraction in 0..1");
+    for (auto key : {std::string_view("max_disagreement"), std::string_view("shadow_events")})
+        if (const toml::node* n = ro.table.get(key); n && plan.shadowSeconds == 0)
             c.fail(n->source(), ro.key(key),
-                   "a shadow stage needs the shadow rollout mode, which this fizzhost does not have; remove it");
+                   "applies to a shadow stage only, where the candidate runs on every frame beside the baseline: "
+                   "add shadow_seconds = N (the stage's length, before the first step) or remove it");
     return plan;
 }
 
@@ -469,11 +472,14 @@ Interface readInterface(const Checker& c, const toml::key& key, const toml::node
         if (!rollout.plan) {
             readRolloutMode(c, *ro, rollout);
         } else {
-            for (auto key : {std::string_view("percent"), std::string_view("mode"), std::string_view("shadow_events")})
+            if (auto events = c.boolean(*ro, "shadow_events")) rollout.shadowEvents = *events;  // its shadow stage's
+            for (auto key : {std::string_view("percent"), std::string_view("mode")})
                 if (const toml::node* n = ro->table.get(key))
                     c.fail(n->source(), ro->key(key),
                            "a rollout with steps starts at the first step and moves the split itself; remove " +
-                               std::string(key) + " (or steps, for a fixed split or shadow mode)");
+                               std::string(key) + " (or steps, for a fixed split or shadow mode)" +
+                               (key == "mode" ? "; shadow_seconds = N runs a shadow stage before the first step"
+                                              : ""));
         }
         ifc.rollout = std::move(rollout);
     }

@@ -26,9 +26,9 @@ struct Rollout {
     std::string candidate;  // NAME or NAME@VERSION; must resolve to another plugin than the classifier
     unsigned percent = 0;   // 0..100 (split mode)
     RolloutMode mode = RolloutMode::Split;
-    bool shadowEvents = false;  // shadow mode: write the candidate's events too ("variant":"shadow")
-    // Gated progressive rollout (split mode): `steps` and the keys around it; the host moves the
-    // split along the steps itself, starting at the first.
+    bool shadowEvents = false;  // shadow mode (or a plan's shadow stage): write the candidate's events too ("variant":"shadow")
+    // Gated progressive rollout: `steps` and the keys around it; the host moves the split along
+    // the steps itself, starting at the first (or at a shadow stage before it, plan->shadowSeconds).
     std::optional<RolloutPlan> plan;
 
     bool operator==(const Rollout&) const = default;

@@ -66,8 +66,12 @@ AdoptedState adoptPinned(const PinStore& pins, const PinRecord& r, const config:
         Classifier::Adopted fds{bpf::programById(v.programId), pins.open(ifc.name, v.regionsPin),
                                 pins.open(ifc.name, v.queuePin), r.ringSlots};
         auto classifier = Classifier::adopt(p, transport, std::move(fds));
-        auto source = std::make_shared<MessageSource>(std::move(classifier),
-                                                      EventOrigin{ifc.name, p->name(), p->version(), v.variant}, writer);
+        // A shadow-mode candidate's backlog is the baseline's frames again: counted once, its
+        // events written only if they were wanted, and named as they were.
+        const bool shadow = v.variant == "candidate" && r.dispatcher && r.dispatcher->shadow;
+        auto source = std::make_shared<MessageSource>(
+            std::move(classifier), EventOrigin{ifc.name, p->name(), p->version(), shadow ? "shadow" : v.variant}, writer,
+            !shadow || r.dispatcher->shadowEvents, shadow);
         (v.variant == "candidate" ? a->candidate : a->baseline) = std::move(source);
     }
     if (!a->baseline) throw Error(where + ": the record names no baseline program", EPROTO);

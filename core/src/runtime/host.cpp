@@ -193,7 +193,9 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
         // Baseline: a new instance when the plugin (or its file) changed, or settings demand it.
         auto basePlugin = findPlugin(catalog_, cfg_, ifc, ifc.classifier, ifc.classifierAt);
         if (!current || freshPrograms || runningPlugin(current->baseline, FIZZ_VARIANT_BASELINE) != basePlugin) {
-            if (current && guard_) {
+            // The guard judges new code: the same file loaded again (other settings, a rollout
+            // stage's placement) was judged when it came.
+            if (current && guard_ && current->baseline->classifier().pluginPtr() != basePlugin) {
                 guard_(*current->baseline->classifier().pluginPtr(), *basePlugin);
                 phases_.mark("guard");
             }
@@ -205,7 +207,7 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
             bool needCandidate = !current || freshPrograms ||
                                  runningPlugin(current->candidate, FIZZ_VARIANT_CANDIDATE) != candPlugin;
             if (needCandidate) {
-                if (guard_) {
+                if (guard_ && !(current && current->candidate && current->candidate->classifier().pluginPtr() == candPlugin)) {
                     guard_(current ? *current->baseline->classifier().pluginPtr() : *basePlugin, *candPlugin);
                     phases_.mark("guard");
                 }
@@ -298,7 +300,9 @@ void Host::commit(Plan& plan) {
     }
     const uint32_t oldProgramId = a.link.programId();
     const std::string before = describeVersion(a.baseline.get()) +
-                               (a.candidate ? " + candidate " + describeVersion(a.candidate.get()) : "");
+                               (a.candidate ? " + candidate " + describeVersion(a.candidate.get()) +
+                                                  (a.dispatcher ? " " + a.dispatcher->describeShare() : "")
+                                            : "");
     std::vector<std::shared_ptr<MessageSource>> retired;
     std::unique_ptr<Dispatcher> oldDispatcher;
     try {

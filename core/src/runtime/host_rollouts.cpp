@@ -38,7 +38,9 @@ void Host::announce(const std::string& iface, const RolloutDecision& d) {
 void Host::announceStarts() {
     for (auto& [name, e] : rollouts_.entries()) {
         if (e.started) announce(name, e.controller->started());
-        else if (e.controller->stage() == RolloutStage::Step || e.controller->stage() == RolloutStage::Shadow)
+        else if (e.controller->stage() == RolloutStage::Shadow)
+            spdlog::info("interface '{}': rollout table unchanged: the shadow stage goes on", name);
+        else if (e.controller->stage() == RolloutStage::Step)
             spdlog::info("interface '{}': rollout table unchanged: step {} ({}%) goes on", name,
                          e.controller->status(RolloutClock::now())["step"].get<size_t>(), e.controller->percent());
         else
@@ -90,7 +92,11 @@ void Host::steer(const std::string& iface, Attachment& a, RolloutBook::Entry& e,
         if (auto d = ctl.tick(s)) announce(iface, *d);
     }
     // Bring the attachment to what the controller's stage asks for: a percent is one map write,
-    // a rollback or a promotion one bpf_link_update (the dispatcher leaves).
+    // a rollback or a promotion one bpf_link_update (the dispatcher leaves). Leaving the shadow
+    // stage for the first step is one bpf_link_update too: shadow mode is frozen into the
+    // dispatcher and its variants at load (the split path carries no shadow branch, the variants
+    // no decision store), so the step's dispatcher and variants are loaded fresh and the new
+    // dispatcher takes the link from the shadow one (expected old program).
     const config::Interface want = rollouts_.effective(e.configured);
     if (want.classifier == a.cfg.classifier && want.rollout == a.cfg.rollout) return;
     if (now < e.retryAt) return;

@@ -65,7 +65,9 @@ nlohmann::json PinRecord::toJson() const {
         j["dispatcher"] = {{"program_id", dispatcher->programId},
                            {"percent", dispatcher->percent},
                            {"variants", dispatcher->variantsPin},
-                           {"split", dispatcher->splitPin}};
+                           {"split", dispatcher->splitPin},
+                           {"shadow", dispatcher->shadow},
+                           {"shadow_events", dispatcher->shadowEvents}};
     return j;
 }
 
@@ -96,7 +98,8 @@ PinRecord PinRecord::fromJson(const nlohmann::json& j) {
         if (j.contains("dispatcher")) {
             const auto& d = j.at("dispatcher");
             r.dispatcher = PinnedDispatcher{d.at("program_id").get<uint32_t>(), d.at("percent").get<unsigned>(),
-                                            d.at("variants").get<std::string>(), d.at("split").get<std::string>()};
+                                            d.at("variants").get<std::string>(), d.at("split").get<std::string>(),
+                                            d.value("shadow", false), d.value("shadow_events", false)};
         }
         return r;
     } catch (const nlohmann::json::exception& e) {
@@ -222,7 +225,8 @@ void PinStore::save(const Attachment& a) {
     if (a.dispatcher) {
         const uint32_t id = bpf::programId(a.dispatcher->programFd());
         const std::string stem = "dispatcher-" + std::to_string(id);
-        r.dispatcher = PinnedDispatcher{id, a.dispatcher->percent(), stem + "-variants", stem + "-split"};
+        r.dispatcher = PinnedDispatcher{id, a.dispatcher->percent(), stem + "-variants", stem + "-split",
+                                        a.dispatcher->shadow(), a.candidate && a.candidate->delivers()};
         pins.emplace_back(r.dispatcher->variantsPin, a.dispatcher->variantsFd());
         pins.emplace_back(r.dispatcher->splitPin, a.dispatcher->splitFd());
     }

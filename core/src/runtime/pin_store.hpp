@@ -39,6 +39,9 @@ struct PinnedDispatcher {
     uint32_t programId = 0;
     unsigned percent = 0;
     std::string variantsPin, splitPin;
+    // Shadow mode: the candidate saw the baseline's frames (its messages withheld unless
+    // shadowEvents). False in records written before it was kept.
+    bool shadow = false, shadowEvents = false;
 };
 
 struct PinRecord {

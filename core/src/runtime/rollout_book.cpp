@@ -25,9 +25,18 @@ config::Interface RolloutBook::effective(const config::Interface& configured) co
     if (!e || !configured.rollout || !configured.rollout->plan) return configured;
     config::Interface ifc = configured;
     switch (e->controller->stage()) {
-    case RolloutStage::Shadow:  // not reached yet: the loader refuses a shadow stage
+    case RolloutStage::Shadow:
+        // Every frame meets both variants; every event is the baseline's (and the candidate's too,
+        // as "shadow", with shadow_events).
+        ifc.rollout->mode = config::RolloutMode::Shadow;
+        ifc.rollout->percent = 0;
+        break;
     case RolloutStage::Step:
-    case RolloutStage::Complete: ifc.rollout->percent = e->controller->percent(); break;
+    case RolloutStage::Complete:
+        ifc.rollout->mode = config::RolloutMode::Split;
+        ifc.rollout->shadowEvents = false;  // a split writes both variants' events anyway
+        ifc.rollout->percent = e->controller->percent();
+        break;
     case RolloutStage::RolledBack: ifc.rollout.reset(); break;
     case RolloutStage::Promoted:
         ifc.classifier = configured.rollout->candidate;

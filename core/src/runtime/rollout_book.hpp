@@ -29,8 +29,9 @@ public:
     /// keeps it). Never throws but std::bad_alloc.
     RolloutBook next(const std::vector<config::Interface>& interfaces, RolloutClock::time_point now) const;
 
-    /// What the host runs for `configured`: the split at the controller's percent, the baseline
-    /// alone after a rollback, the candidate alone after a promotion. Without a plan: `configured`.
+    /// What the host runs for `configured`: shadow mode in the shadow stage, the split at the
+    /// controller's percent in a step, the baseline alone after a rollback, the candidate alone
+    /// after a promotion. Without a plan: `configured`.
     config::Interface effective(const config::Interface& configured) const;
 
     Entry* find(const std::string& iface);

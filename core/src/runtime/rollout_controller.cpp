@@ -38,6 +38,12 @@ std::string figureText(const GateReading& g) {
     }
 }
 
+// Where the split stands, for log lines: the shadow stage is not "0%" (that is the baseline alone).
+std::string share(unsigned percent, std::optional<RolloutStage> stage, std::string_view unit) {
+    if (stage == RolloutStage::Shadow) return "shadow";
+    return fmt::format("{}{}", percent, unit);
+}
+
 }  // namespace
 
 std::string_view toString(GateVerdict v) {
@@ -75,7 +81,7 @@ std::string_view toString(RolloutStage s) {
 
 RolloutController::RolloutController(config::RolloutPlan plan, RolloutClock::time_point now)
     : plan_(std::move(plan)), stage_(plan_.shadowSeconds > 0 ? RolloutStage::Shadow : RolloutStage::Step),
-      stepSince_(now) {
+      stepSince_(now), split_(stage_ == RolloutStage::Step) {
     judgeAt_ = now + windowLength();
     RolloutSample none;
     none.at = now;
@@ -91,6 +97,7 @@ RolloutDecision RolloutController::started() const {
     d.kind = DecisionKind::Start;
     d.from = 0;
     d.to = stage_ == RolloutStage::Shadow ? 0 : plan_.steps.front();
+    d.toStage = stage_;
     d.gates = last_;
     d.reason = fmt::format("{}{} step(s) of {} s{}",
                            stage_ == RolloutStage::Shadow ? fmt::format("a shadow stage of {} s, then ", plan_.shadowSeconds)
@@ -182,16 +189,19 @@ std::optional<RolloutDecision> RolloutController::tick(const RolloutSample& s) {
     rememberBaselineCost(s);
     RolloutDecision d;
     d.from = d.to = percent();
+    d.fromStage = d.toStage = stage_;
     d.windowSeconds = seconds(s.at - window_->at);
+    const bool shadowStage = stage_ == RolloutStage::Shadow;
+    const std::string where = shadowStage ? std::string("in the shadow stage") : fmt::format("at {}%", d.from);
     d.gates = last_;
     actionError_.clear();
 
     for (const auto& g : last_)
         if (g.verdict == GateVerdict::Fail) {
-            stage_ = RolloutStage::RolledBack;
+            stage_ = d.toStage = RolloutStage::RolledBack;
             d.kind = DecisionKind::Rollback;
             d.to = 0;
-            reason_ = fmt::format("rolled back at {}%: {} over {:.1f} s", d.from, figureText(g), d.windowSeconds);
+            reason_ = fmt::format("rolled back {}: {} over {:.1f} s", where, figureText(g), d.windowSeconds);
             d.reason = reason_;
             return d;
         }
@@ -206,21 +216,20 @@ std::optional<RolloutDecision> RolloutController::tick(const RolloutSample& s) {
         judgeAt_ = s.at + stepLength;
         held_ = true;
         d.kind = DecisionKind::Hold;
-        reason_ = fmt::format("holding at {}% after {:.1f} s: {}", d.from, d.windowSeconds, holding);
+        reason_ = fmt::format("holding {} after {:.1f} s: {}", where, d.windowSeconds, holding);
         d.reason = reason_;
         return d;
     }
     held_ = false;
     if (stage_ == RolloutStage::Shadow || step_ + 1 < plan_.steps.size()) {
-        if (stage_ == RolloutStage::Shadow)
-            stage_ = RolloutStage::Step;  // the shadow stage held: the first split step
+        if (shadowStage)
+            stage_ = RolloutStage::Step, split_ = true;  // the shadow stage held: the first split step
         else
             ++step_;
         d.kind = DecisionKind::Advance;
         d.to = plan_.steps[step_];
-        reason_ = fmt::format("every gate held {} over {:.1f} s",
-                              d.from == 0 ? std::string("in the shadow stage") : fmt::format("at {}%", d.from),
-                              d.windowSeconds);
+        d.toStage = stage_;
+        reason_ = fmt::format("every gate held {} over {:.1f} s", where, d.windowSeconds);
         d.reason = reason_;
         stepSince_ = s.at;
         window_ = s;
@@ -228,12 +237,12 @@ std::optional<RolloutDecision> RolloutController::tick(const RolloutSample& s) {
         return d;
     }
     if (plan_.promote) {
-        stage_ = RolloutStage::Promoted;
+        stage_ = d.toStage = RolloutStage::Promoted;
         d.kind = DecisionKind::Promote;
         d.to = 100;
         reason_ = fmt::format("promoted: every gate held at the last step ({}%) over {:.1f} s", d.from, d.windowSeconds);
     } else {
-        stage_ = RolloutStage::Complete;
+        stage_ = d.toStage = RolloutStage::Complete;
         d.kind = DecisionKind::Complete;
         reason_ = fmt::format("complete: every gate held at the last step ({}%) over {:.1f} s; the split stays "
                               "(promote = false)",
@@ -262,7 +271,7 @@ nlohmann::json RolloutController::status(RolloutClock::time_point now) const {
     case RolloutStage::Complete: verdict = "complete: the last step's split stays"; break;
     }
     nlohmann::json out = {{"stage", toString(stage_)},
-                          {"step", stage_ == RolloutStage::Shadow ? 0 : step_ + 1},
+                          {"step", split_ ? step_ + 1 : 0},
                           {"steps", plan_.steps},
                           {"percent", percent()},
                           {"step_seconds", plan_.stepSeconds},
@@ -280,8 +289,8 @@ nlohmann::json RolloutController::status(RolloutClock::time_point now) const {
 std::string describe(const RolloutDecision& d) {
     std::string figures;
     for (const auto& g : d.gates) figures += (figures.empty() ? "" : ", ") + figureText(g);
-    return fmt::format("{} {}% -> {}%: {}{}{}", toString(d.kind), d.from, d.to, d.reason,
-                       figures.empty() ? "" : "; gates: ", figures);
+    return fmt::format("{} {} -> {}: {}{}{}", toString(d.kind), share(d.from, d.fromStage, "%"),
+                       share(d.to, d.toStage, "%"), d.reason, figures.empty() ? "" : "; gates: ", figures);
 }
 
 nlohmann::json decisionRecord(const std::string& iface, const RolloutDecision& d) {
@@ -296,13 +305,16 @@ nlohmann::json decisionRecord(const std::string& iface, const RolloutDecision& d
               {"decision", toString(d.kind)},
               {"from", d.from},
               {"to", d.to},
+              {"from_stage", d.fromStage ? nlohmann::json(toString(*d.fromStage)) : nlohmann::json(nullptr)},
+              {"to_stage", toString(d.toStage)},
               {"window_seconds", d.windowSeconds},
               {"figures", figures},
               {"reason", d.reason}}}};
 }
 
 std::string decisionText(const std::string& iface, const RolloutDecision& d) {
-    std::string line = fmt::format("{} rollout {} {} -> {}", iface, toString(d.kind), d.from, d.to);
+    std::string line = fmt::format("{} rollout {} {} -> {}", iface, toString(d.kind), share(d.from, d.fromStage, ""),
+                                   share(d.to, d.toStage, ""));
     for (const auto& g : d.gates)
         line += fmt::format(" {}={}/{:.4g}:{}", g.name, g.figure ? fmt::format("{:.4f}", *g.figure) : "-", g.limit,
                             toString(g.verdict));

@@ -56,6 +56,10 @@ enum class DecisionKind { Start, Advance, Hold, Rollback, Promote, Complete };
 struct RolloutDecision {
     DecisionKind kind = DecisionKind::Start;
     unsigned from = 0, to = 0;  // percent to the candidate before and after
+    // The stage the decision was judged in (absent for Start) and the stage it leads to: 0% in
+    // the shadow stage is every frame to both variants, 0% after a rollback the baseline alone.
+    std::optional<RolloutStage> fromStage;
+    RolloutStage toStage = RolloutStage::Step;
     double windowSeconds = 0;   // the span the figures cover
     std::vector<GateReading> gates;
     std::string reason;
@@ -105,6 +109,7 @@ private:
     std::vector<GateReading> last_;        // the latest reading, for status
     std::string reason_, actionError_;
     bool held_ = false;
+    bool split_ = false;  // a split step was reached (status: step 0 until then, a rollback included)
     std::optional<double> baselineNsPerRun_;  // over the last window where the baseline ran enough
 };
 
@@ -112,9 +117,11 @@ std::string_view toString(GateVerdict v);
 std::string_view toString(DecisionKind k);
 std::string_view toString(RolloutStage s);
 
-/// One log line: "advance 5% -> 25%: max_drop_rate 0.0000 <= 0.0100 over 2.0 s (4100 messages), ...".
+/// One log line: "advance 5% -> 25%: max_drop_rate 0.0000 <= 0.0100 over 2.0 s (4100 messages), ...";
+/// the shadow stage is written "shadow" instead of its 0% ("advance shadow -> 5%").
 std::string describe(const RolloutDecision& d);
-/// The events-stream record: {"rollout":{"interface":...,"decision":...,"from":..,"to":..,"figures":{...}}}.
+/// The events-stream record: {"rollout":{"interface":...,"decision":...,"from":..,"to":..,"from_stage":..,
+/// "to_stage":..,"figures":{...}}}.
 nlohmann::json decisionRecord(const std::string& iface, const RolloutDecision& d);
 /// The same as one text line (the events stream's text format), without the newline.
 std::string decisionText(const std::string& iface, const RolloutDecision& d);
