@@ -9,14 +9,25 @@
 // Shadow mode: fizzbuzz loaded as a shadow-mode variant alone (its decision store on), and the
 // dispatcher in shadow mode running two of them on every frame, against fizzbuzz alone.
 //
+// The bare tail call: a program that does nothing but tail-call fizzbuzz with a constant index
+// (tail_call_only.bpf.c), the least any tail-call dispatcher can add.
+//
 // The overhead is given in ns over fizzbuzz alone and as a ratio of the floor measured in the same run.
+#include "bpf/map.hpp"
+#include "bpf/object.hpp"
 #include "measure/program_bench.hpp"
 #include "plugin/catalog.hpp"
+#include "util/error.hpp"
 #include "runtime/dispatcher.hpp"
 
 #include <fizz/dispatcher.h>
 
 #include <cstdio>
+#include <span>
+
+// tail_call_only.bpf.c, embedded by bench/CMakeLists.txt (fizzhost_embed_object).
+extern "C" const unsigned char fizzhost_tail_call_only_object[];
+extern "C" const unsigned char fizzhost_tail_call_only_object_end[];
 
 using namespace fizzhost;
 using namespace fizzhost::measure;
@@ -44,8 +55,28 @@ int main() {
     const BenchProgram sb = benchProgramFor(*shadowBase, "fizzbuzz as a shadow variant"),
                        sc = benchProgramFor(*shadowCand, "shadow candidate");
 
+    // The bare tail call in front of the baseline instance.
+    constexpr const char* kTailCallOnly = "fizz_tail_call_only";
+    auto tailCall = bpf::Object::openMemory(
+        std::span<const unsigned char>(fizzhost_tail_call_only_object,
+                                       size_t(fizzhost_tail_call_only_object_end - fizzhost_tail_call_only_object)),
+        kTailCallOnly);
+    tailCall.load();
+    const auto tailCallMap = tailCall.findMap(FIZZ_MAP_VARIANTS);
+    const auto tailCallProgram = tailCall.findProgram(kTailCallOnly);
+    if (!tailCallMap || !tailCallProgram)
+        throw Error(std::string("bench: the embedded tail-call object lacks program '") + kTailCallOnly +
+                        "' or map '" FIZZ_MAP_VARIANTS "'",
+                    ENOENT);
+    const uint32_t slot = FIZZ_VARIANT_BASELINE, baseFd = uint32_t(base->programFd());
+    bpf::updateElem(tailCallMap->fd(), &slot, &baseFd, "bench: install the tail call's target");
+    BenchProgram tailCallOnly = baseline;
+    tailCallOnly.label = "tail call alone (no dispatcher)";
+    tailCallOnly.progFd = tailCallProgram->fd();
+
     auto floor = loadFloorProgram();
-    std::vector<BenchProgram> programs = {floor.benchProgram(), benchProgramFor(*base, "fizzbuzz alone"), sb};
+    std::vector<BenchProgram> programs = {floor.benchProgram(), benchProgramFor(*base, "fizzbuzz alone"), sb,
+                                          tailCallOnly};
     std::vector<std::unique_ptr<Dispatcher>> dispatchers;
     auto add = [&](std::unique_ptr<Dispatcher> d, const std::string& label, const BenchProgram& b, const BenchProgram& c) {
         BenchProgram p;
@@ -80,10 +111,12 @@ int main() {
         std::printf("%-36s %10.1f %5.1f..%-5.1f %+9.1f ns %+13.2fx\n", f.label.c_str(), f.nsPerPacket, f.minNs,
                     f.maxNs, f.nsPerPacket - alone, (f.nsPerPacket - alone) / floorNs);
     // The timing's own cost: each timed dispatcher against the same split untimed, same run.
-    for (size_t i = 3; i + 1 < figures.size(); i += 2)
+    for (size_t i = 4; i + 1 < figures.size(); i += 2)
         std::printf("per-variant timing at %-26s %+6.2f ns per packet (%+.3fx floor)\n",
                     figures[i].label.c_str(), figures[i + 1].nsPerPacket - figures[i].nsPerPacket,
                     (figures[i + 1].nsPerPacket - figures[i].nsPerPacket) / floorNs);
     std::printf("overhead target: <= +0.15x floor = +%.2f ns over fizzbuzz alone\n", 0.15 * floorNs);
+    std::printf("the tail call alone: %+.2f ns (%+.3fx floor), the least a tail-call dispatcher can add\n",
+                figures[3].nsPerPacket - alone, (figures[3].nsPerPacket - alone) / floorNs);
     return 0;
 }

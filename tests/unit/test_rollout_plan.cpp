@@ -285,6 +285,27 @@ TEST_CASE("rollout controller: a new candidate instance opens a fresh window", "
     CHECK(d->kind == DecisionKind::Advance);
 }
 
+TEST_CASE("rollout controller: a step carried out late (its action failed, then succeeded) is judged from then on",
+          "[unit]") {
+    const auto t0 = RolloutClock::time_point{} + 1000s;
+    RolloutController c(plan({5, 50, 100}, gates(std::nullopt, 0.01)), t0);
+    c.tick(sample(t0, 0));
+    REQUIRE(c.tick(sample(t0 + 10s, 1000))->to == 50);  // advance to 50% ...
+    c.actionFailed("injected");                          // ... whose map write failed
+    CHECK(c.status(t0 + 11s)["action_error"] == "injected");
+    // 30 s later it is carried out. The previous percent ran meanwhile, and dropped: none of that
+    // is the new step's.
+    c.actionCarriedOut();
+    CHECK_FALSE(c.status(t0 + 40s).contains("action_error"));
+    CHECK_FALSE(c.tick(sample(t0 + 40s, 4000, 900)));  // opens the window
+    CHECK_FALSE(c.tick(sample(t0 + 45s, 4500, 900)));  // not over yet: judged from 40 s
+    auto d = c.tick(sample(t0 + 50s, 5000, 900));
+    REQUIRE(d);
+    CHECK(d->kind == DecisionKind::Advance);
+    CHECK(d->windowSeconds == Approx(10.0));
+    CHECK(gate(*d, "max_drop_rate").figure == Approx(0.0));
+}
+
 TEST_CASE("rollout controller: the last step without promotion completes and keeps the split", "[unit]") {
     const auto t0 = RolloutClock::time_point{} + 1000s;
     RolloutController c(plan({30}, {}, false), t0);

@@ -107,7 +107,7 @@ static __always_inline struct fizz_region_header *fizz_count_packet(void)
  * dropped. `size` must be sizeof the FIZZ_MESSAGE type (anything else is counted as dropped).
  */
 static __always_inline int fizz_emit_impl(struct fizz_region_header *r, void *events_map, void *msg, __u32 size,
-					  __u32 kind, __u32 msg_size)
+					  __u32 kind, __u32 msg_size, void *queue_copy)
 {
 	if (fizz_config.emit_off)
 		return 0;
@@ -156,7 +156,13 @@ static __always_inline int fizz_emit_impl(struct fizz_region_header *r, void *ev
 		fizz_barrier();
 		*(volatile __u64 *)&r->head = head + 1;
 		return 0;
-	} else if (bpf_map_push_elem(events_map, msg, 0)) {
+	}
+	/* The queue gets a copy made here, so `msg` itself never reaches a helper: it stays out of
+	 * memory, and the ring path above stores its fields straight into the slot. (Pushed from
+	 * `msg`, it would be built on the stack and copied into the slot by a load wider than the
+	 * stores that built it, which the CPU cannot forward: a stall per message.) */
+	__builtin_memcpy(queue_copy, msg, msg_size);
+	if (bpf_map_push_elem(events_map, queue_copy, 0)) {
 		if (r)
 			r->counters.dropped++;
 		return -1;
@@ -173,9 +179,17 @@ static __always_inline int fizz_emit_impl(struct fizz_region_header *r, void *ev
 }
 
 #define fizz_emit(msg, size, kind)                                                                 \
-	fizz_emit_impl(fizz_region(), FIZZ_EVENTS_MAP, (msg), (size), (kind), sizeof(fizz_message_t))
+	({                                                                                         \
+		fizz_message_t __fizz_queue_copy;                                                  \
+		fizz_emit_impl(fizz_region(), FIZZ_EVENTS_MAP, (msg), (size), (kind),              \
+			       sizeof(fizz_message_t), &__fizz_queue_copy);                        \
+	})
 /* fizz_emit() into the region fizz_count_packet() returned in this run: saves a second lookup. */
 #define fizz_emit_in(region, msg, size, kind)                                                      \
-	fizz_emit_impl((region), FIZZ_EVENTS_MAP, (msg), (size), (kind), sizeof(fizz_message_t))
+	({                                                                                         \
+		fizz_message_t __fizz_queue_copy;                                                  \
+		fizz_emit_impl((region), FIZZ_EVENTS_MAP, (msg), (size), (kind),                   \
+			       sizeof(fizz_message_t), &__fizz_queue_copy);                        \
+	})
 
 #endif /* FIZZ_CLASSIFIER_H */

@@ -33,43 +33,49 @@ static __always_inline struct iphdr *fizz_find_ipv4(struct xdp_md *ctx, __u32 *v
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
 	struct iphdr *iph;
 	__u16 proto;
+	__u8 version_ihl;
 	int i;
 
 	*vlan_tags = 0;
-	if ((void *)(eth + 1) > data_end)
+	/* Every frame accepted holds an Ethernet header and at least a minimal IPv4 header right
+	 * behind it or behind its tags, so a shorter frame is refused at once. For the untagged frame
+	 * this one check is all: the ethertype and the IPv4 header need no check of their own. */
+	if (data + sizeof(struct ethhdr) + sizeof(struct iphdr) > data_end)
 		return NULL;
 	/* One 16-bit load: struct ethhdr is packed, so eth->h_proto would be read a byte at a time.
 	 * (Unaligned packet loads are fine where XDP runs: the verifier asks for alignment only on
 	 * CPUs without efficient unaligned access, or when a loader demands it.) */
-	proto = *(__be16 *)((void *)eth + __builtin_offsetof(struct ethhdr, h_proto));
-	data = eth + 1;
+	proto = *(__be16 *)(data + __builtin_offsetof(struct ethhdr, h_proto));
+	iph = data + sizeof(struct ethhdr);
 
 #pragma unroll
 	for (i = 0; i < FIZZ_MAX_VLAN_TAGS; i++) {
-		struct fizz_vlan_hdr *vlan = data;
+		struct fizz_vlan_hdr *vlan = (void *)iph;
 
 		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
 			break;
-		if ((void *)(vlan + 1) > data_end)
+		/* The tag and, behind it, a minimal IPv4 header (as above). */
+		if ((void *)(vlan + 1) + sizeof(struct iphdr) > data_end)
 			return NULL;
 		proto = vlan->encapsulated_proto;
-		data = vlan + 1;
+		iph = (void *)(vlan + 1);
 		(*vlan_tags)++;
 	}
 	if (proto != bpf_htons(ETH_P_IP))
 		return NULL;
 
-	iph = data;
-	if ((void *)(iph + 1) > data_end)
-		return NULL;
-	if (iph->version != 4 || iph->ihl < 5)
-		return NULL;
-	/* The options must be there too: a header cut short is not a header. */
-	if ((void *)iph + iph->ihl * 4 > data_end)
-		return NULL;
+	/* Version 4 and IHL >= 5: the first byte is 0x45..0x4f. 0x45, no options, is nearly every
+	 * frame, and the check above already covered its header: one compare. */
+	version_ihl = *(__u8 *)iph;
+	if (version_ihl != 0x45) {
+		if ((__u32)version_ihl - 0x46 > 0x4f - 0x46)
+			return NULL;
+		/* The options must be there too: a header cut short is not a header. */
+		if ((void *)iph + (version_ihl & 0x0f) * 4 > data_end)
+			return NULL;
+	}
 	return iph;
 }
 

@@ -388,6 +388,7 @@ void Host::detach(Attachment& a) {
 }
 
 void Host::apply(const config::Interface& ifc, Attachment& a) {
+    const FailpointArm failpointsArmed;  // a rollout's own move is a transaction like a reload's
     auto plan = prepare(ifc, &a, false);
     commit(*plan);
 }

@@ -71,7 +71,13 @@ bool Host::tickRollouts() {
 
 void Host::steer(const std::string& iface, Attachment& a, RolloutBook::Entry& e, RolloutClock::time_point now) {
     RolloutController& ctl = *e.controller;
-    if ((ctl.stage() == RolloutStage::Step || ctl.stage() == RolloutStage::Shadow) && a.candidate && a.dispatcher) {
+    // While the stage's change waits to be carried out (it failed and is retried), the kernel runs
+    // the previous stage: its figures would judge a stage that is not running. Hold the controller.
+    const auto runs = [&](const config::Interface& want) {
+        return want.classifier == a.cfg.classifier && want.rollout == a.cfg.rollout;
+    };
+    if (runs(rollouts_.effective(e.configured)) &&
+        (ctl.stage() == RolloutStage::Step || ctl.stage() == RolloutStage::Shadow) && a.candidate && a.dispatcher) {
         RolloutSample s;
         s.at = now;
         s.baseline = figuresOf(*a.baseline);
@@ -98,10 +104,15 @@ void Host::steer(const std::string& iface, Attachment& a, RolloutBook::Entry& e,
     // no decision store), so the step's dispatcher and variants are loaded fresh and the new
     // dispatcher takes the link from the shadow one (expected old program).
     const config::Interface want = rollouts_.effective(e.configured);
-    if (want.classifier == a.cfg.classifier && want.rollout == a.cfg.rollout) return;
-    if (now < e.retryAt) return;
+    if (runs(want) || now < e.retryAt) return;
     try {
         apply(want, a);
+        if (e.retryAt != RolloutClock::time_point{}) {
+            e.retryAt = {};
+            ctl.actionCarriedOut();
+            spdlog::info("interface '{}': rollout: the {} stage is carried out now; its window opens", iface,
+                         toString(ctl.stage()));
+        }
     } catch (const Error& ex) {
         e.retryAt = now + std::chrono::seconds(ctl.plan().stepSeconds);
         ctl.actionFailed(ex.what());

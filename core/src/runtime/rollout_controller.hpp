@@ -91,6 +91,12 @@ public:
     const std::string& reason() const { return reason_; }
     /// Notes that carrying out the last decision failed (shown in status until the next decision).
     void actionFailed(const std::string& why) { actionError_ = why; }
+    /// Notes that a failed action was carried out at last: the stage runs from now, so its window
+    /// opens with the next sample (the figures since the decision are the previous stage's).
+    void actionCarriedOut() {
+        actionError_.clear();
+        window_.reset();
+    }
 
     /// Step, percent, time in step, each gate's figure and limit, the verdict. Never throws.
     nlohmann::json status(RolloutClock::time_point now) const;

@@ -6,10 +6,11 @@
 // The variable is read once, at the first use. Each point it names fails the first reload that
 // reaches it, with Error("failure injected at '<name>' (FIZZHOST_FAILPOINTS)", ECANCELED), and is
 // then spent, so successive reloads of one change fail at successive points and the next one
-// succeeds. Points fire only while a reload is in progress (FailpointArm): starting the host and
-// attaching a returning interface never fail here. Unset, a point costs one load of a bool.
-// The failure-injection tests (tests/netns/test_reload_failures.cpp) prove with them that a reload
-// failing at any point leaves the running state untouched, drained and without leaks.
+// succeeds. Points fire only while a reload or a progressive rollout's own move is in progress
+// (FailpointArm): starting the host and attaching a returning interface never fail here. Unset, a
+// point costs one load of a bool. The failure-injection tests (tests/netns/test_reload_failures.cpp,
+// test_rollout_failures.cpp) prove with them that a transaction failing at any point leaves the
+// running state untouched, drained and without leaks.
 #pragma once
 
 #include <string>
@@ -37,7 +38,7 @@ void failpoint(const char* name);
 /// did yet: for the daemon to say so at start.
 std::vector<std::string> enabledFailpoints();
 
-/// While one exists, failpoint() may fire: the reload transaction holds one.
+/// While one exists, failpoint() may fire: a reload and a rollout's move hold one.
 class FailpointArm {
 public:
     FailpointArm();
