@@ -96,7 +96,9 @@ bool Program::isXdp() const { return bpf_program__type(prog_) == BPF_PROG_TYPE_X
 
 Object Object::openMemory(std::span<const unsigned char> elf, const std::string& name) {
     installLibbpfLogger();
-    auto log = std::make_unique<char[]>(kVerifierLogSize);
+    // Not zeroed: the kernel writes the log (NUL-terminated) only when a load fails, so its pages
+    // are never touched on success. Zeroing 4 MiB cost every load ~1,000 page faults.
+    auto log = std::make_unique_for_overwrite<char[]>(kVerifierLogSize);
     log[0] = 0;
     LIBBPF_OPTS(bpf_object_open_opts, opts);
     opts.object_name = name.c_str();

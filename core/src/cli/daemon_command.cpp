@@ -79,10 +79,14 @@ public:
         if (pending_.empty()) return std::nullopt;
         const int sig = pending_.front();
         pending_.erase(pending_.begin());
+        waitedMs_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - arrived_.front()).count();
+        arrived_.erase(arrived_.begin());
         if (!pending_.empty()) signalReady();
         if (isStop(sig)) taken_.notify_all();
         return sig;
     }
+    /// Main thread: how long the signal take() returned last waited for it, in ms (the debug log).
+    double waitedMs() const { return waitedMs_; }
     /// Main thread: what it is busy with (for the log when a stop cannot wait), or nullptr.
     void busy(const char* what) {
         std::lock_guard lock(mutex_);
@@ -109,6 +113,7 @@ private:
             const int sig = int(info.ssi_signo);
             std::unique_lock lock(mutex_);
             pending_.push_back(sig);
+            arrived_.push_back(std::chrono::steady_clock::now());
             signalReady();
             if (!isStop(sig)) continue;
             // A stop request: the main thread takes it as soon as it is free; if it stays busy,
@@ -130,6 +135,8 @@ private:
     std::mutex mutex_;
     std::condition_variable taken_;
     std::vector<int> pending_;
+    std::vector<std::chrono::steady_clock::time_point> arrived_;  // when each of pending_ was read
+    double waitedMs_ = 0;
     const char* busy_ = "starting";
     std::thread thread_;
 };
@@ -225,6 +232,8 @@ int daemonCommand(const DaemonOptions& opts) {
         bool ok = false;
         try {
             auto next = config::loadConfig(opts.config, defaultPluginDir(), trust);
+            spdlog::debug("reload: config read in {:.2f} ms",
+                          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
             // The guard is part of the reload, kept only if it commits.
             ok = host.reload(next, guardFor(next), &record.reason);
             // The listener and the watch are set up once; say so rather than ignore a change silently.
@@ -275,6 +284,7 @@ int daemonCommand(const DaemonOptions& opts) {
         const auto sig = signals.take();
         if (!sig) continue;
         if (*sig == SIGHUP) {
+            spdlog::debug("SIGHUP taken {:.2f} ms after it was read", signals.waitedMs());
             reload(service::ReloadTrigger::Signal);
             continue;
         }

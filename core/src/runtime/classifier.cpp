@@ -4,6 +4,7 @@
 #include "bpf/map.hpp"
 #include "bpf/pin.hpp"
 #include "bpf/xdp_link.hpp"
+#include "runtime/region_spares.hpp"
 #include "util/error.hpp"
 
 #include <bpf/bpf.h>
@@ -131,6 +132,8 @@ std::unique_ptr<Classifier> Classifier::load(std::shared_ptr<const plugin::Plugi
         auto regions = *obj.findMap(FIZZ_MAP_REGIONS);
         regions.setMaxEntries(c->cpus_);
         regions.setValueSize(c->regionSize_);
+        if (opts.spares)
+            if (const int spare = opts.spares->lend({c->regionSize_, c->cpus_}); spare >= 0) regions.reuseFd(spare);
         obj.load();
 
         c->programFd_ = obj.findProgram(p.program())->fd();

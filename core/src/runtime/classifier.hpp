@@ -16,6 +16,8 @@
 
 namespace fizzhost::runtime {
 
+class RegionSpares;
+
 /// Message slots per CPU when none are configured: 20 ms of a 10 GbE link at line rate
 /// (14.88 M frames/s, one message each) arriving on one CPU, rounded up.
 constexpr uint32_t kDefaultRingSlots = 300000;
@@ -33,6 +35,9 @@ struct ClassifierOptions {
     /// >= 0: load as a variant of a shadow-mode dispatcher, recording each frame's kind in this
     /// FIZZ_MAP_DECISION (Dispatcher::createDecisionMap(); the caller keeps it open until load returns).
     int decisionMapFd = -1;
+    /// Non-null: the regions map is taken from these spares when one of the right shape is held
+    /// (made ahead, off the reload's path; runtime/region_spares.hpp), else created at load.
+    RegionSpares* spares = nullptr;
 };
 
 class Classifier {

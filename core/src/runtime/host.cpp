@@ -139,6 +139,7 @@ void Host::start() {
         for (auto& plan : plans) commit(*plan);
         rollouts_ = std::move(rollouts);
         announceStarts();
+        spares_.settle(regionsInUse(attachments_));
     } catch (...) {
         // What a previous host left stays as the exit policy says; what this one attached goes.
         for (auto& [name, a] : attachments_) {
@@ -175,11 +176,15 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
             auto plugin = catalog_.find(name);
             auto opts = classifierOptions(cfg_);
             if (decisions) opts.decisionMapFd = decisions->get();
+            opts.spares = &spares_;
             const VariantPlacement placed = placementOf(ifc, slot);
+            phases_.mark("find plugin");
             auto classifier = Classifier::load(plugin, opts);
+            phases_.mark("load program");
             auto source = std::make_shared<MessageSource>(
                 std::move(classifier), EventOrigin{ifc.name, plugin->name(), plugin->version(), placed.name},
                 *writer_, placed.deliver, placed.shadowCandidate);
+            phases_.mark("source setup");  // its regions mapped, its event template built
             failpoint(failpoints::kInstanceLoaded);
             return source;
         };
@@ -193,8 +198,10 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
         if (!current || freshPrograms || runningPlugin(current->baseline, FIZZ_VARIANT_BASELINE) != basePlugin) {
             // The guard judges new code: the same file loaded again (other settings, a rollout
             // stage's placement) was judged when it came.
-            if (current && guard_ && current->baseline->classifier().pluginPtr() != basePlugin)
+            if (current && guard_ && current->baseline->classifier().pluginPtr() != basePlugin) {
                 guard_(*current->baseline->classifier().pluginPtr(), *basePlugin);
+                phases_.mark("guard");
+            }
             plan->newBaseline = load(ifc.classifier, FIZZ_VARIANT_BASELINE);
         }
         if (ifc.rollout) {
@@ -203,8 +210,10 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
             bool needCandidate = !current || freshPrograms ||
                                  runningPlugin(current->candidate, FIZZ_VARIANT_CANDIDATE) != candPlugin;
             if (needCandidate) {
-                if (guard_ && !(current && current->candidate && current->candidate->classifier().pluginPtr() == candPlugin))
+                if (guard_ && !(current && current->candidate && current->candidate->classifier().pluginPtr() == candPlugin)) {
                     guard_(current ? *current->baseline->classifier().pluginPtr() : *basePlugin, *candPlugin);
+                    phases_.mark("guard");
+                }
                 plan->newCandidate = load(ifc.rollout->candidate, FIZZ_VARIANT_CANDIDATE);
             }
             // Entering a rollout, or changing a variant inside one: a complete new dispatcher that
@@ -220,6 +229,7 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
                 plan->newDispatcher->setVariant(FIZZ_VARIANT_CANDIDATE, cand->classifier().programFd());
                 plan->newDispatcher->setPercent(ifc.rollout->percent);
                 failpoint(failpoints::kDispatcherBuilt);
+                phases_.mark("load dispatcher");
             } else if (current->dispatcher->percent() != ifc.rollout->percent) {
                 plan->newPercent = ifc.rollout->percent;
             }
@@ -243,6 +253,7 @@ void Host::commit(Plan& plan) {
     auto undo = [&] {
         for (auto& s : added) pump_->retire(s);
     };
+    phases_.mark("pump add");
 
     if (plan.fresh) {
         Attachment& a = *plan.fresh;
@@ -324,6 +335,7 @@ void Host::commit(Plan& plan) {
         throw;
     }
     const double commitMs = msSince(t0);
+    phases_.mark("link update");
 
     if (plan.newBaseline) retired.push_back(std::exchange(a.baseline, plan.newBaseline));
     if (plan.newCandidate) {
@@ -345,12 +357,14 @@ void Host::commit(Plan& plan) {
     } catch (const Error& e) {
         spdlog::warn("interface '{}': {}", a.cfg.name, e.what());
     }
+    phases_.mark("in-flight wait");
     for (auto& s : retired) {
         pump_->retire(s);
         warnIfUncounted(a.cfg.name, *s);
         a.retired.add(*s);  // final: nothing runs it any more and its messages are delivered
     }
     oldDispatcher.reset();
+    phases_.mark("drain old");
 
     const std::string after = describeVersion(a.baseline.get()) +
                               (a.candidate ? " + candidate " + describeVersion(a.candidate.get()) +
@@ -361,6 +375,7 @@ void Host::commit(Plan& plan) {
                  a.cfg.name, before, after, a.link.id(), oldProgramId, a.link.programId(), commitMs,
                  msSince(t0) - commitMs);
     savePins(a);
+    phases_.mark("pins");
 }
 
 void Host::detach(Attachment& a) {
@@ -386,6 +401,7 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::st
     std::lock_guard lock(mutex_);
     const FailpointArm failpointsArmed;  // failure injection (tests only) fires in reloads alone
     const auto t0 = Clock::now();
+    phases_.restart();
     if (next.output.events != cfg_.output.events || next.output.format != cfg_.output.format ||
         next.controlSocket != cfg_.controlSocket)
         spdlog::warn("reload: [output] events/format and control_socket changes take effect on restart only (a "
@@ -425,6 +441,7 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::st
         catalog.rescan();
         for (const auto& p : catalog.problems())
             spdlog::warn("plugin folder: skipped {}: {}", p.file.string(), p.message);
+        phases_.mark("catalog");
         failpoint(failpoints::kCatalogRead);
         swapAll();
         try {
@@ -444,6 +461,7 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::st
     } catch (const Error& e) {
         spdlog::error("reload failed, nothing changed, the running classifiers keep running: {}", e.what());
         if (why) *why = e.what();
+        spares_.settle(regionsInUse(attachments_));  // a spare lent to the failed plan is a spare again
         return false;
     }
     const double prepareMs = msSince(t0);
@@ -466,6 +484,7 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::st
     if (!ok && committed == 0) {
         swapAll();  // nothing committed: the reload changed nothing, its settings and catalog included
         spdlog::error("reload failed, nothing changed, the running classifiers keep running: {}", failures);
+        spares_.settle(regionsInUse(attachments_));
         return false;
     }
     insecure_ = nextInsecure;
@@ -482,8 +501,13 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::st
         detach(*it->second);
         it = attachments_.erase(it);
     }
+    phases_.mark("rest");
+    // After the commit, off the way to the new program: the spare the next reload loads with.
+    spares_.settle(regionsInUse(attachments_));
+    phases_.mark("spare regions");
     spdlog::info("reload {} in {:.1f} ms (prepare {:.1f} ms){}", ok ? "complete" : "partly failed", msSince(t0),
                  prepareMs, goneNote);
+    spdlog::debug("reload phases: {}", phases_.summary());
     return ok;
 }
 
@@ -736,6 +760,7 @@ void Host::attachReturned(const std::string& name) {
         auto plan = prepare(cfg, nullptr, false);
         commit(*plan);
         gone_.erase(name);
+        spares_.settle(regionsInUse(attachments_));
     } catch (const Error& e) {
         spdlog::error("interface '{}' appeared again but its classifier could not be attached: {}; it stays gone "
                       "(a SIGHUP or the next change to the interface retries)",

@@ -14,6 +14,8 @@
 #include "runtime/link_watch.hpp"
 #include "runtime/pin_store.hpp"
 #include "runtime/pump.hpp"
+#include "runtime/region_spares.hpp"
+#include "util/phase_times.hpp"
 #include "util/unique_fd.hpp"
 #include "runtime/rollout_book.hpp"
 
@@ -143,6 +145,8 @@ private:
     std::map<std::string, GoneInterface> gone_;  // configured, but the device was deleted
     std::unique_ptr<LinkWatch> linkWatch_;       // stopped before mutex_ is taken in stop()
     std::unique_ptr<PinStore> pins_;             // null when the state root is unusable (on_exit = "detach")
+    PhaseTimes phases_;  // under mutex_: where a reload's time goes (the debug log)
+    RegionSpares spares_;  // under mutex_: settled after every start, reload and attach
     mutable std::mutex warnedMutex_;
     mutable std::set<std::string> warnedUncounted_;  // "plugin version" already warned about
 };
