@@ -167,6 +167,10 @@ TEST_CASE("edge values inside the ranges are accepted", "[unit]") {
     CHECK(c.interfaces[0].name == "abcdefghijklmno");
     CHECK(c.interfaces[0].rollout->percent == 100);
     CHECK(parse("[output]\nring_slots = 524256\n" + std::string(kOneInterface)).output.ringSlots == 524256);
+    CHECK(parse(std::string(kOneInterface)).output.spareRegions);
+    CHECK_FALSE(parse("[output]\nspare_regions = false\n" + std::string(kOneInterface)).output.spareRegions);
+    CHECK(errorOf("[output]\nspare_regions = 0\n" + std::string(kOneInterface)) ==
+          "/etc/fizz/fizz.toml:2:17: output.spare_regions: expected a boolean, got an integer");
     CHECK(parse("[guard]\nmax_slowdown = 1.0\n" + std::string(kOneInterface)).guard.maxSlowdown == 1.0);
 }
 

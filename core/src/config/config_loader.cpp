@@ -47,7 +47,8 @@ using KeyList = std::span<const std::string_view>;
 constexpr std::array<std::string_view, 9> kRootKeys = {
     "plugin_dir", "queue_size", "allow_insecure_plugins", "control_socket", "output", "guard", "interface",
     "metrics", "service"};
-constexpr std::array<std::string_view, 5> kOutputKeys = {"events", "format", "transport", "ring_slots", "ringbuf_size"};
+constexpr std::array<std::string_view, 6> kOutputKeys = {"events",     "format",       "transport",
+                                                         "ring_slots", "ringbuf_size", "spare_regions"};
 constexpr std::array<std::string_view, 2> kGuardKeys = {"max_slowdown", "mix"};
 constexpr std::array<std::string_view, 3> kInterfaceKeys = {"classifier", "mode", "rollout"};
 constexpr std::array<std::string_view, 14> kRolloutKeys = {
@@ -302,6 +303,7 @@ void readOutput(const Checker& c, const Scope& out, Output& cfg) {
         cfg.transport = *v;
     }
     if (auto v = c.integer(out, "ring_slots", 1, kMaxRingSlots)) cfg.ringSlots = uint32_t(*v);
+    if (auto v = c.boolean(out, "spare_regions")) cfg.spareRegions = *v;
     if (c.integer(out, "ringbuf_size", 0, INT64_MAX))
         c.warn(out.table.get("ringbuf_size")->source(), out.key("ringbuf_size"),
                "ignored: the ring is sized in messages per CPU now (ring_slots, default 300000: 20 ms at 10 GbE line "

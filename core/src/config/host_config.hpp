@@ -60,6 +60,9 @@ struct Output {
     /// Message slots per CPU (ring transport); 0: the host's default (20 ms at 10 GbE line rate,
     /// lowered to what fits for large messages).
     uint32_t ringSlots = 0;
+    /// Keep one unused regions map of each shape in use, so a reload takes it instead of waiting
+    /// for the allocation (runtime/region_spares.hpp). Costs that map's memory: cpus x region.
+    bool spareRegions = true;
 };
 
 // Reload guard: refuse a new program measured more than maxSlowdown times slower than the old one.

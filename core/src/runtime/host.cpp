@@ -139,7 +139,7 @@ void Host::start() {
         for (auto& plan : plans) commit(*plan);
         rollouts_ = std::move(rollouts);
         announceStarts();
-        spares_.settle(regionsInUse(attachments_));
+        settleSpares();
     } catch (...) {
         // What a previous host left stays as the exit policy says; what this one attached goes.
         for (auto& [name, a] : attachments_) {
@@ -176,7 +176,7 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
             auto plugin = catalog_.find(name);
             auto opts = classifierOptions(cfg_);
             if (decisions) opts.decisionMapFd = decisions->get();
-            opts.spares = &spares_;
+            if (cfg_.output.spareRegions) opts.spares = &spares_;
             const VariantPlacement placed = placementOf(ifc, slot);
             phases_.mark("find plugin");
             auto classifier = Classifier::load(plugin, opts);
@@ -391,6 +391,11 @@ void Host::detach(Attachment& a) {
     spdlog::info("interface '{}': detached after {} packets counted since attached", a.cfg.name, a.totals().packets);
 }
 
+void Host::settleSpares() {
+    // Without spare_regions no map is lent, and settling with nothing live lets every spare go.
+    spares_.settle(cfg_.output.spareRegions ? regionsInUse(attachments_) : std::vector<RegionSpares::InUse>{});
+}
+
 void Host::apply(const config::Interface& ifc, Attachment& a) {
     const FailpointArm failpointsArmed;  // a rollout's own move is a transaction like a reload's
     auto plan = prepare(ifc, &a, false);
@@ -461,7 +466,7 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::st
     } catch (const Error& e) {
         spdlog::error("reload failed, nothing changed, the running classifiers keep running: {}", e.what());
         if (why) *why = e.what();
-        spares_.settle(regionsInUse(attachments_));  // a spare lent to the failed plan is a spare again
+        settleSpares();  // a spare lent to the failed plan is a spare again
         return false;
     }
     const double prepareMs = msSince(t0);
@@ -484,7 +489,7 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::st
     if (!ok && committed == 0) {
         swapAll();  // nothing committed: the reload changed nothing, its settings and catalog included
         spdlog::error("reload failed, nothing changed, the running classifiers keep running: {}", failures);
-        spares_.settle(regionsInUse(attachments_));
+        settleSpares();
         return false;
     }
     insecure_ = nextInsecure;
@@ -503,7 +508,7 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::st
     }
     phases_.mark("rest");
     // After the commit, off the way to the new program: the spare the next reload loads with.
-    spares_.settle(regionsInUse(attachments_));
+    settleSpares();
     phases_.mark("spare regions");
     spdlog::info("reload {} in {:.1f} ms (prepare {:.1f} ms){}", ok ? "complete" : "partly failed", msSince(t0),
                  prepareMs, goneNote);
@@ -760,7 +765,7 @@ void Host::attachReturned(const std::string& name) {
         auto plan = prepare(cfg, nullptr, false);
         commit(*plan);
         gone_.erase(name);
-        spares_.settle(regionsInUse(attachments_));
+        settleSpares();
     } catch (const Error& e) {
         spdlog::error("interface '{}' appeared again but its classifier could not be attached: {}; it stays gone "
                       "(a SIGHUP or the next change to the interface retries)",

@@ -108,6 +108,8 @@ private:
     /// At exit or after a failed start: on_exit = "keep" leaves `a` attached and pinned (its
     /// waiting messages delivered now), "detach" detaches it and removes its pins. True: left attached.
     bool leave(Attachment& a);
+    /// Spare regions maps for the next reload, per [output] spare_regions (region_spares.hpp).
+    void settleSpares();
     static ClassifierOptions classifierOptions(const config::HostConfig& cfg);
     /// Warns once per plugin version that emits without counting packets.
     void warnIfUncounted(const std::string& ifname, const MessageSource& source) const;
