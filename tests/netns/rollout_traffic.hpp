@@ -71,8 +71,10 @@ inline std::string rolloutStage(const nlohmann::json& ifc) {
 /// depends on the machine's pace).
 inline std::vector<nlohmann::json> rolloutDecisions(const DaemonLab& lab) {
     std::vector<nlohmann::json> out;
-    for (auto& r : lab.records())
+    for (auto& r : lab.records()) {
+        REQUIRE(r["interface"] == lab.ifname());
         if (r["decision"] != "hold") out.push_back(r);
+    }
     return out;
 }
 

@@ -2,12 +2,12 @@
 // steps and is promoted, a failing one is rolled back by its gate, an unchanged table survives a
 // SIGHUP, and every decision is a record on the events stream.
 #include "netns/daemon_lab.hpp"
+#include "netns/rollout_traffic.hpp"
 #include "support/cli_run.hpp"
 #include "support/privilege.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <thread>
@@ -32,72 +32,8 @@ std::string config(const DaemonLab& lab, const std::string& classifier, const st
            ".rollout]\n" + rollout;
 }
 
-// Frames from the peer until destroyed, paced so the two test cores are not saturated.
-class Traffic {
-public:
-    explicit Traffic(DaemonLab& lab)
-        : thread_([this, &lab] {
-              uint32_t next = 0;
-              while (!stop_) {
-                  sent_ += lab.send(benchmarkSources(next % 60000, 256));
-                  next += 256;
-                  std::this_thread::sleep_for(std::chrono::milliseconds(2));
-              }
-          }) {}
-    ~Traffic() { stop(); }
-    void stop() {
-        stop_ = true;
-        if (thread_.joinable()) thread_.join();
-    }
-    uint64_t sent() const { return sent_; }
-
-private:
-    std::atomic<bool> stop_{false};
-    std::atomic<uint64_t> sent_{0};
-    std::thread thread_;
-};
-
-// Polls the interface's status until `done` holds; fails the test (with the log) after `timeout`.
-template <typename Pred>
-nlohmann::json waitForStatus(DaemonLab& lab, Pred done, const char* what,
-                             std::chrono::seconds timeout = std::chrono::seconds(30)) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    nlohmann::json s;
-    while (std::chrono::steady_clock::now() < deadline) {
-        s = lab.interfaceStatus();
-        if (done(s)) return s;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    FAIL("no " << what << " within " << timeout.count() << " s; status: " << s.dump() << "\nlog:\n"
-               << lab.daemon().stderrText());
-    return s;
-}
-
-std::string stageOf(const nlohmann::json& ifc) {
-    return ifc.contains("progressive") ? ifc["progressive"].value("stage", std::string()) : std::string();
-}
-
-// The decisions in the order they were recorded, holds left out (how many a step sees depends on
-// the machine's pace).
-std::vector<nlohmann::json> decisions(const DaemonLab& lab) {
-    std::vector<nlohmann::json> out;
-    for (auto& r : lab.records()) {
-        REQUIRE(r["interface"] == lab.ifname());
-        if (r["decision"] != "hold") out.push_back(r);
-    }
-    return out;
-}
-
-// Waits until the events file holds a record of `decision` (the pump writes records on its next pass).
-void waitForRecord(const DaemonLab& lab, const std::string& decision) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline) {
-        for (const auto& r : lab.records())
-            if (r["decision"] == decision) return;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    FAIL("no '" << decision << "' record in the events file");
-}
+// Steady traffic from the peer: 256 new sources a batch.
+std::vector<uint32_t> batch(uint64_t n) { return benchmarkSources(uint32_t(n * 256 % 60000), 256); }
 
 }  // namespace
 
@@ -113,11 +49,11 @@ TEST_CASE("a healthy candidate walks 10 -> 50 -> 100 by its gates and is promote
     const auto first = lab.interfaceStatus();
     const auto linkId = first["link_id"];
     CHECK(first["percent"] == 10);
-    CHECK(stageOf(first) == "step");
+    CHECK(rolloutStage(first) == "step");
     CHECK(first["progressive"]["step"] == 1);
 
-    Traffic traffic(lab);
-    const auto done = waitForStatus(lab, [](const nlohmann::json& s) { return stageOf(s) == "promoted"; }, "promotion");
+    RolloutTraffic traffic(lab, batch);
+    const auto done = waitForInterfaceStatus(lab, [](const nlohmann::json& s) { return rolloutStage(s) == "promoted"; }, "promotion");
     // Frames after the promotion meet the promoted classifier alone.
     const uint64_t mark = traffic.sent() + 2000;
     while (traffic.sent() < mark) std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -136,8 +72,8 @@ TEST_CASE("a healthy candidate walks 10 -> 50 -> 100 by its gates and is promote
     CHECK_THAT(done["progressive"]["verdict"].get<std::string>(), Contains("promoted"));
     CHECK(lab.waitForPackets(traffic.sent()) == traffic.sent());  // not a frame unclassified across the steps
 
-    waitForRecord(lab, "promote");
-    const auto d = decisions(lab);
+    waitForDecision(lab, "promote");
+    const auto d = rolloutDecisions(lab);
     REQUIRE(d.size() == 4);
     const std::vector<std::tuple<std::string, int, int>> expected = {
         {"start", 0, 10}, {"advance", 10, 50}, {"advance", 50, 100}, {"promote", 100, 100}};
@@ -190,10 +126,10 @@ TEST_CASE("a candidate whose decoder refuses messages is rolled back by max_unde
         if (v["variant"] == "baseline") baselineProgram = v["program_id"];
     CHECK(first["percent"] == 50);
 
-    Traffic traffic(lab);
+    RolloutTraffic traffic(lab, batch);
     // fizz emits for sources divisible by 3; this decoder throws for odd ones: half its messages.
     const auto back =
-        waitForStatus(lab, [](const nlohmann::json& s) { return stageOf(s) == "rolled_back"; }, "rollback", std::chrono::seconds(15));
+        waitForInterfaceStatus(lab, [](const nlohmann::json& s) { return rolloutStage(s) == "rolled_back"; }, "rollback", std::chrono::seconds(15));
     // One bpf_link_update back to the running baseline: same link, the baseline's program.
     CHECK(back["link_id"] == linkId);
     CHECK_FALSE(back.contains("percent"));
@@ -204,8 +140,8 @@ TEST_CASE("a candidate whose decoder refuses messages is rolled back by max_unde
     CHECK_THAT(back["progressive"]["verdict"].get<std::string>(), Contains("rolled back"));
     CHECK_THAT(back["progressive"]["reason"].get<std::string>(), Contains("rolled back at 50%: max_undecodable_rate"));
 
-    waitForRecord(lab, "rollback");
-    auto d = decisions(lab);
+    waitForDecision(lab, "rollback");
+    auto d = rolloutDecisions(lab);
     REQUIRE(d.size() == 2);
     CHECK(d[0]["decision"] == "start");
     CHECK(d[1]["decision"] == "rollback");
@@ -229,7 +165,7 @@ TEST_CASE("a candidate whose decoder refuses messages is rolled back by max_unde
     REQUIRE(lab.reload());
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
     auto still = lab.interfaceStatus();
-    CHECK(stageOf(still) == "rolled_back");
+    CHECK(rolloutStage(still) == "rolled_back");
     CHECK(still["variants"].size() == 1);
     CHECK_THAT(lab.daemon().stderrText(), Contains("rollout table unchanged: stays rolled_back"));
 
@@ -237,13 +173,13 @@ TEST_CASE("a candidate whose decoder refuses messages is rolled back by max_unde
     lab.writeConfig(config(lab, "fizz", "candidate = \"throws\"\nsteps = [25]\nstep_seconds = 60\n"), plugins);
     REQUIRE(lab.reload());
     auto again = lab.interfaceStatus();
-    CHECK(stageOf(again) == "step");
+    CHECK(rolloutStage(again) == "step");
     CHECK(again["percent"] == 25);
     CHECK(again["link_id"] == linkId);
     REQUIRE(again["variants"].size() == 2);
     traffic.stop();
-    waitForRecord(lab, "start");
-    d = decisions(lab);
+    waitForDecision(lab, "start");
+    d = rolloutDecisions(lab);
     REQUIRE(d.size() == 3);
     CHECK(d[2]["decision"] == "start");
     CHECK(d[2]["to"] == 25);
@@ -264,16 +200,16 @@ TEST_CASE("a SIGHUP that leaves the rollout table unchanged keeps the step; a st
     const auto burst = benchmarkSources(0x100, 20000);
     for (size_t i = 0; i < burst.size(); i += 1000)
         lab.send(std::vector<uint32_t>(burst.begin() + long(i), burst.begin() + long(i + 1000)));
-    waitForStatus(lab, [](const nlohmann::json& s) { return s.value("percent", 0) == 50; }, "the second step");
+    waitForInterfaceStatus(lab, [](const nlohmann::json& s) { return s.value("percent", 0) == 50; }, "the second step");
     // The step holds for too little data, judged again every second.
-    const auto held = waitForStatus(
+    const auto held = waitForInterfaceStatus(
         lab, [](const nlohmann::json& s) { return s["progressive"]["verdict"] == "holding"; }, "a hold");
     CHECK(held["progressive"]["step"] == 2);
     CHECK(held["progressive"]["gates"][0]["name"] == "max_drop_rate");
     CHECK(held["progressive"]["gates"][0]["verdict"] == "too_little_data");
     CHECK(held["progressive"]["gates"][0]["min_samples"] == 200);
     CHECK_THAT(held["progressive"]["reason"].get<std::string>(), Contains("too little data"));
-    waitForRecord(lab, "hold");
+    waitForDecision(lab, "hold");
     bool holdRecord = false;
     for (const auto& r : lab.records())
         if (r["decision"] == "hold") {
@@ -292,7 +228,7 @@ TEST_CASE("a SIGHUP that leaves the rollout table unchanged keeps the step; a st
     CHECK(after["progressive"]["seconds_in_step"].get<double>() > inStep);  // the same step, its clock running on
     CHECK_THAT(lab.daemon().stderrText(), Contains("rollout table unchanged: step 2 (50%) goes on"));
     size_t starts = 0;
-    for (const auto& r : decisions(lab)) starts += r["decision"] == "start";
+    for (const auto& r : rolloutDecisions(lab)) starts += r["decision"] == "start";
     CHECK(starts == 1);
 
     const auto text = runFizzhost({"status", "--socket", (lab.dir() / "control.sock").string()});
@@ -309,7 +245,7 @@ TEST_CASE("rollout decisions in the text events format are one line each", "[dae
     lab.writeConfig("[output]\nevents = \"" + events.string() + "\"\nformat = \"text\"\n" +
                     config(lab, "fizzbuzz", "candidate = \"fibonacci\"\nsteps = [20]\nstep_seconds = 1\n"));
     lab.start();
-    waitForStatus(lab, [](const nlohmann::json& s) { return stageOf(s) == "complete"; }, "completion");
+    waitForInterfaceStatus(lab, [](const nlohmann::json& s) { return rolloutStage(s) == "complete"; }, "completion");
     CHECK(lab.interfaceStatus()["percent"] == 20);  // promote = false: the split stays
     CHECK(lab.stop() == 0);
     std::ifstream in(events);
