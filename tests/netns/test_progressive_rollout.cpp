@@ -3,6 +3,7 @@
 // SIGHUP, and every decision is a record on the events stream.
 #include "netns/daemon_lab.hpp"
 #include "netns/rollout_traffic.hpp"
+#include "runtime/pin_store.hpp"
 #include "support/cli_run.hpp"
 #include "support/privilege.hpp"
 
@@ -255,4 +256,50 @@ TEST_CASE("rollout decisions in the text events format are one line each", "[dae
     REQUIRE(lines.size() == 2);
     CHECK(lines[0] == lab.ifname() + " rollout start 0 -> 20");
     CHECK(lines[1] == lab.ifname() + " rollout complete 20 -> 20");
+}
+
+TEST_CASE("a restart resumes a progressive rollout at the step it had reached, on the kept link, and a promoted "
+          "one stays promoted",
+          "[daemon]") {
+    if (!requirePrivilege("run fizzhost on a veth pair")) return;
+    DaemonLab lab;
+    const auto plugins = pluginFolder(lab);
+    // Long enough steps that the test reads a step before the plan leaves it.
+    const std::string table = "candidate = \"fibonacci\"\nsteps = [10, 50, 100]\nstep_seconds = 3\nmin_samples = 20\n"
+                              "max_drop_rate = 0.01\npromote = true\n";
+    lab.writeConfig(config(lab, "fizzbuzz", table) + "[service]\non_exit = \"keep\"\n", plugins);
+    lab.start();
+    RolloutTraffic traffic(lab, batch);
+    waitForInterfaceStatus(lab, [](const nlohmann::json& s) { return s.value("percent", 0) == 50; }, "the second step");
+    CHECK(lab.stop() == 0);
+    // What the leaving host pinned: the plan's stage and step, with the split it ran.
+    const auto record = fizzhost::runtime::PinStore::openUnlocked(lab.stateRoot()).read(lab.ifname());
+    REQUIRE(record.dispatcher);
+    const unsigned pinnedPercent = record.dispatcher->percent;
+    INFO("pinned progress " << record.rollout.dump());
+    REQUIRE(record.rollout.is_object());
+    CHECK(record.rollout["stage"] == "step");
+    CHECK(pinnedPercent >= 50);
+
+    lab.start();
+    const auto resumed = lab.interfaceStatus();
+    CHECK(resumed["percent"] == pinnedPercent);  // not back at 10%
+    CHECK(rolloutStage(resumed) == "step");
+    CHECK_THAT(lab.daemon().stderrText(), Contains("rollout resumed where the previous host left it: step"));
+    CHECK_THAT(lab.daemon().stderrText(), !Contains("rollout start 0% -> 10%"));
+
+    const auto promoted = waitForInterfaceStatus(
+        lab, [](const nlohmann::json& s) { return rolloutStage(s) == "promoted"; }, "promotion");
+    CHECK(promoted["variants"].size() == 1);
+    CHECK(lab.stop() == 0);
+
+    // Promoted: the next host runs the candidate alone, as the one before left it.
+    lab.start();
+    const auto still = lab.interfaceStatus();
+    CHECK(rolloutStage(still) == "promoted");
+    REQUIRE(still["variants"].size() == 1);
+    CHECK(still["variants"][0]["plugin"] == "fibonacci");
+    CHECK_THAT(lab.daemon().stderrText(), Contains("rollout resumed where the previous host left it: promoted"));
+    traffic.stop();
+    CHECK(lab.stop() == 0);
 }

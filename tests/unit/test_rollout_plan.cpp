@@ -586,3 +586,51 @@ TEST_CASE("cost_sample_period: the dispatcher's timing per rollout, 0 for none; 
           "/etc/fizz/fizz.toml:7:22: interface.a.rollout.cost_sample_period: 0 turns off the per-variant cost that "
           "max_slowdown judges; give a period (e.g. 64) or remove max_slowdown");
 }
+
+TEST_CASE("rollout book: a successor resumes the plan where the pinned progress left it, for the same table only",
+          "[unit]") {
+    const auto t0 = RolloutClock::time_point{} + 1000s;
+    const std::string table = "steps = [5, 50, 100]\nstep_seconds = 10\nmin_samples = 1\nmax_drop_rate = 0.5\n";
+    auto cfg = parse(kHead + table);
+    RolloutBook book = RolloutBook{}.next(cfg.interfaces, t0);
+    auto& ctl = *book.find("a")->controller;
+    ctl.tick(sample(t0, 0));
+    REQUIRE(ctl.tick(sample(t0 + 10s, 100))->kind == DecisionKind::Advance);
+    const nlohmann::json progress = book.progress("a");
+    CHECK(progress["stage"] == "step");
+    CHECK(progress["step"] == 1);
+    CHECK(book.progress("nosuch").is_null());
+
+    // A new host (a fresh book from the same file) resumes at 50%, judged afresh from its start.
+    RolloutBook next = RolloutBook{}.next(cfg.interfaces, t0 + 60s);
+    CHECK(next.resume("a", progress, t0 + 60s) == "rollout resumed where the previous host left it: step 2 (50%)");
+    CHECK(next.find("a")->resumed);
+    CHECK_FALSE(next.find("a")->started);
+    CHECK(next.effective(cfg.interfaces[0]).rollout->percent == 50);
+    auto& resumed = *next.find("a")->controller;
+    CHECK_FALSE(resumed.tick(sample(t0 + 60s, 0)));  // the window opens
+    CHECK_FALSE(resumed.tick(sample(t0 + 65s, 50)));
+    REQUIRE(resumed.tick(sample(t0 + 70s, 100))->to == 100);
+
+    // Another table, or progress that does not fit it: the plan starts from its beginning.
+    auto other = parse(kHead + "steps = [5, 50, 100]\nstep_seconds = 10\nmin_samples = 1\nmax_drop_rate = 0.4\n");
+    RolloutBook changed = RolloutBook{}.next(other.interfaces, t0 + 60s);
+    CHECK(changed.resume("a", progress, t0 + 60s).empty());
+    CHECK(changed.effective(other.interfaces[0]).rollout->percent == 5);
+    nlohmann::json bad = progress;
+    bad["step"] = 7;
+    RolloutBook b2 = RolloutBook{}.next(cfg.interfaces, t0);
+    CHECK(b2.resume("a", bad, t0).empty());
+    CHECK(b2.resume("a", nullptr, t0).empty());
+    CHECK(b2.effective(cfg.interfaces[0]).rollout->percent == 5);
+
+    // A promoted plan stays promoted.
+    auto cfgPromote = parse(kHead + "steps = [5]\nstep_seconds = 10\nmin_samples = 1\npromote = true\n");
+    RolloutBook promo = RolloutBook{}.next(cfgPromote.interfaces, t0);
+    promo.find("a")->controller->tick(sample(t0, 0));
+    REQUIRE(promo.find("a")->controller->tick(sample(t0 + 10s, 10))->kind == DecisionKind::Promote);
+    RolloutBook after = RolloutBook{}.next(cfgPromote.interfaces, t0 + 60s);
+    CHECK_THAT(after.resume("a", promo.progress("a"), t0 + 60s), Catch::Matchers::Contains("promoted"));
+    CHECK(after.effective(cfgPromote.interfaces[0]).classifier == "fibonacci");
+    CHECK_FALSE(after.effective(cfgPromote.interfaces[0]).rollout);
+}

@@ -132,12 +132,13 @@ void Host::start() {
         sweepUnconfiguredPins();
         std::vector<std::unique_ptr<Plan>> plans;
         for (const auto& ifc : cfg_.interfaces) {
+            resumeRollout(rollouts, ifc);
             auto [current, freshPrograms] = adoptPinned(ifc);
             if (current) adopted.insert(ifc.name);
             plans.push_back(prepare(rollouts.effective(ifc), current, freshPrograms));
         }
+        rollouts_ = std::move(rollouts);  // before the commits: each pins its rollout's progress
         for (auto& plan : plans) commit(*plan);
-        rollouts_ = std::move(rollouts);
         announceStarts();
         settleSpares();
     } catch (...) {

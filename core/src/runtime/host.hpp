@@ -105,6 +105,9 @@ private:
     /// now on) and returns it with whether its programs must be loaded anew; else {nullptr, false}.
     std::pair<Attachment*, bool> adoptPinned(const config::Interface& ifc);
     void savePins(const Attachment& a) noexcept;
+    /// At start: resumes `ifc`'s progressive rollout in `book` where the pinned record says the
+    /// previous host left it, when that host ran the same table.
+    void resumeRollout(RolloutBook& book, const config::Interface& ifc);
     /// At exit or after a failed start: on_exit = "keep" leaves `a` attached and pinned (its
     /// waiting messages delivered now), "detach" detaches it and removes its pins. True: left attached.
     bool leave(Attachment& a);

@@ -60,10 +60,20 @@ std::pair<Attachment*, bool> Host::adoptPinned(const config::Interface& ifc) {
     }
 }
 
+void Host::resumeRollout(RolloutBook& book, const config::Interface& ifc) {
+    if (!pins_ || !book.find(ifc.name) || !std::filesystem::exists(pins_->folder(ifc.name))) return;
+    try {
+        const std::string resumed = book.resume(ifc.name, pins_->read(ifc.name).rollout, RolloutClock::now());
+        if (!resumed.empty()) spdlog::info("interface '{}': {}", ifc.name, resumed);
+    } catch (const Error& e) {
+        spdlog::debug("interface '{}': no rollout progress to resume: {}", ifc.name, e.what());
+    }
+}
+
 void Host::savePins(const Attachment& a) noexcept {
     if (!pins_) return;
     try {
-        pins_->save(a);
+        pins_->save(a, rollouts_.progress(a.cfg.name));
     } catch (const std::exception& e) {
         spdlog::warn("interface '{}': pinning its state failed: {}; a restart attaches it anew", a.cfg.name, e.what());
     }

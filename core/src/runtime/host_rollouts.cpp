@@ -37,6 +37,10 @@ void Host::announce(const std::string& iface, const RolloutDecision& d) {
 
 void Host::announceStarts() {
     for (auto& [name, e] : rollouts_.entries()) {
+        if (e.resumed) {
+            e.resumed = false;  // said when it was resumed
+            continue;
+        }
         if (e.started) announce(name, e.controller->started());
         else if (e.controller->stage() == RolloutStage::Shadow)
             spdlog::info("interface '{}': rollout table unchanged: the shadow stage goes on", name);
@@ -73,6 +77,7 @@ void Host::steer(const std::string& iface, Attachment& a, RolloutBook::Entry& e,
     RolloutController& ctl = *e.controller;
     // While the stage's change waits to be carried out (it failed and is retried), the kernel runs
     // the previous stage: its figures would judge a stage that is not running. Hold the controller.
+    bool progressed = false;  // a decision that moves the plan: the pinned record follows it
     const auto runs = [&](const config::Interface& want) {
         return want.classifier == a.cfg.classifier && want.rollout == a.cfg.rollout;
     };
@@ -95,7 +100,10 @@ void Host::steer(const std::string& iface, Attachment& a, RolloutBook::Entry& e,
                 s.disagreed = f->shadow->disagreed;
             }
         }
-        if (auto d = ctl.tick(s)) announce(iface, *d);
+        if (auto d = ctl.tick(s)) {
+            announce(iface, *d);
+            progressed = d->kind != DecisionKind::Hold;
+        }
     }
     // Bring the attachment to what the controller's stage asks for: a percent is one map write,
     // a rollback or a promotion one bpf_link_update (the dispatcher leaves). Leaving the shadow
@@ -104,7 +112,10 @@ void Host::steer(const std::string& iface, Attachment& a, RolloutBook::Entry& e,
     // no decision store), so the step's dispatcher and variants are loaded fresh and the new
     // dispatcher takes the link from the shadow one (expected old program).
     const config::Interface want = rollouts_.effective(e.configured);
-    if (runs(want) || now < e.retryAt) return;
+    if (runs(want) || now < e.retryAt) {
+        if (progressed) savePins(a);  // a move carried out (below) is saved by its commit
+        return;
+    }
     try {
         apply(want, a);
         if (e.retryAt != RolloutClock::time_point{}) {

@@ -61,6 +61,7 @@ nlohmann::json PinRecord::toJson() const {
                                  {"program_id", v.programId},
                                  {"regions", v.regionsPin},
                                  {"queue", v.queuePin}});
+    if (!rollout.is_null()) j["rollout"] = rollout;
     if (dispatcher)
         j["dispatcher"] = {{"program_id", dispatcher->programId},
                            {"percent", dispatcher->percent},
@@ -95,6 +96,7 @@ PinRecord PinRecord::fromJson(const nlohmann::json& j) {
                                   v.at("abi").get<std::string>(), v.at("message_size").get<uint32_t>(),
                                   v.at("program_id").get<uint32_t>(), v.at("regions").get<std::string>(),
                                   v.at("queue").get<std::string>()});
+        r.rollout = j.value("rollout", nlohmann::json());
         if (j.contains("dispatcher")) {
             const auto& d = j.at("dispatcher");
             r.dispatcher = PinnedDispatcher{d.at("program_id").get<uint32_t>(), d.at("percent").get<unsigned>(),
@@ -196,7 +198,7 @@ PinRecord PinStore::read(const std::string& ifname) const {
     return PinRecord::fromJson(j);
 }
 
-void PinStore::save(const Attachment& a) {
+void PinStore::save(const Attachment& a, const nlohmann::json& rolloutProgress) {
     const std::string& ifname = a.cfg.name;
     const fs::path dir = folder(ifname);
     std::error_code ec;
@@ -206,6 +208,7 @@ void PinStore::save(const Attachment& a) {
     PinRecord r;
     r.interface = ifname;
     r.netns = currentNetns();
+    r.rollout = rolloutProgress;
     r.ifindex = uint32_t(a.ifindex);
     r.linkId = a.link.id();
     r.configuredMode = std::string(config::toString(a.cfg.mode));

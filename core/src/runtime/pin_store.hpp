@@ -59,6 +59,8 @@ struct PinRecord {
     uint32_t ringSlots = 0, queueSize = 0, cpus = 0;
     std::vector<PinnedVariant> variants;
     std::optional<PinnedDispatcher> dispatcher;
+    /// A progressive rollout's progress (RolloutBook::progress), null without one.
+    nlohmann::json rollout;
 
     const PinnedVariant* variant(const std::string& name) const;
     nlohmann::json toJson() const;
@@ -91,7 +93,7 @@ public:
     /// Pins what `a` runs now (link, maps of every live instance, dispatcher maps) and writes its
     /// record, then removes pins the record no longer names. Throws Error; the state pinned before
     /// stays usable until the record is written.
-    void save(const Attachment& a);
+    void save(const Attachment& a, const nlohmann::json& rolloutProgress = nullptr);
     /// Detaches the pinned link (for every holder) and removes the interface's folder. Returns a
     /// line for the log. Throws Error when a pin cannot be removed.
     std::string remove(const std::string& ifname);

@@ -1,6 +1,74 @@
 #include "runtime/rollout_book.hpp"
 
+#include <fmt/format.h>
+
+#include <optional>
+
 namespace fizzhost::runtime {
+namespace {
+
+// What identifies a plan for resuming it: every value of the interface's classifier and rollout
+// table that the host acts on.
+std::string tableIdentity(const config::Interface& c) {
+    const config::Rollout& r = *c.rollout;
+    const config::RolloutPlan& p = *r.plan;
+    auto opt = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(); };
+    return nlohmann::json{{"classifier", c.classifier},
+                          {"candidate", r.candidate},
+                          {"shadow_events", r.shadowEvents},
+                          {"cost_sample_period", opt(r.costSamplePeriod)},
+                          {"steps", p.steps},
+                          {"step_seconds", p.stepSeconds},
+                          {"shadow_seconds", p.shadowSeconds},
+                          {"min_samples", p.minSamples},
+                          {"promote", p.promote},
+                          {"max_slowdown", opt(p.gates.maxSlowdown)},
+                          {"max_drop_rate", opt(p.gates.maxDropRate)},
+                          {"max_undecodable_rate", opt(p.gates.maxUndecodableRate)},
+                          {"max_disagreement", opt(p.gates.maxDisagreement)}}
+        .dump();
+}
+
+std::optional<RolloutStage> stageNamed(const std::string& name) {
+    for (auto s : {RolloutStage::Shadow, RolloutStage::Step, RolloutStage::RolledBack, RolloutStage::Promoted,
+                   RolloutStage::Complete})
+        if (toString(s) == name) return s;
+    return std::nullopt;
+}
+
+}  // namespace
+
+nlohmann::json RolloutBook::progress(const std::string& iface) const {
+    const Entry* e = find(iface);
+    if (!e) return nullptr;
+    const RolloutController& c = *e->controller;
+    return {{"table", tableIdentity(e->configured)},
+            {"stage", std::string(toString(c.stage()))},
+            {"step", c.stepIndex()},
+            {"reason", c.reason()}};
+}
+
+std::string RolloutBook::resume(const std::string& iface, const nlohmann::json& progress, RolloutClock::time_point now) {
+    Entry* e = find(iface);
+    if (!e || !progress.is_object()) return "";
+    try {
+        if (progress.at("table").get<std::string>() != tableIdentity(e->configured)) return "";
+        const auto stage = stageNamed(progress.at("stage").get<std::string>());
+        const size_t step = progress.at("step").get<size_t>();
+        if (!stage || step >= e->controller->plan().steps.size()) return "";
+        const std::string reason = progress.value("reason", std::string());
+        e->controller->resume(*stage, step, reason, now);
+        e->started = false;
+        e->resumed = true;
+        const unsigned percent = e->controller->plan().steps[step];
+        return fmt::format("rollout resumed where the previous host left it: {}{}", toString(*stage),
+                           *stage == RolloutStage::Step ? fmt::format(" {} ({}%)", step + 1, percent)
+                           : *stage == RolloutStage::Shadow ? std::string()
+                                                            : " (" + reason + ")");
+    } catch (const nlohmann::json::exception&) {
+        return "";
+    }
+}
 
 RolloutBook RolloutBook::next(const std::vector<config::Interface>& interfaces, RolloutClock::time_point now) const {
     RolloutBook out;

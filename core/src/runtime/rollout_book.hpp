@@ -8,6 +8,8 @@
 #include "config/host_config.hpp"
 #include "runtime/rollout_controller.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <map>
 #include <memory>
 #include <string>
@@ -21,6 +23,7 @@ public:
         config::Interface configured;  // as the config file states it
         std::shared_ptr<RolloutController> controller;
         bool started = false;  // new in this book: its start is still to be announced
+        bool resumed = false;  // resumed from a predecessor's progress (logged as such, not as a start)
         RolloutClock::time_point retryAt{};  // a failed action is tried again from then
     };
 
@@ -33,6 +36,14 @@ public:
     /// controller's percent in a step, the baseline alone after a rollback, the candidate alone
     /// after a promotion. Without a plan: `configured`.
     config::Interface effective(const config::Interface& configured) const;
+
+    /// Where `iface`'s plan stands, for the pinned record (null without a plan): the table it runs,
+    /// the stage, the step and the reason. A successor resumes from it.
+    nlohmann::json progress(const std::string& iface) const;
+    /// Resumes `iface`'s plan from a predecessor's progress() when it ran the same table (the same
+    /// classifier and rollout table); returns the log line, or "" when nothing was resumed (another
+    /// table, unreadable progress, or no plan here).
+    std::string resume(const std::string& iface, const nlohmann::json& progress, RolloutClock::time_point now);
 
     Entry* find(const std::string& iface);
     const Entry* find(const std::string& iface) const;

@@ -88,6 +88,19 @@ RolloutController::RolloutController(config::RolloutPlan plan, RolloutClock::tim
     last_ = judge(none);
 }
 
+void RolloutController::resume(RolloutStage stage, size_t step, const std::string& reason,
+                               RolloutClock::time_point now) {
+    stage_ = stage;
+    step_ = step;
+    split_ = stage != RolloutStage::Shadow;
+    held_ = false;
+    window_.reset();
+    stepSince_ = now;
+    judgeAt_ = now + windowLength();
+    reason_ = reason;
+    actionError_.clear();
+}
+
 std::chrono::seconds RolloutController::windowLength() const {
     return std::chrono::seconds(stage_ == RolloutStage::Shadow ? plan_.shadowSeconds : plan_.stepSeconds);
 }

@@ -89,6 +89,13 @@ public:
     unsigned percent() const;
     /// Why the rollout stands where it stands (after a hold, rollback, promotion).
     const std::string& reason() const { return reason_; }
+    /// Puts a plan started by an earlier host where that host left it (its pinned progress): the
+    /// stage and step it had reached, judged afresh from `now` (the window opens with the next
+    /// sample). `step` must index the plan's steps. Never throws.
+    void resume(RolloutStage stage, size_t step, const std::string& reason, RolloutClock::time_point now);
+    /// The index of the current (or last reached) step in plan().steps.
+    size_t stepIndex() const { return step_; }
+
     /// Notes that carrying out the last decision failed (shown in status until the next decision).
     void actionFailed(const std::string& why) { actionError_ = why; }
     /// Notes that a failed action was carried out at last: the stage runs from now, so its window
