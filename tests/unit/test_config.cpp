@@ -172,6 +172,11 @@ TEST_CASE("edge values inside the ranges are accepted", "[unit]") {
     CHECK(errorOf("[output]\nspare_regions = 0\n" + std::string(kOneInterface)) ==
           "/etc/fizz/fizz.toml:2:17: output.spare_regions: expected a boolean, got an integer");
     CHECK(parse("[guard]\nmax_slowdown = 1.0\n" + std::string(kOneInterface)).guard.maxSlowdown == 1.0);
+    // The kernel's run-time statistics cost every BPF program on the machine: off unless asked.
+    CHECK_FALSE(parse(std::string(kOneInterface)).runTimeStats);
+    CHECK(parse("run_time_stats = true\n" + std::string(kOneInterface)).runTimeStats);
+    CHECK(errorOf("run_time_stats = 1\n" + std::string(kOneInterface)) ==
+          "/etc/fizz/fizz.toml:1:18: run_time_stats: expected a boolean, got an integer");
 }
 
 TEST_CASE("relative paths resolve against the config file's directory", "[unit]") {

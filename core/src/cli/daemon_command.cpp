@@ -368,9 +368,12 @@ int statusCommand(const StatusOptions& opts) {
                        num(fin, "dropped"), num(fin, "delivered"));
             continue;
         }
-        fmt::print("interface {}  mode {}  link id {}  program id {}  live {:.1f} ns/run over {} runs{}\n",
-                   ifc["name"].get<std::string>(), ifc["mode"].get<std::string>(), num(ifc, "link_id"),
-                   num(ifc, "program_id"), ifc.value("ns_per_run", 0.0), num(ifc, "runs"),
+        // Live ns/run only with the kernel's run-time statistics on (run_time_stats).
+        const std::string live = ifc.contains("ns_per_run") ? fmt::format("  live {:.1f} ns/run over {} runs",
+                                                                          ifc["ns_per_run"].get<double>(), num(ifc, "runs"))
+                                                            : std::string();
+        fmt::print("interface {}  mode {}  link id {}  program id {}{}{}\n", ifc["name"].get<std::string>(),
+                   ifc["mode"].get<std::string>(), num(ifc, "link_id"), num(ifc, "program_id"), live,
                    ifc.contains("percent")  ? fmt::format("  rollout {}% to candidate", ifc["percent"].get<int>())
                    : ifc.contains("shadow") ? std::string("  rollout in shadow mode (both variants on every frame)")
                                             : std::string());
@@ -390,8 +393,8 @@ int statusCommand(const StatusOptions& opts) {
     if (status.value("insecure_plugins", false))
         fmt::print("INSECURE: plugins are loaded without the root-ownership check (allow_insecure_plugins)\n");
     if (status.value("run_time_stats", false))
-        fmt::print("(live ns/run from the kernel's BPF run-time statistics, enabled while fizzhost runs; behind the "
-                   "A/B dispatcher it covers dispatcher and variant together)\n");
+        fmt::print("(live ns/run from the kernel's BPF run-time statistics, on while fizzhost runs with "
+                   "run_time_stats = true; behind the A/B dispatcher it covers dispatcher and variant together)\n");
     return 0;
 }
 

@@ -44,9 +44,9 @@ constexpr size_t kMaxSuggestDistance = 2;
 constexpr size_t kMaxFileSize = 16 * 1024 * 1024;
 
 using KeyList = std::span<const std::string_view>;
-constexpr std::array<std::string_view, 9> kRootKeys = {
-    "plugin_dir", "queue_size", "allow_insecure_plugins", "control_socket", "output", "guard", "interface",
-    "metrics", "service"};
+constexpr std::array<std::string_view, 10> kRootKeys = {
+    "plugin_dir", "queue_size", "allow_insecure_plugins", "control_socket", "run_time_stats", "output", "guard",
+    "interface",  "metrics",    "service"};
 constexpr std::array<std::string_view, 6> kOutputKeys = {"events",     "format",       "transport",
                                                          "ring_slots", "ringbuf_size", "spare_regions"};
 constexpr std::array<std::string_view, 2> kGuardKeys = {"max_slowdown", "mix"};
@@ -618,6 +618,7 @@ HostConfig parseConfig(std::string_view text, const std::filesystem::path& sourc
     if (auto v = c.path(top, "plugin_dir")) cfg.pluginDir = *v;
     if (auto v = c.integer(top, "queue_size", 1, kMaxQueueSize)) cfg.queueSize = uint32_t(*v);
     if (auto v = c.boolean(top, "allow_insecure_plugins")) cfg.allowInsecurePlugins = *v;
+    if (auto v = c.boolean(top, "run_time_stats")) cfg.runTimeStats = *v;
     if (auto v = c.path(top, "control_socket")) {
         if (v->native().size() > kMaxSocketPath)
             c.fail(root.get("control_socket")->source(), "control_socket",

@@ -91,6 +91,10 @@ struct HostConfig {
     std::filesystem::path pluginDir;  // absolute
     uint32_t queueSize = 1024;
     bool allowInsecurePlugins = false;
+    /// The kernel's BPF run-time statistics (ns/run of the program on each link, in status and
+    /// metrics). Off by default: while on, the kernel reads the clock twice around every run of
+    /// every BPF program on the machine, ours and anyone else's.
+    bool runTimeStats = false;
     std::filesystem::path controlSocket = "/run/fizzhost/fizzhost.sock";
     Output output;
     Guard guard;

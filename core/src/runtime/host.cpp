@@ -117,12 +117,7 @@ void Host::start() {
     writer_ = std::make_unique<EventWriter>(cfg_.output.events, cfg_.output.format);
     pump_ = std::make_unique<Pump>(*writer_);
     pump_->start();
-    try {
-        runStats_ = bpf::enableRunTimeStats();
-        spdlog::info("BPF run-time statistics enabled while fizzhost runs (fizzhost status shows ns per run)");
-    } catch (const Error& e) {
-        spdlog::warn("BPF run-time statistics unavailable: {}", e.what());
-    }
+    settleRunTimeStats();
     catalog_.rescan();
     for (const auto& p : catalog_.problems()) spdlog::warn("plugin folder: skipped {}: {}", p.file.string(), p.message);
     std::set<std::string> adopted;
@@ -507,6 +502,7 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::st
         detach(*it->second);
         it = attachments_.erase(it);
     }
+    settleRunTimeStats();
     phases_.mark("rest");
     // After the commit, off the way to the new program: the spare the next reload loads with.
     settleSpares();
@@ -515,6 +511,22 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::st
                  prepareMs, goneNote);
     spdlog::debug("reload phases: {}", phases_.summary());
     return ok;
+}
+
+void Host::settleRunTimeStats() {
+    if (cfg_.runTimeStats == bool(runStats_)) return;
+    if (!cfg_.runTimeStats) {
+        runStats_.reset();
+        spdlog::info("BPF run-time statistics released (run_time_stats = false): status shows no kernel ns/run");
+        return;
+    }
+    try {
+        runStats_ = bpf::enableRunTimeStats();
+        spdlog::info("BPF run-time statistics on while fizzhost runs (run_time_stats = true): fizzhost status shows "
+                     "ns/run; every BPF program on this machine now pays two clock reads per run");
+    } catch (const Error& e) {
+        spdlog::warn("run_time_stats: BPF run-time statistics unavailable: {}", e.what());
+    }
 }
 
 OutputSummary Host::stop() {
@@ -584,9 +596,13 @@ nlohmann::json Host::status() const {
                               {"mode", a->link.mode() == bpf::XdpMode::Native ? "native" : "generic"},
                               {"link_id", a->link.id()},
                               {"program_id", a->link.programId()}};
-        auto top = bpf::programStats(a->attachedProgramFd());
-        ifc["ns_per_run"] = top.nsPerRun();
-        ifc["runs"] = top.runCount;
+        // The kernel's figures move only while run-time statistics are on (run_time_stats).
+        std::optional<bpf::ProgramStats> top;
+        if (runStats_) {
+            top = bpf::programStats(a->attachedProgramFd());
+            ifc["ns_per_run"] = top->nsPerRun();
+            ifc["runs"] = top->runCount;
+        }
         const auto figures = a->rolloutFigures();
         if (a->dispatcher && !a->dispatcher->shadow()) ifc["percent"] = a->dispatcher->percent();
         if (figures && figures->shadow) {
@@ -629,7 +645,7 @@ nlohmann::json Host::status() const {
             // Tail calls are not accounted to the callee: behind the dispatcher each variant's
             // cost is what the dispatcher timed (1 frame in samplePeriod per CPU).
             if (!figures) {
-                v["ns_per_run"] = top.nsPerRun();
+                if (top) v["ns_per_run"] = top->nsPerRun();
             } else {
                 const VariantCost& cost = slot == FIZZ_VARIANT_BASELINE ? figures->baseline : figures->candidate;
                 v["ns_per_run"] = cost.nsPerRun();

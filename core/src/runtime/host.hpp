@@ -113,6 +113,8 @@ private:
     bool leave(Attachment& a);
     /// Spare regions maps for the next reload, per [output] spare_regions (region_spares.hpp).
     void settleSpares();
+    /// Holds the kernel's BPF run-time statistics on or lets them go, per the config's run_time_stats.
+    void settleRunTimeStats();
     static ClassifierOptions classifierOptions(const config::HostConfig& cfg);
     /// Warns once per plugin version that emits without counting packets.
     void warnIfUncounted(const std::string& ifname, const MessageSource& source) const;
