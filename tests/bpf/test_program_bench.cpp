@@ -2,6 +2,7 @@
 // measured exactly, drops reported, failures reported rather than hung. Never asserts a time.
 #include "measure/program_bench.hpp"
 
+#include "bpf/prog_stats.hpp"
 #include "measure/frames.hpp"
 #include "plugin/catalog.hpp"
 #include "support/privilege.hpp"
@@ -124,6 +125,24 @@ TEST_CASE("benchPrograms returns one figure per program, in order", "[bpf]") {
     CHECK(figures[3].messagesPerPacket == 0);
     // Timing is reported, never asserted: a loaded CI machine may reorder anything.
     CHECK_NOFAIL(figures[1].nsPerPacket >= figures[0].nsPerPacket);
+}
+
+TEST_CASE("benchPrograms says when the kernel timed the runs, whoever turned its statistics on", "[bpf]") {
+    if (!test::requirePrivilege("benchmark programs with BPF_PROG_TEST_RUN and hold BPF_ENABLE_STATS")) return;
+    FloorProgram floor = loadFloorProgram();
+    const BenchSettings settings = quickSettings();
+    // Off: nothing on this machine holds the statistics during the tests.
+    const auto off = benchPrograms({floor.benchProgram()}, settings);
+    INFO("the kernel timed runs with nothing holding its statistics: is kernel.bpf_stats_enabled set, or a "
+         "process holding BPF_ENABLE_STATS?");
+    CHECK_FALSE(off[0].kernelTimed);
+    // Held by an fd, as a fizzhost with run_time_stats = true holds them: the sysctl still reads 0.
+    {
+        const UniqueFd stats = bpf::enableRunTimeStats();
+        const auto on = benchPrograms({floor.benchProgram()}, settings);
+        CHECK(on[0].kernelTimed);
+    }
+    CHECK_FALSE(benchPrograms({floor.benchProgram()}, settings)[0].kernelTimed);
 }
 
 TEST_CASE("messages per packet are measured: exactly the reference's share of the mix", "[bpf]") {

@@ -14,7 +14,6 @@
 
 #include <linux/bpf.h>
 
-#include <fstream>
 #include <memory>
 #include <optional>
 
@@ -32,18 +31,6 @@ std::optional<fizz_transport> parseTransport(const std::string& name) {
 }
 
 std::string spread(const measure::BenchFigures& f) { return fmt::format("{:.2f}..{:.2f}", f.minNs, f.maxNs); }
-
-// While kernel.bpf_stats_enabled is on (a running fizzhost turns it on for its status), every BPF
-// run also reads the clock twice: tens of ns on some machines, added to the floor and every program
-// alike, which squeezes every ratio towards 1. Say so before measuring.
-void warnIfRunTimeStatsOn() {
-    std::ifstream in("/proc/sys/kernel/bpf_stats_enabled");
-    int on = 0;
-    if (in >> on && on)
-        spdlog::warn("bench: kernel.bpf_stats_enabled is on (a running fizzhost or bpftool enabled it): every run "
-                     "also pays for run-time statistics, the floor rises and ratios shrink; compare only figures "
-                     "measured in the same state");
-}
 
 // `--breakdown`: where a plugin's time goes, every stage interleaved in one run. Stages: the floor
 // (empty program), parse+count (the SDK's count and parse, host-owned), the plugin classifying with
@@ -162,7 +149,6 @@ int benchCommand(const BenchOptions& opts) {
         for (const auto& name : opts.plugins) plugins.push_back(catalog.find(name));
     }
 
-    warnIfRunTimeStatsOn();
     if (opts.breakdown) return benchBreakdown(opts, settings, plugins);
 
     // Private instances, never attached: the bench owns their transports and empties them itself.

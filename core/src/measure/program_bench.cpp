@@ -1,6 +1,7 @@
 #include "measure/program_bench.hpp"
 
 #include "bpf/map.hpp"
+#include "bpf/prog_stats.hpp"
 #include "bpf/test_run.hpp"
 #include "bpf/xdp_link.hpp"
 #include "measure/frames.hpp"
@@ -116,9 +117,12 @@ std::vector<BenchFigures> benchPrograms(const std::vector<BenchProgram>& program
     for (const auto& p : programs) fds.push_back(p.progFd);
     const DispatcherHold hold(fds);
 
+    // The kernel's run count moves only while it times runs (run-time statistics on).
+    std::vector<uint64_t> kernelRunsBefore(nPrograms);
     for (size_t p = 0; p < nPrograms; ++p) {
         if (programs[p].drain) programs[p].drain();  // leftovers from before are not ours to count
         droppedBefore[p] = readDropped(programs[p]);
+        kernelRunsBefore[p] = bpf::programStats(programs[p].progFd).runCount;
     }
 
     std::mutex errorMutex;
@@ -211,7 +215,13 @@ std::vector<BenchFigures> benchPrograms(const std::vector<BenchProgram>& program
         f.messagesPerPacket = double(drained[p]) / runs;
         f.dropped = readDropped(programs[p]) - droppedBefore[p];
         f.verdict = verdicts[p];
+        f.kernelTimed = bpf::programStats(programs[p].progFd).runCount != kernelRunsBefore[p];
     }
+    if (std::any_of(out.begin(), out.end(), [](const BenchFigures& f) { return f.kernelTimed; }))
+        spdlog::warn("bench: the kernel timed these runs (BPF run-time statistics are on: kernel.bpf_stats_enabled, "
+                     "or a process holding BPF_ENABLE_STATS such as a fizzhost with run_time_stats = true): every "
+                     "run includes two clock reads, the floor rises and ratios shrink towards 1; compare only "
+                     "figures measured in the same state");
     return out;
 }
 

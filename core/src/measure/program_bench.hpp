@@ -42,6 +42,11 @@ struct BenchFigures {
     uint64_t dropped = 0;          // messages lost to a full transport (0 without a `dropped` reader)
     uint32_t verdict = 0;          // XDP verdict of the last run (XDP_PASS = 2 for a classifier)
     std::vector<double> roundNs;   // ns per packet of each round, in round order
+    /// The kernel timed this program's runs during the bench (its run count moved): BPF run-time
+    /// statistics were on, by the sysctl or by a process holding BPF_ENABLE_STATS (a fizzhost with
+    /// run_time_stats = true), which the sysctl does not show. Each run then includes two clock
+    /// reads: the floor rises and every ratio shrinks towards 1. benchPrograms() warns once.
+    bool kernelTimed = false;
 };
 
 struct BenchSettings {
@@ -57,7 +62,8 @@ struct BenchSettings {
 /// first N CPUs this process may use make the same calls at the same moment (a barrier per call)
 /// and a round's figure is the mean over threads: shared-state contention (queue-map spinlock) shows.
 /// Returns one figure per program, in order. Blocks for the whole run; allocates only before and
-/// after it. Throws Error for bad settings, too few usable CPUs, or a failing test run.
+/// after it. Throws Error for bad settings, too few usable CPUs, or a failing test run. Logs a
+/// warning when the kernel timed the runs (BenchFigures::kernelTimed).
 std::vector<BenchFigures> benchPrograms(const std::vector<BenchProgram>& programs, const BenchSettings& settings);
 
 /// Keeps programs in the kernel's XDP dispatcher while it lives, so that BPF_PROG_TEST_RUN calls
