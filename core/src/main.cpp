@@ -58,6 +58,11 @@ int main(int argc, char** argv) {
     statusCmd->add_option("-c,--config", status.config, "the running host's config (to find its control socket)");
     statusCmd->add_option("--socket", status.socket, "control socket path");
     statusCmd->add_flag("--json", status.json, "machine-readable output");
+    statusCmd
+        ->add_option("--cost-window", status.costWindowSeconds,
+                     "also measure each link's program (live ns/run) with the kernel's run-time statistics on "
+                     "for this many seconds only (needs CAP_SYS_ADMIN)")
+        ->check(CLI::Range(0.01, 600.0));
 
     cli::ReloadOptions reload;
     auto* reloadCmd = app.add_subcommand(

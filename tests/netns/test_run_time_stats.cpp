@@ -1,13 +1,18 @@
 // The kernel's BPF run-time statistics with the real daemon: off unless the config asks for them
 // (`run_time_stats = true`), since while they are on the kernel reads the clock twice around every
-// run of every BPF program on the machine. Seen through the kernel's own run count of the program
-// on the link, which moves only while they are on, and through status.
+// run of every BPF program on the machine; `fizzhost status --cost-window` turns them on for its
+// window only. Seen through the kernel's own run count of the program on the link, which moves
+// only while they are on, and through status.
 #include "netns/daemon_lab.hpp"
+#include "support/cli_run.hpp"
 #include "support/privilege.hpp"
 
 #include <bpf/bpf.h>
 #include <catch2/catch.hpp>
 #include <unistd.h>
+
+#include <atomic>
+#include <thread>
 
 using namespace fizzhost::test;
 
@@ -76,5 +81,48 @@ TEST_CASE("run_time_stats: the kernel times runs only while the config asks, and
     sendCounted(lab, kFrames, 2000);
     CHECK(kernelRunCount(program) == afterOff);
     CHECK_FALSE(lab.status()["run_time_stats"].get<bool>());
+    CHECK(lab.stop() == 0);
+}
+
+TEST_CASE("status --cost-window measures the live ns/run with the statistics on for that window only",
+          "[daemon]") {
+    if (!requirePrivilege("run fizzhost on a veth pair")) return;
+    DaemonLab lab;
+    lab.writeConfig(table(lab));
+    lab.start();
+    const uint32_t program = lab.attachedProgramId();
+    REQUIRE(program != 0);
+    const std::string socket = (lab.dir() / "control.sock").string();
+
+    // Frames keep arriving while the command measures; it returns after its window.
+    std::atomic<bool> sending{true};
+    std::atomic<size_t> sent{0};
+    std::thread sender([&] {
+        for (uint32_t first = 1; sending.load(); first += 50) {
+            sent += lab.send(benchmarkSources(first % 60000, 50));
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+    });
+    const auto json = runFizzhost({"status", "--socket", socket, "--cost-window", "0.5", "--json"});
+    const auto text = runFizzhost({"status", "--socket", socket, "--cost-window", "0.2"});
+    sending = false;
+    sender.join();
+    INFO("json: " << json.out << json.err << "\ntext: " << text.out << text.err << "\nframes sent: " << sent.load());
+    REQUIRE(json.status == 0);
+    const auto status = nlohmann::json::parse(json.out);
+    CHECK_FALSE(status["run_time_stats"].get<bool>());  // the host's own setting is unchanged
+    const auto& ifc = status["interfaces"][0];
+    CHECK_FALSE(ifc.contains("ns_per_run"));
+    REQUIRE(ifc.contains("cost_window"));
+    CHECK(ifc["cost_window"]["seconds"].get<double>() >= 0.5);
+    CHECK(ifc["cost_window"]["runs"].get<uint64_t>() > 0);
+    CHECK(ifc["cost_window"]["ns_per_run"].get<double>() > 0);
+    REQUIRE(text.status == 0);
+    CHECK_THAT(text.out, Catch::Contains("ns/run over") && Catch::Contains("on for that window only"));
+
+    // The command let the statistics go when it ended: the kernel counts no more runs.
+    const uint64_t after = kernelRunCount(program);
+    sendCounted(lab, 200, 3000);
+    CHECK(kernelRunCount(program) == after);
     CHECK(lab.stop() == 0);
 }

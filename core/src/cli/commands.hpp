@@ -46,6 +46,9 @@ struct StatusOptions {
     std::string config;
     std::string socket;
     bool json = false;
+    /// > 0: also measure each link's program with the kernel's run-time statistics turned on for
+    /// this many seconds (by this command, not the host), for the live ns/run at no standing cost.
+    double costWindowSeconds = 0;
 };
 int statusCommand(const StatusOptions& opts);
 

@@ -1,5 +1,6 @@
 // `fizzhost --config FILE` (the daemon), `fizzhost check` and `fizzhost status`.
 #include "cli/commands.hpp"
+#include "cli/cost_window.hpp"
 #include "cli/variant_status_text.hpp"
 
 #include "cli/rollout_status.hpp"
@@ -351,6 +352,7 @@ int checkCommand(const DaemonOptions& opts) {
 
 int statusCommand(const StatusOptions& opts) {
     auto status = service::queryStatus(controlSocketFor(opts.config, opts.socket));
+    if (opts.costWindowSeconds > 0) addCostWindow(status, opts.costWindowSeconds);
     if (opts.json) {
         fmt::print("{}\n", status.dump());
         return 0;
@@ -377,6 +379,14 @@ int statusCommand(const StatusOptions& opts) {
                    ifc.contains("percent")  ? fmt::format("  rollout {}% to candidate", ifc["percent"].get<int>())
                    : ifc.contains("shadow") ? std::string("  rollout in shadow mode (both variants on every frame)")
                                             : std::string());
+        if (ifc.contains("cost_window")) {
+            const auto& w = ifc["cost_window"];
+            fmt::print("  measured {:.1f} ns/run over {} runs in {:.2f} s (kernel run-time statistics, on for "
+                       "that window only){}\n",
+                       w["ns_per_run"].get<double>(), num(w, "runs"), w["seconds"].get<double>(),
+                       ifc.contains("percent") || ifc.contains("shadow") ? "; the A/B dispatcher and its variant together"
+                                                                          : "");
+        }
         if (ifc.contains("progressive")) fmt::print("{}", rolloutStatusText(ifc["progressive"]));
         // Per variant: that program instance's counts since it went live; totals: the interface's
         // since it was attached, retired instances included.
