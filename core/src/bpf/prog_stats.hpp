@@ -22,7 +22,8 @@ struct ProgramStats {
 ProgramStats programStats(int progFd);
 
 /// Turns on run-time statistics (BPF_ENABLE_STATS) for as long as the returned fd is open; they
-/// cost two clock reads per run, so the host enables them only while it runs. Throws Error.
+/// cost every BPF program on the machine two clock reads per run, so the host holds them only with
+/// run_time_stats = true, and `status --cost-window` only for its window. Throws Error.
 UniqueFd enableRunTimeStats();
 
 /// What the kernel's run-time statistics counted for one program over a window.
