@@ -18,7 +18,7 @@
 #include "measure/program_bench.hpp"
 #include "plugin/catalog.hpp"
 #include "util/error.hpp"
-#include "runtime/dispatcher.hpp"
+#include "runtime/rollout/dispatcher.hpp"
 
 #include <fizz/dispatcher.h>
 

@@ -9,8 +9,8 @@
 #include "bpf/test_run.hpp"
 #include "measure/frames.hpp"
 #include "measure/program_bench.hpp"
-#include "runtime/classifier.hpp"
-#include "runtime/transport_reader.hpp"
+#include "runtime/instance/classifier.hpp"
+#include "runtime/instance/transport_reader.hpp"
 #include "util/error.hpp"
 
 #include <benchmark/benchmark.h>

@@ -11,10 +11,10 @@
 #include "measure/frames.hpp"
 #include "measure/program_bench.hpp"
 #include "plugin/catalog.hpp"
-#include "runtime/classifier.hpp"
-#include "runtime/event_writer.hpp"
-#include "runtime/message_source.hpp"
-#include "runtime/transport_reader.hpp"
+#include "runtime/instance/classifier.hpp"
+#include "runtime/output/event_writer.hpp"
+#include "runtime/output/message_source.hpp"
+#include "runtime/instance/transport_reader.hpp"
 
 #include <fcntl.h>
 #include <sched.h>

@@ -7,7 +7,7 @@
 #include "bpf/prog_stats.hpp"
 #include "measure/program_bench.hpp"
 #include "plugin/catalog.hpp"
-#include "runtime/dispatcher.hpp"
+#include "runtime/rollout/dispatcher.hpp"
 
 #include <fizz/dispatcher.h>
 

@@ -18,7 +18,7 @@
 // Runs in a private network namespace with its own veth pair; removes both at exit.
 #include "bpf/xdp_link.hpp"
 #include "plugin/catalog.hpp"
-#include "runtime/classifier.hpp"
+#include "runtime/instance/classifier.hpp"
 #include "service/control_server.hpp"
 #include "util/unique_fd.hpp"
 

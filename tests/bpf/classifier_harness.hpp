@@ -4,8 +4,8 @@
 
 #include "bpf/test_run.hpp"
 #include "plugin/catalog.hpp"
-#include "runtime/classifier.hpp"
-#include "runtime/transport_reader.hpp"
+#include "runtime/instance/classifier.hpp"
+#include "runtime/instance/transport_reader.hpp"
 
 #include <memory>
 #include <string>

@@ -3,7 +3,7 @@
 #include "bpf/map.hpp"
 #include "bpf/object.hpp"
 #include "bpf/stats.hpp"
-#include "runtime/attachment.hpp"
+#include "runtime/attachment/attachment.hpp"
 #include "support/frame_builder.hpp"
 #include "support/privilege.hpp"
 #include "support/reference.hpp"

@@ -6,7 +6,7 @@
 #include "bpf/classifier_harness.hpp"
 #include "bpf/object.hpp"
 #include "bpf/xdp_link.hpp"
-#include "runtime/dispatcher.hpp"
+#include "runtime/rollout/dispatcher.hpp"
 #include "support/frame_builder.hpp"
 #include "support/netns.hpp"
 #include "support/privilege.hpp"

@@ -6,7 +6,7 @@
 #include "bpf/map.hpp"
 #include "bpf/test_run.hpp"
 #include "util/unique_fd.hpp"
-#include "runtime/dispatcher.hpp"
+#include "runtime/rollout/dispatcher.hpp"
 #include "support/frame_builder.hpp"
 #include "support/privilege.hpp"
 #include "support/reference.hpp"

@@ -1,6 +1,6 @@
 // Every plugin the host must refuse is refused with a message that names the file and the reason.
 #include "plugin/catalog.hpp"
-#include "runtime/classifier.hpp"
+#include "runtime/instance/classifier.hpp"
 #include "support/daemon_process.hpp"
 #include "support/privilege.hpp"
 #include "util/error.hpp"

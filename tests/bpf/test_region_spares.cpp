@@ -3,8 +3,8 @@
 // live instance is replaced by a new spare.
 #include "bpf/pin.hpp"
 #include "plugin/catalog.hpp"
-#include "runtime/classifier.hpp"
-#include "runtime/region_spares.hpp"
+#include "runtime/instance/classifier.hpp"
+#include "runtime/instance/region_spares.hpp"
 #include "support/privilege.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,7 +1,7 @@
 // The state root's folder on bpffs: made by the host that locks it, removed by it when empty as it
 // leaves, kept while anything is pinned in it; the next host makes and locks it again.
 #include "bpf/pin.hpp"
-#include "runtime/pin_store.hpp"
+#include "runtime/pinned/pin_store.hpp"
 #include "support/bpffs_dir.hpp"
 #include "support/privilege.hpp"
 #include "util/error.hpp"

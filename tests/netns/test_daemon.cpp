@@ -2,7 +2,7 @@
 // traffic, failed reloads, rollout, shutdown.
 #include "netns/daemon_lab.hpp"
 #include "bpf/xdp_link.hpp"
-#include "runtime/dispatcher.hpp"
+#include "runtime/rollout/dispatcher.hpp"
 #include "support/privilege.hpp"
 #include "support/reference.hpp"
 

@@ -1,5 +1,5 @@
 // LinkWatch on its own: real rtnetlink notifications from a namespace the test makes.
-#include "runtime/link_watch.hpp"
+#include "runtime/lifecycle/link_watch.hpp"
 #include "support/netns.hpp"
 #include "support/privilege.hpp"
 

@@ -2,7 +2,7 @@
 // classifier attached and counting; the next host adopts link and program and delivers what
 // queued meanwhile; on_exit = "keep" restarts without a gap; `fizzhost detach` cleans up.
 #include "netns/daemon_lab.hpp"
-#include "runtime/dispatcher.hpp"
+#include "runtime/rollout/dispatcher.hpp"
 #include "support/cli_run.hpp"
 #include "support/privilege.hpp"
 #include "support/reference.hpp"

@@ -3,7 +3,7 @@
 // SIGHUP, and every decision is a record on the events stream.
 #include "netns/daemon_lab.hpp"
 #include "netns/rollout_traffic.hpp"
-#include "runtime/pin_store.hpp"
+#include "runtime/pinned/pin_store.hpp"
 #include "support/cli_run.hpp"
 #include "support/privilege.hpp"
 

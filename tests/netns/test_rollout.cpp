@@ -1,6 +1,6 @@
 // A/B rollout through the host-owned dispatcher, with real frames on a veth pair.
 #include "netns/daemon_lab.hpp"
-#include "runtime/dispatcher.hpp"
+#include "runtime/rollout/dispatcher.hpp"
 #include "support/privilege.hpp"
 #include "support/reference.hpp"
 

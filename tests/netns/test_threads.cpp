@@ -3,7 +3,7 @@
 // control socket does). Tagged [threads] for scripts/sanitize.sh's TSan build; it also runs in the
 // ordinary [netns] suite.
 #include "config/config_loader.hpp"
-#include "runtime/host.hpp"
+#include "runtime/host/host.hpp"
 #include "support/frame_builder.hpp"
 #include "support/netns.hpp"
 #include "support/daemon_process.hpp"

@@ -1,6 +1,6 @@
 #include "support/bpffs_dir.hpp"
 
-#include "runtime/pin_store.hpp"
+#include "runtime/pinned/pin_store.hpp"
 
 #include <unistd.h>
 

@@ -2,7 +2,7 @@
 // name=value, unset fields as null / -, strings escaped (quotes, control bytes, invalid UTF-8), and the
 // fields-probe plugin's real decoder filling them.
 #include "plugin/plugin.hpp"
-#include "runtime/event_writer.hpp"
+#include "runtime/output/event_writer.hpp"
 
 #include <catch2/catch.hpp>
 #include <unistd.h>

@@ -2,7 +2,7 @@
 // counts exactly the lines that reached the sink as written and the rest as lost, per source; the
 // events file is reopened after a rename; the counters are read from other threads while the pump
 // thread writes.
-#include "runtime/event_writer.hpp"
+#include "runtime/output/event_writer.hpp"
 #include "support/daemon_process.hpp"
 
 #include <catch2/catch.hpp>

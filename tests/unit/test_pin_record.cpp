@@ -1,6 +1,6 @@
 // The pinned state's record and the config keys that place and keep it: no kernel needed.
 #include "config/config_loader.hpp"
-#include "runtime/pin_store.hpp"
+#include "runtime/pinned/pin_store.hpp"
 #include "util/error.hpp"
 #include "plugin/module_hash.hpp"
 

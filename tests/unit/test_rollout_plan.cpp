@@ -2,8 +2,8 @@
 // file:line:col), the controller's decisions on made-up figures, and the book that keeps progress
 // across reloads.
 #include "config/config_loader.hpp"
-#include "runtime/rollout_book.hpp"
-#include "runtime/rollout_controller.hpp"
+#include "runtime/rollout/rollout_book.hpp"
+#include "runtime/rollout/rollout_controller.hpp"
 #include "util/error.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,9 +1,9 @@
 // Userspace logic of the runtime that needs no kernel: event formatting, addresses, the split hash.
 #include "bpf/cpu_regions.hpp"
 #include "measure/frames.hpp"
-#include "runtime/classifier.hpp"
-#include "runtime/dispatcher.hpp"
-#include "runtime/event_writer.hpp"
+#include "runtime/instance/classifier.hpp"
+#include "runtime/rollout/dispatcher.hpp"
+#include "runtime/output/event_writer.hpp"
 #include "support/frame_builder.hpp"
 #include "support/reference.hpp"
 #include "util/address.hpp"

@@ -2,7 +2,7 @@
 // keys, the confusion table by kind name, its status text and metrics, the cost line.
 #include "cli/variant_status_text.hpp"
 #include "config/config_loader.hpp"
-#include "runtime/shadow_comparison.hpp"
+#include "runtime/rollout/shadow_comparison.hpp"
 #include "service/status_view.hpp"
 #include "util/error.hpp"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The A/B dispatcher's facts, shared by bpf/dispatcher.bpf.c and the host (runtime/dispatcher.cpp):
+ * The A/B dispatcher's facts, shared by bpf/dispatcher.bpf.c and the host (runtime/rollout/dispatcher.cpp):
  * names, variant indices, the hash that splits sources and the split threshold. Nothing passes from
  * the dispatcher to the variant it tail-calls but the frame itself (see dispatcher.bpf.c for why).
  * Plain C, compiled by clang -target bpf and by the C++ host alike (after xdp-tools'

@@ -1,6 +1,6 @@
 // Pinning primitives over bpffs: objects pinned by path, opened again by a later process, and the
 // facts a successor checks before it trusts what it opened (link, program and map info). Nothing
-// here knows what fizzhost pins; runtime/pin_store.hpp decides that.
+// here knows what fizzhost pins; runtime/pinned/pin_store.hpp decides that.
 #pragma once
 
 #include "util/unique_fd.hpp"

@@ -5,7 +5,7 @@
 
 #include "measure/program_bench.hpp"
 #include "plugin/catalog.hpp"
-#include "runtime/classifier.hpp"
+#include "runtime/instance/classifier.hpp"
 #include "util/error.hpp"
 
 #include <fmt/format.h>

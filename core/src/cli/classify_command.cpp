@@ -7,9 +7,9 @@
 #include "cli/capture.hpp"
 #include "measure/frames.hpp"
 #include "plugin/catalog.hpp"
-#include "runtime/classifier.hpp"
-#include "runtime/event_writer.hpp"
-#include "runtime/transport_reader.hpp"
+#include "runtime/instance/classifier.hpp"
+#include "runtime/output/event_writer.hpp"
+#include "runtime/instance/transport_reader.hpp"
 #include "util/address.hpp"
 #include "util/error.hpp"
 

@@ -6,7 +6,7 @@
 #include "cli/rollout_status.hpp"
 #include "config/config_loader.hpp"
 #include "service/control_server.hpp"
-#include "runtime/host.hpp"
+#include "runtime/host/host.hpp"
 #include "measure/reload_guard.hpp"
 #include "service/reload_record.hpp"
 #include "service/reload_requests.hpp"

@@ -4,7 +4,7 @@
 #include "bpf/pin.hpp"
 #include "cli/commands.hpp"
 #include "config/config_loader.hpp"
-#include "runtime/pin_store.hpp"
+#include "runtime/pinned/pin_store.hpp"
 #include "util/error.hpp"
 
 #include <fmt/core.h>

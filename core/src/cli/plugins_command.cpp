@@ -4,7 +4,7 @@
 #include "cli/commands.hpp"
 
 #include "plugin/catalog.hpp"
-#include "runtime/classifier.hpp"
+#include "runtime/instance/classifier.hpp"
 #include "util/error.hpp"
 
 #include <fmt/format.h>

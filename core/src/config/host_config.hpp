@@ -61,7 +61,7 @@ struct Output {
     /// lowered to what fits for large messages).
     uint32_t ringSlots = 0;
     /// Keep one unused regions map of each shape in use, so a reload takes it instead of waiting
-    /// for the allocation (runtime/region_spares.hpp). Costs that map's memory: cpus x region.
+    /// for the allocation (runtime/instance/region_spares.hpp). Costs that map's memory: cpus x region.
     bool spareRegions = true;
 };
 
@@ -80,7 +80,7 @@ struct Metrics {
 enum class OnExit { Detach, Keep };
 struct Service {
     bool watchConfig = false;  // reload when the config file's content changes (inotify)
-    /// Where links and maps are pinned (bpffs); absolute. See runtime/pin_store.hpp.
+    /// Where links and maps are pinned (bpffs); absolute. See runtime/pinned/pin_store.hpp.
     std::filesystem::path stateRoot = "/sys/fs/bpf/fizzhost";
     /// At an orderly exit: detach and unpin everything, or leave links and pins for a successor.
     OnExit onExit = OnExit::Detach;

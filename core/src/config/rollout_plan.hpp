@@ -1,6 +1,6 @@
 // A gated progressive rollout as the config states it: the split steps, how long each is watched,
 // the gates every step must hold and whether the last step ends in a promotion. Plain data, read by
-// config_loader and driven by runtime/rollout_controller; no kernel calls.
+// config_loader and driven by runtime/rollout/rollout_controller; no kernel calls.
 #pragma once
 
 #include <cstdint>

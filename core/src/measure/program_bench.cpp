@@ -5,7 +5,7 @@
 #include "bpf/test_run.hpp"
 #include "bpf/xdp_link.hpp"
 #include "measure/frames.hpp"
-#include "runtime/transport_reader.hpp"
+#include "runtime/instance/transport_reader.hpp"
 #include "util/error.hpp"
 
 #include <fcntl.h>

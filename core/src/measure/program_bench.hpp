@@ -5,7 +5,7 @@
 
 #include "bpf/object.hpp"
 #include "bpf/xdp_link.hpp"
-#include "runtime/classifier.hpp"
+#include "runtime/instance/classifier.hpp"
 #include "util/unique_fd.hpp"
 
 #include <fizz/shared.h>

@@ -1,0 +1,97 @@
+// The host's side of pinned state: opening the state root, adopting at start, pinning after each
+// commit, and leaving at exit. The store's layout is in pin_store.hpp, the adoption rules in
+// adoption.hpp.
+#include "runtime/pinned/adoption.hpp"
+#include "runtime/host/host.hpp"
+#include "util/error.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace fizzhost::runtime {
+
+void Host::openPins() {
+    try {
+        pins_ = std::make_unique<PinStore>(cfg_.service.stateRoot);
+    } catch (const Error& e) {
+        if (cfg_.service.onExit == config::OnExit::Keep || e.code() == EWOULDBLOCK || e.code() == EXDEV) throw;
+        spdlog::warn("pinned state unavailable ({}); running without it: a restart will attach anew", e.what());
+    }
+}
+
+void Host::sweepUnconfiguredPins() {
+    if (!pins_) return;
+    for (const auto& name : pins_->interfaces()) {
+        if (cfg_.findInterface(name)) continue;
+        try {
+            spdlog::info("pinned state for interface '{}', which the config no longer names: {}", name,
+                         pins_->remove(name));
+        } catch (const Error& e) {
+            spdlog::warn("pinned state for interface '{}', which the config no longer names, could not be removed: {}",
+                         name, e.what());
+        }
+    }
+}
+
+std::pair<Attachment*, bool> Host::adoptPinned(const config::Interface& ifc) {
+    if (!pins_ || !std::filesystem::exists(pins_->folder(ifc.name))) return {nullptr, false};
+    try {
+        const PinRecord record = pins_->read(ifc.name);
+        AdoptedState adopted = runtime::adoptPinned(*pins_, record, ifc, cfg_, catalog_, *writer_);
+        Attachment& a = *adopted.attachment;
+        for (auto* s : {&a.baseline, &a.candidate})
+            if (*s) pump_->add(*s);  // the messages that waited while no host ran, then the new ones
+        std::string running = a.baseline->classifier().plugin().name() + " " + a.baseline->classifier().plugin().version();
+        if (a.candidate)
+            running += fmt::format(" + candidate {} {} at {}%", a.candidate->classifier().plugin().name(),
+                                   a.candidate->classifier().plugin().version(), a.dispatcher->percent());
+        const fizz_counters c = a.baseline->counters();
+        spdlog::info("interface '{}': adopted pinned state: link id {}, {} (program id {}), {} packets counted so far; {}",
+                     ifc.name, a.link.id(), running, a.link.programId(), c.packets,
+                     adopted.samePrograms ? "same plugins, module files and settings: programs kept"
+                                          : "loading the configured programs (" + adopted.differences + ")");
+        Attachment* raw = adopted.attachment.get();
+        attachments_[ifc.name] = std::move(adopted.attachment);
+        return {raw, !adopted.samePrograms};
+    } catch (const Error& e) {
+        spdlog::warn("interface '{}': cannot adopt its pinned state: {}; removing it and attaching anew", ifc.name,
+                     e.what());
+        spdlog::info("{}", pins_->remove(ifc.name));
+        return {nullptr, false};
+    }
+}
+
+void Host::resumeRollout(RolloutBook& book, const config::Interface& ifc) {
+    if (!pins_ || !book.find(ifc.name) || !std::filesystem::exists(pins_->folder(ifc.name))) return;
+    try {
+        const std::string resumed = book.resume(ifc.name, pins_->read(ifc.name).rollout, RolloutClock::now());
+        if (!resumed.empty()) spdlog::info("interface '{}': {}", ifc.name, resumed);
+    } catch (const Error& e) {
+        spdlog::debug("interface '{}': no rollout progress to resume: {}", ifc.name, e.what());
+    }
+}
+
+void Host::savePins(const Attachment& a) noexcept {
+    if (!pins_) return;
+    try {
+        pins_->save(a, rollouts_.progress(a.cfg.name));
+    } catch (const std::exception& e) {
+        spdlog::warn("interface '{}': pinning its state failed: {}; a restart attaches it anew", a.cfg.name, e.what());
+    }
+}
+
+bool Host::leave(Attachment& a) {
+    if (!pins_ || cfg_.service.onExit == config::OnExit::Detach) {
+        detach(a);
+        return false;
+    }
+    // The programs keep running: what they emit from now on waits in their pinned regions for the
+    // next host. What waits now is delivered by this one.
+    for (auto* s : {&a.baseline, &a.candidate})
+        if (*s) pump_->retire(*s);
+    spdlog::info("interface '{}': left attached (on_exit = \"keep\"): link id {}, program id {}, pinned under {}",
+                 a.cfg.name, a.link.id(), a.link.programId(), pins_->folder(a.cfg.name).string());
+    a.link.release();
+    return true;
+}
+
+}  // namespace fizzhost::runtime

@@ -1,0 +1,77 @@
+// One classifier instance as the pump sees it: its transport reader, decoder and event template,
+// and the counts of what it delivered. The one place a message becomes an event.
+#pragma once
+
+#include "runtime/instance/classifier.hpp"
+#include "runtime/output/event_writer.hpp"
+#include "runtime/instance/transport_reader.hpp"
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <memory>
+
+namespace fizzhost::runtime {
+
+class MessageSource {
+public:
+    /// Takes the classifier; `writer` must outlive the source. Decoded events go to `writer`, or,
+    /// when `deliver` is false (a shadow-mode candidate whose events are not wanted), are only
+    /// counted as withheld. `shadow`: the instance is a shadow-mode candidate, which sees the
+    /// frames the baseline classifies (its counts stay out of the interface's totals). Throws
+    /// Error when the transport cannot be mapped.
+    MessageSource(std::unique_ptr<Classifier> classifier, EventOrigin origin, EventWriter& writer, bool deliver = true,
+                  bool shadow = false);
+
+    Classifier& classifier() { return *classifier_; }
+    const Classifier& classifier() const { return *classifier_; }
+
+    /// Pump thread only: decodes and writes up to `max` waiting messages; returns how many were
+    /// taken. Undecodable messages and transport drops are logged from here, each at most once per
+    /// kProblemLogInterval. Never throws.
+    size_t drain(size_t max) noexcept;
+    /// Pump thread only: logs undecodable messages and drops not yet reported, whatever the
+    /// interval (the source is about to go). Never throws.
+    void reportProblems() noexcept { report(std::chrono::steady_clock::now(), true); }
+
+    /// Events written to the events output (the write carrying them succeeded). Any thread.
+    uint64_t delivered() const { return output_.written.load(std::memory_order_relaxed); }
+    /// Events decoded but lost because the write carrying them failed. Any thread.
+    uint64_t writeLost() const { return output_.lost.load(std::memory_order_relaxed); }
+    uint64_t undecodable() const { return undecodable_.load(std::memory_order_relaxed); }
+    /// Messages drained and decoded but not written because this source does not deliver. Any thread.
+    uint64_t withheld() const { return withheld_.load(std::memory_order_relaxed); }
+    bool delivers() const { return deliver_; }
+    bool shadows() const { return shadow_; }
+    /// What the program counted (packets, emitted, dropped, per kind) since it was loaded. Any thread.
+    fizz_counters counters() const noexcept { return reader_.counters(); }
+
+    static constexpr std::chrono::seconds kProblemLogInterval{5};
+    static constexpr size_t kDumpBytes = 64;  // of the first undecodable message, in the log
+
+private:
+    // The first undecodable message since the last report: why, and its first bytes.
+    struct BadSample {
+        bool set = false;
+        int code = 0;        // the decoder's return value; 0 when the kind was out of range
+        uint32_t kind = 0;   // the out-of-range kind (code == 0)
+        uint32_t size = 0;   // of the whole message
+        std::array<unsigned char, kDumpBytes> bytes{};
+    };
+    void report(std::chrono::steady_clock::time_point now, bool force) noexcept;
+
+    std::unique_ptr<Classifier> classifier_;
+    EventOrigin origin_;
+    TransportReader reader_;
+    EventTemplate template_;
+    EventWriter& writer_;
+    OutputCounters output_;  // the writer counts our lines at its flush
+    std::atomic<uint64_t> undecodable_{0}, withheld_{0};
+    const bool deliver_, shadow_;
+    // Pump thread only.
+    BadSample bad_;
+    uint64_t undecodableReported_ = 0, droppedReported_ = 0;
+    std::chrono::steady_clock::time_point nextUndecodableLog_{}, nextDropCheck_{}, nextDropLog_{};
+};
+
+}  // namespace fizzhost::runtime

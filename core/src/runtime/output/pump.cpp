@@ -1,0 +1,143 @@
+#include "runtime/output/pump.hpp"
+
+#include "util/error.hpp"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+namespace fizzhost::runtime {
+namespace {
+
+constexpr size_t kBatch = 512;  // per source per pass, so one busy source cannot starve the others
+constexpr int kMinIdleMs = 1, kMaxIdleMs = 16;
+
+}  // namespace
+
+Pump::Pump(EventWriter& writer) : writer_(writer) {
+    epoll_.reset(epoll_create1(EPOLL_CLOEXEC));
+    if (!epoll_) throwErrno("pump: epoll_create1", errno);
+    wakeFd_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (!wakeFd_) throwErrno("pump: eventfd", errno);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = wakeFd_.get();
+    if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wakeFd_.get(), &ev) != 0) throwErrno("pump: epoll_ctl", errno);
+}
+
+Pump::~Pump() { stop(); }
+
+void Pump::start() {
+    std::lock_guard lock(mutex_);
+    if (running_) return;
+    running_ = true;
+    stopping_ = false;
+    thread_ = std::thread([this] { run(); });
+}
+
+void Pump::stop() {
+    {
+        std::lock_guard lock(mutex_);
+        if (!running_) return;
+        stopping_ = true;
+    }
+    wake();
+    thread_.join();
+    std::lock_guard lock(mutex_);
+    running_ = false;
+}
+
+void Pump::wake() {
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(wakeFd_.get(), &one, sizeof one);
+}
+
+void Pump::add(std::shared_ptr<MessageSource> source) {
+    {
+        std::lock_guard lock(mutex_);
+        sources_.push_back(std::move(source));
+        ++version_;
+    }
+    wake();
+}
+
+void Pump::retire(const std::shared_ptr<MessageSource>& source) {
+    std::unique_lock lock(mutex_);
+    auto it = std::find(sources_.begin(), sources_.end(), source);
+    if (it == sources_.end()) return;
+    sources_.erase(it);
+    if (!running_) {
+        // No thread: empty it here.
+        while (source->drain(SIZE_MAX) > 0) {}
+        writer_.flush();
+        source->reportProblems();
+        return;
+    }
+    retiring_.push_back(source);
+    uint64_t mine = ++version_;
+    lock.unlock();
+    wake();
+    lock.lock();
+    retired_.wait(lock, [&] { return retiredVersion_ >= mine || !running_; });
+}
+
+size_t Pump::drainAll(const std::vector<std::shared_ptr<MessageSource>>& sources) {
+    size_t n = 0;
+    for (const auto& s : sources) n += s->drain(kBatch);
+    return n;
+}
+
+void Pump::run() {
+    std::vector<std::shared_ptr<MessageSource>> active, retiring;
+    uint64_t seen = ~uint64_t(0);
+    int idleMs = kMinIdleMs;
+    for (;;) {
+        bool stopping;
+        {
+            std::lock_guard lock(mutex_);
+            stopping = stopping_;
+            if (seen != version_) {
+                active = sources_;
+                retiring.swap(retiring_);
+                seen = version_;
+            }
+        }
+        if (!retiring.empty()) {
+            // Nothing pushes into these any more: empty them completely, then let them go.
+            for (auto& s : retiring)
+                while (s->drain(SIZE_MAX) > 0) {}
+            writer_.flush();
+            for (auto& s : retiring) s->reportProblems();
+            retiring.clear();
+            std::lock_guard lock(mutex_);
+            retiredVersion_ = seen;
+            retired_.notify_all();
+        }
+        if (stopping) {
+            while (drainAll(active) > 0) {}
+            writer_.flush();
+            for (auto& s : active) s->reportProblems();
+            return;
+        }
+        if (drainAll(active) > 0) {
+            idleMs = kMinIdleMs;
+            writer_.flush();  // one write per pass: events leave in batches, never held back
+            continue;
+        }
+        writer_.flush();
+        // Neither transport signals (no wakeup per message is the point of the ring): poll on a
+        // backoff while any source exists, and sleep until woken when there is none.
+        epoll_event events[16];
+        int n = epoll_wait(epoll_.get(), events, 16, active.empty() ? -1 : idleMs);
+        idleMs = std::min(idleMs * 2, kMaxIdleMs);
+        for (int i = 0; i < n; ++i)
+            if (events[i].data.fd == wakeFd_.get()) {
+                uint64_t v;
+                [[maybe_unused]] ssize_t r = ::read(wakeFd_.get(), &v, sizeof v);
+            }
+    }
+}
+
+}  // namespace fizzhost::runtime

@@ -1,0 +1,337 @@
+#include "runtime/rollout/rollout_controller.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace fizzhost::runtime {
+namespace {
+
+uint64_t delta(uint64_t now, uint64_t then) { return now >= then ? now - then : 0; }
+
+double seconds(RolloutClock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+// A rate gate: `bad` out of `samples` over the window, judged against `limit` once the window
+// holds at least minSamples.
+GateReading rateGate(std::string name, double limit, uint64_t bad, uint64_t samples, uint64_t minSamples,
+                     std::string unit) {
+    GateReading g{std::move(name), limit, std::nullopt, samples, minSamples, GateVerdict::TooLittleData,
+                  std::move(unit)};
+    if (samples != 0) g.figure = double(bad) / double(samples);
+    if (samples >= minSamples) g.verdict = *g.figure > limit ? GateVerdict::Fail : GateVerdict::Pass;
+    return g;
+}
+
+GateReading unavailable(std::string name, double limit, uint64_t minSamples, std::string unit) {
+    return {std::move(name), limit, std::nullopt, 0, minSamples, GateVerdict::Unavailable, std::move(unit)};
+}
+
+std::string figureText(const GateReading& g) {
+    if (g.verdict == GateVerdict::Unavailable) return fmt::format("{} unavailable (limit {:.4g})", g.name, g.limit);
+    const std::string figure = g.figure ? fmt::format("{:.4f}", *g.figure) : "-";
+    switch (g.verdict) {
+    case GateVerdict::Pass: return fmt::format("{} {} <= {:.4g} ({} {})", g.name, figure, g.limit, g.samples, g.unit);
+    case GateVerdict::Fail: return fmt::format("{} {} > {:.4g} ({} {})", g.name, figure, g.limit, g.samples, g.unit);
+    default:
+        return fmt::format("{} {} (limit {:.4g}): too little data, {} of {} {}", g.name, figure, g.limit, g.samples,
+                           g.minSamples, g.unit);
+    }
+}
+
+// Where the split stands, for log lines: the shadow stage is not "0%" (that is the baseline alone).
+std::string share(unsigned percent, std::optional<RolloutStage> stage, std::string_view unit) {
+    if (stage == RolloutStage::Shadow) return "shadow";
+    return fmt::format("{}{}", percent, unit);
+}
+
+}  // namespace
+
+std::string_view toString(GateVerdict v) {
+    switch (v) {
+    case GateVerdict::Pass: return "pass";
+    case GateVerdict::Fail: return "fail";
+    case GateVerdict::TooLittleData: return "too_little_data";
+    case GateVerdict::Unavailable: return "unavailable";
+    }
+    return "?";
+}
+
+std::string_view toString(DecisionKind k) {
+    switch (k) {
+    case DecisionKind::Start: return "start";
+    case DecisionKind::Advance: return "advance";
+    case DecisionKind::Hold: return "hold";
+    case DecisionKind::Rollback: return "rollback";
+    case DecisionKind::Promote: return "promote";
+    case DecisionKind::Complete: return "complete";
+    }
+    return "?";
+}
+
+std::string_view toString(RolloutStage s) {
+    switch (s) {
+    case RolloutStage::Shadow: return "shadow";
+    case RolloutStage::Step: return "step";
+    case RolloutStage::RolledBack: return "rolled_back";
+    case RolloutStage::Promoted: return "promoted";
+    case RolloutStage::Complete: return "complete";
+    }
+    return "?";
+}
+
+RolloutController::RolloutController(config::RolloutPlan plan, RolloutClock::time_point now)
+    : plan_(std::move(plan)), stage_(plan_.shadowSeconds > 0 ? RolloutStage::Shadow : RolloutStage::Step),
+      stepSince_(now), split_(stage_ == RolloutStage::Step) {
+    judgeAt_ = now + windowLength();
+    RolloutSample none;
+    none.at = now;
+    last_ = judge(none);
+}
+
+void RolloutController::resume(RolloutStage stage, size_t step, const std::string& reason,
+                               RolloutClock::time_point now) {
+    stage_ = stage;
+    step_ = step;
+    split_ = stage != RolloutStage::Shadow;
+    held_ = false;
+    window_.reset();
+    stepSince_ = now;
+    judgeAt_ = now + windowLength();
+    reason_ = reason;
+    actionError_.clear();
+}
+
+std::chrono::seconds RolloutController::windowLength() const {
+    return std::chrono::seconds(stage_ == RolloutStage::Shadow ? plan_.shadowSeconds : plan_.stepSeconds);
+}
+
+RolloutDecision RolloutController::started() const {
+    RolloutDecision d;
+    d.kind = DecisionKind::Start;
+    d.from = 0;
+    d.to = stage_ == RolloutStage::Shadow ? 0 : plan_.steps.front();
+    d.toStage = stage_;
+    d.gates = last_;
+    d.reason = fmt::format("{}{} step(s) of {} s{}",
+                           stage_ == RolloutStage::Shadow ? fmt::format("a shadow stage of {} s, then ", plan_.shadowSeconds)
+                                                          : std::string(),
+                           plan_.steps.size(), plan_.stepSeconds, plan_.promote ? ", promote after the last" : "");
+    return d;
+}
+
+unsigned RolloutController::percent() const {
+    switch (stage_) {
+    case RolloutStage::Step:
+    case RolloutStage::Complete: return plan_.steps[step_];
+    case RolloutStage::Shadow:
+    case RolloutStage::RolledBack: return 0;
+    case RolloutStage::Promoted: return 100;
+    }
+    return 0;
+}
+
+std::vector<GateReading> RolloutController::judge(const RolloutSample& s) const {
+    std::vector<GateReading> out;
+    const RolloutSample& w = window_ ? *window_ : s;
+    const auto& g = plan_.gates;
+    const uint64_t min = plan_.minSamples;
+    if (g.maxSlowdown) {
+        const auto& b = s.baseline;
+        const auto& c = s.candidate;
+        if (!b.runs || !b.runNs || !c.runs || !c.runNs || !w.baseline.runs || !w.candidate.runs) {
+            out.push_back(unavailable("max_slowdown", *g.maxSlowdown, min, "runs"));
+        } else {
+            const uint64_t br = delta(*b.runs, *w.baseline.runs), cr = delta(*c.runs, *w.candidate.runs);
+            const uint64_t bns = delta(*b.runNs, *w.baseline.runNs), cns = delta(*c.runNs, *w.candidate.runNs);
+            // At 100% the baseline runs on nothing: its cost is then the one it had over the
+            // last window where it ran enough.
+            std::optional<double> baseNs;
+            if (br >= min && bns) baseNs = double(bns) / double(br);
+            else if (baselineNsPerRun_) baseNs = baselineNsPerRun_;
+            GateReading r{"max_slowdown", *g.maxSlowdown, std::nullopt, baseNs ? cr : std::min(br, cr), min,
+                          GateVerdict::TooLittleData, "runs"};
+            if (baseNs && cr) r.figure = (double(cns) / double(cr)) / *baseNs;
+            if (r.figure && r.samples >= min) r.verdict = *r.figure > r.limit ? GateVerdict::Fail : GateVerdict::Pass;
+            out.push_back(r);
+        }
+    }
+    if (g.maxDropRate) {
+        const uint64_t dropped = delta(s.candidate.dropped, w.candidate.dropped);
+        const uint64_t produced = delta(s.candidate.emitted, w.candidate.emitted) + dropped;
+        out.push_back(rateGate("max_drop_rate", *g.maxDropRate, dropped, produced, min, "messages"));
+    }
+    if (g.maxUndecodableRate) {
+        const uint64_t emitted = delta(s.candidate.emitted, w.candidate.emitted);
+        // The decoder's verdict trails the program's count by one pump pass: a rate a little
+        // under the truth for a moment, never over it.
+        const uint64_t bad = std::min(delta(s.candidate.undecodable, w.candidate.undecodable), emitted);
+        out.push_back(rateGate("max_undecodable_rate", *g.maxUndecodableRate, bad, emitted, min, "messages"));
+    }
+    // Disagreement exists only where both variants see the same frames: the shadow stage.
+    if (g.maxDisagreement && stage_ == RolloutStage::Shadow) {
+        if (!s.compared || !s.disagreed || !w.compared || !w.disagreed)
+            out.push_back(unavailable("max_disagreement", *g.maxDisagreement, min, "frames"));
+        else
+            out.push_back(rateGate("max_disagreement", *g.maxDisagreement, delta(*s.disagreed, *w.disagreed),
+                                   delta(*s.compared, *w.compared), min, "frames"));
+    }
+    return out;
+}
+
+void RolloutController::rememberBaselineCost(const RolloutSample& s) {
+    const auto& b = s.baseline;
+    const auto& w = window_->baseline;
+    if (!b.runs || !b.runNs || !w.runs || !w.runNs) return;
+    const uint64_t runs = delta(*b.runs, *w.runs), ns = delta(*b.runNs, *w.runNs);
+    if (runs >= plan_.minSamples && ns) baselineNsPerRun_ = double(ns) / double(runs);
+}
+
+std::optional<RolloutDecision> RolloutController::tick(const RolloutSample& s) {
+    if (!judging()) return std::nullopt;
+    const auto stepLength = windowLength();
+    if (!window_ || window_->dispatcherId != s.dispatcherId || window_->baseline.programId != s.baseline.programId ||
+        window_->candidate.programId != s.candidate.programId) {
+        // The first figures of this step, or of new program instances (a reload swapped one):
+        // counts of the old instance say nothing about the new one.
+        window_ = s;
+        judgeAt_ = s.at + stepLength;
+        last_ = judge(s);
+        return std::nullopt;
+    }
+    last_ = judge(s);
+    rememberBaselineCost(s);
+    RolloutDecision d;
+    d.from = d.to = percent();
+    d.fromStage = d.toStage = stage_;
+    d.windowSeconds = seconds(s.at - window_->at);
+    const bool shadowStage = stage_ == RolloutStage::Shadow;
+    const std::string where = shadowStage ? std::string("in the shadow stage") : fmt::format("at {}%", d.from);
+    d.gates = last_;
+    actionError_.clear();
+
+    for (const auto& g : last_)
+        if (g.verdict == GateVerdict::Fail) {
+            stage_ = d.toStage = RolloutStage::RolledBack;
+            d.kind = DecisionKind::Rollback;
+            d.to = 0;
+            reason_ = fmt::format("rolled back {}: {} over {:.1f} s", where, figureText(g), d.windowSeconds);
+            d.reason = reason_;
+            return d;
+        }
+    if (s.at < judgeAt_) return std::nullopt;
+
+    std::string holding;
+    for (const auto& g : last_)
+        if (g.verdict != GateVerdict::Pass) holding += (holding.empty() ? "" : "; ") + figureText(g);
+    if (!holding.empty()) {
+        // Not enough to judge on: the window stays open (its figures keep accumulating) and is
+        // judged again a step later.
+        judgeAt_ = s.at + stepLength;
+        held_ = true;
+        d.kind = DecisionKind::Hold;
+        reason_ = fmt::format("holding {} after {:.1f} s: {}", where, d.windowSeconds, holding);
+        d.reason = reason_;
+        return d;
+    }
+    held_ = false;
+    if (stage_ == RolloutStage::Shadow || step_ + 1 < plan_.steps.size()) {
+        if (shadowStage)
+            stage_ = RolloutStage::Step, split_ = true;  // the shadow stage held: the first split step
+        else
+            ++step_;
+        d.kind = DecisionKind::Advance;
+        d.to = plan_.steps[step_];
+        d.toStage = stage_;
+        reason_ = fmt::format("every gate held {} over {:.1f} s", where, d.windowSeconds);
+        d.reason = reason_;
+        stepSince_ = s.at;
+        window_ = s;
+        judgeAt_ = s.at + windowLength();
+        return d;
+    }
+    if (plan_.promote) {
+        stage_ = d.toStage = RolloutStage::Promoted;
+        d.kind = DecisionKind::Promote;
+        d.to = 100;
+        reason_ = fmt::format("promoted: every gate held at the last step ({}%) over {:.1f} s", d.from, d.windowSeconds);
+    } else {
+        stage_ = d.toStage = RolloutStage::Complete;
+        d.kind = DecisionKind::Complete;
+        reason_ = fmt::format("complete: every gate held at the last step ({}%) over {:.1f} s; the split stays "
+                              "(promote = false)",
+                              d.from, d.windowSeconds);
+    }
+    d.reason = reason_;
+    return d;
+}
+
+nlohmann::json RolloutController::status(RolloutClock::time_point now) const {
+    nlohmann::json gates = nlohmann::json::array();
+    for (const auto& g : last_)
+        gates.push_back({{"name", g.name},
+                         {"figure", g.figure ? nlohmann::json(*g.figure) : nlohmann::json(nullptr)},
+                         {"limit", g.limit},
+                         {"samples", g.samples},
+                         {"min_samples", g.minSamples},
+                         {"unit", g.unit},
+                         {"verdict", toString(g.verdict)}});
+    std::string verdict;
+    switch (stage_) {
+    case RolloutStage::Shadow:
+    case RolloutStage::Step: verdict = held_ ? "holding" : "watching"; break;
+    case RolloutStage::RolledBack: verdict = "rolled back: the baseline runs alone until the rollout table changes"; break;
+    case RolloutStage::Promoted: verdict = "promoted: the candidate runs alone until the config changes"; break;
+    case RolloutStage::Complete: verdict = "complete: the last step's split stays"; break;
+    }
+    nlohmann::json out = {{"stage", toString(stage_)},
+                          {"step", split_ ? step_ + 1 : 0},
+                          {"steps", plan_.steps},
+                          {"percent", percent()},
+                          {"step_seconds", plan_.stepSeconds},
+                          {"shadow_seconds", plan_.shadowSeconds},
+                          {"seconds_in_step", seconds(now - stepSince_)},
+                          {"window_seconds", window_ ? seconds(now - window_->at) : 0.0},
+                          {"promote", plan_.promote},
+                          {"gates", gates},
+                          {"verdict", verdict},
+                          {"reason", reason_}};
+    if (!actionError_.empty()) out["action_error"] = actionError_;
+    return out;
+}
+
+std::string describe(const RolloutDecision& d) {
+    std::string figures;
+    for (const auto& g : d.gates) figures += (figures.empty() ? "" : ", ") + figureText(g);
+    return fmt::format("{} {} -> {}: {}{}{}", toString(d.kind), share(d.from, d.fromStage, "%"),
+                       share(d.to, d.toStage, "%"), d.reason, figures.empty() ? "" : "; gates: ", figures);
+}
+
+nlohmann::json decisionRecord(const std::string& iface, const RolloutDecision& d) {
+    nlohmann::json figures = nlohmann::json::object();
+    for (const auto& g : d.gates)
+        figures[g.name] = {{"figure", g.figure ? nlohmann::json(*g.figure) : nlohmann::json(nullptr)},
+                           {"limit", g.limit},
+                           {"samples", g.samples},
+                           {"verdict", toString(g.verdict)}};
+    return {{"rollout",
+             {{"interface", iface},
+              {"decision", toString(d.kind)},
+              {"from", d.from},
+              {"to", d.to},
+              {"from_stage", d.fromStage ? nlohmann::json(toString(*d.fromStage)) : nlohmann::json(nullptr)},
+              {"to_stage", toString(d.toStage)},
+              {"window_seconds", d.windowSeconds},
+              {"figures", figures},
+              {"reason", d.reason}}}};
+}
+
+std::string decisionText(const std::string& iface, const RolloutDecision& d) {
+    std::string line = fmt::format("{} rollout {} {} -> {}", iface, toString(d.kind), share(d.from, d.fromStage, ""),
+                                   share(d.to, d.toStage, ""));
+    for (const auto& g : d.gates)
+        line += fmt::format(" {}={}/{:.4g}:{}", g.name, g.figure ? fmt::format("{:.4f}", *g.figure) : "-", g.limit,
+                            toString(g.verdict));
+    return line;
+}
+
+}  // namespace fizzhost::runtime
