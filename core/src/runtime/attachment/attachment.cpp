@@ -1,6 +1,10 @@
 #include "runtime/attachment/attachment.hpp"
 
+#include "bpf/pin.hpp"
 #include "bpf/xdp_link.hpp"
+#include "util/error.hpp"
+
+#include <spdlog/spdlog.h>
 
 namespace fizzhost::runtime {
 
@@ -38,6 +42,21 @@ std::optional<RolloutFigures> Attachment::rolloutFigures() const {
         f.shadow = compareDecisions(dispatcher->shadowCounts(), baseline->classifier().plugin().kinds(),
                                     candidate->classifier().plugin().kinds());
     return f;
+}
+
+std::vector<RegionSpares::InUse> regionsInUse(const std::map<std::string, std::unique_ptr<Attachment>>& attachments) {
+    std::vector<RegionSpares::InUse> live;
+    for (const auto& [name, a] : attachments)
+        for (const MessageSource* s : {a->baseline.get(), a->candidate.get()}) {
+            if (!s) continue;
+            const Classifier& c = s->classifier();
+            try {
+                live.push_back({bpf::mapInfo(c.regionsFd()).id, {c.regionSize(), c.cpus()}});
+            } catch (const Error& e) {
+                spdlog::warn("interface '{}': {}", name, e.what());
+            }
+        }
+    return live;
 }
 
 }  // namespace fizzhost::runtime

@@ -4,6 +4,7 @@
 
 #include "bpf/xdp_link.hpp"
 #include "config/host_config.hpp"
+#include "runtime/instance/region_spares.hpp"
 #include "runtime/rollout/dispatcher.hpp"
 #include "runtime/output/message_source.hpp"
 #include "runtime/rollout/shadow_comparison.hpp"
@@ -15,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace fizzhost::runtime {
 
@@ -61,5 +63,10 @@ struct Attachment {
     /// maps (syscalls). Throws Error when a map read fails.
     std::optional<RolloutFigures> rolloutFigures() const;
 };
+
+/// The regions map of every instance `attachments` run (baseline and candidate), for the spares
+/// (RegionSpares::settle). Never throws but bad_alloc: an instance whose map cannot be read is left
+/// out (no spare is made for its shape).
+std::vector<RegionSpares::InUse> regionsInUse(const std::map<std::string, std::unique_ptr<Attachment>>& attachments);
 
 }  // namespace fizzhost::runtime

@@ -167,7 +167,7 @@ std::unique_ptr<Host::Plan> Host::prepare(const config::Interface& ifc, const At
             plan->fresh->cfg = ifc;
             plan->fresh->ifindex = interfaceIndex(ifc.name);
         }
-        const auto decisions = decisionMapFor(ifc, current);  // shadow mode only
+        const auto decisions = decisionMapFor(ifc, current ? current->dispatcher.get() : nullptr);  // shadow mode only
         auto load = [&](const std::string& name, uint32_t slot) {
             auto plugin = catalog_.find(name);
             auto opts = classifierOptions(cfg_);

@@ -49,19 +49,4 @@ void RegionSpares::settle(const std::vector<InUse>& live) {
     }
 }
 
-std::vector<RegionSpares::InUse> regionsInUse(const std::map<std::string, std::unique_ptr<Attachment>>& attachments) {
-    std::vector<RegionSpares::InUse> live;
-    for (const auto& [name, a] : attachments)
-        for (const MessageSource* s : {a->baseline.get(), a->candidate.get()}) {
-            if (!s) continue;
-            const Classifier& c = s->classifier();
-            try {
-                live.push_back({bpf::mapInfo(c.regionsFd()).id, {c.regionSize(), c.cpus()}});
-            } catch (const Error& e) {
-                spdlog::warn("interface '{}': {}", name, e.what());
-            }
-        }
-    return live;
-}
-
 }  // namespace fizzhost::runtime

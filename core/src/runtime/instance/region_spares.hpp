@@ -10,13 +10,9 @@
 // Cost: the memory of one more regions map per shape in use (cpus x region size).
 #pragma once
 
-#include "runtime/attachment/attachment.hpp"
 #include "util/unique_fd.hpp"
 
 #include <cstdint>
-#include <map>
-#include <memory>
-#include <string>
 #include <vector>
 
 namespace fizzhost::runtime {
@@ -59,9 +55,5 @@ private:
     };
     std::vector<Spare> spares_;
 };
-
-/// The regions map of every instance `attachments` run (baseline and candidate). Never throws but
-/// bad_alloc: an instance whose map cannot be read is left out (no spare is made for its shape).
-std::vector<RegionSpares::InUse> regionsInUse(const std::map<std::string, std::unique_ptr<Attachment>>& attachments);
 
 }  // namespace fizzhost::runtime

@@ -2,6 +2,9 @@
 
 #include "bpf/map.hpp"
 #include "bpf/xdp_link.hpp"
+#include "runtime/instance/classifier.hpp"
+#include "runtime/output/message_source.hpp"
+#include "runtime/rollout/dispatcher.hpp"
 #include "util/error.hpp"
 
 #include <net/if.h>

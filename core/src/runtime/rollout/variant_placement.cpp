@@ -29,9 +29,9 @@ bool fits(const MessageSource& source, const VariantPlacement& placement) {
            source.shadows() == placement.shadowCandidate;
 }
 
-std::shared_ptr<const UniqueFd> decisionMapFor(const config::Interface& ifc, const Attachment* current) {
+std::shared_ptr<const UniqueFd> decisionMapFor(const config::Interface& ifc, const Dispatcher* running) {
     if (!shadowMode(ifc)) return nullptr;
-    if (current && current->dispatcher && current->dispatcher->shadow()) return current->dispatcher->decisionMap();
+    if (running && running->shadow()) return running->decisionMap();
     return Dispatcher::createDecisionMap();
 }
 

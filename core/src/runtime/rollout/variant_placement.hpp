@@ -5,7 +5,8 @@
 #pragma once
 
 #include "config/host_config.hpp"
-#include "runtime/attachment/attachment.hpp"
+#include "runtime/output/message_source.hpp"
+#include "runtime/rollout/dispatcher.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -26,8 +27,9 @@ VariantPlacement placementOf(const config::Interface& ifc, uint32_t slot);
 bool fits(const MessageSource& source, const VariantPlacement& placement);
 
 /// The decision map a shadow-mode rollout on `ifc` shares between its dispatcher and variants: the
-/// running one when `current` already runs in shadow mode (kept variants write into it), a new one
-/// otherwise; null in split mode or without a rollout. Throws Error.
-std::shared_ptr<const UniqueFd> decisionMapFor(const config::Interface& ifc, const Attachment* current);
+/// running one when `running` (the interface's dispatcher, or null) already runs in shadow mode
+/// (kept variants write into it), a new one otherwise; null in split mode or without a rollout.
+/// Throws Error.
+std::shared_ptr<const UniqueFd> decisionMapFor(const config::Interface& ifc, const Dispatcher* running);
 
 }  // namespace fizzhost::runtime
