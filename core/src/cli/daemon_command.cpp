@@ -264,12 +264,14 @@ int daemonCommand(const DaemonOptions& opts) {
         // Progressive rollouts are judged from this loop too: a few times a second while one runs.
         const bool rolling = host.tickRollouts();
         const int waitMs = !rolling ? timeoutMs : timeoutMs < 0 ? kRolloutTickMs : std::min(timeoutMs, kRolloutTickMs);
-        pollfd fds[3] = {{signals.fd(), POLLIN, 0}, {watch ? watch->fd() : -1, POLLIN, 0},
-                         {reloadRequests.fd(), POLLIN, 0}};
-        int n = ::poll(fds, 3, waitMs);
+        pollfd fds[4] = {{signals.fd(), POLLIN, 0}, {watch ? watch->fd() : -1, POLLIN, 0},
+                         {reloadRequests.fd(), POLLIN, 0}, {host.linkChangesFd(), POLLIN, 0}};
+        int n = ::poll(fds, 4, waitMs);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) throwErrno("poll", errno);
         notifier.watchdog();
+        // Interfaces deleted or back (rtnetlink): their state is retired or attached again.
+        if (fds[3].revents & POLLIN) host.followLinkChanges();
         if (fds[1].revents & POLLIN) {
             try {
                 if (watch->changed()) reload(service::ReloadTrigger::ConfigWatch);

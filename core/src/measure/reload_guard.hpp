@@ -2,7 +2,7 @@
 // one on the same frames in the same run, and refuse a swap that is slower by more than a factor.
 #pragma once
 
-#include "runtime/host/host.hpp"
+#include "runtime/reload/guard.hpp"
 
 #include <string>
 

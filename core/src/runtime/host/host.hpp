@@ -4,37 +4,35 @@
 // filled, regression guard passed) for every interface; if anything fails nothing changes. Only
 // then does it commit, per interface, with one atomic kernel operation (bpf_link_update with the
 // expected old program, or a prog-array/split-map update during a rollout), wait for programs
-// already running to finish, and retire the old state after draining its messages.
+// already running to finish, and retire the old state after draining its messages. The transaction
+// itself is runtime/reload/reload_plan.hpp; the host orchestrates it and keeps the books.
 #pragma once
 
 #include "config/host_config.hpp"
 #include "plugin/catalog.hpp"
 #include "runtime/attachment/attachment.hpp"
-#include "runtime/output/event_writer.hpp"
-#include "runtime/lifecycle/link_watch.hpp"
-#include "runtime/pinned/pin_store.hpp"
-#include "runtime/output/pump.hpp"
+#include "runtime/host/run_time_stats.hpp"
 #include "runtime/instance/region_spares.hpp"
-#include "util/phase_times.hpp"
-#include "util/unique_fd.hpp"
+#include "runtime/lifecycle/gone_interfaces.hpp"
+#include "runtime/lifecycle/link_watch.hpp"
+#include "runtime/output/event_writer.hpp"
+#include "runtime/output/pump.hpp"
+#include "runtime/output/uncounted_warnings.hpp"
+#include "runtime/pinned/pin_store.hpp"
+#include "runtime/reload/reload_plan.hpp"
 #include "runtime/rollout/rollout_book.hpp"
+#include "util/phase_times.hpp"
 
 #include <nlohmann/json.hpp>
 
-#include <chrono>
-#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
+#include <vector>
 
 namespace fizzhost::runtime {
-
-/// Decides whether `incoming` may replace `running`; throws Error with both figures when not.
-/// Installed by the host when [guard] is configured.
-using ReloadGuard = std::function<void(const plugin::Plugin& running, const plugin::Plugin& incoming)>;
 
 /// What became of the events since the host started: the shutdown line's figures.
 struct OutputSummary {
@@ -85,12 +83,21 @@ public:
     /// Never throws (failures are logged and shown in status).
     bool tickRollouts();
 
+    /// Readable while interface changes (rtnetlink) wait for followLinkChanges(); -1 before start()
+    /// and when they cannot be watched. The caller's loop polls it.
+    int linkChangesFd() const;
+    /// Takes the interface changes waiting: retires the state of an interface whose device went
+    /// and attaches the configured classifier again when an interface of that name appears. Call
+    /// when linkChangesFd() is readable. Never blocks or throws (failures are logged).
+    void followLinkChanges();
+
 private:
-    struct Plan;
-    std::unique_ptr<Plan> prepare(const config::Interface& ifc, const Attachment* current, bool freshPrograms);
-    void commit(Plan& plan);
+    /// What prepareReload() and commitReload() use: the host's own settings, catalog and parts.
+    ReloadContext reloadContext();
+    /// commitReload(), then pins what changed and keeps a new interface. Throws Error.
+    void commit(ReloadPlan& plan);
     void detach(Attachment& a);
-    /// prepare() + commit() of `ifc` on the running attachment `a`. Throws Error.
+    /// prepare + commit of `ifc` on the running attachment `a`. Throws Error.
     void apply(const config::Interface& ifc, Attachment& a);
     // Progressive rollouts (host_rollouts.cpp).
     void announce(const std::string& iface, const RolloutDecision& d);
@@ -113,30 +120,18 @@ private:
     bool leave(Attachment& a);
     /// Spare regions maps for the next reload, per [output] spare_regions (region_spares.hpp).
     void settleSpares();
-    /// Holds the kernel's BPF run-time statistics on or lets them go, per the config's run_time_stats.
-    void settleRunTimeStats();
-    static ClassifierOptions classifierOptions(const config::HostConfig& cfg);
-    /// Warns once per plugin version that emits without counting packets.
-    void warnIfUncounted(const std::string& ifname, const MessageSource& source) const;
 
-    // Interface lifecycle (link_watch.hpp). A configured interface that the kernel deletes leaves
-    // attachments_ for gone_ (its sources drained, its link released); when an interface of that
-    // name appears again, its classifier is attached anew. All run under mutex_.
-    struct GoneInterface {
-        config::Interface cfg;
-        int ifindex = 0;  // the deleted device's
-        std::chrono::system_clock::time_point since;
-        nlohmann::json final;  // counters at retirement
-    };
+    // Interface lifecycle (host_links.cpp; runtime/lifecycle/). A configured interface that the
+    // kernel deletes leaves attachments_ for gone_ (its sources drained, its link released); when
+    // an interface of that name appears again, its classifier is attached anew. All run under mutex_.
     void startLinkWatch();
     void onLinkChange(const LinkChange& change);
     void retireGone(const std::string& name, const std::string& why);
     std::optional<std::string> attachedName(int ifindex) const;
     void attachReturned(const std::string& name);
     void resyncLinks();
-    nlohmann::json goneStatus(const std::string& name, const GoneInterface& g) const;
     bool prepareGone(const config::Interface& ifc);
-    std::string commitGone(const std::vector<config::Interface>& stillGone, const std::set<std::string>& wanted);
+    nlohmann::json goneStatus(const std::string& name, const GoneInterface& g) const;
 
     config::HostConfig cfg_;
     bool cliInsecure_;  // --allow-insecure-plugins: fixed for the process's life
@@ -144,18 +139,17 @@ private:
     plugin::Catalog catalog_;
     std::unique_ptr<EventWriter> writer_;
     std::unique_ptr<Pump> pump_;
-    UniqueFd runStats_;
+    RunTimeStats runStats_;  // under mutex_
     ReloadGuard guard_;
     RolloutBook rollouts_;  // under mutex_
     mutable std::mutex mutex_;  // attachments_ between reloads and status readers
     std::map<std::string, std::unique_ptr<Attachment>> attachments_;
-    std::map<std::string, GoneInterface> gone_;  // configured, but the device was deleted
-    std::unique_ptr<LinkWatch> linkWatch_;       // stopped before mutex_ is taken in stop()
-    std::unique_ptr<PinStore> pins_;             // null when the state root is unusable (on_exit = "detach")
+    GoneInterfaces gone_;                    // configured, but the device was deleted
+    std::unique_ptr<LinkWatch> linkWatch_;   // set by start(), dropped by stop() (the caller's thread)
+    std::unique_ptr<PinStore> pins_;         // null when the state root is unusable (on_exit = "detach")
     PhaseTimes phases_;  // under mutex_: where a reload's time goes (the debug log)
     RegionSpares spares_;  // under mutex_: settled after every start, reload and attach
-    mutable std::mutex warnedMutex_;
-    mutable std::set<std::string> warnedUncounted_;  // "plugin version" already warned about
+    UncountedWarnings uncounted_;
 };
 
 }  // namespace fizzhost::runtime

@@ -5,8 +5,9 @@
 #pragma once
 
 #include "bpf/object.hpp"
-#include "util/unique_fd.hpp"
 #include "plugin/plugin.hpp"
+#include "runtime/instance/ring_sizing.hpp"
+#include "util/unique_fd.hpp"
 
 #include <fizz/shared.h>
 
@@ -17,12 +18,6 @@
 namespace fizzhost::runtime {
 
 class RegionSpares;
-
-/// Message slots per CPU when none are configured: 20 ms of a 10 GbE link at line rate
-/// (14.88 M frames/s, one message each) arriving on one CPU, rounded up.
-constexpr uint32_t kDefaultRingSlots = 300000;
-/// The kernel's limit on one array value (KMALLOC_MAX_SIZE with 4 KiB pages): one CPU's region.
-constexpr uint64_t kMaxRegionBytes = 4ull << 20;
 
 struct ClassifierOptions {
     fizz_transport transport = FIZZ_TRANSPORT_RING;
@@ -88,9 +83,5 @@ private:
 
 /// "plugin 'fizz' (/path/fizz.so)": the prefix of every error about a plugin.
 std::string describe(const plugin::Plugin& plugin);
-
-/// Slots per CPU for `messageSize`-byte messages: `requested`, or the default (0) lowered to what
-/// fits one region. Throws Error (naming the largest that fits) when an explicit value does not.
-uint32_t ringSlotsFor(uint32_t messageSize, uint32_t requested);
 
 }  // namespace fizzhost::runtime

@@ -30,7 +30,7 @@ int attributeCallback(const nlattr* attr, void* data) {
 }
 
 struct BatchContext {
-    const LinkWatch::Handler* handler;
+    std::vector<LinkChange>* changes;
 };
 
 int messageCallback(const nlmsghdr* nlh, void* data) {
@@ -42,7 +42,7 @@ int messageCallback(const nlmsghdr* nlh, void* data) {
     if (mnl_attr_parse(nlh, sizeof *ifm, attributeCallback, &parsed) < 0) return MNL_CB_OK;
     LinkChange change{type == RTM_NEWLINK ? LinkChange::Kind::Added : LinkChange::Kind::Removed, ifm->ifi_index,
                       parsed.name ? mnl_attr_get_str(parsed.name) : ""};
-    (*static_cast<BatchContext*>(data)->handler)(change);
+    static_cast<BatchContext*>(data)->changes->push_back(std::move(change));
     return MNL_CB_OK;
 }
 
@@ -50,54 +50,41 @@ int messageCallback(const nlmsghdr* nlh, void* data) {
 
 void LinkWatch::SocketCloser::operator()(mnl_socket* s) const noexcept { mnl_socket_close(s); }
 
-LinkWatch::LinkWatch(Handler handler) : handler_(std::move(handler)) {
+LinkWatch::LinkWatch() {
     socket_.reset(mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK));
     if (!socket_) throwErrno("link watch: open rtnetlink socket", errno);
     if (mnl_socket_bind(socket_.get(), RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0)
         throwErrno("link watch: subscribe to rtnetlink link changes (RTMGRP_LINK)", errno);
-    thread_ = std::thread([this] { run(); });
 }
 
-LinkWatch::~LinkWatch() {
-    stop_.raise();
-    if (thread_.joinable()) thread_.join();
-}
+LinkWatch::~LinkWatch() = default;
 
-void LinkWatch::handleBatch(const void* buf, size_t len) {
-    BatchContext ctx{&handler_};
-    // seq 0 and portid 0: kernel notifications carry neither.
-    if (mnl_cb_run(buf, len, 0, 0, messageCallback, &ctx) < 0 && errno != EINTR)
-        spdlog::warn("link watch: unreadable rtnetlink message: {}", errnoText(errno));
-}
+int LinkWatch::fd() const { return mnl_socket_get_fd(socket_.get()); }
 
-void LinkWatch::run() {
+size_t LinkWatch::drain(const std::function<void(const LinkChange&)>& fn) {
     std::vector<char> buf(kReceiveBuffer);
-    const int fd = mnl_socket_get_fd(socket_.get());
+    std::vector<LinkChange> changes;
     for (;;) {
-        try {
-            if (stop_.wait(fd) == StopEvent::Wake::Stopped) return;
-        } catch (const Error& e) {
-            spdlog::error("{}; interface changes are no longer followed", e.what());
-            return;
+        const ssize_t n = mnl_socket_recvfrom(socket_.get(), buf.data(), buf.size());
+        if (n > 0) {
+            BatchContext ctx{&changes};
+            // seq 0 and portid 0: kernel notifications carry neither.
+            if (mnl_cb_run(buf.data(), size_t(n), 0, 0, messageCallback, &ctx) < 0 && errno != EINTR)
+                spdlog::warn("link watch: unreadable rtnetlink message: {}", errnoText(errno));
+            continue;
         }
-        for (;;) {
-            const ssize_t n = mnl_socket_recvfrom(socket_.get(), buf.data(), buf.size());
-            if (n > 0) {
-                handleBatch(buf.data(), size_t(n));
-                continue;
-            }
-            if (n < 0 && errno == ENOBUFS) {
-                // The kernel dropped notifications for us: what we know may be stale.
-                spdlog::warn("link watch: rtnetlink overflow, some interface changes were missed; re-reading");
-                handler_(LinkChange{LinkChange::Kind::Lost, 0, {}});
-                continue;
-            }
-            if (n < 0 && errno == EINTR) continue;
-            if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-                spdlog::warn("link watch: receive: {}", errnoText(errno));
-            break;
+        if (n < 0 && errno == ENOBUFS) {
+            // The kernel dropped notifications for us: what we know may be stale.
+            spdlog::warn("link watch: rtnetlink overflow, some interface changes were missed; re-reading");
+            changes.push_back(LinkChange{LinkChange::Kind::Lost, 0, {}});
+            continue;
         }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) spdlog::warn("link watch: receive: {}", errnoText(errno));
+        break;
     }
+    for (const auto& c : changes) fn(c);
+    return changes.size();
 }
 
 }  // namespace fizzhost::runtime

@@ -1,15 +1,13 @@
 // Network interfaces appearing and disappearing, as rtnetlink reports them (RTM_NEWLINK /
-// RTM_DELLINK on the RTMGRP_LINK group, read and parsed with libmnl), delivered to a handler on the
-// watch's own thread. The host uses it to retire the state of a deleted interface and to attach
-// the configured classifier again when an interface of that name comes back.
+// RTM_DELLINK on the RTMGRP_LINK group, read and parsed with libmnl). The watch owns no thread and
+// calls nobody: the kernel queues the changes on its socket, the owner's loop polls fd() and
+// drains them. The host uses it to retire the state of a deleted interface and to attach the
+// configured classifier again when an interface of that name comes back.
 #pragma once
-
-#include "util/stop_event.hpp"
 
 #include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 
 struct mnl_socket;
 
@@ -28,27 +26,25 @@ struct LinkChange {
 
 class LinkWatch {
 public:
-    using Handler = std::function<void(const LinkChange&)>;
-    /// Subscribes to link changes in the calling thread's network namespace and starts a thread
-    /// that calls `handler` for each, in the kernel's order. `handler` must not throw and must not
-    /// destroy this watch. Throws Error when the netlink socket cannot be opened or bound.
-    explicit LinkWatch(Handler handler);
-    /// Stops and joins the thread; no call of the handler runs after it returns.
-    ~LinkWatch();
+    /// Subscribes to link changes in the calling thread's network namespace. Throws Error when the
+    /// netlink socket cannot be opened or bound.
+    LinkWatch();
     LinkWatch(const LinkWatch&) = delete;
     LinkWatch& operator=(const LinkWatch&) = delete;
+    ~LinkWatch();
+
+    /// Readable (poll) while changes wait to be drained.
+    int fd() const;
+    /// Hands every change waiting now to `fn`, in the kernel's order, and returns how many; never
+    /// blocks. A Lost change says the kernel dropped some (its queue overflowed). One thread at a
+    /// time. Throws what `fn` throws.
+    size_t drain(const std::function<void(const LinkChange&)>& fn);
 
 private:
     struct SocketCloser {
         void operator()(mnl_socket* s) const noexcept;
     };
-    void run();
-    void handleBatch(const void* buf, size_t len);
-
-    Handler handler_;
     std::unique_ptr<mnl_socket, SocketCloser> socket_;
-    StopEvent stop_{"link watch"};
-    std::thread thread_;
 };
 
 }  // namespace fizzhost::runtime

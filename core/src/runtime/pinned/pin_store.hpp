@@ -7,9 +7,8 @@
 //   <state_root>/<interface>/dispatcher-<prog id>-variants   during a rollout: the dispatcher's
 //   <state_root>/<interface>/dispatcher-<prog id>-split      prog array and split threshold
 //
-// bpffs holds no regular files, so the record is a pinned one-element ARRAY map whose value is the
-// record as JSON (plugin name, version, SHA-256 of the module file, ABI, transport, sizes, program
-// and link ids, the names of the map pins). It is written last: the pins it names exist before it
+// bpffs holds no regular files, so the record (pin_record.hpp) is a pinned one-element ARRAY map
+// whose value is the record as JSON. It is written last: the pins it names exist before it
 // names them, and pins it no longer names are removed after it was written. Programs are not
 // pinned: the link holds the one it runs, the dispatcher's prog array the variants, and the
 // successor opens them by the ids the link and the record give. Pin names hold no dot: bpffs
@@ -18,55 +17,15 @@
 
 #include "bpf/pin.hpp"
 #include "runtime/attachment/attachment.hpp"
+#include "runtime/pinned/pin_record.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
-#include <optional>
 #include <string>
 #include <vector>
 
 namespace fizzhost::runtime {
-
-struct PinnedVariant {
-    std::string variant;  // "baseline" | "candidate"
-    std::string plugin, version, sha256, abi;
-    uint32_t messageSize = 0, programId = 0;
-    std::string regionsPin, queuePin;  // file names in the interface's folder
-};
-
-struct PinnedDispatcher {
-    uint32_t programId = 0;
-    unsigned percent = 0;
-    std::string variantsPin, splitPin;
-    // Shadow mode: the candidate saw the baseline's frames (its messages withheld unless
-    // shadowEvents). False in records written before it was kept.
-    bool shadow = false, shadowEvents = false;
-};
-
-struct PinRecord {
-    static constexpr int kFormat = 1;
-    int format = kFormat;
-    std::string interface;
-    /// The network namespace the host ran in, as /proc/self/ns/net names it ("net:[4026531840]"):
-    /// an interface name means another device in another namespace. Empty in records written
-    /// before it was kept.
-    std::string netns;
-    uint32_t ifindex = 0, linkId = 0;
-    std::string configuredMode;  // "auto" | "native" | "generic": the config's
-    std::string mode;            // "native" | "generic": the link's
-    std::string transport;       // "ring" | "queue"
-    uint32_t ringSlots = 0, queueSize = 0, cpus = 0;
-    std::vector<PinnedVariant> variants;
-    std::optional<PinnedDispatcher> dispatcher;
-    /// A progressive rollout's progress (RolloutBook::progress), null without one.
-    nlohmann::json rollout;
-
-    const PinnedVariant* variant(const std::string& name) const;
-    nlohmann::json toJson() const;
-    /// Throws Error naming what is missing or of another format.
-    static PinRecord fromJson(const nlohmann::json& j);
-};
 
 class PinStore {
 public:

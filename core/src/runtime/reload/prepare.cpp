@@ -1,0 +1,102 @@
+// Preparing one interface's reload: everything that can fail happens here, before the commit.
+#include "runtime/reload/reload_plan.hpp"
+
+#include "runtime/instance/classifier.hpp"
+#include "runtime/reload/resolve.hpp"
+#include "runtime/rollout/variant_placement.hpp"
+#include "util/error.hpp"
+#include "util/failpoint.hpp"
+
+#include <fizz/dispatcher.h>
+
+namespace fizzhost::runtime {
+
+std::unique_ptr<ReloadPlan> prepareReload(const ReloadContext& ctx, const config::Interface& ifc, Attachment* current,
+                                          bool freshPrograms) {
+    auto plan = std::make_unique<ReloadPlan>();
+    plan->cfg = ifc;
+    plan->current = current;
+    const std::string where = "interface '" + ifc.name + "'";
+    try {
+        if (current && current->cfg.mode != ifc.mode)
+            throw Error(where + ": changing mode from " + std::string(config::toString(current->cfg.mode)) + " to " +
+                            std::string(config::toString(ifc.mode)) +
+                            " cannot be done atomically; restart fizzhost to apply it",
+                        EINVAL);
+        if (!current) {
+            plan->fresh = std::make_unique<Attachment>();
+            plan->fresh->cfg = ifc;
+            plan->fresh->ifindex = interfaceIndex(ifc.name);
+        }
+        const auto decisions = decisionMapFor(ifc, current ? current->dispatcher.get() : nullptr);  // shadow mode only
+        auto load = [&](const std::string& name, uint32_t slot) {
+            auto plugin = ctx.catalog.find(name);
+            auto opts = classifierOptions(ctx.cfg);
+            if (decisions) opts.decisionMapFd = decisions->get();
+            if (ctx.cfg.output.spareRegions) opts.spares = &ctx.spares;
+            const VariantPlacement placed = placementOf(ifc, slot);
+            ctx.phases.mark("find plugin");
+            auto classifier = Classifier::load(plugin, opts);
+            ctx.phases.mark("load program");
+            auto source = std::make_shared<MessageSource>(
+                std::move(classifier), EventOrigin{ifc.name, plugin->name(), plugin->version(), placed.name},
+                ctx.writer, placed.deliver, placed.shadowCandidate);
+            ctx.phases.mark("source setup");  // its regions mapped, its event template built
+            failpoint(failpoints::kInstanceLoaded);
+            return source;
+        };
+        // The running instance, if it can stay: same plugin file, loaded for this rollout mode.
+        auto runningPlugin = [&](const std::shared_ptr<MessageSource>& s, uint32_t slot) {
+            return s && fits(*s, placementOf(ifc, slot)) ? s->classifier().pluginPtr() : nullptr;
+        };
+
+        // Baseline: a new instance when the plugin (or its file) changed, or settings demand it.
+        auto basePlugin = findPlugin(ctx.catalog, ctx.cfg, ifc, ifc.classifier, ifc.classifierAt);
+        if (!current || freshPrograms || runningPlugin(current->baseline, FIZZ_VARIANT_BASELINE) != basePlugin) {
+            // The guard judges new code: the same file loaded again (other settings, a rollout
+            // stage's placement) was judged when it came.
+            if (current && ctx.guard && current->baseline->classifier().pluginPtr() != basePlugin) {
+                ctx.guard(*current->baseline->classifier().pluginPtr(), *basePlugin);
+                ctx.phases.mark("guard");
+            }
+            plan->newBaseline = load(ifc.classifier, FIZZ_VARIANT_BASELINE);
+        }
+        if (ifc.rollout) {
+            auto candPlugin = findPlugin(ctx.catalog, ctx.cfg, ifc, ifc.rollout->candidate, ifc.candidateAt);
+            requireDistinct(where, ifc, *basePlugin, *candPlugin);
+            bool needCandidate = !current || freshPrograms ||
+                                 runningPlugin(current->candidate, FIZZ_VARIANT_CANDIDATE) != candPlugin;
+            if (needCandidate) {
+                if (ctx.guard && !(current && current->candidate && current->candidate->classifier().pluginPtr() == candPlugin)) {
+                    ctx.guard(current ? *current->baseline->classifier().pluginPtr() : *basePlugin, *candPlugin);
+                    ctx.phases.mark("guard");
+                }
+                plan->newCandidate = load(ifc.rollout->candidate, FIZZ_VARIANT_CANDIDATE);
+            }
+            // Entering a rollout, or changing a variant inside one: a complete new dispatcher that
+            // the commit swaps in with one bpf_link_update. Updating the running one slot by slot
+            // would be several kernel writes, and a failure half-way would leave it running a
+            // program whose messages nobody drains any more. A percent alone is one map write.
+            if (!current || !current->dispatcher || plan->newBaseline || plan->newCandidate ||
+                current->dispatcher->samplePeriod() != costSamplePeriod(*ifc.rollout)) {
+                plan->newDispatcher = Dispatcher::load({costSamplePeriod(*ifc.rollout), decisions});
+                auto& base = plan->newBaseline ? plan->newBaseline : current->baseline;
+                auto& cand = plan->newCandidate ? plan->newCandidate : current->candidate;
+                plan->newDispatcher->setVariant(FIZZ_VARIANT_BASELINE, base->classifier().programFd());
+                plan->newDispatcher->setVariant(FIZZ_VARIANT_CANDIDATE, cand->classifier().programFd());
+                plan->newDispatcher->setPercent(ifc.rollout->percent);
+                failpoint(failpoints::kDispatcherBuilt);
+                ctx.phases.mark("load dispatcher");
+            } else if (current->dispatcher->percent() != ifc.rollout->percent) {
+                plan->newPercent = ifc.rollout->percent;
+            }
+        } else if (current && current->dispatcher) {
+            plan->leaveRollout = true;
+        }
+    } catch (const Error& e) {
+        throw Error(placed(ctx.cfg, ifc, e.what()), e.code());
+    }
+    return plan;
+}
+
+}  // namespace fizzhost::runtime
