@@ -2,6 +2,7 @@
 
 #include "bpf/xdp_link.hpp"
 #include "measure/frames.hpp"
+#include "runtime/status/status_json.hpp"
 #include "support/frame_builder.hpp"
 #include "util/address.hpp"
 
@@ -96,7 +97,14 @@ int DaemonLab::stop() {
     return *st;
 }
 
-nlohmann::json DaemonLab::status() const { return service::queryStatus(socket_); }
+nlohmann::json DaemonLab::status() const {
+    auto doc = service::queryStatus(socket_);
+    // What `fizzhost status` reads back must be what the host wrote, key for key, in every test.
+    if (const auto back = runtime::toJson(runtime::hostStatusFromJson(doc)); back != doc)
+        throw std::logic_error("the status JSON does not read back as written:\n" + doc.dump() + "\nread back:\n" +
+                               back.dump());
+    return doc;
+}
 
 nlohmann::json DaemonLab::interfaceStatus() const {
     auto s = status();

@@ -33,9 +33,9 @@ config::HostConfig configFor(const std::string& ifname, const std::string& class
     return config::parseConfig(text.str(), dir / "fizz.toml", FIZZHOST_PLUGIN_DIR);
 }
 
-uint64_t totalPackets(const nlohmann::json& status) {
+uint64_t totalPackets(const runtime::HostStatus& status) {
     uint64_t n = 0;
-    for (const auto& ifc : status["interfaces"]) n += ifc["totals"]["packets"].get<uint64_t>();
+    for (const auto& ifc : status.interfaces) n += ifc.totals.packets;
     return n;
 }
 
@@ -68,7 +68,7 @@ TEST_CASE("status readers, reloads and the pump run at once without a data race"
         readers.emplace_back([&] {
             while (!done) {
                 auto s = host.status();
-                if (s["interfaces"].size() != 1) ++badReads;
+                if (s.interfaces.size() != 1) ++badReads;
                 ++statusReads;
             }
         });

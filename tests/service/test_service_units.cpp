@@ -2,6 +2,7 @@
 // endpoint checked by promtool, the [metrics] and [service] config tables, the config watch, the
 // notify protocol against a real datagram socket.
 #include "config/config_loader.hpp"
+#include "runtime/status/status_json.hpp"
 #include "service/config_watch.hpp"
 #include "service/metrics_exporter.hpp"
 #include "service/notifier.hpp"
@@ -29,9 +30,9 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-// A status document in the shape Host::status() answers: one interface running a lone classifier,
-// one in a rollout, and a variant that left (its counts remain, its plugin is gone).
-const nlohmann::json kStatus = nlohmann::json::parse(R"({
+// A status document in the shape the control socket answers: one interface running a lone
+// classifier, one in a rollout, and a variant that left (its counts remain, its plugin is gone).
+const nlohmann::json kStatusJson = nlohmann::json::parse(R"({
   "run_time_stats": true,
   "events_written": 42,
   "events_lost": 5,
@@ -49,6 +50,7 @@ const nlohmann::json kStatus = nlohmann::json::parse(R"({
         "emitted": 3, "dropped": 0, "delivered": 3, "undecodable": 0, "kinds": {"Fizz": 3}},
        {"variant": "candidate", "plugin": null, "packets": 100, "emitted": 1, "dropped": 0, "kinds": {}}]}
   ]})");
+const runtime::HostStatus kStatus = runtime::hostStatusFromJson(kStatusJson);
 
 using LabelMap = std::map<std::string, std::string>;
 
@@ -123,9 +125,9 @@ TEST_CASE("status counters become Prometheus families labelled interface, varian
 
 TEST_CASE("metric families are rebuilt from each status: a swapped-out version leaves no series", "[unit]") {
     auto next = kStatus;
-    next["interfaces"][0]["variants"][0]["plugin"] = "fibonacci";
-    next["interfaces"][0]["variants"][0]["kinds"] = {{"Fib", 5}};
-    next["interfaces"].erase(1);
+    next.interfaces[0].variants[0].plugin = "fibonacci";
+    next.interfaces[0].variants[0].counts.kinds = {{"Fib", 5}};
+    next.interfaces.erase(next.interfaces.begin() + 1);
     const auto f = service::statusMetrics(next);
     CHECK_FALSE(sample(f, "fizzhost_packets_total", variant("eth0", "baseline", "fizzbuzz", "1.0.0")));
     CHECK(sample(f, "fizzhost_packets_total", variant("eth0", "baseline", "fibonacci", "1.0.0")) == 1000);
@@ -133,9 +135,9 @@ TEST_CASE("metric families are rebuilt from each status: a swapped-out version l
     CHECK(seriesOf(f, "fizzhost_rollout_percent") == 1);
     CHECK(seriesOf(f, "fizzhost_plugin_info") == 1);
     // Without the kernel's run-time statistics no run figures are invented.
-    next["run_time_stats"] = false;
+    next.runTimeStats = false;
     CHECK(seriesOf(service::statusMetrics(next), "fizzhost_program_runs_total") == 0);
-    CHECK(service::statusMetrics(nlohmann::json::object()).empty());
+    CHECK(service::statusMetrics(runtime::HostStatus{}).empty());
 }
 
 TEST_CASE("the status line names what runs on each interface", "[unit]") {
@@ -179,7 +181,7 @@ TEST_CASE("the /metrics endpoint serves status, reloads and build info, and prom
 
     // A port already taken is an error naming the setting.
     const std::string taken = "127.0.0.1:" + std::to_string(exporter.port());
-    CHECK_THROWS_WITH(service::MetricsExporter(taken, [] { return nlohmann::json::object(); }),
+    CHECK_THROWS_WITH(service::MetricsExporter(taken, [] { return runtime::HostStatus{}; }),
                       Contains("[metrics] listen = \"" + taken + "\""));
 }
 

@@ -1,6 +1,7 @@
 // The control socket's reload requests without a kernel: a real socket, a real ControlServer and a
 // thread standing in for the daemon's main loop. The client waits for a reload that began after
 // its request; a host that stops, hangs or does not take reloads gives the matching outcome.
+#include "cli/status_text.hpp"
 #include "service/control_request.hpp"
 #include "service/control_server.hpp"
 #include "service/reload_record.hpp"
@@ -52,6 +53,13 @@ private:
     std::thread thread_;
 };
 
+// A status that says which server answered.
+runtime::HostStatus hostNumbered(int n) {
+    runtime::HostStatus s;
+    s.stateRoot = "host " + std::to_string(n);
+    return s;
+}
+
 service::ReloadRecord record(bool ok, std::string reason = "") {
     service::ReloadRecord r{std::chrono::system_clock::now(), service::ReloadTrigger::Control, ok, std::move(reason),
                             std::chrono::milliseconds(12)};
@@ -76,7 +84,7 @@ TEST_CASE("control reload: the client gets the reload's outcome once it finished
     const auto path = dir.path() / "c.sock";
     service::ReloadRequests requests;
     std::atomic<bool> accept{true};
-    service::ControlServer server(path, [] { return nlohmann::json{{"host", 1}}; }, &requests);
+    service::ControlServer server(path, [] { return hostNumbered(1); }, &requests);
     MainLoop loop(requests, [&] {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a reload takes time
         return accept ? record(true) : record(false, "interface 'eth0': unknown plugin 'nope'");
@@ -86,26 +94,26 @@ TEST_CASE("control reload: the client gets the reload's outcome once it finished
     auto live = service::requestReload(path, std::chrono::seconds(10));
     CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(100));  // waited for the reload
     CHECK(live.outcome == Outcome::Live);
-    CHECK(live.record["result"] == "success");
-    CHECK(live.record["trigger"] == "control");
-    CHECK(live.record["duration_ms"] == 12.0);
-    CHECK_FALSE(live.record.contains("reason"));
+    CHECK(live.record.ok);
+    CHECK(live.record.trigger == "control");
+    CHECK(live.record.durationMs == 12.0);
+    CHECK(live.record.reason.empty());
 
     accept = false;
     auto refused = service::requestReload(path, std::chrono::seconds(10));
     CHECK(refused.outcome == Outcome::Refused);
-    CHECK(refused.record["result"] == "refused");
+    CHECK_FALSE(refused.record.ok);
     CHECK(refused.message == "interface 'eth0': unknown plugin 'nope'");
-    CHECK_THAT(service::describeReload(refused.record), Contains("by control: refused after 12.0 ms: interface"));
+    CHECK_THAT(cli::describeReload(refused.record), Contains("by control: refused after 12.0 ms: interface"));
     CHECK(loop.reloads() == 2);
 
     // Status: asked for, or (as before requests existed) by a client that only reads.
-    CHECK(service::queryStatus(path)["host"] == 1);
-    CHECK(nlohmann::json::parse(exchange(path, ""))["host"] == 1);
+    CHECK(service::queryStatus(path)["state_root"] == "host 1");
+    CHECK(nlohmann::json::parse(exchange(path, ""))["state_root"] == "host 1");
     // Anything else is answered with an error naming it, and the server keeps serving.
     CHECK_THAT(exchange(path, "{\"request\":\"detach\"}\n"), Contains("unknown control request 'detach'"));
     CHECK_THAT(exchange(path, "hello\n"), Contains("unreadable control request 'hello'"));
-    CHECK(service::queryStatus(path)["host"] == 1);
+    CHECK(service::queryStatus(path)["state_root"] == "host 1");
 }
 
 TEST_CASE("control reload: no host, a stale socket, a hung host, a host without reloads, a host that stops",
@@ -141,7 +149,7 @@ TEST_CASE("control reload: no host, a stale socket, a hung host, a host without 
         CHECK_THAT(a.message, Contains("no answer within 0.3 s"));
     }
     SECTION("a server that takes no reload requests") {
-        service::ControlServer server(path, [] { return nlohmann::json{{"host", 1}}; });
+        service::ControlServer server(path, [] { return hostNumbered(1); });
         auto a = service::requestReload(path, std::chrono::seconds(2));
         CHECK(a.outcome == Outcome::NoHost);
         CHECK_THAT(a.message, Contains("takes no reload requests"));
@@ -149,7 +157,7 @@ TEST_CASE("control reload: no host, a stale socket, a hung host, a host without 
     SECTION("the host stops while the request waits for its main loop") {
         service::ReloadRequests requests;  // nobody runs reloads: the main loop is busy stopping
         std::optional<service::ControlServer> server;
-        server.emplace(path, [] { return nlohmann::json{{"host", 1}}; }, &requests);
+        server.emplace(path, [] { return hostNumbered(1); }, &requests);
         std::thread stopper([&] {
             std::this_thread::sleep_for(std::chrono::milliseconds(200));
             server.reset();  // closes the requests, joins its thread

@@ -19,8 +19,13 @@ using Catch::Matchers::Contains;
 
 namespace {
 
+// A status that says which server answered.
 service::ControlServer::StatusFn answer(int n) {
-    return [n] { return nlohmann::json{{"host", n}}; };
+    return [n] {
+        runtime::HostStatus s;
+        s.stateRoot = "host " + std::to_string(n);
+        return s;
+    };
 }
 
 // A socket file nobody listens on, as a killed host leaves behind.
@@ -82,10 +87,10 @@ TEST_CASE("control socket: a stale socket is replaced, a live one is refused and
     CHECK_THAT(service::checkControlSocketPath(path)[0], Contains("stale socket"));
     {
         service::ControlServer first(path, answer(1));
-        CHECK(service::queryStatus(path)["host"] == 1);
+        CHECK(service::queryStatus(path)["state_root"] == "host 1");
         CHECK_THAT(service::checkControlSocketPath(path)[0], Contains("a running host answers"));
         CHECK_THAT(errorOf([&] { service::ControlServer second(path, answer(2)); }), Contains("another fizzhost is running"));
-        CHECK(service::queryStatus(path)["host"] == 1);
+        CHECK(service::queryStatus(path)["state_root"] == "host 1");
     }
     CHECK_FALSE(std::filesystem::exists(path));  // removed on the way out
 
@@ -111,7 +116,7 @@ TEST_CASE("control socket: its folder is created 0755 when missing and refused w
             CHECK((st.st_mode & 022) == 0);
             CHECK(st.st_uid == geteuid());
         }
-        CHECK(service::queryStatus(path)["host"] == 1);
+        CHECK(service::queryStatus(path)["state_root"] == "host 1");
     }
     SECTION("a folder writable by others or by its group") {
         const mode_t mode = GENERATE(0777, 0775, 01777);
@@ -134,6 +139,6 @@ TEST_CASE("control socket: its folder is created 0755 when missing and refused w
                    Contains("folder above it '" + open.string() + "' is writable by others"));
         REQUIRE(::chmod(open.c_str(), 01777) == 0);  // like /tmp
         service::ControlServer s(open / "run" / "c.sock", answer(1));
-        CHECK(service::queryStatus(open / "run" / "c.sock")["host"] == 1);
+        CHECK(service::queryStatus(open / "run" / "c.sock")["state_root"] == "host 1");
     }
 }

@@ -215,7 +215,7 @@ TEST_CASE("rollout controller: a failing gate rolls back at once, mid-window, an
     CHECK(c.percent() == 0);
     CHECK_THAT(c.reason(), Catch::Contains("rolled back at 5%: max_undecodable_rate 0.5000 > 0.01 (200 messages)"));
     CHECK_FALSE(c.tick(sample(t0 + 30s, 5000)));
-    CHECK(c.status(t0 + 30s)["verdict"] ==
+    CHECK(c.status(t0 + 30s).verdict ==
           "rolled back: the baseline runs alone until the rollout table changes");
 }
 
@@ -230,7 +230,7 @@ TEST_CASE("rollout controller: too little data or an unavailable figure holds th
         CHECK(gate(*d, "max_drop_rate").verdict == GateVerdict::TooLittleData);
         CHECK_THAT(d->reason, Catch::Contains("too little data, 40 of 100 messages"));
         CHECK(c.percent() == 1);
-        CHECK(c.status(t0 + 11s)["verdict"] == "holding");
+        CHECK(c.status(t0 + 11s).verdict == "holding");
         CHECK_FALSE(c.tick(sample(t0 + 15s, 100)));  // not judged again before the next step_seconds
         d = c.tick(sample(t0 + 20s, 130));
         REQUIRE(d);
@@ -292,11 +292,11 @@ TEST_CASE("rollout controller: a step carried out late (its action failed, then 
     c.tick(sample(t0, 0));
     REQUIRE(c.tick(sample(t0 + 10s, 1000))->to == 50);  // advance to 50% ...
     c.actionFailed("injected");                          // ... whose map write failed
-    CHECK(c.status(t0 + 11s)["action_error"] == "injected");
+    CHECK(c.status(t0 + 11s).actionError == "injected");
     // 30 s later it is carried out. The previous percent ran meanwhile, and dropped: none of that
     // is the new step's.
     c.actionCarriedOut();
-    CHECK_FALSE(c.status(t0 + 40s).contains("action_error"));
+    CHECK_FALSE(c.status(t0 + 40s).actionError);
     CHECK_FALSE(c.tick(sample(t0 + 40s, 4000, 900)));  // opens the window
     CHECK_FALSE(c.tick(sample(t0 + 45s, 4500, 900)));  // not over yet: judged from 40 s
     auto d = c.tick(sample(t0 + 50s, 5000, 900));
@@ -334,11 +334,11 @@ TEST_CASE("rollout decisions as records: one JSON object, one text line, one log
     CHECK(decisionText("eth1", *d) == "eth1 rollout advance 5 -> 25 max_drop_rate=0.0020/0.01:pass");
     CHECK_THAT(describe(*d), Catch::StartsWith("advance 5% -> 25%: every gate held at 5% over 10.0 s"));
     const auto st = c.status(t0 + 12s);
-    CHECK(st["step"] == 2);
-    CHECK(st["percent"] == 25);
-    CHECK(st["seconds_in_step"].get<double>() == Approx(2.0));
-    CHECK(st["gates"][0]["name"] == "max_drop_rate");
-    CHECK(st["gates"][0]["limit"] == 0.01);
+    CHECK(st.step == 2);
+    CHECK(st.percent == 25);
+    CHECK(st.secondsInStep == Approx(2.0));
+    CHECK(st.gates[0].name == "max_drop_rate");
+    CHECK(st.gates[0].limit == 0.01);
 }
 
 TEST_CASE("rollout book: an unchanged table keeps its progress, a changed one starts again", "[unit]") {
@@ -429,8 +429,8 @@ TEST_CASE("rollout book: the shadow stage runs shadow mode, the steps after it s
     CHECK(shadow.rollout->percent == 0);
     CHECK(shadow.rollout->shadowEvents);
     CHECK(shadow.classifier == "fizzbuzz");
-    CHECK(ctl.status(t0)["stage"] == "shadow");
-    CHECK(ctl.status(t0)["step"] == 0);
+    CHECK(ctl.status(t0).stage == runtime::RolloutStage::Shadow);
+    CHECK(ctl.status(t0).step == 0);
 
     // SIGHUP with the same table: the same controller, still in the shadow stage.
     RolloutBook same = book.next(parse(table).interfaces, t0 + 2s);
@@ -457,7 +457,7 @@ TEST_CASE("rollout book: the shadow stage runs shadow mode, the steps after it s
     CHECK(split.rollout->mode == config::RolloutMode::Split);
     CHECK(split.rollout->percent == 10);
     CHECK_FALSE(split.rollout->shadowEvents);
-    CHECK(ctl.status(t0 + 5s)["step"] == 1);
+    CHECK(ctl.status(t0 + 5s).step == 1);
 
     // Rolled back from the shadow stage: the baseline alone, and status says it never split.
     RolloutBook other = RolloutBook{}.next(cfg.interfaces, t0);
@@ -477,7 +477,7 @@ TEST_CASE("rollout book: the shadow stage runs shadow mode, the steps after it s
                                                "max_disagreement 0.2000 > 0.1 (100 frames) over 1.0 s"));
     CHECK(decisionRecord("a", *d)["rollout"]["figures"]["max_disagreement"]["figure"] == Approx(0.2));
     CHECK_FALSE(other.effective(cfg.interfaces[0]).rollout);
-    CHECK(back.status(t0 + 2s)["step"] == 0);
+    CHECK(back.status(t0 + 2s).step == 0);
     // A start into the shadow stage, as the log and the events stream give it.
     const auto start = RolloutBook{}.next(cfg.interfaces, t0).find("a")->controller->started();
     CHECK_FALSE(start.fromStage);

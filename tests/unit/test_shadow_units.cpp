@@ -1,8 +1,10 @@
 // Shadow mode and per-variant cost without a kernel: the rollout table's mode and shadow_events
 // keys, the confusion table by kind name, its status text and metrics, the cost line.
-#include "cli/variant_status_text.hpp"
+#include "cli/status_text.hpp"
 #include "config/config_loader.hpp"
 #include "runtime/rollout/shadow_comparison.hpp"
+#include "runtime/status/status_builder.hpp"
+#include "runtime/status/status_json.hpp"
 #include "service/status_view.hpp"
 #include "util/error.hpp"
 
@@ -33,6 +35,19 @@ std::string errorOf(const std::string& rollout) {
     }
     FAIL("config was accepted:\n" << rollout);
     return {};
+}
+
+}  // namespace
+
+namespace {
+
+// A status with one attached interface in shadow mode.
+runtime::HostStatus statusWithShadow(runtime::ShadowStatus shadow) {
+    runtime::HostStatus s;
+    s.interfaces.emplace_back();
+    s.interfaces[0].name = "eth1";
+    s.interfaces[0].shadow = std::move(shadow);
+    return s;
 }
 
 }  // namespace
@@ -106,17 +121,18 @@ TEST_CASE("the confusion table names decisions by each plugin's kinds and judges
     CHECK(t.cells[4].candidate == "Fizz");
     CHECK(t.cells[4].agree);
 
-    const auto j = runtime::toJson(t);
+    const auto j = runtime::toJson(statusWithShadow(runtime::shadowStatusOf(t, false)))["interfaces"][0]["shadow"];
     CHECK(j["compared"] == 146);
     CHECK(j["disagreed"] == 6);
     CHECK(j["cells"][0]["examples"] == nlohmann::json({"198.18.0.241", "198.18.0.245", "198.18.0.247"}));
     CHECK(j["cells"][2]["examples"] == nlohmann::json({"198.18.0.0"}));
     CHECK(j["cells"][4]["agree"] == true);
+    CHECK(j["events"] == false);
 }
 
 namespace {
 
-const nlohmann::json kShadowStatus = nlohmann::json::parse(R"({
+const nlohmann::json kShadowStatusJson = nlohmann::json::parse(R"({
   "run_time_stats": false,
   "interfaces": [
     {"name": "eth1", "mode": "generic", "link_id": 8, "program_id": 81, "ns_per_run": 100.0, "runs": 400,
@@ -132,6 +148,12 @@ const nlohmann::json kShadowStatus = nlohmann::json::parse(R"({
         "emitted": 3, "dropped": 0, "delivered": 0, "undecodable": 0, "withheld": 3, "kinds": {"Fizz": 3},
         "ns_per_run": 120.0, "runs": 4, "runs_timed_1_in": 64}]}
   ]})");
+const runtime::HostStatus kShadowStatus = runtime::hostStatusFromJson(kShadowStatusJson);
+
+// One interface of a status document, read as the status client reads it.
+runtime::InterfaceStatus interfaceOf(const nlohmann::json& ifc) {
+    return runtime::hostStatusFromJson({{"interfaces", {ifc}}}).interfaces.at(0);
+}
 
 std::optional<double> sample(const std::vector<prometheus::MetricFamily>& families, const std::string& name,
                              const std::map<std::string, std::string>& labels) {
@@ -166,7 +188,7 @@ TEST_CASE("behind the dispatcher each variant's timed runs become its run metric
     CHECK(sample(f, "fizzhost_shadow_disagreed_total", {{"interface", "eth1"}}) == 6);
     // With the kernel's statistics on, the dispatcher's own figure stays beside the variants'.
     auto withStats = kShadowStatus;
-    withStats["run_time_stats"] = true;
+    withStats.runTimeStats = true;
     f = service::statusMetrics(withStats);
     CHECK(sample(f, "fizzhost_program_runs_total",
                  {{"interface", "eth1"}, {"variant", "dispatcher"}, {"plugin", ""}, {"version", ""}}) == 400);
@@ -174,7 +196,7 @@ TEST_CASE("behind the dispatcher each variant's timed runs become its run metric
 }
 
 TEST_CASE("the status text shows each variant's timed cost and the shadow table, disagreements first", "[unit]") {
-    const auto& ifc = kShadowStatus["interfaces"][0];
+    const auto& ifc = kShadowStatus.interfaces[0];
     CHECK(cli::variantCostsText(ifc) ==
           "  cost (dispatcher-timed, 1 frame in 64 per CPU): baseline fibonacci 3.0.0 40.0 ns/run over 4 runs, "
           "shadow fibonacci-naive 3.0.2 120.0 ns/run over 4 runs (candidate x3.00 the baseline)\n");
@@ -182,8 +204,8 @@ TEST_CASE("the status text shows each variant's timed cost and the shadow table,
     CHECK_THAT(table, Contains("  shadow: 256 frames compared, 6 disagreed (2.34%); candidate events withheld\n"));
     CHECK_THAT(table, Contains("  != none             Fibonacci                   4  198.18.0.241 198.18.0.245\n"));
     CHECK_THAT(table, Contains("     Fizz             Fizz                       80  \n"));
-    CHECK(cli::shadowTableText(nlohmann::json::object()).empty());
-    CHECK(cli::variantCostsText(nlohmann::json::parse(R"({"variants": [{"variant": "baseline"}]})")).empty());
+    CHECK(cli::shadowTableText(interfaceOf(nlohmann::json::object())).empty());
+    CHECK(cli::variantCostsText(interfaceOf(nlohmann::json::parse(R"({"variants": [{"variant": "baseline"}]})"))).empty());
 }
 
 TEST_CASE("the status text's variant table sizes each column to its widest cell", "[unit]") {
@@ -196,7 +218,7 @@ TEST_CASE("the status text's variant table sizes each column to its widest cell"
          "counts_packets": false}],
       "totals": {"packets": 12345678901234, "emitted": 120, "dropped": 0, "delivered": 120, "undecodable": 0,
                  "kinds": {}}})");
-    const std::string text = cli::variantTableText(ifc);
+    const std::string text = cli::variantTableText(interfaceOf(ifc));
     std::vector<std::string> lines;
     for (size_t at = 0, nl; (nl = text.find('\n', at)) != std::string::npos; at = nl + 1) lines.push_back(text.substr(at, nl - at));
     REQUIRE(lines.size() == 5);

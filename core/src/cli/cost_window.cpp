@@ -8,13 +8,13 @@
 
 namespace fizzhost::cli {
 
-void addCostWindow(nlohmann::json& status, double seconds) {
-    std::vector<nlohmann::json*> attached;
+void addCostWindow(runtime::HostStatus& status, double seconds) {
+    std::vector<runtime::InterfaceStatus*> attached;
     std::vector<uint32_t> ids;
-    for (auto& ifc : status["interfaces"])
-        if (ifc.value("state", std::string("attached")) == "attached" && ifc.contains("program_id")) {
+    for (auto& ifc : status.interfaces)
+        if (ifc.state == runtime::InterfaceStatus::State::Attached && ifc.programId != 0) {
             attached.push_back(&ifc);
-            ids.push_back(ifc["program_id"].get<uint32_t>());
+            ids.push_back(ifc.programId);
         }
     if (ids.empty()) return;
     const auto window = std::chrono::milliseconds(int64_t(seconds * 1000.0));
@@ -29,8 +29,7 @@ void addCostWindow(nlohmann::json& status, double seconds) {
     }
     const double measured = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     for (size_t i = 0; i < runs.size(); ++i)
-        (*attached[i])["cost_window"] = {
-            {"seconds", measured}, {"runs", runs[i].runs}, {"ns_per_run", runs[i].nsPerRun()}};
+        attached[i]->costWindow = runtime::CostWindow{measured, runs[i].runs, runs[i].nsPerRun()};
 }
 
 }  // namespace fizzhost::cli

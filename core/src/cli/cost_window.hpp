@@ -4,13 +4,12 @@
 // machine reads the clock twice.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include "runtime/status/host_status.hpp"
 
 namespace fizzhost::cli {
 
-/// Adds `"cost_window": {"seconds", "runs", "ns_per_run"}` to every attached interface of `status`
-/// (the host's status JSON), measured over `seconds`. Blocks for the window. Throws Error (EPERM
-/// without CAP_SYS_ADMIN).
-void addCostWindow(nlohmann::json& status, double seconds);
+/// Sets the cost window of every attached interface of `status` (the host's answer), measured
+/// over `seconds`. Blocks for the window. Throws Error (EPERM without CAP_SYS_ADMIN).
+void addCostWindow(runtime::HostStatus& status, double seconds);
 
 }  // namespace fizzhost::cli

@@ -1,12 +1,12 @@
 // `fizzhost --config FILE` (the daemon), `fizzhost check` and `fizzhost status`.
 #include "cli/commands.hpp"
 #include "cli/cost_window.hpp"
-#include "cli/variant_status_text.hpp"
+#include "cli/status_text.hpp"
 
-#include "cli/rollout_status.hpp"
 #include "config/config_loader.hpp"
 #include "service/control_server.hpp"
 #include "runtime/host/host.hpp"
+#include "runtime/status/status_json.hpp"
 #include "measure/reload_guard.hpp"
 #include "service/reload_record.hpp"
 #include "service/reload_requests.hpp"
@@ -199,7 +199,7 @@ int daemonCommand(const DaemonOptions& opts) {
     service::LastReload lastReload;
     auto status = [&] {
         auto s = host.status();
-        s["last_reload"] = lastReload.json();
+        s.lastReload = lastReload.summary();
         return s;
     };
     service::ReloadRequests reloadRequests;  // `fizzhost reload`, run by this thread's loop below
@@ -353,60 +353,9 @@ int checkCommand(const DaemonOptions& opts) {
 }
 
 int statusCommand(const StatusOptions& opts) {
-    auto status = service::queryStatus(controlSocketFor(opts.config, opts.socket));
+    auto status = runtime::hostStatusFromJson(service::queryStatus(controlSocketFor(opts.config, opts.socket)));
     if (opts.costWindowSeconds > 0) addCostWindow(status, opts.costWindowSeconds);
-    if (opts.json) {
-        fmt::print("{}\n", status.dump());
-        return 0;
-    }
-    auto num = [](const nlohmann::json& j, const char* key) -> std::string {
-        return j.contains(key) && !j[key].is_null() ? j[key].dump() : "-";
-    };
-    for (const auto& ifc : status["interfaces"]) {
-        if (ifc.value("state", std::string("attached")) == "gone") {
-            const auto& fin = ifc["final"];
-            fmt::print("interface {}  gone since {}  (deleted; {} is attached again when it appears)\n"
-                       "  final counts: {} packets, {} messages, {} dropped, {} delivered\n",
-                       ifc["name"].get<std::string>(), ifc.value("gone_since", std::string("?")),
-                       ifc.value("classifier", std::string("?")), num(fin, "packets"), num(fin, "emitted"),
-                       num(fin, "dropped"), num(fin, "delivered"));
-            continue;
-        }
-        // Live ns/run only with the kernel's run-time statistics on (run_time_stats).
-        const std::string live = ifc.contains("ns_per_run") ? fmt::format("  live {:.1f} ns/run over {} runs",
-                                                                          ifc["ns_per_run"].get<double>(), num(ifc, "runs"))
-                                                            : std::string();
-        fmt::print("interface {}  mode {}  link id {}  program id {}{}{}\n", ifc["name"].get<std::string>(),
-                   ifc["mode"].get<std::string>(), num(ifc, "link_id"), num(ifc, "program_id"), live,
-                   ifc.contains("percent")  ? fmt::format("  rollout {}% to candidate", ifc["percent"].get<int>())
-                   : ifc.contains("shadow") ? std::string("  rollout in shadow mode (both variants on every frame)")
-                                            : std::string());
-        if (ifc.contains("cost_window")) {
-            const auto& w = ifc["cost_window"];
-            fmt::print("  measured {:.1f} ns/run over {} runs in {:.2f} s (kernel run-time statistics, on for "
-                       "that window only){}\n",
-                       w["ns_per_run"].get<double>(), num(w, "runs"), w["seconds"].get<double>(),
-                       ifc.contains("percent") || ifc.contains("shadow") ? "; the A/B dispatcher and its variant together"
-                                                                          : "");
-        }
-        if (ifc.contains("progressive")) fmt::print("{}", rolloutStatusText(ifc["progressive"]));
-        // Per variant: that program instance's counts since it went live; totals: the interface's
-        // since it was attached, retired instances included.
-        fmt::print("{}", variantTableText(ifc));
-        fmt::print("{}{}", variantCostsText(ifc), shadowTableText(ifc));
-    }
-    if (status.contains("events_written"))
-        fmt::print("events output: {} written, {} lost ({} failed writes{}), reopened {} time(s)\n",
-                   num(status, "events_written"), num(status, "events_lost"), num(status, "write_errors"),
-                   status.contains("last_write_error") ? ", last: " + status["last_write_error"].get<std::string>() : "",
-                   num(status, "events_reopens"));
-    if (status.contains("last_reload") && !status["last_reload"].is_null())
-        fmt::print("last reload: {}\n", service::describeReload(status["last_reload"]));
-    if (status.value("insecure_plugins", false))
-        fmt::print("INSECURE: plugins are loaded without the root-ownership check (allow_insecure_plugins)\n");
-    if (status.value("run_time_stats", false))
-        fmt::print("(live ns/run from the kernel's BPF run-time statistics, on while fizzhost runs with "
-                   "run_time_stats = true; behind the A/B dispatcher it covers dispatcher and variant together)\n");
+    fmt::print("{}", opts.json ? runtime::toJson(status).dump() + "\n" : statusText(status));
     return 0;
 }
 

@@ -3,8 +3,9 @@
 #include "cli/commands.hpp"
 
 #include "config/config_loader.hpp"
+#include "cli/status_text.hpp"
+#include "runtime/status/status_json.hpp"
 #include "service/control_request.hpp"
-#include "service/reload_record.hpp"
 #include "util/error.hpp"
 #include "util/text.hpp"
 
@@ -33,14 +34,15 @@ int reloadCommand(const ReloadOptions& opts) {
     const auto socket = controlSocketFor(opts.config, opts.socket);
     const auto timeout = std::chrono::milliseconds(int64_t(opts.timeoutSeconds * 1000));
     const service::ReloadAnswer answer = service::requestReload(socket, timeout);
-    if (opts.json && !answer.record.is_null()) fmt::print("{}\n", answer.record.dump());
+    const bool answered = answer.outcome == Outcome::Live || answer.outcome == Outcome::Refused;
+    if (opts.json && answered) fmt::print("{}\n", runtime::toJson(answer.record).dump());
     switch (answer.outcome) {
     case Outcome::Live:
-        if (!opts.json) fmt::print("reload: {}\n", service::describeReload(answer.record));
+        if (!opts.json) fmt::print("reload: {}\n", describeReload(answer.record));
         return kReloadLive;
     case Outcome::Refused:
         spdlog::error("reload refused, the host runs on with its previous config: {}", answer.message);
-        if (!opts.json) fmt::print("reload: {}\n", service::describeReload(answer.record));
+        if (!opts.json) fmt::print("reload: {}\n", describeReload(answer.record));
         return kReloadRefused;
     case Outcome::NoHost: spdlog::error("reload: {}", answer.message); return kReloadNoHost;
     case Outcome::Timeout: spdlog::error("reload: {}", answer.message); return kReloadTimeout;

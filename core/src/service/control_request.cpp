@@ -1,5 +1,6 @@
 #include "service/control_request.hpp"
 
+#include "runtime/status/status_json.hpp"
 #include "util/error.hpp"
 #include "util/text.hpp"
 
@@ -151,10 +152,16 @@ ReloadAnswer requestReload(const std::filesystem::path& path, std::chrono::milli
                          "requests (an older fizzhost?); send it SIGHUP";
         return answer;
     }
-    answer.record = doc["reload"];
-    const bool live = answer.record.value("result", std::string()) == "success";
-    answer.outcome = live ? Outcome::Live : Outcome::Refused;
-    answer.message = live ? "the new config is live" : answer.record.value("reason", std::string("refused"));
+    try {
+        answer.record = runtime::reloadSummaryFromJson(doc["reload"]);
+    } catch (const Error& e) {
+        answer.message = where + ": unreadable answer: " + e.what();
+        return answer;
+    }
+    answer.outcome = answer.record.ok ? Outcome::Live : Outcome::Refused;
+    answer.message = answer.record.ok            ? "the new config is live"
+                     : answer.record.reason.empty() ? std::string("refused")
+                                                    : answer.record.reason;
     return answer;
 }
 

@@ -7,6 +7,7 @@
 // a request the host cannot take is answered {"error": "..."}.
 #pragma once
 
+#include "runtime/status/host_status.hpp"
 #include "util/unique_fd.hpp"
 
 #include <nlohmann/json.hpp>
@@ -45,7 +46,7 @@ struct ReloadAnswer {
         Timeout,  // no answer in time; the reload may still finish
     };
     Outcome outcome = Outcome::NoHost;
-    nlohmann::json record;  // the host's ReloadRecord JSON (Live and Refused)
+    runtime::ReloadSummary record;  // the host's record of the reload (Live and Refused)
     std::string message;    // for people: the reason, or what went wrong reaching the host
 };
 

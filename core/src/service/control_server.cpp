@@ -1,5 +1,6 @@
 #include "service/control_server.hpp"
 
+#include "runtime/status/status_json.hpp"
 #include "service/control_request.hpp"
 #include "service/reload_requests.hpp"
 
@@ -175,12 +176,12 @@ void ControlServer::run() {
         if (!conn) continue;
         try {
             if (readRequest(conn.get()) == ControlRequest::Status) {
-                sendAll(conn.get(), status_().dump() + "\n");
+                sendAll(conn.get(), runtime::toJson(status_()).dump() + "\n");
             } else if (!reloads_) {
                 sendAll(conn.get(), nlohmann::json{{"error", "this host takes no reload requests"}}.dump() + "\n");
             } else if (auto record = reloads_->request()) {
                 // Answered only once the reload finished, on the thread that runs every reload.
-                sendAll(conn.get(), nlohmann::json{{"reload", record->toJson()}}.dump() + "\n");
+                sendAll(conn.get(), nlohmann::json{{"reload", runtime::toJson(record->summary())}}.dump() + "\n");
             }  // else the host is stopping: closed without an answer
         } catch (const std::exception& e) {
             sendAll(conn.get(), nlohmann::json{{"error", e.what()}}.dump() + "\n");

@@ -3,6 +3,7 @@
 // reload`, the outcome of a reload run by the daemon's main thread. Root-only (0600).
 #pragma once
 
+#include "runtime/status/host_status.hpp"
 #include "util/stop_event.hpp"
 #include "util/unique_fd.hpp"
 
@@ -22,7 +23,7 @@ class ReloadRequests;
 
 class ControlServer {
 public:
-    using StatusFn = std::function<nlohmann::json()>;
+    using StatusFn = std::function<runtime::HostStatus()>;
     /// Binds `path`. Its folder is created (0755) when missing and must be owned by root (or by
     /// this process's user) and writable by nobody else, nor may any folder above it be open to
     /// renames by others (see checkControlSocketPath). Refuses when another live host answers

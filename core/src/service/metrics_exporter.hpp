@@ -1,9 +1,9 @@
 // `[metrics] listen`: a Prometheus endpoint (prometheus-cpp's civetweb server) serving /metrics.
-// Host counters are read from the status document when scraped; reload outcomes, which the host
+// Host counters are read from the host's status when scraped; reload outcomes, which the host
 // does not keep, are recorded here by the daemon.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include "runtime/status/host_status.hpp"
 
 #include <chrono>
 #include <functional>
@@ -23,7 +23,7 @@ namespace fizzhost::service {
 
 class MetricsExporter {
 public:
-    using StatusSource = std::function<nlohmann::json()>;
+    using StatusSource = std::function<runtime::HostStatus()>;
 
     /// Listens on `listen` ("HOST:PORT"; port 0 picks a free one) and serves /metrics from
     /// `status`, called on the server's threads at each scrape. Throws Error when it cannot listen.

@@ -2,8 +2,6 @@
 
 #include "util/iso_time.hpp"
 
-#include <fmt/format.h>
-
 namespace fizzhost::service {
 
 const char* toString(ReloadTrigger trigger) {
@@ -15,21 +13,9 @@ const char* toString(ReloadTrigger trigger) {
     return "?";
 }
 
-nlohmann::json ReloadRecord::toJson() const {
-    nlohmann::json j = {{"time", isoTime(at)},
-                        {"trigger", toString(trigger)},
-                        {"result", ok ? "success" : "refused"},
-                        {"duration_ms", std::chrono::duration<double, std::milli>(duration).count()}};
-    if (!ok) j["reason"] = reason;
-    return j;
-}
-
-std::string describeReload(const nlohmann::json& r) {
-    auto text = [&](const char* key) { return r.contains(key) && r[key].is_string() ? r[key].get<std::string>() : "?"; };
-    const double ms = r.contains("duration_ms") && r["duration_ms"].is_number() ? r["duration_ms"].get<double>() : 0.0;
-    std::string line = fmt::format("{} by {}: {} after {:.1f} ms", text("time"), text("trigger"), text("result"), ms);
-    if (r.contains("reason") && r["reason"].is_string()) line += ": " + r["reason"].get<std::string>();
-    return line;
+runtime::ReloadSummary ReloadRecord::summary() const {
+    return {isoTime(at), toString(trigger), ok, ok ? std::string() : reason,
+            std::chrono::duration<double, std::milli>(duration).count()};
 }
 
 void LastReload::set(ReloadRecord record) {
@@ -37,9 +23,10 @@ void LastReload::set(ReloadRecord record) {
     last_ = std::move(record);
 }
 
-nlohmann::json LastReload::json() const {
+std::optional<runtime::ReloadSummary> LastReload::summary() const {
     std::lock_guard lock(mutex_);
-    return last_ ? last_->toJson() : nlohmann::json();
+    if (!last_) return std::nullopt;
+    return last_->summary();
 }
 
 }  // namespace fizzhost::service

@@ -3,7 +3,7 @@
 // control socket hands one back to `fizzhost reload`.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include "runtime/status/host_status.hpp"
 
 #include <chrono>
 #include <mutex>
@@ -24,21 +24,16 @@ struct ReloadRecord {
     std::string reason;  // why not (empty when ok)
     std::chrono::duration<double> duration{};
 
-    /// {"time": ISO 8601 UTC, "trigger", "result": "success"|"refused", "reason" (when refused),
-    /// "duration_ms"}: the shape of status's "last_reload" and of the control socket's answer.
-    nlohmann::json toJson() const;
+    /// As status reports it (its "last_reload") and the control socket answers a reload request.
+    runtime::ReloadSummary summary() const;
 };
-
-/// One line for people: "2026-11-25T17:03:41Z by SIGHUP: refused after 3.2 ms: <reason>".
-/// Takes the JSON form (what `fizzhost status` receives); tolerates missing keys.
-std::string describeReload(const nlohmann::json& record);
 
 /// The last reload, written by the thread that reloads and read by status readers. Thread-safe.
 class LastReload {
 public:
     void set(ReloadRecord record);
-    /// The last record as JSON, or null when the host has not reloaded since it started.
-    nlohmann::json json() const;
+    /// The last record, or nullopt when the host has not reloaded since it started.
+    std::optional<runtime::ReloadSummary> summary() const;
 
 private:
     mutable std::mutex mutex_;

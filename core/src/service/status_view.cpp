@@ -46,17 +46,9 @@ private:
     std::vector<MetricFamily> families_;
 };
 
-std::string text(const nlohmann::json& j, const char* key) {
-    return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
-}
-
-bool has(const nlohmann::json& j, const char* key) { return j.contains(key) && j[key].is_number(); }
-
-double number(const nlohmann::json& j, const char* key) { return j[key].get<double>(); }
-
 }  // namespace
 
-std::vector<MetricFamily> statusMetrics(const nlohmann::json& status) {
+std::vector<MetricFamily> statusMetrics(const runtime::HostStatus& status) {
     Families f;
     // Declared up front so the exposition keeps one order whatever the status holds.
     f.family("fizzhost_packets_total", "Frames the classifier counted", MetricType::Counter);
@@ -83,57 +75,54 @@ std::vector<MetricFamily> statusMetrics(const nlohmann::json& status) {
              MetricType::Counter);
     f.family("fizzhost_plugin_info", "A plugin version the host runs", MetricType::Gauge);
 
-    const bool runTimeStats = status.value("run_time_stats", false);
-    if (has(status, "write_errors"))
-        f.counter("fizzhost_events_write_errors_total", "", {}, number(status, "write_errors"));
+    if (status.output)
+        f.counter("fizzhost_events_write_errors_total", "", {}, double(status.output->writeErrors));
     std::set<std::tuple<std::string, std::string, std::string>> plugins;
-    if (!status.contains("interfaces")) return std::move(f).take();
-    for (const auto& ifc : status["interfaces"]) {
-        const std::string iface = text(ifc, "name");
-        const bool rollout = ifc.contains("percent");
-        f.gauge("fizzhost_rollout_percent", "", {{"interface", iface}}, rollout ? number(ifc, "percent") : 0.0);
-        if (ifc.contains("shadow")) {
-            f.counter("fizzhost_shadow_compared_total", "", {{"interface", iface}}, number(ifc["shadow"], "compared"));
-            f.counter("fizzhost_shadow_disagreed_total", "", {{"interface", iface}}, number(ifc["shadow"], "disagreed"));
+    for (const auto& ifc : status.interfaces) {
+        const std::string& iface = ifc.name;
+        const bool rollout = ifc.percent.has_value();
+        f.gauge("fizzhost_rollout_percent", "", {{"interface", iface}}, rollout ? double(*ifc.percent) : 0.0);
+        if (ifc.shadow) {
+            f.counter("fizzhost_shadow_compared_total", "", {{"interface", iface}}, double(ifc.shadow->compared));
+            f.counter("fizzhost_shadow_disagreed_total", "", {{"interface", iface}}, double(ifc.shadow->disagreed));
         }
-        const auto& variants = ifc.contains("variants") ? ifc["variants"] : nlohmann::json::array();
         bool runsAttributed = false;
-        for (const auto& v : variants) {
-            const std::string plugin = text(v, "plugin"), version = text(v, "version");
-            const Labels labels = {{"interface", iface}, {"variant", text(v, "variant")}, {"plugin", plugin},
-                                   {"version", version}};
-            if (has(v, "packets")) f.counter("fizzhost_packets_total", "", labels, number(v, "packets"));
-            if (v.contains("kinds"))
-                for (const auto& [kind, n] : v["kinds"].items()) {
-                    Labels withKind = labels;
-                    withKind.push_back({"kind", kind});
-                    f.counter("fizzhost_messages_total", "", withKind, n.get<double>());
-                }
-            if (has(v, "dropped")) f.counter("fizzhost_messages_dropped_total", "", labels, number(v, "dropped"));
-            if (has(v, "undecodable"))
-                f.counter("fizzhost_messages_undecodable_total", "", labels, number(v, "undecodable"));
-            if (has(v, "delivered")) f.counter("fizzhost_events_written_total", "", labels, number(v, "delivered"));
-            if (has(v, "write_lost")) f.counter("fizzhost_events_lost_total", "", labels, number(v, "write_lost"));
+        for (const auto& v : ifc.variants) {
+            const Labels labels = {{"interface", iface}, {"variant", v.variant}, {"plugin", v.plugin},
+                                   {"version", v.version}};
+            f.counter("fizzhost_packets_total", "", labels, double(v.counts.packets));
+            for (const auto& [kind, n] : v.counts.kinds) {
+                Labels withKind = labels;
+                withKind.push_back({"kind", kind});
+                f.counter("fizzhost_messages_total", "", withKind, double(n));
+            }
+            f.counter("fizzhost_messages_dropped_total", "", labels, double(v.counts.dropped));
+            // A variant that left has no decoder: no undecodable or written series are made up for it.
+            if (!v.plugin.empty()) {
+                f.counter("fizzhost_messages_undecodable_total", "", labels, double(v.counts.undecodable));
+                f.counter("fizzhost_events_written_total", "", labels, double(v.counts.delivered));
+                f.counter("fizzhost_events_lost_total", "", labels, double(v.writeLost));
+            }
             // Behind the dispatcher a variant carries the runs the dispatcher timed (1 frame in
             // runs_timed_1_in; no kernel statistics needed); a lone classifier (no dispatcher) is
             // the attached program, so the interface's figures are its own.
-            const bool timed = has(v, "runs_timed_1_in");
-            const nlohmann::json* runs = has(v, "runs") ? &v : (!rollout && variants.size() == 1 ? &ifc : nullptr);
-            if ((runTimeStats || timed) && runs && has(*runs, "runs") && has(*runs, "ns_per_run")) {
-                f.counter("fizzhost_program_runs_total", "", labels, number(*runs, "runs"));
-                f.counter("fizzhost_program_run_seconds_total", "", labels,
-                          number(*runs, "runs") * number(*runs, "ns_per_run") / 1e9);
+            const bool timed = v.runsTimedOneIn.has_value();
+            const bool own = v.runs.has_value();
+            const auto runs = own ? v.runs : !rollout && ifc.variants.size() == 1 ? ifc.runs : std::nullopt;
+            const auto nsPerRun = own ? v.nsPerRun : !rollout && ifc.variants.size() == 1 ? ifc.nsPerRun : std::nullopt;
+            if ((status.runTimeStats || timed) && runs && nsPerRun) {
+                f.counter("fizzhost_program_runs_total", "", labels, double(*runs));
+                f.counter("fizzhost_program_run_seconds_total", "", labels, double(*runs) * *nsPerRun / 1e9);
                 runsAttributed = !timed;
             }
-            if (!plugin.empty()) plugins.emplace(plugin, version, text(v, "abi"));
+            if (!v.plugin.empty()) plugins.emplace(v.plugin, v.version, v.abi);
         }
         // Behind the dispatcher the kernel accounts only the program on the link (dispatcher and
         // the variant it called, together).
-        if (runTimeStats && !runsAttributed && has(ifc, "runs") && has(ifc, "ns_per_run")) {
+        if (status.runTimeStats && !runsAttributed && ifc.runs && ifc.nsPerRun) {
             const Labels labels = {{"interface", iface}, {"variant", "dispatcher"}, {"plugin", ""}, {"version", ""}};
-            f.counter("fizzhost_program_runs_total", "", labels, number(ifc, "runs"));
-            f.counter("fizzhost_program_run_seconds_total", "", labels,
-                      number(ifc, "runs") * number(ifc, "ns_per_run") / 1e9);
+            f.counter("fizzhost_program_runs_total", "", labels, double(*ifc.runs));
+            f.counter("fizzhost_program_run_seconds_total", "", labels, double(*ifc.runs) * *ifc.nsPerRun / 1e9);
         }
     }
     for (const auto& [plugin, version, abi] : plugins)
@@ -141,18 +130,16 @@ std::vector<MetricFamily> statusMetrics(const nlohmann::json& status) {
     return std::move(f).take();
 }
 
-std::string statusLine(const nlohmann::json& status) {
+std::string statusLine(const runtime::HostStatus& status) {
     std::string out;
-    if (!status.contains("interfaces")) return out;
-    for (const auto& ifc : status["interfaces"]) {
+    for (const auto& ifc : status.interfaces) {
         std::string running;
-        for (const auto& v : ifc.value("variants", nlohmann::json::array())) {
-            const std::string plugin = text(v, "plugin");
-            if (plugin.empty()) continue;  // counts of a variant that left
-            running += fmt::format("{}{} {}", running.empty() ? "" : " + ", plugin, text(v, "version"));
+        for (const auto& v : ifc.variants) {
+            if (v.plugin.empty()) continue;  // counts of a variant that left
+            running += fmt::format("{}{} {}", running.empty() ? "" : " + ", v.plugin, v.version);
         }
-        if (ifc.contains("percent")) running += fmt::format(" at {}%", ifc["percent"].get<int>());
-        out += fmt::format("{}{}: {}", out.empty() ? "" : "; ", text(ifc, "name"), running.empty() ? "-" : running);
+        if (ifc.percent) running += fmt::format(" at {}%", *ifc.percent);
+        out += fmt::format("{}{}: {}", out.empty() ? "" : "; ", ifc.name, running.empty() ? "-" : running);
     }
     return out;
 }

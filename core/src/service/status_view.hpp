@@ -1,11 +1,10 @@
-// The status document (Host::status(), the control socket's answer) read for the service layer:
-// Prometheus metric families and the one-line summary the service manager shows.
-//
-// This file is the only place that knows the status JSON's shape on behalf of metrics and
-// notifications: when a key moves, adapt it here (and its unit test), nowhere else.
+// The host's status (runtime/status/host_status.hpp) for the service layer: Prometheus metric
+// families and the one-line summary the service manager shows. The one place the status becomes
+// metrics.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include "runtime/status/host_status.hpp"
+
 #include <prometheus/metric_family.h>
 
 #include <string>
@@ -14,13 +13,12 @@
 namespace fizzhost::service {
 
 /// The per-interface and per-variant counters of `status` as Prometheus metric families, built
-/// afresh (a variant that left has no series any more). Keys missing from `status` yield no
-/// sample rather than a zero that was never counted. Never throws for a well-formed document of
-/// another shape; throws nlohmann::json::exception only for mistyped values.
-std::vector<prometheus::MetricFamily> statusMetrics(const nlohmann::json& status);
+/// afresh (a variant that left has no series any more). A figure the status lacks (a cost nobody
+/// measured) yields no sample rather than a zero that was never counted. Never throws but bad_alloc.
+std::vector<prometheus::MetricFamily> statusMetrics(const runtime::HostStatus& status);
 
 /// "fzt0: fizzbuzz 1.0.0; eth1: fizz 1.0.0 + fibonacci 1.0.0 at 10%": what runs where, for
 /// systemd's STATUS= (shown by `systemctl status`).
-std::string statusLine(const nlohmann::json& status);
+std::string statusLine(const runtime::HostStatus& status);
 
 }  // namespace fizzhost::service

@@ -21,9 +21,8 @@
 #include "runtime/pinned/pin_store.hpp"
 #include "runtime/reload/reload_plan.hpp"
 #include "runtime/rollout/rollout_book.hpp"
+#include "runtime/status/host_status.hpp"
 #include "util/phase_times.hpp"
-
-#include <nlohmann/json.hpp>
 
 #include <map>
 #include <memory>
@@ -67,8 +66,9 @@ public:
     /// (SIGUSR1 after a log rotation). Never throws.
     void reopenEvents();
 
-    /// Counters, programs and links per interface and variant (the control socket's answer).
-    nlohmann::json status() const;
+    /// Counters, programs and links per interface and variant (the control socket's answer). Any
+    /// thread. Throws Error when the kernel's figures cannot be read.
+    HostStatus status() const;
     /// The live figures of the rollout on `ifname` (per-variant cost; see RolloutFigures), or
     /// nullopt when the interface runs no rollout. Any thread. Throws Error when a map read fails.
     std::optional<RolloutFigures> rolloutFigures(const std::string& ifname) const;
@@ -131,7 +131,6 @@ private:
     void attachReturned(const std::string& name);
     void resyncLinks();
     bool prepareGone(const config::Interface& ifc);
-    nlohmann::json goneStatus(const std::string& name, const GoneInterface& g) const;
 
     config::HostConfig cfg_;
     bool cliInsecure_;  // --allow-insecure-plugins: fixed for the process's life

@@ -46,7 +46,7 @@ void Host::announceStarts() {
             spdlog::info("interface '{}': rollout table unchanged: the shadow stage goes on", name);
         else if (e.controller->stage() == RolloutStage::Step)
             spdlog::info("interface '{}': rollout table unchanged: step {} ({}%) goes on", name,
-                         e.controller->status(RolloutClock::now())["step"].get<size_t>(), e.controller->percent());
+                         e.controller->status(RolloutClock::now()).step, e.controller->percent());
         else
             spdlog::info("interface '{}': rollout table unchanged: stays {} ({})", name,
                          toString(e.controller->stage()), e.controller->reason());

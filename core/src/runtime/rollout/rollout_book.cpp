@@ -29,13 +29,6 @@ std::string tableIdentity(const config::Interface& c) {
         .dump();
 }
 
-std::optional<RolloutStage> stageNamed(const std::string& name) {
-    for (auto s : {RolloutStage::Shadow, RolloutStage::Step, RolloutStage::RolledBack, RolloutStage::Promoted,
-                   RolloutStage::Complete})
-        if (toString(s) == name) return s;
-    return std::nullopt;
-}
-
 }  // namespace
 
 nlohmann::json RolloutBook::progress(const std::string& iface) const {

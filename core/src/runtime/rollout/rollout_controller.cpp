@@ -79,6 +79,13 @@ std::string_view toString(RolloutStage s) {
     return "?";
 }
 
+std::optional<RolloutStage> stageNamed(std::string_view name) {
+    for (auto s : {RolloutStage::Shadow, RolloutStage::Step, RolloutStage::RolledBack, RolloutStage::Promoted,
+                   RolloutStage::Complete})
+        if (toString(s) == name) return s;
+    return std::nullopt;
+}
+
 RolloutController::RolloutController(config::RolloutPlan plan, RolloutClock::time_point now)
     : plan_(std::move(plan)), stage_(plan_.shadowSeconds > 0 ? RolloutStage::Shadow : RolloutStage::Step),
       stepSince_(now), split_(stage_ == RolloutStage::Step) {
@@ -265,16 +272,7 @@ std::optional<RolloutDecision> RolloutController::tick(const RolloutSample& s) {
     return d;
 }
 
-nlohmann::json RolloutController::status(RolloutClock::time_point now) const {
-    nlohmann::json gates = nlohmann::json::array();
-    for (const auto& g : last_)
-        gates.push_back({{"name", g.name},
-                         {"figure", g.figure ? nlohmann::json(*g.figure) : nlohmann::json(nullptr)},
-                         {"limit", g.limit},
-                         {"samples", g.samples},
-                         {"min_samples", g.minSamples},
-                         {"unit", g.unit},
-                         {"verdict", toString(g.verdict)}});
+RolloutStatus RolloutController::status(RolloutClock::time_point now) const {
     std::string verdict;
     switch (stage_) {
     case RolloutStage::Shadow:
@@ -283,19 +281,20 @@ nlohmann::json RolloutController::status(RolloutClock::time_point now) const {
     case RolloutStage::Promoted: verdict = "promoted: the candidate runs alone until the config changes"; break;
     case RolloutStage::Complete: verdict = "complete: the last step's split stays"; break;
     }
-    nlohmann::json out = {{"stage", toString(stage_)},
-                          {"step", split_ ? step_ + 1 : 0},
-                          {"steps", plan_.steps},
-                          {"percent", percent()},
-                          {"step_seconds", plan_.stepSeconds},
-                          {"shadow_seconds", plan_.shadowSeconds},
-                          {"seconds_in_step", seconds(now - stepSince_)},
-                          {"window_seconds", window_ ? seconds(now - window_->at) : 0.0},
-                          {"promote", plan_.promote},
-                          {"gates", gates},
-                          {"verdict", verdict},
-                          {"reason", reason_}};
-    if (!actionError_.empty()) out["action_error"] = actionError_;
+    RolloutStatus out;
+    out.stage = stage_;
+    out.step = split_ ? step_ + 1 : 0;
+    out.steps = plan_.steps;
+    out.percent = percent();
+    out.stepSeconds = plan_.stepSeconds;
+    out.shadowSeconds = plan_.shadowSeconds;
+    out.secondsInStep = seconds(now - stepSince_);
+    out.windowSeconds = window_ ? seconds(now - window_->at) : 0.0;
+    out.promote = plan_.promote;
+    out.gates = last_;
+    out.verdict = verdict;
+    out.reason = reason_;
+    if (!actionError_.empty()) out.actionError = actionError_;
     return out;
 }
 

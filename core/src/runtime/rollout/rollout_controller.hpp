@@ -46,12 +46,30 @@ struct GateReading {
     uint64_t minSamples = 0;
     GateVerdict verdict = GateVerdict::TooLittleData;
     std::string unit;  // what a sample is: "messages", "runs", "frames"
+    bool operator==(const GateReading&) const = default;
 };
 
 // Shadow: the candidate runs on every frame beside the baseline (plan.shadowSeconds > 0), before
 // the split steps; Step: a split step.
 enum class RolloutStage { Shadow, Step, RolledBack, Promoted, Complete };
 enum class DecisionKind { Start, Advance, Hold, Rollback, Promote, Complete };
+
+/// Where a rollout stands, for status: RolloutController::status().
+struct RolloutStatus {
+    RolloutStage stage = RolloutStage::Step;
+    size_t step = 0;  // 1-based; 0 until a split step was reached (a rollback from shadow included)
+    std::vector<unsigned> steps;
+    unsigned percent = 0;
+    uint32_t stepSeconds = 0, shadowSeconds = 0;
+    double secondsInStep = 0;
+    double windowSeconds = 0;  // the span the current window's figures cover
+    bool promote = false;
+    std::vector<GateReading> gates;  // the latest reading
+    std::string verdict;             // "watching", "holding", or what the end stage means
+    std::string reason;
+    std::optional<std::string> actionError;  // carrying out the last decision failed
+    bool operator==(const RolloutStatus&) const = default;
+};
 
 struct RolloutDecision {
     DecisionKind kind = DecisionKind::Start;
@@ -105,8 +123,8 @@ public:
         window_.reset();
     }
 
-    /// Step, percent, time in step, each gate's figure and limit, the verdict. Never throws.
-    nlohmann::json status(RolloutClock::time_point now) const;
+    /// Step, percent, time in step, each gate's figure and limit, the verdict. Never throws but bad_alloc.
+    RolloutStatus status(RolloutClock::time_point now) const;
 
 private:
     std::vector<GateReading> judge(const RolloutSample& s) const;
@@ -129,6 +147,8 @@ private:
 std::string_view toString(GateVerdict v);
 std::string_view toString(DecisionKind k);
 std::string_view toString(RolloutStage s);
+/// The stage toString() names `name`; nullopt for none.
+std::optional<RolloutStage> stageNamed(std::string_view name);
 
 /// One log line: "advance 5% -> 25%: max_drop_rate 0.0000 <= 0.0100 over 2.0 s (4100 messages), ...";
 /// the shadow stage is written "shadow" instead of its 0% ("advance shadow -> 5%").

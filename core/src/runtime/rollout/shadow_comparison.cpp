@@ -1,7 +1,5 @@
 #include "runtime/rollout/shadow_comparison.hpp"
 
-#include "util/address.hpp"
-
 #include <algorithm>
 
 namespace fizzhost::runtime {
@@ -41,20 +39,6 @@ ShadowComparison compareDecisions(const ShadowCounts& counts, const std::vector<
         return x.frames > y.frames;
     });
     return out;
-}
-
-nlohmann::json toJson(const ShadowComparison& comparison) {
-    nlohmann::json cells = nlohmann::json::array();
-    for (const auto& cell : comparison.cells) {
-        nlohmann::json examples = nlohmann::json::array();
-        for (uint32_t src : cell.examples) examples.push_back(formatAddress(src));
-        cells.push_back({{"baseline", cell.baseline},
-                         {"candidate", cell.candidate},
-                         {"frames", cell.frames},
-                         {"agree", cell.agree},
-                         {"examples", examples}});
-    }
-    return {{"compared", comparison.compared}, {"disagreed", comparison.disagreed}, {"cells", cells}};
 }
 
 }  // namespace fizzhost::runtime

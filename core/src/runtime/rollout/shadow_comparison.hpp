@@ -5,8 +5,6 @@
 
 #include "runtime/rollout/dispatcher.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -33,8 +31,5 @@ std::string decisionName(uint32_t decision, const std::vector<std::string>& kind
 /// Names and judges every pair in `counts`. Never throws but for allocation.
 ShadowComparison compareDecisions(const ShadowCounts& counts, const std::vector<std::string>& baselineKinds,
                                   const std::vector<std::string>& candidateKinds);
-
-/// {"compared", "disagreed", "cells": [{"baseline", "candidate", "frames", "agree", "examples": ["198.18.0.0"]}]}
-nlohmann::json toJson(const ShadowComparison& comparison);
 
 }  // namespace fizzhost::runtime

@@ -1,0 +1,118 @@
+// What the host reports about itself: the control socket's answer (`fizzhost status`), the
+// Prometheus metrics and the service manager's status line, as plain data. Built here
+// (status_builder.hpp) from what runs; written out as JSON, and read back from it by the client,
+// in status_json.hpp alone; as text in cli/status_text.hpp alone; as metrics in
+// service/status_view.hpp alone.
+#pragma once
+
+#include "runtime/rollout/rollout_controller.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fizzhost::runtime {
+
+/// What one or more program instances counted, and what became of their messages.
+struct StatusCounts {
+    uint64_t packets = 0, emitted = 0, dropped = 0, delivered = 0, undecodable = 0;
+    std::map<std::string, uint64_t> kinds;  // messages per kind name
+    bool operator==(const StatusCounts&) const = default;
+};
+
+/// One variant's program instance, counted since it went live.
+struct VariantStatus {
+    std::string variant;  // "baseline", "candidate" or "shadow"
+    std::string plugin, version, abi;
+    uint32_t programId = 0;
+    StatusCounts counts;
+    uint64_t writeLost = 0;      // decoded, but the write carrying them failed
+    uint64_t withheld = 0;       // decoded, not written: a shadow candidate without shadow_events
+    bool countsPackets = true;   // false: it emits but never calls fizz_count_packet()
+    /// Cost: behind the dispatcher, what it timed (runsTimedOneIn set); a lone classifier's is the
+    /// kernel's ns/run (run_time_stats) with no runs.
+    std::optional<double> nsPerRun;
+    std::optional<uint64_t> runs;
+    std::optional<uint32_t> runsTimedOneIn;
+    bool operator==(const VariantStatus&) const = default;
+};
+
+/// Shadow mode's comparison of the two variants' decisions on the same frames.
+struct ShadowStatus {
+    struct Cell {
+        std::string baseline, candidate;  // kind names, "none" where nothing was emitted
+        uint64_t frames = 0;
+        bool agree = false;
+        std::vector<std::string> examples;  // IPv4 sources, dotted
+        bool operator==(const Cell&) const = default;
+    };
+    uint64_t compared = 0, disagreed = 0;
+    std::vector<Cell> cells;  // disagreeing pairs first, most frames first
+    bool events = false;      // the candidate's events are written ("variant":"shadow")
+    bool operator==(const ShadowStatus&) const = default;
+};
+
+/// `fizzhost status --cost-window`: the attached program measured over a window by the client.
+struct CostWindow {
+    double seconds = 0;
+    uint64_t runs = 0;
+    double nsPerRun = 0;
+    bool operator==(const CostWindow&) const = default;
+};
+
+struct InterfaceStatus {
+    enum class State { Attached, Gone };
+    std::string name;
+    State state = State::Attached;
+
+    // Attached.
+    std::string mode;  // the link's XDP mode: "native" | "generic"
+    uint32_t linkId = 0, programId = 0;
+    std::optional<double> nsPerRun;  // the attached program, from the kernel (run_time_stats)
+    std::optional<uint64_t> runs;
+    std::optional<unsigned> percent;  // a split rollout's share to the candidate
+    std::optional<ShadowStatus> shadow;
+    std::optional<RolloutStatus> progressive;
+    StatusCounts totals;  // since the interface was attached: retired instances + live ones
+    std::vector<VariantStatus> variants;
+    std::optional<CostWindow> costWindow;
+
+    // Gone: the device was deleted or renamed away.
+    std::string classifier;  // attached again when an interface of the name appears
+    std::string goneSince;   // ISO 8601 UTC
+    int ifindexWas = 0;
+    StatusCounts final;
+    bool operator==(const InterfaceStatus&) const = default;
+};
+
+/// The events output, since the host started.
+struct OutputStatus {
+    uint64_t written = 0, lost = 0, writeErrors = 0, reopens = 0;
+    std::optional<std::string> lastError;  // errno text of the last failed write
+    bool operator==(const OutputStatus&) const = default;
+};
+
+/// The last reload: when, what asked for it, its outcome and how long it took.
+struct ReloadSummary {
+    std::string time;     // ISO 8601 UTC, when it started
+    std::string trigger;  // "SIGHUP", "control", "config watch"
+    bool ok = false;      // the new config is live on every interface
+    std::string reason;   // why not (empty when ok)
+    double durationMs = 0;
+    bool operator==(const ReloadSummary&) const = default;
+};
+
+struct HostStatus {
+    std::vector<InterfaceStatus> interfaces;  // attached ones by name, then the gone ones
+    bool runTimeStats = false;                // the kernel's BPF run-time statistics are on
+    bool insecurePlugins = false;
+    std::optional<std::string> stateRoot;     // none: running without pinned state
+    bool keepOnExit = false;                  // on_exit = "keep" (else "detach")
+    std::optional<OutputStatus> output;       // none before the host started
+    std::optional<ReloadSummary> lastReload;  // none before the first reload (the daemon's)
+    bool operator==(const HostStatus&) const = default;
+};
+
+}  // namespace fizzhost::runtime
