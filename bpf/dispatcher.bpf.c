@@ -89,12 +89,7 @@ struct {
 } fizz_dispatch_stats SEC(".maps");
 
 /* Shadow mode only; the host sizes nothing here, it reuses one decision map for all three objects. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} fizz_decision SEC(".maps");
+#include <fizz/decision.h>
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

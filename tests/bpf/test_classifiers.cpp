@@ -23,11 +23,10 @@ using namespace fizzhost::test;
 
 namespace {
 
-constexpr uint32_t kXdpPass = 2;
 
 std::optional<std::string> classifyOnce(ClassifierHarness& h, const std::vector<uint8_t>& frame, uint32_t expectSrc) {
     auto r = h.run(frame);
-    REQUIRE(r.verdict == kXdpPass);
+    REQUIRE(r.verdict == XDP_PASS);
     REQUIRE(r.undecodable == 0);
     REQUIRE(r.events.size() <= 1);
     if (r.events.empty()) return std::nullopt;
@@ -139,7 +138,7 @@ TEST_CASE("a full transport counts the message as dropped instead of losing it s
     ClassifierHarness h("fizz", opts);
     const auto frame = FrameBuilder().ipv4(0xC6120003).udp().build();  // Fizz
     // Nobody drains: the transport fills after 4. testRun stays on this thread's CPU for the call.
-    for (int i = 0; i < 10; ++i) REQUIRE(bpf::testRun(h.classifier().programFd(), frame).retval == kXdpPass);
+    for (int i = 0; i < 10; ++i) REQUIRE(bpf::testRun(h.classifier().programFd(), frame).retval == XDP_PASS);
 
     const fizz_counters c = h.counters();
     CHECK(c.packets == 10);
@@ -164,7 +163,7 @@ TEST_CASE("the ring wraps around slots it has freed, in order, with a slot count
     for (int round = 0; round < 20; ++round) {
         for (int i = 0; i < 2; ++i) {
             next += 3;
-            REQUIRE(bpf::testRun(h.classifier().programFd(), FrameBuilder().ipv4(next).udp().build()).retval == kXdpPass);
+            REQUIRE(bpf::testRun(h.classifier().programFd(), FrameBuilder().ipv4(next).udp().build()).retval == XDP_PASS);
         }
         ClassifierHarness::Result r;
         REQUIRE(h.drain(SIZE_MAX, r) == 2);
@@ -223,7 +222,7 @@ TEST_CASE("loaded outside the host with libbpf's defaults, a classifier delivers
             if (pinned == 0) verdict = bpf::testRun(prog, FrameBuilder().ipv4(0xC6120003).udp().build()).retval;
         }).join();
         REQUIRE(pinned == 0);
-        REQUIRE(verdict == kXdpPass);
+        REQUIRE(verdict == XDP_PASS);
         unsigned char msg[8];
         CHECK(bpf_map_lookup_and_delete_elem(queue, nullptr, msg) == 0);
     }

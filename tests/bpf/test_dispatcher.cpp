@@ -32,7 +32,6 @@ using namespace fizzhost::test;
 
 namespace {
 
-constexpr uint32_t kXdpPass = 2;
 
 // Someone else's XDP metadata (a multiple of 4 bytes, at most 32), different for each `seed`.
 std::vector<uint8_t> foreignMeta(size_t size, uint32_t seed) {
@@ -63,7 +62,7 @@ TEST_CASE("a classifier reads the source from the frame and leaves foreign XDP m
             const auto meta = foreignMeta(metaSize, ++seed);
             const auto frame = FrameBuilder().vlan(3).ipv4(src).ipOptions(1).udp().build();
             const auto r = runWithMeta(h.classifier().programFd(), meta, frame);
-            CHECK(r.verdict == kXdpPass);
+            CHECK(r.verdict == XDP_PASS);
             CHECK(r.meta == meta);
             CHECK(r.frame == frame);
             const auto events = collect(h);
@@ -94,7 +93,7 @@ TEST_CASE("the dispatcher splits by the shared hash and leaves the frame and for
             const auto foreign = foreignMeta(i % 3 ? 0 : i % 2 ? 4 : 8, uint32_t(i));
             const auto frame = (i % 2 ? FrameBuilder().vlan(7).ipv4(src).ipOptions(2) : FrameBuilder().ipv4(src)).udp().build();
             auto r = runWithMeta(d->programFd(), foreign, frame);
-            REQUIRE(r.verdict == kXdpPass);
+            REQUIRE(r.verdict == XDP_PASS);
             REQUIRE(r.meta == foreign);
             REQUIRE(r.frame == frame);
             const bool candidate = runtime::Dispatcher::slotFor(src, percent) == FIZZ_VARIANT_CANDIDATE;
@@ -126,7 +125,7 @@ TEST_CASE("the dispatcher splits by the shared hash and leaves the frame and for
             for (size_t metaSize : {0u, 8u}) {
                 const auto foreign = foreignMeta(metaSize, percent + 1);
                 auto r = runWithMeta(d->programFd(), foreign, f);
-                CHECK(r.verdict == kXdpPass);
+                CHECK(r.verdict == XDP_PASS);
                 CHECK(r.meta == foreign);
                 CHECK(r.frame == f);
                 CHECK(collect(base).empty());

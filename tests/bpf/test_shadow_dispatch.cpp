@@ -5,6 +5,7 @@
 // from a classifier that is no shadow-mode variant.
 #include "bpf/classifier_harness.hpp"
 #include "bpf/map.hpp"
+#include "bpf/pin.hpp"
 #include "bpf/test_run.hpp"
 #include "runtime/rollout/dispatcher.hpp"
 #include "runtime/rollout/shadow_comparison.hpp"
@@ -33,12 +34,7 @@ runtime::ClassifierOptions shadowVariant(const UniqueFd& decisions) {
     return o;
 }
 
-uint32_t xlatedBytes(int progFd) {
-    bpf_prog_info info{};
-    uint32_t len = sizeof info;
-    if (bpf_obj_get_info_by_fd(progFd, &info, &len) != 0) throwErrno("BPF_OBJ_GET_INFO_BY_FD", errno);
-    return info.xlated_prog_len;
-}
+uint32_t xlatedBytes(int progFd) { return bpf::programInfo(progFd).xlatedBytes; }
 
 }  // namespace
 

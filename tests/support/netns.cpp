@@ -1,5 +1,6 @@
 #include "support/netns.hpp"
 
+#include "config/host_config.hpp"
 #include "support/daemon_process.hpp"
 
 #include <arpa/inet.h>
@@ -29,7 +30,6 @@ namespace {
 constexpr const char* kNetnsDir = "/var/run/netns";  // where `ip netns` keeps its bind mounts
 constexpr std::string_view kNsPrefix = "fztns";
 constexpr std::string_view kLinkPrefix = "fzt";
-constexpr size_t kMaxIfname = IFNAMSIZ - 1;
 // A queue deep enough that a sender never waits on it in practice; see VethPair.
 constexpr const char* kQueueLimit = "100000";
 constexpr unsigned kSendChunk = 64;
@@ -237,7 +237,7 @@ VethPair::VethPair(const NetNs& a, const NetNs& b, std::optional<unsigned> mtu)
     const std::string n = std::to_string(nextId++ % 10000);  // unique among this process's live pairs
     nameA_ = stem + "a" + n;
     nameB_ = stem + "b" + n;
-    if (nameA_.size() > kMaxIfname) throw std::logic_error("veth name too long: " + nameA_);
+    if (nameA_.size() > config::kMaxIfname) throw std::logic_error("veth name too long: " + nameA_);
     create();
 }
 

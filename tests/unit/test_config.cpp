@@ -483,6 +483,17 @@ TEST_CASE("the old transport name and ring size key still load", "[unit]") {
           "/etc/fizz/fizz.toml:2:16: output.ringbuf_size: expected an integer, got a string");
 }
 
+TEST_CASE("a transport's name reads back as that transport, and nothing else reads as one", "[unit]") {
+    for (fizz_transport t : kTransports) CHECK(parseTransport(toString(t)) == t);
+    CHECK(parseTransport("ring") == FIZZ_TRANSPORT_RING);
+    CHECK(parseTransport("queue") == FIZZ_TRANSPORT_QUEUE);
+    CHECK_FALSE(parseTransport(kOldRingName));  // the caller decides what the old name means
+    CHECK_FALSE(parseTransport("pipe"));
+    CHECK_FALSE(parseTransport(""));
+    CHECK_THAT(errorOf("[output]\ntransport = \"rign\"\n" + std::string(kOneInterface)),
+               Contains("expected one of \"ring\", \"queue\", got \"rign\" (did you mean \"ring\"?)"));
+}
+
 TEST_CASE("toString gives the TOML spelling", "[unit]") {
     CHECK(toString(AttachMode::Auto) == "auto");
     CHECK(toString(AttachMode::Native) == "native");

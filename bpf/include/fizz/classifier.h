@@ -53,17 +53,9 @@ struct {
 	__uint(value_size, sizeof(struct fizz_region_header)); /* resized by the host */
 } fizz_regions SEC(".maps");
 
-/*
- * The kind decided on for the current frame, for the A/B dispatcher in shadow mode: it runs both
- * variants on every frame and compares what each decided. The host gives both variants and the
- * dispatcher one shared map (bpf_map__reuse_fd); written only when fizz_config.shadow is set.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} fizz_decision SEC(".maps");
+/* The kind decided on for the current frame (shadow mode; written only when fizz_config.shadow is
+ * set): declared in <fizz/decision.h>, which the dispatcher includes too. */
+#include "decision.h"
 
 /* Declares the message queue for the plugin's message type (default 1024 entries; the host resizes
  * it before load) and names the type fizz_emit copies into a ring slot. */

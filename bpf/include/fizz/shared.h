@@ -87,5 +87,8 @@ FIZZ_STATIC_ASSERT(sizeof(struct fizz_region_header) == 4 * FIZZ_CACHE_LINE, "th
 
 /* Bytes of one message slot: the message size rounded up to 8. */
 #define FIZZ_SLOT_SIZE(msg_size) (((msg_size) + 7u) & ~7u)
+/* The largest region (header + slots) of one CPU: the kernel's limit on one array value,
+ * KMALLOC_MAX_SIZE with 4 KiB pages. */
+#define FIZZ_MAX_REGION_BYTES (4u << 20)
 
 #endif /* FIZZ_SHARED_H */

@@ -73,11 +73,6 @@ void Map::setValueSize(uint32_t bytes) {
         throwErrno("map '" + std::string(name()) + "': set value size to " + std::to_string(bytes), err);
 }
 
-void Map::setInnerMapFd(int fd) {
-    if (int err = bpf_map__set_inner_map_fd(map_, fd))
-        throwErrno("map '" + std::string(name()) + "': set inner map template fd " + std::to_string(fd), err);
-}
-
 void Map::reuseFd(int fd) {
     if (int err = bpf_map__reuse_fd(map_, fd))
         throwErrno("map '" + std::string(name()) + "': reuse fd " + std::to_string(fd), err);

@@ -34,9 +34,6 @@ public:
     void setMaxEntries(uint32_t entries);
     /// Before load only, for maps declared without a BTF value type. Throws Error naming the map.
     void setValueSize(uint32_t bytes);
-    /// Before load only: an existing map as a map-in-map's inner template (inner maps stored
-    /// later must match it, so this is how the host chooses their size).
-    void setInnerMapFd(int fd);
     /// Before load only: use an existing map (e.g. host-owned counters) instead of creating one.
     void reuseFd(int fd);
     /// Before load only: the initial bytes of a global-data map such as a .rodata section.

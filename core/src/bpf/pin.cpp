@@ -103,11 +103,11 @@ UniqueFd programById(uint32_t id) {
     return fd;
 }
 
-uint32_t programType(int progFd) {
+ProgramInfo programInfo(int progFd) {
     bpf_prog_info info{};
     uint32_t len = sizeof info;
     if (bpf_obj_get_info_by_fd(progFd, &info, &len) != 0) throwErrno("program info", errno);
-    return info.type;
+    return {info.type, info.xlated_prog_len};
 }
 
 DirLock::DirLock(const fs::path& dir) {

@@ -49,8 +49,12 @@ MapInfo mapInfo(int mapFd);
 
 /// An fd of a loaded program by its id. Throws Error (ENOENT when no such program lives).
 UniqueFd programById(uint32_t id);
-/// The program type (enum bpf_prog_type) of a loaded program. Throws Error.
-uint32_t programType(int progFd);
+struct ProgramInfo {
+    uint32_t type = 0;         // enum bpf_prog_type
+    uint32_t xlatedBytes = 0;  // the program as the verifier left it, before the JIT
+};
+/// Throws Error.
+ProgramInfo programInfo(int progFd);
 
 /// Removes `dir` when it is empty; false when it is not (or is gone, or cannot be removed).
 bool removeIfEmpty(const std::filesystem::path& dir);

@@ -23,11 +23,4 @@ fizz_counters readCounters(const CpuRegions& regions) noexcept {
     return sum;
 }
 
-void addCounters(fizz_counters& a, const fizz_counters& b) noexcept {
-    a.packets += b.packets;
-    a.emitted += b.emitted;
-    a.dropped += b.dropped;
-    for (int k = 0; k < FIZZ_MAX_KINDS; ++k) a.kinds[k] += b.kinds[k];
-}
-
 }  // namespace fizzhost::bpf

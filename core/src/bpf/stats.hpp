@@ -11,7 +11,4 @@ namespace fizzhost::bpf {
 /// atomically; the sum is a moment's snapshot per CPU). Never throws.
 fizz_counters readCounters(const CpuRegions& regions) noexcept;
 
-/// a += b, field by field.
-void addCounters(fizz_counters& a, const fizz_counters& b) noexcept;
-
 }  // namespace fizzhost::bpf

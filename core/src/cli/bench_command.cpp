@@ -21,13 +21,12 @@ namespace fizzhost::cli {
 namespace {
 
 std::optional<fizz_transport> parseTransport(const std::string& name) {
-    if (name == "ring") return FIZZ_TRANSPORT_RING;
-    if (name == "queue") return FIZZ_TRANSPORT_QUEUE;
-    if (name == "ringbuf") {
-        spdlog::warn("bench: transport \"ringbuf\" is an old name of \"ring\"; measuring \"ring\"");
+    if (name == config::kOldRingName) {
+        spdlog::warn("bench: transport \"{}\" is an old name of \"{}\"; measuring \"{}\"", config::kOldRingName,
+                     config::toString(FIZZ_TRANSPORT_RING), config::toString(FIZZ_TRANSPORT_RING));
         return FIZZ_TRANSPORT_RING;
     }
-    return std::nullopt;
+    return config::parseTransport(name);
 }
 
 std::string spread(const measure::BenchFigures& f) { return fmt::format("{:.2f}..{:.2f}", f.minNs, f.maxNs); }
@@ -51,8 +50,8 @@ int benchBreakdown(const BenchOptions& opts, const measure::BenchSettings& setti
         classifiers.push_back(runtime::Classifier::load(p, quiet));
         programs.push_back(measure::benchProgramFor(*classifiers.back(), p->name() + " classify"));
         rows.push_back({p->name(), "classify"});
-        for (fizz_transport t : {FIZZ_TRANSPORT_RING, FIZZ_TRANSPORT_QUEUE}) {
-            const char* name = t == FIZZ_TRANSPORT_RING ? "ring" : "queue";
+        for (fizz_transport t : config::kTransports) {
+            const std::string name(config::toString(t));
             classifiers.push_back(runtime::Classifier::load(p, measure::benchClassifierOptions(*p, t, settings)));
             programs.push_back(measure::benchProgramFor(*classifiers.back(), p->name() + " " + name));
             rows.push_back({p->name(), std::string("full, ") + name});

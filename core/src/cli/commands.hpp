@@ -3,6 +3,7 @@
 #pragma once
 
 #include "cli/frame_options.hpp"
+#include "config/host_config.hpp"
 
 #include <filesystem>
 #include <string>
@@ -84,7 +85,7 @@ struct BenchOptions {
     PluginDirOptions dir;
     std::vector<std::string> plugins;  // empty: every plugin found
     std::string mix = "uniform";
-    std::string transport = "ring";
+    std::string transport{config::toString(FIZZ_TRANSPORT_RING)};
     unsigned cpus = 1;
     unsigned rounds = 5;
     unsigned repeat = 20000;

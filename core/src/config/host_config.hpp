@@ -3,7 +3,9 @@
 
 #include "config/rollout_plan.hpp"
 #include <fizz/shared.h>
+#include <net/if.h>
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -12,6 +14,15 @@
 #include <vector>
 
 namespace fizzhost::config {
+
+/// The longest interface name the kernel takes: it keeps a terminating NUL in IFNAMSIZ bytes.
+inline constexpr size_t kMaxIfname = IFNAMSIZ - 1;
+
+/// The message transports, as [output] transport, the pinned record and `fizzhost bench` name them
+/// (toString, parseTransport).
+inline constexpr std::array<fizz_transport, 2> kTransports = {FIZZ_TRANSPORT_RING, FIZZ_TRANSPORT_QUEUE};
+/// The name "ring" had while the BPF ring buffer was the transport; read as "ring", with a warning.
+inline constexpr std::string_view kOldRingName = "ringbuf";
 
 enum class AttachMode { Auto, Native, Generic };
 enum class EventFormat { Json, Text };
@@ -115,5 +126,8 @@ std::string_view toString(AttachMode mode);
 std::string_view toString(RolloutMode mode);
 std::string_view toString(EventFormat format);
 std::string_view toString(fizz_transport transport);
+/// The transport toString() names `name`; nullopt for any other name (kOldRingName included: the
+/// caller says what it makes of it).
+std::optional<fizz_transport> parseTransport(std::string_view name);
 
 }  // namespace fizzhost::config

@@ -2,6 +2,9 @@
 
 #include "util/error.hpp"
 
+#include <linux/if_ether.h>
+#include <netinet/in.h>
+
 #include <charconv>
 #include <cstring>
 
@@ -27,8 +30,8 @@ uint16_t checksum(const std::vector<uint8_t>& f, size_t off, size_t len, uint32_
 }  // namespace
 
 std::vector<uint8_t> shapedFrame(const FrameShape& s) {
-    constexpr size_t kEth = 14, kIp = 20, kMinFrame = 60;
-    constexpr uint8_t kTcp = 6, kUdp = 17, kIcmp = 1;
+    constexpr size_t kEth = ETH_HLEN, kIp = 20, kMinFrame = 60;
+    constexpr uint8_t kTcp = IPPROTO_TCP, kUdp = IPPROTO_UDP, kIcmp = IPPROTO_ICMP;
     const size_t l4 = s.protocol == kTcp ? 20 : s.protocol == kUdp ? 8 : s.protocol == kIcmp ? 8 : 0;
     const size_t payload = 18;
     const size_t ipOff = kEth + 4 * s.vlans.size();
@@ -38,11 +41,11 @@ std::vector<uint8_t> shapedFrame(const FrameShape& s) {
     std::memcpy(&f[6], smac, 6);
     size_t off = 12;
     for (size_t i = 0; i < s.vlans.size(); ++i) {
-        put16(f, off, s.vlans.size() > 1 && i == 0 ? 0x88a8 : 0x8100);
+        put16(f, off, s.vlans.size() > 1 && i == 0 ? ETH_P_8021AD : ETH_P_8021Q);
         put16(f, off + 2, s.vlans[i] & 0x0fff);
         off += 4;
     }
-    put16(f, off, 0x0800);
+    put16(f, off, ETH_P_IP);
     const size_t ipLen = kIp + l4 + payload;
     f[ipOff] = 0x45;
     put16(f, ipOff + 2, uint16_t(ipLen));
@@ -87,15 +90,15 @@ std::vector<uint8_t> udpFrame(uint32_t src, uint32_t dst) {
 std::optional<uint32_t> frameIpv4Source(std::span<const uint8_t> f) {
     constexpr size_t kMaxVlanTags = 2;  // FIZZ_MAX_VLAN_TAGS
     auto be16 = [&](size_t off) { return uint16_t(f[off] << 8 | f[off + 1]); };
-    if (f.size() < 14) return std::nullopt;
+    if (f.size() < ETH_HLEN) return std::nullopt;
     size_t off = 12;
     uint16_t proto = be16(off);
-    for (size_t i = 0; i < kMaxVlanTags && (proto == 0x8100 || proto == 0x88a8); ++i) {
+    for (size_t i = 0; i < kMaxVlanTags && (proto == ETH_P_8021Q || proto == ETH_P_8021AD); ++i) {
         if (f.size() < off + 6) return std::nullopt;
         off += 4;
         proto = be16(off);
     }
-    if (proto != 0x0800) return std::nullopt;
+    if (proto != ETH_P_IP) return std::nullopt;
     const size_t ip = off + 2;
     if (f.size() < ip + 20 || (f[ip] >> 4) != 4 || (f[ip] & 0xf) < 5 || f.size() < ip + (f[ip] & 0xfu) * 4)
         return std::nullopt;
@@ -103,9 +106,9 @@ std::optional<uint32_t> frameIpv4Source(std::span<const uint8_t> f) {
 }
 
 std::optional<uint8_t> parseProtocol(std::string_view text) {
-    if (text == "udp") return uint8_t(17);
-    if (text == "tcp") return uint8_t(6);
-    if (text == "icmp") return uint8_t(1);
+    if (text == "udp") return uint8_t(IPPROTO_UDP);
+    if (text == "tcp") return uint8_t(IPPROTO_TCP);
+    if (text == "icmp") return uint8_t(IPPROTO_ICMP);
     unsigned v = 0;
     auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
     if (ec != std::errc() || ptr != text.data() + text.size() || v > 255 || text.empty()) return std::nullopt;

@@ -62,12 +62,17 @@ ControlRequest readRequest(int fd, std::chrono::milliseconds wait) {
                 EPROTO);
 }
 
-UniqueFd connectControl(const std::filesystem::path& path) {
+sockaddr_un controlAddress(const std::filesystem::path& path) {
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     if (path.string().size() >= sizeof addr.sun_path)
         throw Error("control socket path '" + printable(path.string()) + "' is too long", ENAMETOOLONG);
     std::strcpy(addr.sun_path, path.c_str());
+    return addr;
+}
+
+UniqueFd connectControl(const std::filesystem::path& path) {
+    sockaddr_un addr = controlAddress(path);
     UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!fd) throwErrno("control socket: socket", errno);
     if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {

@@ -11,6 +11,7 @@
 #include "util/unique_fd.hpp"
 
 #include <nlohmann/json.hpp>
+#include <sys/un.h>
 
 #include <chrono>
 #include <filesystem>
@@ -29,6 +30,9 @@ std::string requestLine(ControlRequest request);
 /// Host side: reads the request on connection `fd` (at most `wait` for it to arrive). Throws Error
 /// naming what was received when it is not a request this host knows.
 ControlRequest readRequest(int fd, std::chrono::milliseconds wait = kRequestWait);
+
+/// The socket address of `path`. Throws Error (ENAMETOOLONG) when it does not fit sun_path.
+sockaddr_un controlAddress(const std::filesystem::path& path);
 
 /// Connects to the control socket at `path`; an empty UniqueFd with errno set when nobody answers
 /// (ECONNREFUSED: a stale socket; ENOENT: none). Throws Error when the path cannot be a socket address.

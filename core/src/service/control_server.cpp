@@ -19,15 +19,6 @@
 namespace fizzhost::service {
 namespace {
 
-sockaddr_un addressOf(const std::filesystem::path& path) {
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (path.string().size() >= sizeof addr.sun_path)
-        throw Error("control socket path '" + printable(path.string()) + "' is too long", ENAMETOOLONG);
-    std::strcpy(addr.sun_path, path.c_str());
-    return addr;
-}
-
 std::string fileType(mode_t mode) {
     if (S_ISREG(mode)) return "a regular file";
     if (S_ISDIR(mode)) return "a folder";
@@ -141,7 +132,7 @@ ControlServer::ControlServer(std::filesystem::path path, StatusFn status, Reload
     }
     listen_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!listen_) throwErrno("control socket: socket", errno);
-    sockaddr_un addr = addressOf(path_);
+    sockaddr_un addr = controlAddress(path_);
     mode_t old = umask(0077);
     int rc = ::bind(listen_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
     umask(old);

@@ -6,10 +6,12 @@
 
 namespace fizzhost {
 
+bool pluginNameChar(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
 bool validPluginName(std::string_view name) {
-    return !name.empty() && name.size() < 64 && std::all_of(name.begin(), name.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-    });
+    return !name.empty() && name.size() <= kMaxPluginName && std::all_of(name.begin(), name.end(), pluginNameChar);
 }
 
 std::optional<PluginRef> parsePluginRef(std::string_view text, std::string* why) {
@@ -21,7 +23,8 @@ std::optional<PluginRef> parsePluginRef(std::string_view text, std::string* why)
     auto at = text.find('@');
     ref.name = std::string(text.substr(0, at));
     if (!validPluginName(ref.name))
-        return fail("plugin name '" + ref.name + "' is not [A-Za-z0-9_-]{1,63} (write NAME or NAME@VERSION)");
+        return fail("plugin name '" + ref.name + "' is not [A-Za-z0-9_-]{1," + std::to_string(kMaxPluginName) +
+                    "} (write NAME or NAME@VERSION)");
     if (at != std::string_view::npos) {
         std::string version(text.substr(at + 1));
         if (!SemVer::parse(version))

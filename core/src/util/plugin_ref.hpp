@@ -14,7 +14,13 @@ struct PluginRef {
     std::string text() const { return version ? name + "@" + *version : name; }
 };
 
-/// True for a plugin name: [A-Za-z0-9_-], 1 to 63 characters.
+/// The longest plugin name: a plugin's metadata record holds it and a NUL in 64 bytes.
+inline constexpr size_t kMaxPluginName = 63;
+
+/// True for a character a plugin name may hold: [A-Za-z0-9_-]. The name becomes a file name in the
+/// plugin folder: no '/', '.' or space.
+bool pluginNameChar(char c);
+/// True for a plugin name: 1 to kMaxPluginName characters, each a pluginNameChar().
 bool validPluginName(std::string_view name);
 
 /// Parses "NAME" or "NAME@VERSION" (VERSION semver). On failure returns nullopt and, when `why` is

@@ -2,6 +2,8 @@
 // limit on one region, and the rule between them.
 #pragma once
 
+#include <fizz/shared.h>
+
 #include <cstdint>
 
 namespace fizzhost::runtime {
@@ -10,7 +12,7 @@ namespace fizzhost::runtime {
 /// (14.88 M frames/s, one message each) arriving on one CPU, rounded up.
 constexpr uint32_t kDefaultRingSlots = 300000;
 /// The kernel's limit on one array value (KMALLOC_MAX_SIZE with 4 KiB pages): one CPU's region.
-constexpr uint64_t kMaxRegionBytes = 4ull << 20;
+constexpr uint64_t kMaxRegionBytes = FIZZ_MAX_REGION_BYTES;
 
 /// Slots per CPU for `messageSize`-byte messages: `requested`, or the default (0) lowered to what
 /// fits one region. Throws Error (naming the largest that fits) when an explicit value does not.

@@ -38,7 +38,11 @@ AdoptedState adoptPinned(const PinStore& pins, const PinRecord& r, const config:
     auto a = std::make_unique<Attachment>();
     a->cfg = ifc;
     a->ifindex = int(ifindex);
-    const fizz_transport transport = r.transport == "ring" ? FIZZ_TRANSPORT_RING : FIZZ_TRANSPORT_QUEUE;
+    const std::optional<fizz_transport> recorded = config::parseTransport(r.transport);
+    if (!recorded)
+        throw Error(where + ": the record names transport '" + r.transport + "', which this fizzhost does not know",
+                    EPROTO);
+    const fizz_transport transport = *recorded;
     std::string diff;
     auto note = [&](const std::string& d) { diff += (diff.empty() ? "" : "; ") + d; };
     const fizz_transport wantTransport = cfg.output.transport;

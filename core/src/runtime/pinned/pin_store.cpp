@@ -145,7 +145,7 @@ void PinStore::save(const Attachment& a, const nlohmann::json& rolloutProgress) 
     r.configuredMode = std::string(config::toString(a.cfg.mode));
     r.mode = modeName(a.link.mode());
     const Classifier& base = a.baseline->classifier();
-    r.transport = base.transport() == FIZZ_TRANSPORT_RING ? "ring" : "queue";
+    r.transport = std::string(config::toString(base.transport()));
     r.ringSlots = base.ringSlots();
     r.queueSize = bpf::mapInfo(base.queueFd()).maxEntries;
     r.cpus = base.cpus();

@@ -102,17 +102,17 @@ json interfaceJson(const InterfaceStatus& s) {
 
 // ---- From JSON -------------------------------------------------------------------------------
 
-// `key` of `j`, or `fallback` when it is missing or null. Throws (json's type_error) on a wrong type.
-template <typename T>
-T get(const json& j, const char* key, T fallback = T{}) {
-    if (!j.is_object() || !j.contains(key) || j.at(key).is_null()) return fallback;
-    return j.at(key).get<T>();
-}
-
+// `key` of `j`, or nullopt when it is missing or null. Throws (json's type_error) on a wrong type.
 template <typename T>
 std::optional<T> optional(const json& j, const char* key) {
     if (!j.is_object() || !j.contains(key) || j.at(key).is_null()) return std::nullopt;
     return j.at(key).get<T>();
+}
+
+// `key` of `j`, or `fallback` when it is missing or null.
+template <typename T>
+T get(const json& j, const char* key, T fallback = T{}) {
+    return optional<T>(j, key).value_or(std::move(fallback));
 }
 
 const json& array(const json& j, const char* key) {
