@@ -96,7 +96,7 @@ TEST_CASE("the dispatcher splits by the shared hash and leaves the frame and for
             REQUIRE(r.verdict == XDP_PASS);
             REQUIRE(r.meta == foreign);
             REQUIRE(r.frame == frame);
-            const bool candidate = runtime::Dispatcher::slotFor(src, percent) == FIZZ_VARIANT_CANDIDATE;
+            const bool candidate = referenceToCandidate(src, percent);
             toCandidate += candidate;
             ClassifierHarness& chosen = candidate ? cand : base;
             ClassifierHarness& other = candidate ? base : cand;
@@ -176,7 +176,7 @@ TEST_CASE("on a veth pair, generic and native XDP, the dispatcher's variants cla
         std::map<uint32_t, std::string> got;  // source -> "plugin kind"
         std::map<uint32_t, std::string> want;
         for (uint32_t s : sources) {
-            const bool candidate = runtime::Dispatcher::slotFor(s, 50) == FIZZ_VARIANT_CANDIDATE;
+            const bool candidate = referenceToCandidate(s, 50);
             const std::string plugin = candidate ? "fibonacci" : "fizzbuzz";
             if (auto k = referenceKind(plugin, s)) want[s] = plugin + " " + *k;
         }

@@ -57,7 +57,7 @@ TEST_CASE("a variant the dispatcher calls through its subprogram returns its ver
         constexpr uint32_t kFrames = 512;
         for (uint32_t i = 0; i < kFrames; ++i) {
             const uint32_t src = kTestNet | (i * 7919 % 0x1ffff);
-            const bool candidate = runtime::Dispatcher::slotFor(src, percent) == FIZZ_VARIANT_CANDIDATE;
+            const bool candidate = referenceToCandidate(src, percent);
             toCandidate += candidate;
             const auto frame = FrameBuilder().ipv4(src).udp().build();
             // The verdict is the variant's, and the dispatcher was still there to count the run:
@@ -110,7 +110,7 @@ TEST_CASE("timed through the subprogram, the real classifiers classify exactly a
     constexpr uint32_t kFrames = 1024;
     for (uint32_t i = 0; i < kFrames; ++i) {
         const uint32_t src = kTestNet | i;
-        const bool candidate = runtime::Dispatcher::slotFor(src, 50) == FIZZ_VARIANT_CANDIDATE;
+        const bool candidate = referenceToCandidate(src, 50);
         toCandidate += candidate;
         REQUIRE(bpf::testRun(d->programFd(), FrameBuilder().ipv4(src).udp().build()).retval == XDP_PASS);
         ClassifierHarness& chosen = candidate ? cand : base;

@@ -5,6 +5,7 @@
 
 #include "service/control_server.hpp"
 #include "support/bpffs_dir.hpp"
+#include "support/config_text.hpp"
 #include "support/daemon_process.hpp"
 #include "support/netns.hpp"
 

@@ -21,7 +21,7 @@ TEST_CASE("a host rescan lists without running modules, survives a truncated one
     std::filesystem::copy_file(test / "marker" / "marker.so", plugins / "marker.so");
     auto marker = lab.dir() / "constructor-ran";
     ::setenv("FIZZTEST_MARKER", marker.c_str(), 1);  // the daemon inherits it
-    lab.writeConfig("[interface." + lab.ifname() + "]\nclassifier = \"fizz\"\n", plugins);
+    lab.writeConfig(interfaceTable(lab.ifname(), "fizz"), plugins);
     lab.start();
     CHECK_FALSE(std::filesystem::exists(marker));
 
@@ -29,9 +29,7 @@ TEST_CASE("a host rescan lists without running modules, survives a truncated one
     std::filesystem::copy_file(built / "fizzbuzz.so", plugins / "fizzbuzz.so");
     std::filesystem::resize_file(plugins / "fizzbuzz.so", std::filesystem::file_size(plugins / "fizzbuzz.so") / 3);
     std::filesystem::copy_file(test / "fizz-1.1.0" / "fizz.so", plugins / "fizz-1.1.0.so");
-    lab.writeConfig("[interface." + lab.ifname() + "]\nclassifier = \"fizz@1.0.0\"\n[interface." + lab.ifname() +
-                        ".rollout]\ncandidate = \"fizz@1.1.0\"\npercent = 50\n",
-                    plugins);
+    lab.writeConfig(rolloutTable(lab.ifname(), "fizz@1.0.0", "candidate = \"fizz@1.1.0\"\npercent = 50\n"), plugins);
     REQUIRE(lab.reload());
     CHECK_THAT(lab.daemon().stderrText(), Contains("fizzbuzz.so") && Contains("truncated: "));
     CHECK_FALSE(std::filesystem::exists(marker));
@@ -59,7 +57,7 @@ TEST_CASE("a host rescan lists without running modules, survives a truncated one
 TEST_CASE("a decoder that throws costs only its messages: counted undecodable, the host keeps delivering", "[daemon]") {
     if (!requirePrivilege("run fizzhost on a veth pair")) return;
     DaemonLab lab;
-    lab.writeConfig("[interface." + lab.ifname() + "]\nclassifier = \"throws\"\n",
+    lab.writeConfig(interfaceTable(lab.ifname(), "throws"),
                     std::filesystem::path(FIZZHOST_TEST_PLUGIN_DIR) / "throws");
     lab.start();
     // fizz emits for sources divisible by 3; the decoder throws for odd ones.

@@ -22,10 +22,6 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-std::string interfaceTable(const DaemonLab& lab, const std::string& classifier, const std::string& extra = "") {
-    return "[interface." + lab.ifname() + "]\nclassifier = \"" + classifier + "\"\n" + extra;
-}
-
 // Every event's kind is what its plugin's rules say for its source, and no source is reported twice.
 void checkEventsAgainstReference(const std::vector<Event>& events, std::map<uint32_t, Event>& bySrc) {
     for (const auto& e : events) {
@@ -47,7 +43,7 @@ TEST_CASE("the daemon classifies real frames and swaps fizz -> fizzbuzz -> fibon
     INFO("transport " << transport);
     DaemonLab lab;
     lab.setTransport(transport);
-    lab.writeConfig(interfaceTable(lab, "fizz"));
+    lab.writeConfig(interfaceTable(lab.ifname(), "fizz"));
     lab.start();
     const auto before = lab.interfaceStatus();
     const uint32_t linkId = before["link_id"];
@@ -69,7 +65,7 @@ TEST_CASE("the daemon classifies real frames and swaps fizz -> fizzbuzz -> fibon
     std::vector<uint32_t> programs = {firstProgram};
     for (const char* next : {"fizzbuzz", "fibonacci"}) {
         trafficFlows();
-        lab.writeConfig(interfaceTable(lab, next));
+        lab.writeConfig(interfaceTable(lab.ifname(), next));
         REQUIRE(lab.reload());
         auto now = lab.interfaceStatus();
         CHECK(now["link_id"] == linkId);  // the link stays
@@ -117,7 +113,7 @@ TEST_CASE("a reload that fails keeps the old classifier attached and delivering"
     std::filesystem::copy_file(std::filesystem::path(FIZZHOST_PLUGIN_DIR) / "fizz.so", plugins / "fizz.so");
     std::filesystem::copy_file(std::filesystem::path(FIZZHOST_TEST_PLUGIN_DIR) / "rejected/rejected.so",
                                plugins / "rejected.so");
-    lab.writeConfig(interfaceTable(lab, "fizz"), plugins);
+    lab.writeConfig(interfaceTable(lab.ifname(), "fizz"), plugins);
     lab.start();
     const auto program = lab.interfaceStatus()["program_id"];
     size_t sent = 0;
@@ -140,14 +136,14 @@ TEST_CASE("a reload that fails keeps the old classifier attached and delivering"
         CHECK_THAT(lab.daemon().stderrText(), Contains(lab.configPath().string() + ":1:"));
     }
     SECTION("unknown plugin") {
-        lab.writeConfig(interfaceTable(lab, "nonexistent"), plugins);
+        lab.writeConfig(interfaceTable(lab.ifname(), "nonexistent"), plugins);
         CHECK_FALSE(lab.reload());
         // Where the config names it: line 5 is the classifier line writeConfig() writes.
         CHECK_THAT(lab.daemon().stderrText(), Contains(lab.configPath().string() + ":5:14: interface '" + lab.ifname() +
                                                        "': unknown plugin 'nonexistent'"));
     }
     SECTION("a program the verifier rejects") {
-        lab.writeConfig(interfaceTable(lab, "rejected"), plugins);
+        lab.writeConfig(interfaceTable(lab.ifname(), "rejected"), plugins);
         CHECK_FALSE(lab.reload());
         const auto log = lab.daemon().stderrText();
         CHECK_THAT(log, Contains("plugin 'rejected'"));
@@ -166,7 +162,7 @@ TEST_CASE("a plugin file replaced on disk is loaded anew on SIGHUP", "[daemon]")
     auto plugins = lab.dir() / "plugins";
     std::filesystem::create_directory(plugins);
     std::filesystem::copy_file(std::filesystem::path(FIZZHOST_PLUGIN_DIR) / "fizz.so", plugins / "fizz.so");
-    lab.writeConfig(interfaceTable(lab, "fizz"), plugins);
+    lab.writeConfig(interfaceTable(lab.ifname(), "fizz"), plugins);
     lab.start();
     const auto before = lab.interfaceStatus();
     CHECK(before["variants"][0]["version"] == "1.0.0");
@@ -199,7 +195,7 @@ TEST_CASE("startup refuses a missing interface and one whose XDP program fizzhos
                    Contains(lab.configPath().string() + ":3:12: interface 'fztnothere0' does not exist"));
     }
     SECTION("an XDP program someone else attached") {
-        lab.writeConfig(interfaceTable(lab, "fizz"));
+        lab.writeConfig(interfaceTable(lab.ifname(), "fizz"));
         lab.start();
         const uint32_t theirs = lab.interfaceStatus()["program_id"];
         TempDir other;
@@ -226,12 +222,12 @@ TEST_CASE("a reload that adds or removes an interface attaches or detaches only 
         return bpf::attachedXdpProgramId(int(if_nametoindex(ifname.c_str())));
     };
     const std::string secondTable = "[interface." + second.nameA() + "]\nclassifier = \"fizzbuzz\"\n";
-    lab.writeConfig(interfaceTable(lab, "fizz"));
+    lab.writeConfig(interfaceTable(lab.ifname(), "fizz"));
     lab.start();
     const auto first = lab.interfaceStatus();
     CHECK(xdpOn(second.nameA()) == 0);
 
-    lab.writeConfig(interfaceTable(lab, "fizz") + secondTable);
+    lab.writeConfig(interfaceTable(lab.ifname(), "fizz") + secondTable);
     REQUIRE(lab.reload());
     auto both = lab.status()["interfaces"];
     REQUIRE(both.size() == 2);
@@ -260,8 +256,7 @@ TEST_CASE("a SIGHUP with an identical config keeps every link and program id, ro
     if (!requirePrivilege("run fizzhost on a veth pair")) return;
     DaemonLab lab;
     lab.setTransport(GENERATE("queue", "ring"));
-    lab.writeConfig(interfaceTable(lab, "fizzbuzz", "[interface." + lab.ifname() +
-                                                        ".rollout]\ncandidate = \"fibonacci\"\npercent = 30\n"));
+    lab.writeConfig(rolloutTable(lab.ifname(), "fizzbuzz", "candidate = \"fibonacci\"\npercent = 30\n"));
     lab.start();
     // Every id the host reports: the link, the program it runs (the dispatcher), each variant's.
     auto ids = [&] {
@@ -291,7 +286,7 @@ TEST_CASE("at a trickle of one frame a second, each event arrives before the nex
     INFO("transport " << transport);
     DaemonLab lab;
     lab.setTransport(transport);
-    lab.writeConfig(interfaceTable(lab, "fizz"));
+    lab.writeConfig(interfaceTable(lab.ifname(), "fizz"));
     lab.start();
     constexpr int kFrames = 4;
     std::vector<double> latencyMs;
@@ -322,7 +317,7 @@ TEST_CASE("counters belong to the instance that counted them, across a swap betw
           "[daemon]") {
     if (!requirePrivilege("run fizzhost on a veth pair")) return;
     DaemonLab lab;
-    lab.writeConfig(interfaceTable(lab, "fizzbuzz"));
+    lab.writeConfig(interfaceTable(lab.ifname(), "fizzbuzz"));
     lab.start();
     // Expected counts per kind name, from the reference rules.
     auto expectKinds = [](const std::string& plugin, const std::vector<uint32_t>& sources) {
@@ -354,7 +349,7 @@ TEST_CASE("counters belong to the instance that counted them, across a swap betw
     CHECK(before["variants"][0]["packets"] == first.size());
     CHECK(kindsOf(before["variants"][0]["kinds"]) == fizzbuzzKinds);
 
-    lab.writeConfig(interfaceTable(lab, "fizz"));
+    lab.writeConfig(interfaceTable(lab.ifname(), "fizz"));
     REQUIRE(lab.reload());
     const auto second = benchmarkSources(1000, 200);
     REQUIRE(lab.send(second) == second.size());
@@ -387,7 +382,7 @@ TEST_CASE("counters belong to the instance that counted them, across a swap betw
 TEST_CASE("a program that emits but never counts packets is flagged in status and warned about once", "[daemon]") {
     if (!requirePrivilege("run fizzhost on a veth pair")) return;
     DaemonLab lab;
-    lab.writeConfig(interfaceTable(lab, "uncounted"), std::filesystem::path(FIZZHOST_TEST_PLUGIN_DIR) / "uncounted");
+    lab.writeConfig(interfaceTable(lab.ifname(), "uncounted"), std::filesystem::path(FIZZHOST_TEST_PLUGIN_DIR) / "uncounted");
     lab.start();
     const auto sources = benchmarkSources(0, 30);
     REQUIRE(lab.send(sources) == sources.size());

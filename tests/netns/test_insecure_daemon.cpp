@@ -15,7 +15,7 @@ TEST_CASE("allow_insecure_plugins is applied and undone by reload, and shown in 
     auto plugins = lab.dir() / "plugins";
     std::filesystem::create_directory(plugins);
     std::filesystem::copy_file(std::filesystem::path(FIZZHOST_PLUGIN_DIR) / "fizz.so", plugins / "fizz.so");
-    const std::string ifc = "[interface." + lab.ifname() + "]\nclassifier = \"fizz\"\n";
+    const std::string ifc = interfaceTable(lab.ifname(), "fizz");
     lab.writeConfig(ifc, plugins);
     lab.start();
     CHECK(lab.status()["insecure_plugins"] == false);

@@ -5,6 +5,7 @@
 #include "bpf/xdp_link.hpp"
 #include "support/privilege.hpp"
 #include "support/reference.hpp"
+#include "support/wait.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -16,6 +17,8 @@
 #include <csignal>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <thread>
@@ -37,6 +40,18 @@ nlohmann::json waitForState(const DaemonLab& lab, const std::string& want,
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     return ifc;
+}
+
+// Whether a thread of process `pid` sleeps in the kernel opening a FIFO that has no writer
+// (fifo_open() waits in wait_for_partner()).
+bool blockedOpeningFifo(pid_t pid) {
+    std::error_code ec;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+        std::ifstream in(task.path() / "wchan");
+        std::string wchan;
+        if (std::getline(in, wchan) && wchan == "wait_for_partner") return true;
+    }
+    return false;
 }
 
 // Events whose source lies in [first, first + count).
@@ -66,7 +81,7 @@ TEST_CASE("an interface deleted under traffic is retired and shown as gone; re-c
           "[daemon]") {
     if (!requirePrivilege("run fizzhost on a veth pair")) return;
     DaemonLab lab;
-    lab.writeConfig("[interface." + lab.ifname() + "]\nclassifier = \"fizz\"\n");
+    lab.writeConfig(interfaceTable(lab.ifname(), "fizz"));
     lab.start();
     const auto before = lab.interfaceStatus();
     CHECK(before["state"] == "attached");
@@ -148,14 +163,14 @@ TEST_CASE("SIGTERM stops the daemon even while a reload is stuck on a FIFO in th
     const auto plugins = lab.dir() / "plugins";
     std::filesystem::create_directory(plugins);
     std::filesystem::copy_file(std::filesystem::path(FIZZHOST_PLUGIN_DIR) / "fizz.so", plugins / "fizz.so");
-    lab.writeConfig("[interface." + lab.ifname() + "]\nclassifier = \"fizz\"\n", plugins);
+    lab.writeConfig(interfaceTable(lab.ifname(), "fizz"), plugins);
     lab.start();
     CHECK(lab.attachedProgramId() != 0);
     // A file that blocks whoever opens it for reading, in the folder a reload reads.
     REQUIRE(::mkfifo((plugins / "x.so").c_str(), 0644) == 0);
     lab.daemon().signal(SIGHUP);
     REQUIRE(lab.daemon().waitForStderr("SIGHUP: reloading", std::chrono::seconds(10)));
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    REQUIRE(waitUntil([&] { return blockedOpeningFifo(lab.daemon().pid()); }));
     const auto t0 = std::chrono::steady_clock::now();
     lab.daemon().signal(SIGTERM);
     auto status = lab.daemon().waitExit(std::chrono::seconds(20));
@@ -173,7 +188,7 @@ TEST_CASE("a failed reload keeps the old plugin catalog: an interface that retur
           "[daemon]") {
     if (!requirePrivilege("run fizzhost on a veth pair")) return;
     DaemonLab lab;
-    const std::string table = "[interface." + lab.ifname() + "]\nclassifier = \"fizz\"\n";
+    const std::string table = interfaceTable(lab.ifname(), "fizz");
     lab.writeConfig(table);
     lab.start();
     // A reload to a plugin folder without fizz fails; the catalog it scanned must not stay behind.
@@ -200,7 +215,7 @@ TEST_CASE("a failed reload keeps the old plugin catalog: an interface that retur
 TEST_CASE("an interface renamed away is retired as gone; renamed back, it gets its classifier again", "[daemon]") {
     if (!requirePrivilege("run fizzhost on a veth pair")) return;
     DaemonLab lab;
-    lab.writeConfig("[interface." + lab.ifname() + "]\nclassifier = \"fizz\"\n");
+    lab.writeConfig(interfaceTable(lab.ifname(), "fizz"));
     lab.start();
     const std::string ns = lab.hostNs().name();
     const std::string other = "fztr" + std::to_string(getpid() % 100000);

@@ -19,10 +19,6 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-std::string interfaceTable(const DaemonLab& lab, const std::string& classifier) {
-    return "[interface." + lab.ifname() + "]\nclassifier = \"" + classifier + "\"\n";
-}
-
 // Waits until `pred(status)` holds; returns the last status.
 template <typename Pred>
 nlohmann::json waitForStatus(const DaemonLab& lab, Pred pred, std::chrono::seconds timeout = std::chrono::seconds(20)) {
@@ -50,7 +46,7 @@ TEST_CASE("events written to /dev/full are counted lost, logged and reported, an
           "[daemon]") {
     if (!requirePrivilege("run fizzhost on a veth pair")) return;
     DaemonLab lab;
-    lab.writeConfig(interfaceTable(lab, "fizz") + "[output]\nevents = \"/dev/full\"\nformat = \"json\"\n");
+    lab.writeConfig(interfaceTable(lab.ifname(), "fizz") + "[output]\nevents = \"/dev/full\"\nformat = \"json\"\n");
     lab.start();
 
     const auto sources = benchmarkSources(0, 2000);
@@ -109,7 +105,7 @@ TEST_CASE("a renamed events file is followed by a new one of the same name, unde
     const bool bySignal = GENERATE(false, true);
     INFO((bySignal ? "SIGUSR1 after the rename" : "the rename noticed by itself"));
     DaemonLab lab;
-    lab.writeConfig(interfaceTable(lab, "fizz"));
+    lab.writeConfig(interfaceTable(lab.ifname(), "fizz"));
     lab.start();
     const auto events = lab.dir() / "events.jsonl", rotated = lab.dir() / "events.jsonl.1";
 
@@ -166,7 +162,7 @@ TEST_CASE("undecodable messages and transport drops are logged, rate-limited, wi
     if (!requirePrivilege("run fizzhost on a veth pair")) return;
     SECTION("a decoder that throws: the reason and a hex dump of the first bad message") {
         DaemonLab lab;
-        lab.writeConfig("[interface." + lab.ifname() + "]\nclassifier = \"throws\"\n",
+        lab.writeConfig(interfaceTable(lab.ifname(), "throws"),
                         std::filesystem::path(FIZZHOST_TEST_PLUGIN_DIR) / "throws");
         lab.start();
         // fizz emits for sources divisible by 3; this decoder throws for odd ones.
@@ -207,7 +203,7 @@ TEST_CASE("undecodable messages and transport drops are logged, rate-limited, wi
     }
     SECTION("a ring of one slot per CPU under a burst drops messages, and says so") {
         DaemonLab lab;
-        lab.writeConfig(interfaceTable(lab, "fizz") + "[output]\nevents = \"" + (lab.dir() / "events.jsonl").string() +
+        lab.writeConfig(interfaceTable(lab.ifname(), "fizz") + "[output]\nevents = \"" + (lab.dir() / "events.jsonl").string() +
                         "\"\nformat = \"json\"\ntransport = \"ring\"\nring_slots = 1\n");
         lab.start();
         uint64_t dropped = 0;

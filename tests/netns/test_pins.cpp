@@ -6,6 +6,7 @@
 #include "support/cli_run.hpp"
 #include "support/privilege.hpp"
 #include "support/reference.hpp"
+#include "support/wait.hpp"
 
 #include <fizz/dispatcher.h>
 
@@ -26,8 +27,7 @@ using Catch::Matchers::Contains;
 namespace {
 
 std::string table(const DaemonLab& lab, const std::string& classifier, const std::string& service = "") {
-    return (service.empty() ? "" : "[service]\n" + service) + "[interface." + lab.ifname() + "]\nclassifier = \"" +
-           classifier + "\"\n";
+    return (service.empty() ? "" : "[service]\n" + service) + interfaceTable(lab.ifname(), classifier);
 }
 
 // Sources in [first, first + count) that `plugin` emits an event for.
@@ -195,11 +195,16 @@ TEST_CASE("a restart with on_exit = \"keep\" leaves no frame of a steady stream 
                 std::this_thread::sleep_for(std::chrono::milliseconds(10));
             }
         });
-        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        // 300 ms of traffic at kRate before the stop, and as much after the restart.
+        const auto sendMore = [&](uint64_t frames) {
+            const uint64_t mark = sent + frames;
+            REQUIRE(waitUntil([&] { return sent >= mark; }));
+        };
+        sendMore(kRate * 3 / 10);
         CHECK(lab.stop() == 0);
         const std::string firstLog = lab.daemon().stderrText();
         lab.start();
-        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        sendMore(kRate * 3 / 10);
         done = true;
         sender.join();
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -230,8 +235,7 @@ TEST_CASE("a rollout in pinned state is rebuilt on the kept link: new dispatcher
     if (!requirePrivilege("run fizzhost on a veth pair")) return;
     DaemonLab lab;
     auto config = [&](unsigned percent) {
-        return table(lab, "fizz") + "[interface." + lab.ifname() + ".rollout]\ncandidate = \"fizzbuzz\"\npercent = " +
-               std::to_string(percent) + "\n";
+        return rolloutTable(lab.ifname(), "fizz", "candidate = \"fizzbuzz\"\npercent = " + std::to_string(percent) + "\n");
     };
     lab.writeConfig(config(50));
     lab.start();
@@ -243,7 +247,7 @@ TEST_CASE("a rollout in pinned state is rebuilt on the kept link: new dispatcher
     auto expected = [](uint32_t first, size_t count) {
         size_t n = 0;
         for (uint32_t s : benchmarkSources(first, count)) {
-            const bool cand = runtime::Dispatcher::slotFor(s, 50) == FIZZ_VARIANT_CANDIDATE;
+            const bool cand = referenceToCandidate(s, 50);
             if (referenceKind(cand ? "fizzbuzz" : "fizz", s)) ++n;
         }
         return n;
@@ -270,7 +274,7 @@ TEST_CASE("a rollout in pinned state is rebuilt on the kept link: new dispatcher
     auto events = lab.waitForEvents(want);
     CHECK(events.size() == want);
     for (const auto& e : events) {
-        const bool cand = runtime::Dispatcher::slotFor(e.src, 50) == FIZZ_VARIANT_CANDIDATE;
+        const bool cand = referenceToCandidate(e.src, 50);
         CHECK(e.plugin == (cand ? "fizzbuzz" : "fizz"));
     }
     CHECK(lab.stop() == 0);

@@ -6,6 +6,7 @@
 #include "runtime/pinned/pin_store.hpp"
 #include "support/cli_run.hpp"
 #include "support/privilege.hpp"
+#include "support/wait.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -28,11 +29,6 @@ std::filesystem::path pluginFolder(const DaemonLab& lab) {
     return dir;
 }
 
-std::string config(const DaemonLab& lab, const std::string& classifier, const std::string& rollout) {
-    return "[interface." + lab.ifname() + "]\nclassifier = \"" + classifier + "\"\n[interface." + lab.ifname() +
-           ".rollout]\n" + rollout;
-}
-
 // Steady traffic from the peer: 256 new sources a batch.
 std::vector<uint32_t> batch(uint64_t n) { return benchmarkSources(uint32_t(n * 256 % 60000), 256); }
 
@@ -42,7 +38,7 @@ TEST_CASE("a healthy candidate walks 10 -> 50 -> 100 by its gates and is promote
     if (!requirePrivilege("run fizzhost on a veth pair")) return;
     DaemonLab lab;
     const auto plugins = pluginFolder(lab);
-    lab.writeConfig(config(lab, "fizzbuzz",
+    lab.writeConfig(rolloutTable(lab.ifname(), "fizzbuzz",
                            "candidate = \"fibonacci\"\nsteps = [10, 50, 100]\nstep_seconds = 1\nmin_samples = 50\n"
                            "max_drop_rate = 0.01\nmax_undecodable_rate = 0\nmax_slowdown = 1000\npromote = true\n"),
                     plugins);
@@ -118,7 +114,7 @@ TEST_CASE("a candidate whose decoder refuses messages is rolled back by max_unde
     const auto plugins = pluginFolder(lab);
     const std::string table = "candidate = \"throws\"\nsteps = [50, 100]\nstep_seconds = 1\nmin_samples = 50\n"
                               "max_undecodable_rate = 0.05\npromote = true\n";
-    lab.writeConfig(config(lab, "fizz", table), plugins);
+    lab.writeConfig(rolloutTable(lab.ifname(), "fizz", table), plugins);
     lab.start();
     const auto first = lab.interfaceStatus();
     const auto linkId = first["link_id"];
@@ -164,14 +160,15 @@ TEST_CASE("a candidate whose decoder refuses messages is rolled back by max_unde
 
     // The same table again: still on the baseline alone, traffic or not.
     REQUIRE(lab.reload());
-    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    CHECK(holdsFor([&] { return rolloutStage(lab.interfaceStatus()) == "rolled_back"; }, std::chrono::milliseconds(1500),
+                   std::chrono::milliseconds(100)));
     auto still = lab.interfaceStatus();
     CHECK(rolloutStage(still) == "rolled_back");
     CHECK(still["variants"].size() == 1);
     CHECK_THAT(lab.daemon().stderrText(), Contains("rollout table unchanged: stays rolled_back"));
 
     // A changed table starts the plan again from its first step.
-    lab.writeConfig(config(lab, "fizz", "candidate = \"throws\"\nsteps = [25]\nstep_seconds = 60\n"), plugins);
+    lab.writeConfig(rolloutTable(lab.ifname(), "fizz", "candidate = \"throws\"\nsteps = [25]\nstep_seconds = 60\n"), plugins);
     REQUIRE(lab.reload());
     auto again = lab.interfaceStatus();
     CHECK(rolloutStage(again) == "step");
@@ -191,7 +188,7 @@ TEST_CASE("a SIGHUP that leaves the rollout table unchanged keeps the step; a st
     if (!requirePrivilege("run fizzhost on a veth pair")) return;
     DaemonLab lab;
     const auto plugins = pluginFolder(lab);
-    lab.writeConfig(config(lab, "fizzbuzz",
+    lab.writeConfig(rolloutTable(lab.ifname(), "fizzbuzz",
                            "candidate = \"fibonacci\"\nsteps = [10, 50, 100]\nstep_seconds = 1\nmin_samples = 200\n"
                            "max_drop_rate = 0.5\n"),
                     plugins);
@@ -244,7 +241,7 @@ TEST_CASE("rollout decisions in the text events format are one line each", "[dae
     DaemonLab lab;
     const auto events = lab.dir() / "events.txt";
     lab.writeConfig("[output]\nevents = \"" + events.string() + "\"\nformat = \"text\"\n" +
-                    config(lab, "fizzbuzz", "candidate = \"fibonacci\"\nsteps = [20]\nstep_seconds = 1\n"));
+                    rolloutTable(lab.ifname(), "fizzbuzz", "candidate = \"fibonacci\"\nsteps = [20]\nstep_seconds = 1\n"));
     lab.start();
     waitForInterfaceStatus(lab, [](const nlohmann::json& s) { return rolloutStage(s) == "complete"; }, "completion");
     CHECK(lab.interfaceStatus()["percent"] == 20);  // promote = false: the split stays
@@ -267,7 +264,7 @@ TEST_CASE("a restart resumes a progressive rollout at the step it had reached, o
     // Long enough steps that the test reads a step before the plan leaves it.
     const std::string table = "candidate = \"fibonacci\"\nsteps = [10, 50, 100]\nstep_seconds = 3\nmin_samples = 20\n"
                               "max_drop_rate = 0.01\npromote = true\n";
-    lab.writeConfig(config(lab, "fizzbuzz", table) + "[service]\non_exit = \"keep\"\n", plugins);
+    lab.writeConfig(rolloutTable(lab.ifname(), "fizzbuzz", table) + "[service]\non_exit = \"keep\"\n", plugins);
     lab.start();
     RolloutTraffic traffic(lab, batch);
     waitForInterfaceStatus(lab, [](const nlohmann::json& s) { return s.value("percent", 0) == 50; }, "the second step");

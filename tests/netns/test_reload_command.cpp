@@ -22,10 +22,6 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-std::string table(const DaemonLab& lab, const std::string& classifier) {
-    return "[interface." + lab.ifname() + "]\nclassifier = \"" + classifier + "\"\n";
-}
-
 CliRun reloadVia(const std::filesystem::path& socket, std::vector<std::string> extra = {}) {
     std::vector<std::string> args = {"reload", "--socket", socket.string()};
     args.insert(args.end(), extra.begin(), extra.end());
@@ -63,7 +59,7 @@ TEST_CASE("fizzhost reload: exit 0 once the new config is live, 1 with the reaso
     DaemonLab lab;
     const auto socket = lab.dir() / "control.sock";
     const std::string metrics = "[metrics]\nlisten = \"127.0.0.1:0\"\n";
-    lab.writeConfig(metrics + table(lab, "fizz"));
+    lab.writeConfig(metrics + interfaceTable(lab.ifname(), "fizz"));
     lab.start();
     CHECK(lab.status()["last_reload"].is_null());
     auto text = runFizzhost({"status", "--socket", socket.string()});
@@ -72,7 +68,7 @@ TEST_CASE("fizzhost reload: exit 0 once the new config is live, 1 with the reaso
     const uint32_t fizzProgram = lab.attachedProgramId();
 
     // Live: by the time the command returns, the new program is attached and in status.
-    lab.writeConfig(metrics + table(lab, "fizzbuzz"));
+    lab.writeConfig(metrics + interfaceTable(lab.ifname(), "fizzbuzz"));
     auto live = reloadVia(socket);
     INFO(live.err << lab.daemon().stderrText());
     CHECK(live.status == 0);
@@ -89,7 +85,7 @@ TEST_CASE("fizzhost reload: exit 0 once the new config is live, 1 with the reaso
     const uint32_t fizzbuzzProgram = lab.attachedProgramId();
 
     // Refused: the reason on stderr and in status; fizzbuzz classifies on, same program.
-    lab.writeConfig(metrics + table(lab, "nonexistent"));
+    lab.writeConfig(metrics + interfaceTable(lab.ifname(), "nonexistent"));
     auto refused = reloadVia(socket);
     CHECK(refused.status == 1);
     CHECK_THAT(refused.err, Contains("reload refused") && Contains("unknown plugin 'nonexistent'"));
@@ -112,13 +108,13 @@ TEST_CASE("fizzhost reload: exit 0 once the new config is live, 1 with the reaso
     CHECK(lab.attachedProgramId() == fizzbuzzProgram);
 
     // Found through --config: the client reads control_socket from the file.
-    lab.writeConfig(metrics + table(lab, "fibonacci"));
+    lab.writeConfig(metrics + interfaceTable(lab.ifname(), "fibonacci"));
     auto viaConfig = runFizzhost({"reload", "--config", lab.configPath().string()});
     CHECK(viaConfig.status == 0);
     CHECK(lab.interfaceStatus()["variants"][0]["plugin"] == "fibonacci");
 
     // Several at once (and a SIGHUP among them): served one after another, all answered.
-    lab.writeConfig(metrics + table(lab, "fizz"));
+    lab.writeConfig(metrics + interfaceTable(lab.ifname(), "fizz"));
     std::vector<CliRun> runs(3);
     {
         std::vector<std::thread> clients;
@@ -131,7 +127,7 @@ TEST_CASE("fizzhost reload: exit 0 once the new config is live, 1 with the reaso
     classifiedBy(lab, "fizz", 300);
 
     // SIGHUP keeps working, and status says it was one.
-    lab.writeConfig(metrics + table(lab, "fizzbuzz"));
+    lab.writeConfig(metrics + interfaceTable(lab.ifname(), "fizzbuzz"));
     const size_t done = countOccurrences(lab.daemon().stderrText(), "reload complete");
     lab.daemon().signal(SIGHUP);
     REQUIRE(lab.daemon().waitForStderr("reload complete", std::chrono::seconds(30), done + 1));
@@ -181,9 +177,9 @@ TEST_CASE("a config-watch reload shows as such in status", "[daemon]") {
     if (!requirePrivilege("run fizzhost on a veth pair")) return;
     DaemonLab lab;
     const std::string watch = "[service]\nwatch_config = true\n";
-    lab.writeConfig(watch + table(lab, "fizz"));
+    lab.writeConfig(watch + interfaceTable(lab.ifname(), "fizz"));
     lab.start();
-    lab.writeConfig(watch + table(lab, "fizzbuzz"));
+    lab.writeConfig(watch + interfaceTable(lab.ifname(), "fizzbuzz"));
     nlohmann::json last;
     for (int i = 0; i < 200 && (last = lab.status()["last_reload"]).is_null(); ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(50));

@@ -36,11 +36,9 @@ struct State {
 };
 
 std::string configOf(const DaemonLab& lab, const State& s) {
-    std::string c = "[interface." + lab.ifname() + "]\nclassifier = \"" + s.baseline + "\"\n";
-    if (s.candidate)
-        c += "[interface." + lab.ifname() + ".rollout]\ncandidate = \"" + *s.candidate + "\"\npercent = " +
-             std::to_string(s.percent) + "\n";
-    return c;
+    if (!s.candidate) return interfaceTable(lab.ifname(), s.baseline);
+    return rolloutTable(lab.ifname(), s.baseline,
+                        "candidate = \"" + *s.candidate + "\"\npercent = " + std::to_string(s.percent) + "\n");
 }
 
 std::string describeState(const State& s) {

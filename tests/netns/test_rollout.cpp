@@ -20,11 +20,9 @@ using namespace fizzhost::test;
 namespace {
 
 std::string rolloutConfig(const DaemonLab& lab, const std::string& baseline, std::optional<std::pair<std::string, int>> rollout) {
-    std::string s = "[interface." + lab.ifname() + "]\nclassifier = \"" + baseline + "\"\n";
-    if (rollout)
-        s += "[interface." + lab.ifname() + ".rollout]\ncandidate = \"" + rollout->first + "\"\npercent = " +
-             std::to_string(rollout->second) + "\n";
-    return s;
+    if (!rollout) return interfaceTable(lab.ifname(), baseline);
+    return rolloutTable(lab.ifname(), baseline,
+                        "candidate = \"" + rollout->first + "\"\npercent = " + std::to_string(rollout->second) + "\n");
 }
 
 std::map<std::string, uint64_t> packetsByVariant(const nlohmann::json& ifc) {
@@ -77,7 +75,7 @@ TEST_CASE("one daemon moves a rollout 0 -> 10 -> 50 -> 100 -> promote: at each s
         // What this step must do, from the shared hash and the reference rules.
         size_t toCandidate = 0, emitting = 0;
         for (uint32_t s : sources) {
-            const bool candidate = !promoted && runtime::Dispatcher::slotFor(s, unsigned(percent)) == FIZZ_VARIANT_CANDIDATE;
+            const bool candidate = !promoted && referenceToCandidate(s, unsigned(percent));
             toCandidate += candidate;
             emitting += referenceKind(candidate || promoted ? "fibonacci" : "fizzbuzz", s).has_value();
         }
@@ -101,7 +99,7 @@ TEST_CASE("one daemon moves a rollout 0 -> 10 -> 50 -> 100 -> promote: at each s
         std::set<uint32_t> candidates;
         for (size_t i = seenEvents; i < events.size(); ++i) {
             const auto& e = events[i];
-            const bool candidate = !promoted && runtime::Dispatcher::slotFor(e.src, unsigned(percent)) == FIZZ_VARIANT_CANDIDATE;
+            const bool candidate = !promoted && referenceToCandidate(e.src, unsigned(percent));
             CHECK(e.variant == (candidate ? "candidate" : "baseline"));
             CHECK(e.plugin == (candidate || promoted ? "fibonacci" : "fizzbuzz"));
             CHECK(referenceKind(e.plugin, e.src) == std::optional<std::string>(e.kind));

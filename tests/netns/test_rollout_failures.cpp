@@ -32,9 +32,9 @@ TEST_CASE("a rollout's move out of the shadow stage failing at each point keeps 
     std::filesystem::create_directory(plugins);
     std::filesystem::copy_file(built / "fizz.so", plugins / "fizz-1.0.0.so");
     std::filesystem::copy_file(test / "fizz-1.1.0" / "fizz.so", plugins / "fizz-1.1.0.so");
-    lab.writeConfig("[interface." + lab.ifname() + "]\nclassifier = \"fizz@1.0.0\"\n[interface." + lab.ifname() +
-                        ".rollout]\ncandidate = \"fizz@1.1.0\"\nsteps = [50, 100]\nstep_seconds = 2\n"
-                        "shadow_seconds = 1\nmin_samples = 10\nmax_disagreement = 0\npromote = true\n",
+    lab.writeConfig(rolloutTable(lab.ifname(), "fizz@1.0.0",
+                                 "candidate = \"fizz@1.1.0\"\nsteps = [50, 100]\nstep_seconds = 2\nshadow_seconds = 1\n"
+                                 "min_samples = 10\nmax_disagreement = 0\npromote = true\n"),
                     plugins);
     std::string all;
     for (const auto& p : knownFailpoints()) all += (all.empty() ? "" : ",") + p;

@@ -30,7 +30,7 @@ uint64_t kernelRunCount(uint32_t id) {
     return info.run_cnt;
 }
 
-std::string table(const DaemonLab& lab) { return "[interface." + lab.ifname() + "]\nclassifier = \"fizzbuzz\"\n"; }
+std::string table(const DaemonLab& lab) { return interfaceTable(lab.ifname(), "fizzbuzz"); }
 
 // Sends `n` frames and waits until the interface counted them.
 void sendCounted(DaemonLab& lab, size_t n, uint32_t first) {

@@ -68,10 +68,6 @@ uint64_t monotonicUsec() {
     return uint64_t(ts.tv_sec) * 1000000u + uint64_t(ts.tv_nsec) / 1000u;
 }
 
-std::string interfaceTable(const DaemonLab& lab, const std::string& classifier, const std::string& extra = "") {
-    return "[interface." + lab.ifname() + "]\nclassifier = \"" + classifier + "\"\n" + extra;
-}
-
 // The effective capability set of a process, from /proc.
 uint64_t effectiveCaps(pid_t pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/status");
@@ -114,7 +110,7 @@ TEST_CASE("the daemon tells a NOTIFY_SOCKET listener READY once attached, RELOAD
           "[daemon]") {
     if (!requirePrivilege("run fizzhost on a veth pair")) return;
     DaemonLab lab;
-    lab.writeConfig(interfaceTable(lab, "fizzbuzz"));
+    lab.writeConfig(interfaceTable(lab.ifname(), "fizzbuzz"));
     NotifyListener notify(lab.dir() / "notify.sock");
     DaemonProcess daemon({"env", "NOTIFY_SOCKET=" + notify.path().string(), "WATCHDOG_USEC=200000",
                           FIZZHOST_BINARY, "--config", lab.configPath().string()},
@@ -130,7 +126,7 @@ TEST_CASE("the daemon tells a NOTIFY_SOCKET listener READY once attached, RELOAD
     CHECK(lab.interfaceStatus()["program_id"] == first);
 
     // A reload: RELOADING=1 stamped with CLOCK_MONOTONIC when it began, then READY=1 naming the new plugin.
-    lab.writeConfig(interfaceTable(lab, "fibonacci"));
+    lab.writeConfig(interfaceTable(lab.ifname(), "fibonacci"));
     const uint64_t before = monotonicUsec();
     daemon.signal(SIGHUP);
     auto reloading = notify.nextState(std::chrono::seconds(20));
@@ -146,7 +142,7 @@ TEST_CASE("the daemon tells a NOTIFY_SOCKET listener READY once attached, RELOAD
     CHECK(lab.attachedProgramId() != first);
 
     // A refused reload still ends in READY=1 (the old classifier runs on), with the same status.
-    lab.writeConfig(interfaceTable(lab, "no-such-plugin"));
+    lab.writeConfig(interfaceTable(lab.ifname(), "no-such-plugin"));
     daemon.signal(SIGHUP);
     auto again = notify.nextState(std::chrono::seconds(20));
     REQUIRE(again);
@@ -158,7 +154,7 @@ TEST_CASE("the daemon tells a NOTIFY_SOCKET listener READY once attached, RELOAD
     // `fizzhost reload`, the unit's ExecReload: the host sends RELOADING=1 and READY=1 before it
     // answers, so both are there when the command exits, live or refused.
     for (const std::string plugin : {"fizzbuzz", "no-such-plugin"}) {
-        lab.writeConfig(interfaceTable(lab, plugin));
+        lab.writeConfig(interfaceTable(lab.ifname(), plugin));
         auto run = runFizzhost({"reload", "--socket", (lab.dir() / "control.sock").string()});
         CHECK(run.status == (plugin == "fizzbuzz" ? 0 : 1));
         auto began = notify.nextState(std::chrono::milliseconds(0));
@@ -185,7 +181,7 @@ TEST_CASE("without NOTIFY_SOCKET the daemon sends nothing and needs no service m
     if (!requirePrivilege("run fizzhost on a veth pair")) return;
     ::unsetenv("NOTIFY_SOCKET");  // a test run started by a service manager must not lend it its socket
     DaemonLab lab;
-    lab.writeConfig(interfaceTable(lab, "fizz"));
+    lab.writeConfig(interfaceTable(lab.ifname(), "fizz"));
     lab.start();
     CHECK_THAT(lab.daemon().stderrText(), !Contains("service manager"));
     CHECK(lab.stop() == 0);
@@ -199,7 +195,7 @@ TEST_CASE("the daemon runs, reloads and rolls out with exactly CAP_BPF, CAP_PERF
     INFO("transport " << transport);
     DaemonLab lab;
     lab.setTransport(transport);
-    lab.writeConfig(interfaceTable(lab, "fizzbuzz"));
+    lab.writeConfig(interfaceTable(lab.ifname(), "fizzbuzz"));
     {
         DaemonProcess daemon(withOnlyCaps(kServiceCaps, lab.configPath()), lab.dir(), lab.hostNs().name());
         REQUIRE(daemon.waitForStderr("fizzhost running", std::chrono::seconds(20)));
@@ -215,12 +211,11 @@ TEST_CASE("the daemon runs, reloads and rolls out with exactly CAP_BPF, CAP_PERF
 
         // A rollout (dispatcher, prog-array, tail calls), then a plain swap. ([guard] is left out: its
         // bench needs CAP_SYS_ADMIN for a private namespace and, without it, takes minutes; see the unit.)
-        lab.writeConfig(interfaceTable(lab, "fizzbuzz", "[interface." + lab.ifname() +
-                                                            ".rollout]\ncandidate = \"fizz\"\npercent = 50\n"));
+        lab.writeConfig(rolloutTable(lab.ifname(), "fizzbuzz", "candidate = \"fizz\"\npercent = 50\n"));
         daemon.signal(SIGHUP);
         REQUIRE(daemon.waitForStderr("reload complete", std::chrono::seconds(30), 1));
         CHECK(lab.interfaceStatus()["percent"] == 50);
-        lab.writeConfig(interfaceTable(lab, "fibonacci"));
+        lab.writeConfig(interfaceTable(lab.ifname(), "fibonacci"));
         daemon.signal(SIGHUP);
         REQUIRE(daemon.waitForStderr("reload complete", std::chrono::seconds(30), 2));
         CHECK(lab.interfaceStatus()["variants"][0]["plugin"] == "fibonacci");
@@ -234,7 +229,7 @@ TEST_CASE("the daemon runs, reloads and rolls out with exactly CAP_BPF, CAP_PERF
     for (size_t drop = 0; drop < kServiceCaps.size(); ++drop) {
         auto caps = kServiceCaps;
         caps.erase(caps.begin() + long(drop));
-        lab.writeConfig(interfaceTable(lab, "fizzbuzz"));
+        lab.writeConfig(interfaceTable(lab.ifname(), "fizzbuzz"));
         DaemonProcess daemon(withOnlyCaps(caps, lab.configPath()), lab.dir(), lab.hostNs().name());
         auto status = daemon.waitExit(std::chrono::seconds(20));
         INFO("without CAP_" << kServiceCaps[drop].first << ": " << daemon.stderrText());

@@ -107,10 +107,10 @@ TEST_CASE("watch_config reloads the daemon when the kubelet swaps the ConfigMap'
 TEST_CASE("without watch_config a changed config file waits for SIGHUP", "[daemon]") {
     if (!requirePrivilege("run fizzhost on a veth pair")) return;
     DaemonLab lab;
-    lab.writeConfig("[interface." + lab.ifname() + "]\nclassifier = \"fizz\"\n");
+    lab.writeConfig(interfaceTable(lab.ifname(), "fizz"));
     lab.start();
     const auto before = lab.interfaceStatus();
-    lab.writeConfig("[interface." + lab.ifname() + "]\nclassifier = \"fizzbuzz\"\n");
+    lab.writeConfig(interfaceTable(lab.ifname(), "fizzbuzz"));
     std::this_thread::sleep_for(std::chrono::seconds(1));
     CHECK(lab.interfaceStatus()["program_id"] == before["program_id"]);
     CHECK_THAT(lab.daemon().stderrText(), !Contains("config file changed"));

@@ -34,9 +34,9 @@ std::filesystem::path pluginsWithNaive(const DaemonLab& lab) {
 }
 
 std::string shadowConfig(const DaemonLab& lab, bool events) {
-    return "[interface." + lab.ifname() + "]\nclassifier = \"fibonacci\"\n[interface." + lab.ifname() +
-           ".rollout]\ncandidate = \"fibonacci-naive\"\nmode = \"shadow\"\n" +
-           (events ? "shadow_events = true\n" : "");
+    return rolloutTable(lab.ifname(), "fibonacci",
+                        std::string("candidate = \"fibonacci-naive\"\nmode = \"shadow\"\n") +
+                            (events ? "shadow_events = true\n" : ""));
 }
 
 // Waits until the shadow table compared `frames` frames; returns the interface status then.
@@ -180,16 +180,14 @@ TEST_CASE("shadow mode: fibonacci-naive shadows fibonacci over every last octet;
     // Shadow -> split -> no rollout, each one reload on the same link: fresh instances for the
     // new mode, and the dispatcher leaves with the last.
     const auto linkId = lab.interfaceStatus()["link_id"];
-    lab.writeConfig("[interface." + lab.ifname() + "]\nclassifier = \"fibonacci\"\n[interface." + lab.ifname() +
-                        ".rollout]\ncandidate = \"fibonacci-naive\"\npercent = 50\n",
-                    plugins);
+    lab.writeConfig(rolloutTable(lab.ifname(), "fibonacci", "candidate = \"fibonacci-naive\"\npercent = 50\n"), plugins);
     REQUIRE(lab.reload());
     ifc = lab.interfaceStatus();
     CHECK(ifc["link_id"] == linkId);
     CHECK(ifc["percent"] == 50);
     CHECK_FALSE(ifc.contains("shadow"));
     CHECK(variant(ifc, "candidate")["plugin"] == "fibonacci-naive");
-    lab.writeConfig("[interface." + lab.ifname() + "]\nclassifier = \"fibonacci\"\n", plugins);
+    lab.writeConfig(interfaceTable(lab.ifname(), "fibonacci"), plugins);
     REQUIRE(lab.reload());
     const size_t before = lab.events().size();
     REQUIRE(lab.send(sources) == sources.size());
@@ -207,8 +205,7 @@ TEST_CASE("a split rollout shows each variant's ns/run as the dispatcher timed i
           "[daemon]") {
     if (!requirePrivilege("run fizzhost on a veth pair")) return;
     DaemonLab lab;
-    lab.writeConfig("[interface." + lab.ifname() + "]\nclassifier = \"fizzbuzz\"\n[interface." + lab.ifname() +
-                    ".rollout]\ncandidate = \"fibonacci\"\npercent = 50\n");
+    lab.writeConfig(rolloutTable(lab.ifname(), "fizzbuzz", "candidate = \"fibonacci\"\npercent = 50\n"));
     lab.start();
     const auto sources = benchmarkSources(0x100, 2048);
     REQUIRE(lab.send(sources) == sources.size());
@@ -235,9 +232,9 @@ TEST_CASE("a split rollout shows each variant's ns/run as the dispatcher timed i
     for (const uint32_t period : {8u, 0u}) {
         INFO("cost_sample_period = " << period);
         const auto dispatcherBefore = lab.interfaceStatus()["program_id"];
-        lab.writeConfig("[interface." + lab.ifname() + "]\nclassifier = \"fizzbuzz\"\n[interface." + lab.ifname() +
-                        ".rollout]\ncandidate = \"fibonacci\"\npercent = 50\ncost_sample_period = " +
-                        std::to_string(period) + "\n");
+        lab.writeConfig(rolloutTable(lab.ifname(), "fizzbuzz",
+                                     "candidate = \"fibonacci\"\npercent = 50\ncost_sample_period = " +
+                                         std::to_string(period) + "\n"));
         REQUIRE(lab.reload());
         const uint64_t counted = lab.packetsCounted();
         REQUIRE(lab.send(sources) == sources.size());

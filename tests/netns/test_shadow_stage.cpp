@@ -33,11 +33,6 @@ std::filesystem::path pluginFolder(const DaemonLab& lab) {
     return dir;
 }
 
-std::string config(const DaemonLab& lab, const std::string& classifier, const std::string& rollout) {
-    return "[interface." + lab.ifname() + "]\nclassifier = \"" + classifier + "\"\n[interface." + lab.ifname() +
-           ".rollout]\n" + rollout;
-}
-
 const nlohmann::json& variantOf(const nlohmann::json& ifc, const std::string& name) {
     for (const auto& v : ifc["variants"])
         if (v["variant"] == name) return v;
@@ -60,7 +55,7 @@ TEST_CASE("a shadow stage whose candidate disagrees more than max_disagreement i
     REQUIRE(wrong > 0);
     const double expected = double(wrong) / double(sources.size());
     // A stage far longer than the test: the gate fails it mid-window, as soon as enough frames were compared.
-    lab.writeConfig(config(lab, "fibonacci",
+    lab.writeConfig(rolloutTable(lab.ifname(), "fibonacci",
                            "candidate = \"fibonacci-naive\"\nsteps = [50, 100]\nstep_seconds = 1\n"
                            "shadow_seconds = 600\nmin_samples = 1024\nmax_disagreement = 0.001\npromote = true\n"),
                     plugins);
@@ -146,7 +141,7 @@ TEST_CASE("a shadow stage whose candidate agrees moves on to the split steps wit
     const std::string table = "candidate = \"fizz@1.1.0\"\nsteps = [50, 100]\nstep_seconds = 1\nshadow_seconds = 3\n"
                               "min_samples = 100\nmax_disagreement = 0\nmax_drop_rate = 0.01\nshadow_events = true\n"
                               "promote = true\n";
-    lab.writeConfig(config(lab, "fizz@1.0.0", table), plugins);
+    lab.writeConfig(rolloutTable(lab.ifname(), "fizz@1.0.0", table), plugins);
     lab.start();
     const auto first = lab.interfaceStatus();
     const auto linkId = first["link_id"];
@@ -236,7 +231,7 @@ TEST_CASE("a candidate many times slower than the baseline on live traffic is ro
     // bit up. Both run on the same cores in the same seconds: a ratio, no wall-clock figure.
     std::vector<uint32_t> sources;
     for (uint32_t k = 0; k < 512; ++k) sources.push_back(kSourceBase + (k << 8) + 255);
-    lab.writeConfig(config(lab, "fibonacci",
+    lab.writeConfig(rolloutTable(lab.ifname(), "fibonacci",
                            "candidate = \"fibonacci-naive\"\nsteps = [50, 100]\nstep_seconds = 600\n"
                            "min_samples = 200\nmax_slowdown = 1.5\npromote = true\n"),
                     plugins);
@@ -277,7 +272,7 @@ TEST_CASE("a host killed in the shadow stage leaves it classifying; the next hos
     if (!requirePrivilege("run fizzhost on a veth pair")) return;
     DaemonLab lab;
     const auto plugins = pluginFolder(lab);
-    lab.writeConfig(config(lab, "fizz@1.0.0",
+    lab.writeConfig(rolloutTable(lab.ifname(), "fizz@1.0.0",
                            "candidate = \"fizz@1.1.0\"\nsteps = [50]\nshadow_seconds = 600\nmax_disagreement = 0\n"),
                     plugins);
     lab.start();

@@ -74,7 +74,7 @@ TEST_CASE("soak: hot swaps under traffic lose, duplicate and misclassify nothing
     lab.setTransport(transport);
     const char* plugins[] = {"fizz", "fizzbuzz", "fibonacci"};
     auto configFor = [&](size_t i) {
-        return "[interface." + lab.ifname() + "]\nclassifier = \"" + plugins[i % 3] + "\"\n";
+        return interfaceTable(lab.ifname(), plugins[i % 3]);
     };
     lab.writeConfig(configFor(0));
     lab.start();

@@ -4,6 +4,7 @@
 #include "netns/daemon_lab.hpp"
 #include "support/bpf_footprint.hpp"
 #include "support/privilege.hpp"
+#include "support/wait.hpp"
 
 #include <bpf/bpf.h>
 #include <catch2/catch.hpp>
@@ -41,21 +42,17 @@ std::set<uint32_t> waitForRegionsMaps(DaemonLab& lab, size_t n) {
     return got;
 }
 
-std::string table(const DaemonLab& lab, const std::string& classifier) {
-    return "[interface." + lab.ifname() + "]\nclassifier = \"" + classifier + "\"\n";
-}
-
 }  // namespace
 
 TEST_CASE("a reload loads with the spare regions map made ahead; spare_regions = false holds none", "[daemon]") {
     if (!requirePrivilege("run fizzhost on a veth pair")) return;
     SECTION("default: one spare, taken by the next reload") {
         DaemonLab lab;
-        lab.writeConfig(table(lab, "fizz"));
+        lab.writeConfig(interfaceTable(lab.ifname(), "fizz"));
         lab.start();
         const auto before = waitForRegionsMaps(lab, 2);  // the instance's and the spare
         REQUIRE(before.size() == 2);
-        lab.writeConfig(table(lab, "fizzbuzz"));
+        lab.writeConfig(interfaceTable(lab.ifname(), "fizzbuzz"));
         REQUIRE(lab.reload());
         const auto after = waitForRegionsMaps(lab, 2);  // the new instance's (was the spare) and a new spare
         REQUIRE(after.size() == 2);
@@ -67,17 +64,16 @@ TEST_CASE("a reload loads with the spare regions map made ahead; spare_regions =
     }
     SECTION("spare_regions = false") {
         DaemonLab lab;
-        lab.writeConfig(table(lab, "fizz") + "[output]\nevents = \"-\"\nspare_regions = false\n");
+        lab.writeConfig(interfaceTable(lab.ifname(), "fizz") + "[output]\nevents = \"-\"\nspare_regions = false\n");
         lab.start();
         const auto held = waitForRegionsMaps(lab, 1);
         INFO("regions maps held: " << held.size() << "; " << describe(bpfFootprint(lab.daemon().pid())) << "\nlog:\n"
                                    << lab.daemon().stderrText());
         CHECK(held.size() == 1);
-        lab.writeConfig(table(lab, "fizzbuzz") + "[output]\nevents = \"-\"\nspare_regions = false\n");
+        lab.writeConfig(interfaceTable(lab.ifname(), "fizzbuzz") + "[output]\nevents = \"-\"\nspare_regions = false\n");
         REQUIRE(lab.reload());
         CHECK(waitForRegionsMaps(lab, 1).size() == 1);
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-        CHECK(regionsMaps(lab.daemon().pid()).size() == 1);
+        CHECK(holdsFor([&] { return regionsMaps(lab.daemon().pid()).size() == 1; }, std::chrono::milliseconds(200)));
         CHECK(lab.stop() == 0);
     }
 }

@@ -93,6 +93,15 @@ TempDir::~TempDir() {
     std::filesystem::remove_all(path_, ec);
 }
 
+void childStdio(int devNull, int out, int err) noexcept {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (devNull >= 0) dup2(devNull, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+}
+
 DaemonProcess::DaemonProcess(const std::vector<std::string>& argv, const std::filesystem::path& dir,
                              const std::string& netns) {
     if (argv.empty()) throw std::invalid_argument("DaemonProcess: empty argv");
@@ -127,12 +136,7 @@ DaemonProcess::DaemonProcess(const std::vector<std::string>& argv, const std::fi
         // A test binary killed mid-run must not leave a daemon holding XDP programs and namespaces.
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent) _exit(125);  // the parent died before the line above
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, nullptr);
-        if (devNull) dup2(devNull.get(), 0);
-        dup2(outFd.get(), 1);
-        dup2(errFd.get(), 2);
+        childStdio(devNull.get(), outFd.get(), errFd.get());
         if (nsFd && setns(nsFd.get(), CLONE_NEWNET) != 0) {
             reportChildFailure(setnsFailed.c_str(), errno);
             _exit(126);

@@ -68,6 +68,10 @@ private:
     std::optional<int> status_;
 };
 
+/// In a child just forked to run a command (async-signal-safe calls only): every signal unblocked,
+/// fd 0 `devNull` (left alone when negative), 1 `out`, 2 `err`.
+void childStdio(int devNull, int out, int err) noexcept;
+
 /// True while process `pid` exists and is not a zombie (a killed run that nobody reaped yet is
 /// gone for our purposes). Used to tell stale test objects from those of a live run.
 bool processAlive(long pid);

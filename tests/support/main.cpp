@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <iostream>
 
 int main(int argc, char** argv) {
     // Unprivileged runs cannot see or remove namespaces anyway; their privileged tests skip.
@@ -26,5 +27,10 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {
         std::fprintf(stderr, "warning: sweeping stale test folders: %s\n", e.what());
     }
-    return Catch::Session().run(argc, argv);
+    const int failed = Catch::Session().run(argc, argv);
+    // A skipped privileged test case "passes" in Catch2's summary: say how many there were.
+    if (const size_t skipped = fizzhost::test::privilegedSkips())
+        std::cout << skipped << " test case(s) skipped for lack of privilege: they passed without running their "
+                  << "privileged part (run as root; FIZZ_REQUIRE_PRIVILEGED=1 makes a skip a failure)" << std::endl;
+    return failed;
 }

@@ -120,12 +120,7 @@ CommandResult runUnchecked(const std::vector<std::string>& argv) {
     const pid_t pid = fork();
     if (pid < 0) throw std::runtime_error("run " + joined(argv) + ": fork: " + errnoText(errno));
     if (pid == 0) {
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, nullptr);
-        if (devNull) dup2(devNull.get(), 0);
-        dup2(outWrite.get(), 1);
-        dup2(errWrite.get(), 2);
+        childStdio(devNull.get(), outWrite.get(), errWrite.get());
         execvp(args[0], args.data());
         const int e = errno;
         (void)!write(execErrWrite.get(), &e, sizeof e);

@@ -6,9 +6,18 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <mutex>
+#include <set>
 #include <string>
 
 namespace fizzhost::test {
+
+namespace {
+
+std::mutex skippedMutex;
+std::set<std::string> skipped;  // test case names
+
+}  // namespace
 
 bool hasPrivilege() {
     // The effective set, not euid: root inside a container that dropped CAP_SYS_ADMIN cannot do
@@ -31,7 +40,16 @@ bool requirePrivilege(std::string_view what) {
                                  << "CAP_BPF+CAP_PERFMON) but FIZZ_REQUIRE_PRIVILEGED=1");
     WARN("skipping privileged test '" << what
                                       << "': needs root (set FIZZ_REQUIRE_PRIVILEGED=1 to make this a failure)");
+    {
+        std::lock_guard lock(skippedMutex);
+        skipped.insert(Catch::getResultCapture().getCurrentTestName());
+    }
     return false;
+}
+
+size_t privilegedSkips() {
+    std::lock_guard lock(skippedMutex);
+    return skipped.size();
 }
 
 }  // namespace fizzhost::test

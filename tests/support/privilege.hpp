@@ -1,6 +1,7 @@
 // Privileged tests skip loudly on a developer laptop and fail in CI (FIZZ_REQUIRE_PRIVILEGED=1).
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 
 namespace fizzhost::test {
@@ -14,5 +15,9 @@ bool hasPrivilege();
 /// When unprivileged: a test failure under FIZZ_REQUIRE_PRIVILEGED=1 (CI), else a Catch2 warning
 /// naming `what`, and false. Call from the thread running the test case.
 bool requirePrivilege(std::string_view what);
+
+/// How many test cases requirePrivilege() skipped in this run (each counted once, whatever its
+/// sections). Thread-safe.
+size_t privilegedSkips();
 
 }  // namespace fizzhost::test

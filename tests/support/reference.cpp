@@ -51,4 +51,25 @@ std::optional<std::string> referenceKind(std::string_view plugin, uint32_t src) 
     throw std::invalid_argument("no reference for plugin '" + std::string(plugin) + "'");
 }
 
+namespace {
+
+// MurmurHash3's fmix32 (Austin Appleby, MurmurHash3.cpp): xor-shift by 16, multiply by 0x85ebca6b,
+// xor-shift by 13, multiply by 0xc2b2ae35, xor-shift by 16; all mod 2^32.
+uint32_t murmur3Finaliser(uint32_t h) {
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    h *= 0xc2b2ae35u;
+    h ^= h >> 16;
+    return h;
+}
+
+}  // namespace
+
+bool referenceToCandidate(uint32_t src, unsigned percent) {
+    if (percent > 100) throw std::invalid_argument("a split of " + std::to_string(percent) + "%");
+    const uint64_t hashes = uint64_t(1) << 32;  // the finaliser's range
+    return murmur3Finaliser(src) < hashes * percent / 100;
+}
+
 }  // namespace fizzhost::test

@@ -5,6 +5,7 @@
 #include "util/error.hpp"
 #include "util/file_trust.hpp"
 #include "util/unique_fd.hpp"
+#include "support/config_text.hpp"
 
 #include <catch2/catch.hpp>
 #include <fcntl.h>
@@ -24,23 +25,13 @@ using Catch::Matchers::StartsWith;
 
 namespace {
 
-constexpr const char* kSource = "/etc/fizz/fizz.toml";
-constexpr const char* kDefaultPlugins = "/usr/lib/fizzhost/plugins";
+constexpr const char* kSource = test::kConfigSource;
+constexpr const char* kDefaultPlugins = test::kConfigPluginDir;
 // Appended to configs that test something else, since every config needs an interface.
 constexpr const char* kOneInterface = "[interface.a]\nclassifier = \"fizz\"\n";
 
-HostConfig parse(const std::string& text) { return parseConfig(text, kSource, kDefaultPlugins); }
-
-std::string errorOf(const std::string& text) {
-    try {
-        parse(text);
-    } catch (const Error& e) {
-        CHECK(e.code() == EINVAL);
-        return e.what();
-    }
-    FAIL("config was accepted:\n" << text);
-    return {};
-}
+HostConfig parse(const std::string& text) { return test::parseConfigText(text); }
+std::string errorOf(const std::string& text) { return test::configErrorOf(text); }
 
 // A private directory under /tmp, removed with everything in it.
 class TempDir {

@@ -8,6 +8,7 @@
 #include "service/reload_requests.hpp"
 #include "support/daemon_process.hpp"
 #include "util/error.hpp"
+#include "support/wait.hpp"
 
 #include <catch2/catch.hpp>
 #include <poll.h>
@@ -159,7 +160,11 @@ TEST_CASE("control reload: no host, a stale socket, a hung host, a host without 
         std::optional<service::ControlServer> server;
         server.emplace(path, [] { return hostNumbered(1); }, &requests);
         std::thread stopper([&] {
-            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            // Once the request waits for the main loop (its fd turns readable), the host stops.
+            waitUntil([&] {
+                pollfd p{requests.fd(), POLLIN, 0};
+                return ::poll(&p, 1, 0) == 1;
+            });
             server.reset();  // closes the requests, joins its thread
         });
         auto a = service::requestReload(path, std::chrono::seconds(10));
@@ -174,14 +179,17 @@ TEST_CASE("reload requests: a requester is answered by a reload that began after
     CHECK_FALSE(requests.take());  // nothing asked
 
     std::optional<service::ReloadRecord> got;
-    std::thread client([&] { got = requests.request(); });
+    std::atomic<bool> answered{false};
+    std::thread client([&] {
+        got = requests.request();
+        answered = true;
+    });
     pollfd p{requests.fd(), POLLIN, 0};
     REQUIRE(::poll(&p, 1, 5000) == 1);
     // A reload that was already running when the request came (the main thread had not taken it)
     // does not answer it.
     requests.finish(record(false, "an earlier reload"));
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    CHECK_FALSE(got);
+    CHECK(holdsFor([&] { return !answered; }, std::chrono::milliseconds(50)));
     REQUIRE(requests.take());
     requests.finish(record(true));
     client.join();

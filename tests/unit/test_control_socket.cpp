@@ -3,6 +3,7 @@
 #include "service/control_server.hpp"
 #include "support/daemon_process.hpp"
 #include "util/error.hpp"
+#include "support/config_text.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -36,15 +37,6 @@ void makeStaleSocket(const std::filesystem::path& path) {
     addr.sun_family = AF_UNIX;
     std::strcpy(addr.sun_path, path.c_str());
     REQUIRE(::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-}
-
-std::string errorOf(const std::function<void()>& fn) {
-    try {
-        fn();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include "runtime/rollout/rollout_book.hpp"
 #include "runtime/rollout/rollout_controller.hpp"
 #include "util/error.hpp"
+#include "support/config_text.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -18,21 +19,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr const char* kSource = "/etc/fizz/fizz.toml";
 const std::string kHead = "[interface.a]\nclassifier = \"fizzbuzz\"\n[interface.a.rollout]\ncandidate = \"fibonacci\"\n";
 
-config::HostConfig parse(const std::string& text) { return config::parseConfig(text, kSource, "/plugins"); }
-
-std::string errorOf(const std::string& text) {
-    try {
-        parse(text);
-    } catch (const Error& e) {
-        CHECK(e.code() == EINVAL);
-        return e.what();
-    }
-    FAIL("config was accepted:\n" << text);
-    return "";
-}
+config::HostConfig parse(const std::string& text) { return test::parseConfigText(text); }
+std::string errorOf(const std::string& text) { return test::configErrorOf(text); }
 
 config::RolloutGates gates(std::optional<double> slowdown, std::optional<double> dropRate = std::nullopt,
                           std::optional<double> undecodableRate = std::nullopt) {

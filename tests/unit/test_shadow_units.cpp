@@ -7,6 +7,7 @@
 #include "runtime/status/status_json.hpp"
 #include "service/status_view.hpp"
 #include "util/error.hpp"
+#include "support/config_text.hpp"
 
 #include <catch2/catch.hpp>
 #include <fizz/dispatcher.h>
@@ -21,21 +22,11 @@ using Catch::Matchers::Contains;
 
 namespace {
 
+// Interface "a" classifying with fibonacci, its rollout table holding `rollout`.
 config::HostConfig parse(const std::string& rollout) {
-    return config::parseConfig("[interface.a]\nclassifier = \"fibonacci\"\n[interface.a.rollout]\n" + rollout,
-                               "/etc/fizz/fizz.toml", "/usr/lib/fizzhost/plugins");
+    return test::parseConfigText(test::rolloutTable("a", "fibonacci", rollout));
 }
-
-std::string errorOf(const std::string& rollout) {
-    try {
-        parse(rollout);
-    } catch (const Error& e) {
-        CHECK(e.code() == EINVAL);
-        return e.what();
-    }
-    FAIL("config was accepted:\n" << rollout);
-    return {};
-}
+std::string errorOf(const std::string& rollout) { return test::configErrorOf(test::rolloutTable("a", "fibonacci", rollout)); }
 
 }  // namespace
 

@@ -133,8 +133,4 @@ ShadowCounts Dispatcher::shadowCounts() const {
     return out;
 }
 
-uint32_t Dispatcher::slotFor(uint32_t srcAddr, unsigned percent) {
-    return fizz_dispatch_variant(srcAddr, fizz_split_threshold(percent));
-}
-
 }  // namespace fizzhost::runtime

@@ -84,10 +84,6 @@ public:
     /// read (a syscall). Any thread. Throws Error.
     std::array<VariantCost, FIZZ_VARIANTS> costs() const;
 
-    /// Which variant (FIZZ_VARIANT_*) the dispatcher picks for a source address (host order) at
-    /// `percent`: fizz_dispatch_variant(), the very code the BPF side runs.
-    static uint32_t slotFor(uint32_t srcAddr, unsigned percent);
-
 private:
     Dispatcher() = default;
     std::optional<bpf::Object> object_;
