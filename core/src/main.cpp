@@ -90,7 +90,9 @@ int main(int argc, char** argv) {
     benchCmd->add_option("--cpus", bench.cpus, "run on N CPUs at once")->capture_default_str();
     benchCmd->add_option("--rounds", bench.rounds, "interleaved rounds")->capture_default_str();
     benchCmd->add_option("--repeat", bench.repeat, "runs per frame per call")->capture_default_str();
-    benchCmd->add_flag("--json", bench.json, "machine-readable output");
+    benchCmd->add_option("--format", bench.format, "text|json|bmf (Bencher Metric Format)")->capture_default_str();
+    benchCmd->add_flag_callback("--json", [&bench] { bench.format = "json"; }, "machine-readable output (--format json)");
+    benchCmd->add_option("--confidence", bench.confidence, "of the intervals")->capture_default_str();
     benchCmd->add_flag("--breakdown", bench.breakdown,
                        "per plugin and transport: parse+count, classify without emit, full; ratios to the floor");
 

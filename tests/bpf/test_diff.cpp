@@ -1,7 +1,7 @@
 // `fizzhost diff A B`, run as a plugin author's CI would: the confusion table of two real programs on
 // captures and shaped frames, predicted cell by cell from the reference rules; expected cells for a
 // deliberate rule change; the cost comparison and its --max-slowdown verdict; the exit statuses;
-// Bencher Metric Format.
+// Bencher Metric Format from diff and bench.
 #include "support/capture_writer.hpp"
 #include "support/cli_run.hpp"
 #include "support/daemon_process.hpp"
@@ -323,6 +323,44 @@ TEST_CASE("fizzhost diff: cost from interleaved rounds, --max-slowdown fails on 
     auto text = diff("fibonacci", "fibonacci-naive", {"--max-slowdown", "1.5"});
     CHECK(text.status == 3);  // unexpected differences and slower
     CHECK_THAT(text.out, Contains("B over A") && Contains("B is slower beyond the limit") && Contains("(exit 3)"));
+}
+
+TEST_CASE("fizzhost bench A B: each plugin over the first with its interval; --format bmf", "[bpf]") {
+    if (!requirePrivilege("fizzhost bench")) return;
+    TempDir dir;
+    const auto plugins = pluginFolder(dir, {{kPlugins / "fibonacci.so", "fibonacci.so"},
+                                            {kTestPlugins / "fibonacci-naive" / "fibonacci-naive.so", "fibonacci-naive.so"}});
+    const std::vector<std::string> base = {"bench", "--plugin-dir", plugins.string(), "--mix", "worst", "--rounds", "4",
+                                           "--repeat", "300", "fibonacci", "fibonacci-naive"};
+    auto with = [&](std::vector<std::string> more) {
+        auto args = base;
+        args.insert(args.end(), more.begin(), more.end());
+        return runFizzhost(args);
+    };
+    auto bmf = with({"--format", "bmf"});
+    INFO(bmf.err);
+    CHECK(bmf.status == 0);
+    const auto doc = nlohmann::json::parse(bmf.out);
+    CHECK(checkBmf(doc) == 4);
+    for (const char* name : {"floor", "fibonacci", "fibonacci-naive"}) CHECK(doc[name].contains("latency"));
+    CHECK(doc["fibonacci-naive vs fibonacci"]["ratio"]["lower_value"].get<double>() > 1.0);
+
+    auto json = with({"--json"});
+    CHECK(json.status == 0);
+    const auto j = nlohmann::json::parse(json.out);
+    REQUIRE(j["plugins"].size() == 2);
+    CHECK_FALSE(j["plugins"][0].contains("over_first"));
+    const auto& over = j["plugins"][1]["over_first"];
+    CHECK(over["interval"][0].get<double>() <= over["ratio"].get<double>());
+    CHECK(over["ratio"].get<double>() <= over["interval"][1].get<double>());
+    CHECK(j["confidence"] == 0.99);
+
+    auto text = with({});
+    CHECK(text.status == 0);
+    CHECK_THAT(text.out, Contains("fibonacci-naive " FIZZHOST_NAIVE_VERSION " over fibonacci 3.0.0: ") &&
+                             Contains("(99% interval, geometric mean of 4 interleaved rounds)"));
+    auto breakdown = with({"--breakdown", "--format", "bmf"});
+    CHECK(breakdown.status == 2);
 }
 
 TEST_CASE("fizzhost diff: usage and input errors exit 4, apart from the verdicts", "[bpf]") {

@@ -89,7 +89,8 @@ struct BenchOptions {
     unsigned cpus = 1;
     unsigned rounds = 5;
     unsigned repeat = 20000;
-    bool json = false;
+    std::string format = "text";  // text, json (--json), bmf (Bencher Metric Format)
+    double confidence = 0.99;     // of the intervals: each mean over the rounds, each plugin over the first
     bool breakdown = false;  // floor, parse+count, classify without emit, full; per transport
 };
 int benchCommand(const BenchOptions& opts);
