@@ -344,6 +344,7 @@ TEST_CASE("fizzhost bench A B: each plugin over the first with its interval; --f
     CHECK(checkBmf(doc) == 4);
     for (const char* name : {"floor", "fibonacci", "fibonacci-naive"}) CHECK(doc[name].contains("latency"));
     CHECK(doc["fibonacci-naive vs fibonacci"]["ratio"]["lower_value"].get<double>() > 1.0);
+    CHECK_THAT(bmf.err, Contains("bench: using fibonacci 3.0.0 (the only version"));
 
     auto json = with({"--json"});
     CHECK(json.status == 0);

@@ -4,6 +4,7 @@
 #include "cli/commands.hpp"
 
 #include "cli/bmf.hpp"
+#include "cli/plugin_choice.hpp"
 #include "measure/cost_comparison.hpp"
 #include "measure/program_bench.hpp"
 #include "plugin/catalog.hpp"
@@ -160,7 +161,10 @@ int benchCommand(const BenchOptions& opts) {
         for (const auto& pr : catalog.problems()) spdlog::warn("bench: skipped {}: {}", pr.file.string(), pr.message);
         if (plugins.empty()) throw Error("bench: no plugin in " + catalog.dir().string(), ENOENT);
     } else {
-        for (const auto& name : opts.plugins) plugins.push_back(catalog.find(name));
+        for (const auto& name : opts.plugins) {
+            plugins.push_back(catalog.find(name));
+            spdlog::info("bench: {}", versionNote(catalog, name, *plugins.back()));
+        }
     }
 
     if (opts.breakdown) return benchBreakdown(opts, settings, plugins);

@@ -5,6 +5,7 @@
 
 #include "cli/address_input.hpp"
 #include "cli/capture.hpp"
+#include "cli/plugin_choice.hpp"
 #include "measure/frame_classifier.hpp"
 #include "measure/frames.hpp"
 #include "plugin/catalog.hpp"
@@ -45,6 +46,7 @@ int classifyCommand(const ClassifyOptions& opts) {
     catalog.rescan();
     FrameClassifier classifier(catalog.find(opts.plugin));
     const plugin::Plugin& plugin = classifier.plugin();
+    spdlog::info("classify: {}", versionNote(catalog, opts.plugin, plugin));
 
     if (!opts.pcap.empty()) {
         // One line per frame: its number, the IPv4 source the SDK's parser finds (or null), and

@@ -1,6 +1,7 @@
 // `fizzhost --config FILE` (the daemon), `fizzhost check` and `fizzhost status`.
 #include "cli/commands.hpp"
 #include "cli/cost_window.hpp"
+#include "cli/plugin_choice.hpp"
 #include "cli/variant_status_text.hpp"
 
 #include "cli/rollout_status.hpp"
@@ -342,6 +343,7 @@ int checkCommand(const DaemonOptions& opts) {
         spdlog::info("[output] events '{}': OK", cfg.output.events);
     });
     part([&] { runtime::Host::check(cfg, opts.allowInsecure); });
+    problems += checkPluginChoices(cfg, opts.allowInsecure);
     if (problems) {
         spdlog::error("{}: {} problem(s)", printable(opts.config), problems);
         return 1;
