@@ -125,7 +125,13 @@ int main(int argc, char** argv) {
     cli::addFrameShapeOptions(diffCmd, diff.shape);
 
     app.require_subcommand(0, 1);
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int rc = app.exit(e);
+        // diff's statuses 1 to 3 are verdicts: a command line it could not read judged nothing.
+        return rc != 0 && *diffCmd ? cli::kDiffError : rc;
+    }
     spdlog::set_level(spdlog::level::from_str(logLevel));
 
     try {

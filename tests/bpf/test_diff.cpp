@@ -394,7 +394,13 @@ TEST_CASE("fizzhost diff: usage and input errors exit 4, apart from the verdicts
     const auto missing = diff({"--no-cost", "--pcap", "/nonexistent/lab.pcap"});
     CHECK(missing.status == 4);
     CHECK_THAT(missing.err, Contains("/nonexistent/lab.pcap") && Contains("ENOENT"));
+    // A command line diff cannot read is no verdict either.
     const auto noB = runFizzhost({"diff", "fibonacci"});
-    CHECK(noB.status != 0);
+    CHECK(noB.status == 4);
     CHECK_THAT(noB.err, Contains("b is required"));
+    const auto badNumber = runFizzhost({"diff", "fibonacci", "fizz", "--max-slowdown", "fast"});
+    CHECK(badNumber.status == 4);
+    CHECK(runFizzhost({"diff", "--help"}).status == 0);
+    // Other commands keep their own statuses for a command line they cannot read.
+    CHECK(runFizzhost({"bench", "--rounds", "many"}).status != 4);
 }
