@@ -90,12 +90,48 @@ int main(int argc, char** argv) {
     benchCmd->add_option("--cpus", bench.cpus, "run on N CPUs at once")->capture_default_str();
     benchCmd->add_option("--rounds", bench.rounds, "interleaved rounds")->capture_default_str();
     benchCmd->add_option("--repeat", bench.repeat, "runs per frame per call")->capture_default_str();
-    benchCmd->add_flag("--json", bench.json, "machine-readable output");
+    benchCmd->add_option("--format", bench.format, "text|json|bmf (Bencher Metric Format)")->capture_default_str();
+    benchCmd->add_flag_callback("--json", [&bench] { bench.format = "json"; }, "machine-readable output (--format json)");
+    benchCmd->add_option("--confidence", bench.confidence, "of the intervals")->capture_default_str();
     benchCmd->add_flag("--breakdown", bench.breakdown,
                        "per plugin and transport: parse+count, classify without emit, full; ratios to the floor");
 
+    cli::DiffOptions diff;
+    auto* diffCmd = app.add_subcommand(
+        "diff", "run plugins A and B on the same frames: the confusion table of their decisions, the cells B is "
+                "expected to change, B's cost over A's; exit 0 same or only expected differences, 1 unexpected "
+                "differences, 2 B slower beyond --max-slowdown, 3 both, 4 error");
+    diffCmd->add_option("a", diff.a, "plugin A: NAME or NAME@VERSION (the reference)")->required();
+    diffCmd->add_option("b", diff.b, "plugin B: NAME or NAME@VERSION (the one under test)")->required();
+    addPluginDir(diffCmd, diff.dir);
+    diffCmd->add_option("--b-plugin-dir", diff.bPluginDir, "B's plugin folder, when not A's");
+    diffCmd->add_option("--pcap", diff.pcap, "every frame of a pcap or pcapng capture (Ethernet)");
+    diffCmd->add_option("addresses", diff.addresses, "IPv4 sources of shaped frames (default: one per line on stdin)");
+    diffCmd->add_option("--expect", diff.expect, "a cell B is meant to change, \"BASELINE -> CANDIDATE\" in kind names "
+                                                 "(\"none\": no message); repeatable")
+        ->allow_extra_args(false);
+    diffCmd->add_option("--expect-file", diff.expectFile, "more such cells, one a line ('#' comments)");
+    diffCmd->add_option("--max-slowdown", diff.maxSlowdown,
+                        "fail (exit 2) when B over A is past this ratio with the whole interval");
+    diffCmd->add_option("--confidence", diff.confidence, "of the intervals")->capture_default_str();
+    diffCmd->add_option("--rounds", diff.rounds, "interleaved rounds of the cost measurement")->capture_default_str();
+    diffCmd->add_option("--repeat", diff.repeat, "runs per frame per round")->capture_default_str();
+    diffCmd->add_option("--cost-frames", diff.costFrames, "time at most this many frames, evenly spread")
+        ->capture_default_str();
+    diffCmd->add_flag("--no-cost", diff.noCost, "compare decisions only");
+    diffCmd->add_option("--examples", diff.examples, "example frames per differing cell")->capture_default_str();
+    diffCmd->add_option("--format", diff.format, "text|json|bmf (Bencher Metric Format)")->capture_default_str();
+    diffCmd->add_flag_callback("--json", [&diff] { diff.format = "json"; }, "machine-readable output (--format json)");
+    cli::addFrameShapeOptions(diffCmd, diff.shape);
+
     app.require_subcommand(0, 1);
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int rc = app.exit(e);
+        // diff's statuses 1 to 3 are verdicts: a command line it could not read judged nothing.
+        return rc != 0 && *diffCmd ? cli::kDiffError : rc;
+    }
     spdlog::set_level(spdlog::level::from_str(logLevel));
 
     try {
@@ -105,6 +141,7 @@ int main(int argc, char** argv) {
         if (*statusCmd) return cli::statusCommand(status);
         if (*reloadCmd) return cli::reloadCommand(reload);
         if (*benchCmd) return cli::benchCommand(bench);
+        if (*diffCmd) return cli::diffCommand(diff);
         if (*detachCmd) return cli::detachCommand(detach);
         if (!daemon.config.empty()) return cli::daemonCommand(daemon);
         std::fputs(app.help().c_str(), stderr);

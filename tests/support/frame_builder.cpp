@@ -10,6 +10,8 @@ constexpr size_t kEthernetHeader = 14;
 constexpr size_t kUdpHeader = 8;
 constexpr int kMaxOptionWords = 10;  // IHL is 4 bits: at most 15 words, 5 of them fixed
 constexpr uint8_t kProtoUdp = 17;
+constexpr size_t kTcpHeader = 20;
+constexpr uint8_t kProtoTcp = 6;
 
 void push16(std::vector<uint8_t>& f, uint16_t v) {
     f.push_back(uint8_t(v >> 8));
@@ -61,6 +63,13 @@ FrameBuilder& FrameBuilder::ipOptions(int words) {
 FrameBuilder& FrameBuilder::udp(uint16_t sport, uint16_t dport) {
     sport_ = sport;
     dport_ = dport;
+    tcp_ = false;
+    return *this;
+}
+FrameBuilder& FrameBuilder::tcp(uint16_t sport, uint16_t dport) {
+    sport_ = sport;
+    dport_ = dport;
+    tcp_ = true;
     return *this;
 }
 FrameBuilder& FrameBuilder::payload(size_t bytes) {
@@ -70,7 +79,9 @@ FrameBuilder& FrameBuilder::payload(size_t bytes) {
 
 std::vector<uint8_t> FrameBuilder::build() const {
     const size_t ihl = 5 + size_t(optionWords_);
-    const size_t total = ihl * 4 + kUdpHeader + payload_;
+    const size_t l4Header = tcp_ ? kTcpHeader : kUdpHeader;
+    const uint8_t protocol = tcp_ ? kProtoTcp : kProtoUdp;
+    const size_t total = ihl * 4 + l4Header + payload_;
     if (total > 0xffff) throw std::invalid_argument("IPv4 total length " + std::to_string(total) + " > 65535");
 
     std::vector<uint8_t> f;
@@ -89,7 +100,7 @@ std::vector<uint8_t> FrameBuilder::build() const {
     push16(f, 0x1234);  // identification
     push16(f, 0x4000);  // don't fragment: the classifiers do not reassemble
     f.push_back(64);    // TTL
-    f.push_back(kProtoUdp);
+    f.push_back(protocol);
     push16(f, 0);  // checksum, filled in below
     push32(f, src_);
     push32(f, dst_);
@@ -99,18 +110,29 @@ std::vector<uint8_t> FrameBuilder::build() const {
     }
     put16(f, ip + 10, ipChecksum(&f[ip], ihl * 4));
 
-    const size_t udp = f.size();
-    const uint16_t udpLength = uint16_t(kUdpHeader + payload_);
+    const size_t l4 = f.size();
+    const uint16_t l4Length = uint16_t(l4Header + payload_);
     push16(f, sport_);
     push16(f, dport_);
-    push16(f, udpLength);
-    push16(f, 0);
+    if (tcp_) {
+        push32(f, 1);        // sequence number
+        push32(f, 0);        // acknowledgment number
+        f.push_back(5 << 4);  // data offset: 5 words, no options
+        f.push_back(0x02);   // SYN
+        push16(f, 65535);    // window
+        push16(f, 0);        // checksum, filled in below
+        push16(f, 0);        // urgent pointer
+    } else {
+        push16(f, l4Length);
+        push16(f, 0);
+    }
     f.insert(f.end(), payload_, 0xab);
-    // A real UDP checksum over the pseudo-header, so a receiving stack never has a reason to
-    // drop the frame as corrupt; 0 would mean "none", hence 0xffff in its place.
-    uint32_t sum = (src_ >> 16) + (src_ & 0xffff) + (dst_ >> 16) + (dst_ & 0xffff) + kProtoUdp + udpLength;
-    uint16_t udpSum = fold(sumWords(&f[udp], udpLength, sum));
-    put16(f, udp + 6, udpSum == 0 ? 0xffff : udpSum);
+    // A real checksum over the pseudo-header, so a receiving stack never has a reason to drop the
+    // frame as corrupt; for UDP 0 would mean "none", hence 0xffff in its place.
+    uint32_t sum = (src_ >> 16) + (src_ & 0xffff) + (dst_ >> 16) + (dst_ & 0xffff) + protocol + l4Length;
+    uint16_t l4Sum = fold(sumWords(&f[l4], l4Length, sum));
+    if (tcp_) put16(f, l4 + 16, l4Sum);
+    else put16(f, l4 + 6, l4Sum == 0 ? 0xffff : l4Sum);
     return f;
 }
 

@@ -22,7 +22,8 @@ constexpr uint8_t kDstMac[6] = {0x02, 0x00, 0x5e, 0x00, 0x00, 0x02};
 constexpr uint8_t kSrcMac[6] = {0x02, 0x00, 0x5e, 0x00, 0x00, 0x01};
 
 /// Ethernet [VLAN tags] IPv4 UDP frames. Addresses are host order. Every frame carries a UDP
-/// header (udp() only changes the ports); header checksums and lengths are always correct.
+/// header (udp() only changes the ports), or a TCP one after tcp(); header checksums and lengths
+/// are always correct.
 /// Invalid requests (VLAN id > 4095, more than 10 option words, > 64 KiB) throw
 /// std::invalid_argument.
 class FrameBuilder {
@@ -34,6 +35,8 @@ public:
     /// IPv4 options of `words` 32-bit words (NOPs, the last byte EOL); IHL grows to match.
     FrameBuilder& ipOptions(int words);
     FrameBuilder& udp(uint16_t sport = kDefaultSport, uint16_t dport = kDefaultDport);
+    /// A TCP header (20 bytes, SYN) with these ports instead of the UDP one.
+    FrameBuilder& tcp(uint16_t sport, uint16_t dport);
     /// UDP payload bytes (0xab). The default 18 makes the untagged frame the 60-byte Ethernet minimum.
     FrameBuilder& payload(size_t bytes);
     std::vector<uint8_t> build() const;
@@ -44,6 +47,7 @@ private:
     int optionWords_ = 0;
     uint16_t sport_ = kDefaultSport, dport_ = kDefaultDport;
     size_t payload_ = 18;
+    bool tcp_ = false;
 };
 
 /// IPv6/UDP from 2001:db8:c612:3::1. Bytes 12..15 of its IP header read as IPv4 198.18.0.3 (a

@@ -3,6 +3,9 @@
 // read against.
 #include "cli/commands.hpp"
 
+#include "cli/bmf.hpp"
+#include "cli/plugin_choice.hpp"
+#include "measure/cost_comparison.hpp"
 #include "measure/program_bench.hpp"
 #include "plugin/catalog.hpp"
 #include "runtime/instance/classifier.hpp"
@@ -71,7 +74,7 @@ int benchBreakdown(const BenchOptions& opts, const measure::BenchSettings& setti
         const double m = figures[full].messagesPerPacket;
         return m > 0 ? (figures[full].nsPerPacket - figures[classify].nsPerPacket) / m : 0.0;
     };
-    if (opts.json) {
+    if (opts.format == "json") {
         nlohmann::json out = {{"floor_ns", floorNs},       {"mix", opts.mix},       {"frames", settings.frames.size()},
                               {"cpus", opts.cpus},         {"rounds", opts.rounds}, {"repeat", opts.repeat},
                               {"stages", nlohmann::json::array()}};
@@ -117,6 +120,18 @@ int benchBreakdown(const BenchOptions& opts, const measure::BenchSettings& setti
 }  // namespace
 
 int benchCommand(const BenchOptions& opts) {
+    if (opts.format != "text" && opts.format != "json" && opts.format != "bmf") {
+        spdlog::error("bench: unknown format '{}' (known: text, json, bmf)", opts.format);
+        return 2;
+    }
+    if (opts.breakdown && opts.format == "bmf") {
+        spdlog::error("bench: --format bmf writes one figure per plugin; leave out --breakdown");
+        return 2;
+    }
+    if (!(opts.confidence > 0 && opts.confidence < 1)) {
+        spdlog::error("bench: --confidence must be within (0, 1), e.g. 0.99");
+        return 2;
+    }
     const auto transport = parseTransport(opts.transport);
     if (!transport) {
         spdlog::error("bench: unknown transport '{}' (known: ring, queue)", opts.transport);
@@ -145,7 +160,10 @@ int benchCommand(const BenchOptions& opts) {
         for (const auto& pr : catalog.problems()) spdlog::warn("bench: skipped {}: {}", pr.file.string(), pr.message);
         if (plugins.empty()) throw Error("bench: no plugin in " + catalog.dir().string(), ENOENT);
     } else {
-        for (const auto& name : opts.plugins) plugins.push_back(catalog.find(name));
+        for (const auto& name : opts.plugins) {
+            plugins.push_back(catalog.find(name));
+            spdlog::info("bench: {}", versionNote(catalog, name, *plugins.back()));
+        }
     }
 
     if (opts.breakdown) return benchBreakdown(opts, settings, plugins);
@@ -178,8 +196,37 @@ int benchCommand(const BenchOptions& opts) {
     auto ratio = [&](const measure::BenchFigures& f) {
         return floorFig.nsPerPacket > 0 ? f.nsPerPacket / floorFig.nsPerPacket : 0.0;
     };
+    // Every figure's mean over the rounds with its interval; with plugins named, each one after
+    // the first over the first, round by round (the rounds interleave them: each round is a pair).
+    std::vector<std::optional<stats::Interval>> means;
+    for (const auto& f : figures) means.push_back(measure::roundMeanInterval(f, opts.confidence));
+    std::vector<std::optional<stats::Interval>> overFirst(figures.size());
+    const bool compare = opts.plugins.size() >= 2;
+    if (compare)
+        for (size_t i = 2; i < figures.size(); ++i)
+            overFirst[i] = measure::roundRatioInterval(figures[1], figures[i], opts.confidence);
+    auto meanOf = [&](size_t i) { return means[i] ? means[i]->estimate : figures[i].nsPerPacket; };
+    const std::string confidenceText = fmt::format("{:g}%", opts.confidence * 100);
 
-    if (opts.json) {
+    if (opts.format == "bmf") {
+        std::vector<std::pair<std::string, std::string>> named;
+        for (const auto& p : plugins) named.emplace_back(p->name(), p->version());
+        const auto names = bmfNames(named);
+        nlohmann::json out = nlohmann::json::object();
+        out["floor"][kBmfLatency] = bmfMetric(meanOf(0), means[0]);
+        for (size_t i = 1; i < figures.size(); ++i) {
+            out[names[i - 1]][kBmfLatency] = bmfMetric(meanOf(i), means[i]);
+            if (overFirst[i]) out[bmfVersus(names[i - 1], names[0])][kBmfRatio] = bmfMetric(overFirst[i]->estimate, overFirst[i]);
+        }
+        fmt::print("{}\n", out.dump());
+        std::fflush(stdout);
+        return 0;
+    }
+    auto intervalJson = [](const std::optional<stats::Interval>& i) {
+        return i ? nlohmann::json{i->lower, i->upper} : nlohmann::json(nullptr);
+    };
+
+    if (opts.format == "json") {
         nlohmann::json out = {{"floor_ns", floorFig.nsPerPacket},
                               {"floor_min_ns", floorFig.minNs},
                               {"floor_max_ns", floorFig.maxNs},
@@ -200,8 +247,14 @@ int benchCommand(const BenchOptions& opts) {
                                       {"min_ns", f.minNs},
                                       {"max_ns", f.maxNs},
                                       {"messages_per_packet", f.messagesPerPacket},
-                                      {"dropped", f.dropped}});
+                                      {"dropped", f.dropped},
+                                      {"mean_ns", meanOf(i)},
+                                      {"mean_interval", intervalJson(means[i])}});
+            if (overFirst[i])
+                out["plugins"].back()["over_first"] = {{"ratio", overFirst[i]->estimate},
+                                                       {"interval", intervalJson(overFirst[i])}};
         }
+        out["confidence"] = opts.confidence;
         fmt::print("{}\n", out.dump());
     } else {
         fmt::print("mix {} ({} frames), transport {}, {} CPU(s) at once, median of {} rounds x {} runs per frame\n",
@@ -214,6 +267,18 @@ int benchCommand(const BenchOptions& opts) {
             const auto& f = figures[i];
             fmt::print("{:<16} {:<9} {:>8.2f} {:>16} {:>+11.2f} {:>7.2f} {:>8.3f}\n", plugins[i - 1]->name(),
                        plugins[i - 1]->version(), f.nsPerPacket, spread(f), overFloor(f), ratio(f), f.messagesPerPacket);
+        }
+        for (size_t i = 2; i < figures.size(); ++i) {
+            if (!compare) break;
+            const std::string versus = fmt::format("{} {} over {} {}", plugins[i - 1]->name(), plugins[i - 1]->version(),
+                                                   plugins[0]->name(), plugins[0]->version());
+            if (overFirst[i])
+                fmt::print("{}: {:.3f}x [{:.3f}, {:.3f}] ({} interval, geometric mean of {} interleaved rounds)\n", versus,
+                           overFirst[i]->estimate, overFirst[i]->lower, overFirst[i]->upper, confidenceText,
+                           figures[i].roundNs.size());
+            else
+                fmt::print("{}: {:.3f}x (one round: no interval; --rounds 2 or more)\n", versus,
+                           figures[i].nsPerPacket / figures[1].nsPerPacket);
         }
     }
     std::fflush(stdout);

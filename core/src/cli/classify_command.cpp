@@ -3,13 +3,12 @@
 // decoder makes of the messages, one JSON object a line.
 #include "cli/commands.hpp"
 
-#include "bpf/test_run.hpp"
+#include "cli/address_input.hpp"
 #include "cli/capture.hpp"
+#include "cli/plugin_choice.hpp"
+#include "measure/frame_classifier.hpp"
 #include "measure/frames.hpp"
 #include "plugin/catalog.hpp"
-#include "runtime/instance/classifier.hpp"
-#include "runtime/output/event_writer.hpp"
-#include "runtime/instance/transport_reader.hpp"
 #include "util/address.hpp"
 #include "util/error.hpp"
 
@@ -22,57 +21,7 @@
 namespace fizzhost::cli {
 namespace {
 
-// One loaded private instance of a plugin and what its decoder made of the last frame.
-class FrameClassifier {
-public:
-    explicit FrameClassifier(std::shared_ptr<const plugin::Plugin> plugin) : plugin_(std::move(plugin)) {
-        runtime::ClassifierOptions opts;
-        opts.ringSlots = 1024;  // one frame at a time, drained after each
-        classifier_ = runtime::Classifier::load(plugin_, opts);
-        reader_.emplace(*classifier_);
-        if (!plugin_->fields().empty())
-            fieldsTemplate_.emplace(runtime::EventFormat::Json, runtime::EventOrigin{}, std::vector<std::string>{},
-                                    plugin_->fields());
-    }
-
-    struct Message {
-        fizzhost_event event;
-        std::string fields;  // ,"fields":{...} for a plugin that declares fields, else empty
-    };
-
-    /// Runs the program on `frame`; returns its messages (usually none or one).
-    std::vector<Message> run(std::span<const uint8_t> frame, const std::string& what) {
-        auto result = bpf::testRun(classifier_->programFd(), frame);
-        if (result.retval != 2 /* XDP_PASS */)
-            spdlog::warn("classify: {} returned verdict {} for {} (classifiers should pass every frame)",
-                         plugin_->name(), result.retval, what);
-        std::vector<Message> out;
-        reader_->drain(SIZE_MAX, [&](const void* data, uint32_t size) {
-            Message m{};
-            fizzhost_field_value values[FIZZHOST_MAX_FIELDS];
-            if (plugin_->decode(data, size, m.event, values) != 0) {
-                ++undecodable_;
-                return;
-            }
-            if (fieldsTemplate_) {
-                m.fields.resize(fieldsTemplate_->maxLine());
-                m.fields.resize(fieldsTemplate_->formatFields(values, m.fields.data()));
-                m.fields.erase(0, 1);  // formatFields starts with the source's closing quote
-            }
-            out.push_back(std::move(m));
-        });
-        return out;
-    }
-    const plugin::Plugin& plugin() const { return *plugin_; }
-    size_t undecodable() const { return undecodable_; }
-
-private:
-    std::shared_ptr<const plugin::Plugin> plugin_;
-    std::unique_ptr<runtime::Classifier> classifier_;
-    std::optional<runtime::TransportReader> reader_;
-    std::optional<runtime::EventTemplate> fieldsTemplate_;
-    size_t undecodable_ = 0;
-};
+using measure::FrameClassifier;
 
 std::string kindJson(const plugin::Plugin& p, const FrameClassifier::Message& m) {
     return nlohmann::json(std::string(p.kindName(m.event.kind))).dump();
@@ -82,13 +31,11 @@ std::string kindJson(const plugin::Plugin& p, const FrameClassifier::Message& m)
 
 int classifyCommand(const ClassifyOptions& opts) {
     std::vector<uint32_t> addrs;
-    for (const auto& a : opts.addresses) {
-        auto v = parseAddress(a);
-        if (!v) {
-            spdlog::error("classify: '{}' is not an IPv4 address (dotted quad, or a 32-bit number)", a);
-            return 2;
-        }
-        addrs.push_back(*v);
+    try {
+        addrs = parseAddresses(opts.addresses);
+    } catch (const Error& e) {
+        spdlog::error("classify: {}", e.what());
+        return 2;
     }
     if (!opts.pcap.empty() && !addrs.empty()) {
         spdlog::error("classify: give either --pcap or addresses, not both");
@@ -99,6 +46,7 @@ int classifyCommand(const ClassifyOptions& opts) {
     catalog.rescan();
     FrameClassifier classifier(catalog.find(opts.plugin));
     const plugin::Plugin& plugin = classifier.plugin();
+    spdlog::info("classify: {}", versionNote(catalog, opts.plugin, plugin));
 
     if (!opts.pcap.empty()) {
         // One line per frame: its number, the IPv4 source the SDK's parser finds (or null), and
@@ -106,8 +54,7 @@ int classifyCommand(const ClassifyOptions& opts) {
         readCapture(opts.pcap, [&](const CaptureFrame& f) {
             // The kernel runs no program on less than an Ethernet header: such a frame holds no
             // IPv4 source and gets a line like any other frame nothing was emitted for.
-            constexpr size_t kEthernetHeader = 14;
-            auto messages = f.bytes.size() < kEthernetHeader
+            auto messages = f.bytes.size() < measure::kEthernetHeaderBytes
                                 ? std::vector<FrameClassifier::Message>{}
                                 : classifier.run(f.bytes, "frame " + std::to_string(f.number));
             const auto src = messages.empty() ? measure::frameIpv4Source(f.bytes)
@@ -132,20 +79,9 @@ int classifyCommand(const ClassifyOptions& opts) {
         if (!opts.addresses.empty()) {
             for (uint32_t a : addrs) classifyOne(a);
         } else {
-            std::string line;
-            size_t lineNo = 0;
-            while (std::getline(std::cin, line)) {
-                ++lineNo;
-                auto first = line.find_first_not_of(" \t\r");
-                if (first == std::string::npos || line[first] == '#') continue;
-                auto last = line.find_last_not_of(" \t\r");
-                std::string text = line.substr(first, last - first + 1);
-                auto v = parseAddress(text);
-                if (!v) {
-                    spdlog::error("classify: stdin line {}: '{}' is not an IPv4 address", lineNo, text);
-                    return 2;
-                }
-                classifyOne(*v);
+            if (auto bad = forEachAddressLine(std::cin, classifyOne)) {
+                spdlog::error("classify: {}", *bad);
+                return 2;
             }
         }
     }

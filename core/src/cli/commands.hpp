@@ -6,6 +6,7 @@
 #include "config/host_config.hpp"
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -89,9 +90,37 @@ struct BenchOptions {
     unsigned cpus = 1;
     unsigned rounds = 5;
     unsigned repeat = 20000;
-    bool json = false;
+    std::string format = "text";  // text, json (--json), bmf (Bencher Metric Format)
+    double confidence = 0.99;     // of the intervals: each mean over the rounds, each plugin over the first
     bool breakdown = false;  // floor, parse+count, classify without emit, full; per transport
 };
 int benchCommand(const BenchOptions& opts);
+
+struct DiffOptions {
+    PluginDirOptions dir;
+    std::string bPluginDir;              // B's folder, when not A's
+    std::string a, b;                    // NAME or NAME@VERSION
+    std::vector<std::string> addresses;  // frames from these sources (or stdin), unless pcap is set
+    std::string pcap;                    // every frame of a capture
+    FrameShapeOptions shape;             // how frames from addresses look
+    std::vector<std::string> expect;     // "none -> Web": cells B is meant to change
+    std::string expectFile;              // more of them, one a line
+    std::optional<double> maxSlowdown;   // B over A: fail when the interval's lower bound is past it
+    double confidence = 0.99;
+    unsigned rounds = 10;                // interleaved rounds of the cost measurement
+    unsigned repeat = 1000;              // runs per frame per round
+    size_t costFrames = 256;             // at most this many frames (evenly spread) are timed
+    bool noCost = false;                 // decisions only
+    size_t examples = 4;                 // example frames per differing cell
+    std::string format = "text";         // text, json (--json), bmf
+};
+/// Exit statuses of `fizzhost diff`: bit 0 an unexpected difference, bit 1 B slower beyond
+/// --max-slowdown; 4 when no verdict could be reached (bad usage, unreadable input, a plugin that
+/// cannot be found or loaded).
+inline constexpr int kDiffSame = 0;        // the same decisions, or only expected differences; not slower
+inline constexpr int kDiffUnexpected = 1;  // a frame differs in a cell not expected
+inline constexpr int kDiffSlower = 2;      // B's cost over A's is past --max-slowdown (the whole interval)
+inline constexpr int kDiffError = 4;       // nothing was judged
+int diffCommand(const DiffOptions& opts);
 
 }  // namespace fizzhost::cli

@@ -1,6 +1,7 @@
 // `fizzhost --config FILE` (the daemon), `fizzhost check` and `fizzhost status`.
 #include "cli/commands.hpp"
 #include "cli/cost_window.hpp"
+#include "cli/plugin_choice.hpp"
 #include "cli/status_text.hpp"
 
 #include "config/config_loader.hpp"
@@ -344,6 +345,7 @@ int checkCommand(const DaemonOptions& opts) {
         spdlog::info("[output] events '{}': OK", cfg.output.events);
     });
     part([&] { runtime::Host::check(cfg, opts.allowInsecure); });
+    problems += checkPluginChoices(cfg, opts.allowInsecure);
     if (problems) {
         spdlog::error("{}: {} problem(s)", printable(opts.config), problems);
         return 1;

@@ -3,13 +3,19 @@
 // `--verify` goes further: it loads every version and has the kernel verify its program.
 #include "cli/commands.hpp"
 
+#include "cli/plugin_choice.hpp"
 #include "plugin/catalog.hpp"
+#include "plugin/module_file.hpp"
+#include "plugin/module_hash.hpp"
 #include "runtime/instance/classifier.hpp"
 #include "util/error.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <optional>
 
 namespace fizzhost::cli {
 namespace {
@@ -41,6 +47,19 @@ size_t verifyAll(const plugin::Catalog& catalog) {
     return failed;
 }
 
+// SHA-256 of a listed file, read again under the catalog's policy: the bytes a load would take.
+// Nullopt (with a warning) when the file cannot be read or is no longer the file listed.
+std::optional<std::string> listedHash(const plugin::Catalog& catalog, const plugin::PluginInfo& entry) {
+    try {
+        const plugin::ModuleFile module = plugin::readModuleFile(entry.path, catalog.policy());
+        if (module.identity == entry.identity) return plugin::sha256Hex(module.bytes);
+        spdlog::warn("plugins: {} changed while it was listed; no hash shown", entry.path.string());
+    } catch (const Error& e) {
+        spdlog::warn("plugins: {}: no hash: {}", entry.path.string(), e.what());
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 int pluginsCommand(const PluginsOptions& opts) {
@@ -53,8 +72,10 @@ int pluginsCommand(const PluginsOptions& opts) {
         for (const auto& p : catalog.entries()) {
             nlohmann::json fields = nlohmann::json::array();
             for (const auto& f : p.fields) fields.push_back({{"name", f.name}, {"type", plugin::fieldTypeName(f.type)}});
+            const auto hash = listedHash(catalog, p);
             nlohmann::json entry = {{"name", p.name}, {"abi", p.abiVersion()}, {"file", p.path.string()},
-                                    {"metadata", p.hasMetadata}};
+                                    {"metadata", p.hasMetadata},
+                                    {"sha256", hash ? nlohmann::json(*hash) : nlohmann::json(nullptr)}};
             if (p.hasMetadata) {
                 entry["version"] = p.version;
                 entry["program"] = p.program;
@@ -71,12 +92,15 @@ int pluginsCommand(const PluginsOptions& opts) {
         fmt::print("{}\n", out.dump());
     } else {
         fmt::print("plugins in {}\n", catalog.dir().string());
-        fmt::print("{:<16} {:<10} {:<5} {:<32} {:<24} {}\n", "NAME", "VERSION", "ABI", "KINDS", "FIELDS", "FILE");
+        fmt::print("{:<16} {:<10} {:<5} {:<12} {:<32} {:<24} {}\n", "NAME", "VERSION", "ABI", "SHA256", "KINDS", "FIELDS",
+                   "FILE");
         for (const auto& p : catalog.entries()) {
             std::vector<std::string> fields;
             for (const auto& f : p.fields) fields.push_back(f.name + ":" + std::string(plugin::fieldTypeName(f.type)));
-            fmt::print("{:<16} {:<10} {:<5} {:<32} {:<24} {}\n", p.name, p.hasMetadata ? p.version : "?",
-                       p.abiVersion(), p.hasMetadata ? fmt::format("{}", fmt::join(p.kinds, ",")) : "(ABI 1.0: read when selected)",
+            const auto hash = listedHash(catalog, p);
+            fmt::print("{:<16} {:<10} {:<5} {:<12} {:<32} {:<24} {}\n", p.name, p.hasMetadata ? p.version : "?",
+                       p.abiVersion(), hash ? shortHash(*hash) : "-",
+                       p.hasMetadata ? fmt::format("{}", fmt::join(p.kinds, ",")) : "(ABI 1.0: read when selected)",
                        fields.empty() ? "-" : fmt::format("{}", fmt::join(fields, ",")), p.path.string());
         }
         for (const auto& pr : catalog.problems()) fmt::print(stderr, "refused {}: {}\n", pr.file.string(), pr.message);

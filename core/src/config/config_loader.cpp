@@ -54,13 +54,14 @@ constexpr std::array<std::string_view, 6> kOutputKeys = {"events",     "format",
                                                          "ring_slots", "ringbuf_size", "spare_regions"};
 constexpr std::array<std::string_view, 2> kGuardKeys = {"max_slowdown", "mix"};
 constexpr std::array<std::string_view, 3> kInterfaceKeys = {"classifier", "mode", "rollout"};
-constexpr std::array<std::string_view, 14> kRolloutKeys = {
+constexpr std::array<std::string_view, 16> kRolloutKeys = {
     "candidate", "percent", "mode", "shadow_events", "steps", "step_seconds", "shadow_seconds", "min_samples", "promote",
-    "max_slowdown", "max_drop_rate", "max_undecodable_rate", "max_disagreement", "cost_sample_period"};
+    "max_slowdown", "max_drop_rate", "max_undecodable_rate", "max_disagreement", "cost_sample_period", "expected",
+    "max_unexpected"};
 // The keys that only mean something in a gated progressive rollout (with `steps`).
-constexpr std::array<std::string_view, 9> kPlanKeys = {
+constexpr std::array<std::string_view, 10> kPlanKeys = {
     "step_seconds", "shadow_seconds", "min_samples", "promote", "max_slowdown", "max_drop_rate",
-    "max_undecodable_rate", "max_disagreement", "steps"};
+    "max_undecodable_rate", "max_disagreement", "max_unexpected", "steps"};
 constexpr int64_t kMaxStepSeconds = 7 * 24 * 3600;
 constexpr std::array<std::string_view, 1> kMetricsKeys = {"listen"};
 constexpr std::array<std::string_view, 3> kServiceKeys = {"watch_config", "state_root", "on_exit"};
@@ -451,12 +452,46 @@ std::optional<RolloutPlan> readRolloutPlan(const Checker& c, const Scope& ro) {
     // (shadow mode) for shadow_seconds, and only a stage like that compares decisions.
     if (auto v = c.integer(ro, "shadow_seconds", 1, kMaxStepSeconds)) plan.shadowSeconds = uint32_t(*v);
     plan.gates.maxDisagreement = gateLimit(c, ro, "max_disagreement", 0.0, 1.0, "a fraction in 0..1");
-    for (auto key : {std::string_view("max_disagreement"), std::string_view("shadow_events")})
+    plan.gates.maxUnexpected = gateLimit(c, ro, "max_unexpected", 0.0, 1.0, "a fraction in 0..1");
+    for (auto key : {std::string_view("max_disagreement"), std::string_view("max_unexpected"),
+                     std::string_view("shadow_events")})
         if (const toml::node* n = ro.table.get(key); n && plan.shadowSeconds == 0)
             c.fail(n->source(), ro.key(key),
                    "applies to a shadow stage only, where the candidate runs on every frame beside the baseline: "
                    "add shadow_seconds = N (the stage's length, before the first step) or remove it");
     return plan;
+}
+
+// expected = ["none -> Web", ...]: the cells a release means to change (config/expected_cells.hpp).
+// Only where both variants decide every frame: shadow mode, or a plan's shadow stage, whose
+// max_unexpected then defaults to 0 (one frame in a cell not listed fails the stage).
+void readExpected(const Checker& c, const Scope& ro, Rollout& rollout, std::vector<SourcePosition>& positions) {
+    const toml::node* list = c.typed(ro, "expected", toml::node_type::array);
+    if (!list) return;
+    if (rollout.mode != RolloutMode::Shadow && !(rollout.plan && rollout.plan->shadowSeconds > 0))
+        c.fail(list->source(), ro.key("expected"),
+               "applies where both variants decide every frame only: add mode = \"shadow\" (or shadow_seconds = N, "
+               "a shadow stage before the steps) or remove it");
+    const toml::array& cells = *list->as_array();
+    for (size_t i = 0; i < cells.size(); ++i) {
+        const toml::node& n = *cells.get(i);
+        const std::string at = ro.key("expected") + "[" + std::to_string(i) + "]";
+        if (!n.is_string())
+            c.fail(n.source(), at, "expected a string \"BASELINE -> CANDIDATE\", got " + std::string(withArticle(n.type())));
+        std::string why;
+        auto cell = parseExpectedCell(n.as_string()->get(), &why);
+        if (!cell) c.fail(n.source(), at, why);
+        if (std::find(rollout.expected.begin(), rollout.expected.end(), *cell) != rollout.expected.end())
+            c.fail(n.source(), at, tomlString(cell->text()) + " is listed twice");
+        rollout.expected.push_back(std::move(*cell));
+        positions.push_back(positionOf(n.source()));
+    }
+    if (rollout.plan && !rollout.expected.empty() && !rollout.plan->gates.maxUnexpected)
+        rollout.plan->gates.maxUnexpected = 0.0;
+    if (!rollout.expected.empty())
+        c.warn(list->source(), ro.key("expected"),
+               "checked, and used by `fizzhost diff`; the host's shadow comparison does not apply expected cells yet "
+               "(every differing frame still counts as a disagreement)");
 }
 
 Interface readInterface(const Checker& c, const toml::key& key, const toml::node& node, const std::string& path) {
@@ -496,6 +531,7 @@ Interface readInterface(const Checker& c, const toml::key& key, const toml::node
                                (key == "mode" ? "; shadow_seconds = N runs a shadow stage before the first step"
                                               : ""));
         }
+        readExpected(c, *ro, rollout, ifc.expectedAt);
         if (auto v = c.integer(*ro, "cost_sample_period", 0, 65536)) {
             const auto& at = ro->table.get("cost_sample_period")->source();
             if ((*v & (*v - 1)) != 0)

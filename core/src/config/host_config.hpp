@@ -1,6 +1,7 @@
 // The host's configuration as validated plain structs. Produced by config_loader; no kernel calls.
 #pragma once
 
+#include "config/expected_cells.hpp"
 #include "config/rollout_plan.hpp"
 #include <fizz/shared.h>
 #include <net/if.h>
@@ -44,6 +45,10 @@ struct Rollout {
     // Gated progressive rollout: `steps` and the keys around it; the host moves the split along
     // the steps itself, starting at the first (or at a shadow stage before it, plan->shadowSeconds).
     std::optional<RolloutPlan> plan;
+    // Shadow mode or a plan's shadow stage: the cells the candidate is meant to change
+    // (`expected`), reported but not counted as disagreements. Kind names are checked against
+    // the plugins by whoever loads them (checkExpectedKinds).
+    std::vector<ExpectedCell> expected;
 
     bool operator==(const Rollout&) const = default;
 };
@@ -62,6 +67,7 @@ struct Interface {
     SourcePosition at;            // the [interface.NAME] key
     SourcePosition classifierAt;  // its classifier value
     SourcePosition candidateAt;   // its rollout.candidate value, during a rollout
+    std::vector<SourcePosition> expectedAt;  // each of its rollout.expected cells
 };
 
 struct Output {

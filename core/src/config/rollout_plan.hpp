@@ -15,6 +15,10 @@ struct RolloutGates {
     std::optional<double> maxDropRate;         // candidate's messages dropped by the transport, 0..1
     std::optional<double> maxUndecodableRate;  // candidate's messages its decoder refused, 0..1
     std::optional<double> maxDisagreement;     // shadow stage: disagreeing fraction of compared frames, 0..1
+    // Shadow stage with expected cells (Rollout::expected): the fraction of compared frames in a
+    // disagreeing cell not listed, 0..1; 0 (one such frame fails the stage) when cells are listed
+    // and this is not given. Frames in listed cells count for neither this nor max_disagreement.
+    std::optional<double> maxUnexpected;
 
     bool operator==(const RolloutGates&) const = default;
 };
