@@ -114,9 +114,6 @@ public:
         stateRoot_ = "/sys/fs/bpf/fizzhost-rate-" + std::to_string(getpid());
         ScopedNetns in(hostNs_);
         counters_.emplace(veth_.nameA());
-        if (s.threadedNapi)
-            test::run({"ip", "netns", "exec", hostNs_.name(), "sh", "-c",
-                       "echo 1 > /sys/class/net/" + veth_.nameA() + "/threaded"});
     }
     ~RateLab() {
         std::error_code ec;
@@ -145,6 +142,11 @@ public:
             if (!daemon->waitForStderr("fizzhost running", std::chrono::seconds(30)))
                 throw std::runtime_error("fizzhost did not start:\n" + daemon->stderrText());
         }
+        // veth makes its NAPI instance when an XDP program arrives (and drops it when the last one
+        // goes), so the setting is made after each attachment.
+        if (settings_.threadedNapi)
+            test::run({"ip", "netns", "exec", hostNs_.name(), "sh", "-c",
+                       "echo 1 > /sys/class/net/" + veth_.nameA() + "/threaded"});
         const pid_t pid = daemon ? daemon->pid() : 0;
         auto snapshot = [&] {
             Snapshot s;
@@ -300,14 +302,14 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < configs.size(); ++i) printRow(configs[i].label, runs[i], floorRate, floorPerCpu, i > 0);
     std::printf("\ngenerator engine: %s\n", lab.engine().c_str());
     std::printf(
-        "frames/s: received by the host end's XDP per second of generation (median round, and the range);\n"
+        "frames/s: received by the host end's XDP per second of generation (median round, and the range).\n"
         "/CPU-s: frames per CPU second of the path (the generator's process, which also runs the host end's\n"
-        "receive softirq, plus ksoftirqd and NAPI threads): steadier than frames/s when other work shares the\n"
-        "CPUs, and ns/fr its inverse; floor: ratios to the XDP_PASS-only program of the same run. refused: frames the host end had no\n"
-        "room for (the sending veth's tx_dropped); ringfull: messages the classifier's ring had no room for;\n"
-        "lost: events lost on write; daemon: the daemon's CPU in cores during the run; pump: its busiest thread;\n"
-        "CPU s/M: daemon CPU seconds per million events written, the drain after the run included; backlog:\n"
-        "messages still in the rings when the run ended.\n\n");
+        "receive softirq, plus ksoftirqd and NAPI threads), steadier than frames/s when other work shares the\n"
+        "CPUs; ns/fr: its inverse. floor: ratios to the XDP_PASS-only program of the same run. refused: frames\n"
+        "the host end had no room for (the sending veth's tx_dropped). ringfull: messages the classifier's ring\n"
+        "had no room for. lost: events lost on write. daemon: the daemon's CPU in cores during the run; pump:\n"
+        "its busiest thread. CPU s/M: daemon CPU seconds per million events written, the drain after the run\n"
+        "included. backlog: messages still in the rings when the run ended.\n\n");
     std::printf("CPU split during the median run:\n");
     for (size_t i = 0; i < configs.size(); ++i) {
         const auto m = medianRun(runs[i]);
