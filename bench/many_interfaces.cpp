@@ -4,8 +4,8 @@
 //   start   from exec to READY=1 on a NOTIFY_SOCKET the bench listens on (what systemd waits for);
 //   reload  a `fizzhost reload` request (the control socket) that changes every interface's
 //           classifier (fizz -> fizzbuzz), until the answer; baseline measured in the same run: N bare
-//           bpf_link_updates of two loaded programs on the same N interfaces, one after another (the
-//           kernel's floor: each waits for an RCU grace period);
+//           bpf_link_updates on the same N interfaces, one after another, each to a loaded program of
+//           its own (the kernel's floor: each waits for an RCU grace period);
 //   status  one `status` request (median of 10); scrape: one GET /metrics (median of 10), its size
 //           and the interfaces it has series for;
 //   idle    the daemon's CPU over --idle-seconds with no traffic (and its busiest thread, the pump);
@@ -141,15 +141,19 @@ std::string config(const std::filesystem::path& dir, const std::string& stateRoo
     return c;
 }
 
-// N bare bpf_link_updates, one per interface, after attaching one loaded program to each.
+// N bare bpf_link_updates, one per interface, each to a program of its own (as a reload gives every
+// interface a fresh instance): every update then changes the kernel's XDP dispatcher and waits for
+// an RCU grace period. Updates to one shared program would only count references after the first.
 double bareUpdates(const NetNs& ns, const VethSet& veths) {
-    auto a = measure::loadFloorProgram(), b = measure::loadFloorProgram();
+    auto a = measure::loadFloorProgram();
+    std::vector<measure::FloorProgram> next;
+    for (size_t i = 0; i < veths.size(); ++i) next.push_back(measure::loadFloorProgram());
     std::vector<bpf::XdpLink> links;
     ScopedNetns in(ns);
     for (size_t i = 0; i < veths.size(); ++i)
         links.push_back(bpf::XdpLink::attach(a.fd, veths.ifindexA(i), veths.nameA(i), bpf::XdpMode::Native));
     const auto t0 = Clock::now();
-    for (auto& l : links) l.update(b.fd, a.fd);
+    for (size_t i = 0; i < links.size(); ++i) links[i].update(next[i].fd, a.fd);
     const double took = ms(Clock::now() - t0);
     for (auto& l : links) l.detach();
     return took;
