@@ -127,6 +127,7 @@ struct Row {
     long rssKiB = 0;
     size_t fds = 0;
     measure::BpfMemory memory;
+    std::string reloadPhases;  // the daemon's own account of the reload ("reload phases: ..." at debug)
 };
 
 std::string config(const std::filesystem::path& dir, const std::string& stateRoot, const VethSet& veths,
@@ -180,7 +181,7 @@ Row measureHost(size_t n, double idleSeconds, uint32_t ringSlots) {
     NotifySocket notify(dir.path() / "notify.sock");
     const auto t0 = Clock::now();
     DaemonProcess daemon({"env", "NOTIFY_SOCKET=" + notify.path().string(), FIZZHOST_BINARY, "--config",
-                          configPath.string()},
+                          configPath.string(), "--log-level", "debug"},
                          dir.path(), hostNs.name());
     if (!notify.waitFor("READY=1", std::chrono::seconds(120)))
         throw std::runtime_error("no READY=1 from fizzhost:\n" + daemon.stderrText());
@@ -192,6 +193,9 @@ Row measureHost(size_t n, double idleSeconds, uint32_t ringSlots) {
     r.reloadMs = ms(Clock::now() - t1);
     if (answer.outcome != service::ReloadAnswer::Outcome::Live)
         throw std::runtime_error("the reload was not applied: " + answer.message);
+    const std::string log = daemon.stderrText();
+    if (const auto at = log.rfind("reload phases: "); at != std::string::npos)
+        r.reloadPhases = log.substr(at + 15, log.find('\n', at) - at - 15);
 
     std::vector<double> status, scrapes;
     for (int i = 0; i < kSamples; ++i) {
@@ -289,6 +293,8 @@ int main(int argc, char** argv) {
                     slope(rows, [](const Row& r) { return double(r.rssKiB); }),
                     slope(rows, [](const Row& r) { return mib(r.memory.totalBytes); }));
     }
+    std::printf("\nwhere each reload's time went, by the daemon's own account (--log-level debug):\n");
+    for (const auto& r : rows) std::printf("  N=%-3zu %s\n", r.n, r.reloadPhases.c_str());
     const uint64_t region = bpf::regionBytes(8, slots);
     std::printf("\nring memory (8-byte messages): one instance = possible CPUs x (256-byte header + ring_slots x 8 bytes,\n"
                 "rounded to 64) = %u x %llu = %.1f MiB here; at 128 possible CPUs 128 x %llu = %llu bytes (%.1f MiB,\n"
