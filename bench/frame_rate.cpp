@@ -108,17 +108,8 @@ DaemonFigures daemonFigures(const std::filesystem::path& socket, pid_t pid) {
 class RateLab {
 public:
     explicit RateLab(const Settings& s) : settings_(s), veth_(hostNs_, genNs_) {
-        char tmpl[] = "/tmp/fizzhost-rate-XXXXXX";
-        if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp");
-        dir_ = tmpl;
-        stateRoot_ = "/sys/fs/bpf/fizzhost-rate-" + std::to_string(getpid());
         ScopedNetns in(hostNs_);
         counters_.emplace(veth_.nameA());
-    }
-    ~RateLab() {
-        std::error_code ec;
-        std::filesystem::remove_all(dir_, ec);
-        std::filesystem::remove_all(stateRoot_, ec);
     }
     const std::string& ifname() const { return veth_.nameA(); }
     const std::string& engine() const { return engine_; }
@@ -127,18 +118,19 @@ public:
         std::optional<bpf::XdpLink> floorLink;
         std::optional<measure::FloorProgram> floor;
         std::optional<DaemonProcess> daemon;
-        const auto socket = dir_ / "control.sock", events = dir_ / "events.jsonl";
+        const auto& dir = dir_.path();
+        const auto socket = dir / "control.sock", events = dir / "events.jsonl";
         if (c.table.empty()) {
             floor.emplace(measure::loadFloorProgram());
             ScopedNetns in(hostNs_);
             floorLink.emplace(bpf::XdpLink::attach(floor->fd, veth_.ifindexA(), veth_.nameA(), bpf::XdpMode::Native));
         } else {
-            const auto config = dir_ / "rate.toml";
+            const auto config = dir / "rate.toml";
             std::ofstream(config) << "plugin_dir = \"" FIZZHOST_PLUGIN_DIR "\"\ncontrol_socket = \"" << socket.string()
                                   << "\"\n[output]\nevents = \"" << events.string()
-                                  << "\"\nformat = \"json\"\n[service]\nstate_root = \"" << stateRoot_ << "\"\n"
+                                  << "\"\nformat = \"json\"\n[service]\nstate_root = \"" << stateRoot_.path << "\"\n"
                                   << c.table;
-            daemon.emplace(std::vector<std::string>{FIZZHOST_BINARY, "--config", config.string()}, dir_, hostNs_.name());
+            daemon.emplace(std::vector<std::string>{FIZZHOST_BINARY, "--config", config.string()}, dir, hostNs_.name());
             if (!daemon->waitForStderr("fizzhost running", std::chrono::seconds(30)))
                 throw std::runtime_error("fizzhost did not start:\n" + daemon->stderrText());
         }
@@ -218,11 +210,20 @@ private:
         return nlohmann::json::parse(gen.stdoutText());
     }
 
+    // The daemon's state root, removed whatever happened (a daemon that was killed leaves its pins).
+    struct StateRoot {
+        std::string path = "/sys/fs/bpf/fizzhost-rate-" + std::to_string(getpid());
+        ~StateRoot() {
+            std::error_code ec;
+            std::filesystem::remove_all(path, ec);
+        }
+    };
+
     Settings settings_;
+    test::TempDir dir_;
+    StateRoot stateRoot_;
     NetNs hostNs_, genNs_;
     test::VethPair veth_;
-    std::filesystem::path dir_;
-    std::string stateRoot_;
     std::optional<measure::InterfaceCounters> counters_;
     std::string engine_;
 };
