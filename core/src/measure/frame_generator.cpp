@@ -39,7 +39,7 @@ void checkGeneratorSettings(const GeneratorSettings& s) {
     if (s.ifindex <= 0) throw Error("generator: no interface to send on (ifindex " + std::to_string(s.ifindex) + ")", EINVAL);
 }
 
-GeneratorRun FrameGenerator::run(const Pace& pace, const std::atomic<bool>* stop) const {
+GeneratorRun FrameGenerator::run(const Pace& pace, const std::atomic<bool>* stop) {
     if (!pace.seconds && !pace.frames) throw Error("generator: a run needs a duration or a frame count", EINVAL);
     if (pace.batch == 0 || pace.batch > kMaxBatch)
         throw Error("generator: batch " + std::to_string(pace.batch) + " is outside 1.." + std::to_string(kMaxBatch) +

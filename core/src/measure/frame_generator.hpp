@@ -59,13 +59,13 @@ public:
     /// Sends frames as `pace` says from the calling thread, which must be in the network namespace
     /// of the interface. Stops early, between two kernel calls, when `stop` becomes true. Throws
     /// Error when a call fails.
-    GeneratorRun run(const Pace& pace, const std::atomic<bool>* stop = nullptr) const;
+    GeneratorRun run(const Pace& pace, const std::atomic<bool>* stop = nullptr);
     /// "live" or "packet".
     virtual const char* engine() const = 0;
 
 protected:
     /// Sends `frames` frames in one kernel call of batches of `batch`. Throws Error.
-    virtual void send(uint32_t frames, uint32_t batch) const = 0;
+    virtual void send(uint32_t frames, uint32_t batch) = 0;
 };
 
 enum class GeneratorEngine { Auto, Live, Packet };

@@ -24,7 +24,7 @@ public:
     const std::vector<uint8_t>& templateFrame() const { return frame_; }
 
 protected:
-    void send(uint32_t frames, uint32_t batch) const override;
+    void send(uint32_t frames, uint32_t batch) override;
 
 private:
     LiveGenerator(bpf::Object object, int fd, std::vector<uint8_t> frame)

@@ -45,7 +45,7 @@ PacketGenerator::PacketGenerator(const GeneratorSettings& s) : count_(s.sourceCo
     msgs_.resize(kMaxBatch);
 }
 
-void PacketGenerator::send(uint32_t frames, uint32_t batch) const {
+void PacketGenerator::send(uint32_t frames, uint32_t batch) {
     uint32_t left = frames;
     auto lastProgress = std::chrono::steady_clock::now();
     while (left > 0) {

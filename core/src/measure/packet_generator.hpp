@@ -26,16 +26,16 @@ public:
     const char* engine() const override { return "packet"; }
 
 protected:
-    void send(uint32_t frames, uint32_t batch) const override;
+    void send(uint32_t frames, uint32_t batch) override;
 
 private:
     UniqueFd fd_;
     std::vector<uint8_t> frames_;  // sourceCount frames of frameSize_ bytes, one per source, in order
     size_t frameSize_ = 0;
     uint32_t count_ = 0;
-    mutable uint32_t next_ = 0;  // the source of the next frame
-    mutable std::vector<iovec> iov_;
-    mutable std::vector<mmsghdr> msgs_;
+    uint32_t next_ = 0;  // the source of the next frame
+    std::vector<iovec> iov_;
+    std::vector<mmsghdr> msgs_;
 };
 
 }  // namespace fizzhost::measure
