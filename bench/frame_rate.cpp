@@ -63,7 +63,7 @@ struct DaemonFigures {
 
 struct Snapshot {
     Clock::time_point at;
-    uint64_t received = 0;  // frames the host end's XDP program ran on
+    uint64_t received = 0;     // frames the host end's XDP program ran on
     double kernelThreads = 0;  // CPU seconds of ksoftirqd and NAPI threads
     std::vector<CpuTimes> cpus;
     DaemonFigures daemon;
@@ -88,7 +88,9 @@ struct Configuration {
     std::string table;  // the interface's config body; empty: the floor program, no daemon
 };
 
-double since(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+double since(Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double>(b - a).count();
+}
 
 DaemonFigures daemonFigures(const std::filesystem::path& socket, pid_t pid) {
     const auto st = service::queryStatus(socket);
@@ -157,7 +159,8 @@ public:
         if (daemon) {
             // The run is over when every message that entered the ring left it (written, lost or refused).
             const auto deadline = Clock::now() + std::chrono::seconds(60);
-            while (s2.daemon.delivered + s2.daemon.lost + s2.daemon.undecodable < s2.daemon.emitted - s2.daemon.dropped &&
+            while (s2.daemon.delivered + s2.daemon.lost + s2.daemon.undecodable <
+                       s2.daemon.emitted - s2.daemon.dropped &&
                    Clock::now() < deadline) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(5));
                 s2 = snapshot();
@@ -170,7 +173,8 @@ public:
         r.genCpu = gen.at("cpu_user_seconds").get<double>() + gen.at("cpu_system_seconds").get<double>();
         r.refused = gen.value("dropped", uint64_t(0));
         engine_ = gen.value("engine", std::string("?"));
-        if (gen.contains("live_refused")) engine_ += " (live frames refused here: " + gen["live_refused"].get<std::string>() + ")";
+        if (gen.contains("live_refused"))
+            engine_ += " (live frames refused here: " + gen["live_refused"].get<std::string>() + ")";
         r.received = s1.received - s0.received;
         r.rate = double(r.received) / r.genSeconds;
         r.pathCpu = r.genCpu + (s1.kernelThreads - s0.kernelThreads);
@@ -183,7 +187,8 @@ public:
             r.dropped = s2.daemon.dropped - a.dropped;
             r.lost = s2.daemon.lost - a.lost;
             r.undecodable = s2.daemon.undecodable - a.undecodable;
-            r.backlog = (s1.daemon.emitted - s1.daemon.dropped) - s1.daemon.delivered - s1.daemon.lost - s1.daemon.undecodable;
+            r.backlog =
+                (s1.daemon.emitted - s1.daemon.dropped) - s1.daemon.delivered - s1.daemon.lost - s1.daemon.undecodable;
             r.drainSeconds = since(s1.at, s2.at);
             r.daemonCores = (s1.daemon.cpu - a.cpu) / since(s0.at, s1.at);
             r.busiestThreadCores = busiestThreadDelta(a.threads, s1.daemon.threads) / since(s0.at, s1.at);
@@ -200,9 +205,10 @@ public:
 private:
     // fizzhost-gen in the generator's namespace for `seconds`; its JSON summary.
     nlohmann::json generate(double seconds) {
-        std::vector<std::string> argv = {FIZZHOST_GEN_BINARY, "--iface", veth_.nameB(), "--from", "198.18.0.0",
-                                         "--count", std::to_string(settings_.sources), "--seconds",
-                                         std::to_string(seconds), "--batch", std::to_string(settings_.batch), "--json"};
+        std::vector<std::string> argv = {FIZZHOST_GEN_BINARY, "--json", "--iface", veth_.nameB()};
+        argv.insert(argv.end(), {"--from", "198.18.0.0"});
+        argv.insert(argv.end(), {"--count", std::to_string(settings_.sources), "--seconds", std::to_string(seconds)});
+        argv.insert(argv.end(), {"--batch", std::to_string(settings_.batch)});
         if (settings_.genCpu >= 0) argv.insert(argv.end(), {"--cpu", std::to_string(settings_.genCpu)});
         DaemonProcess gen(argv, {}, genNs_.name());
         const auto status = gen.waitExit(std::chrono::seconds(int(seconds) + 60));
@@ -240,7 +246,8 @@ double medianPerCpu(const std::vector<RunFigures>& runs) {
     return v[v.size() / 2];
 }
 
-void printRow(const std::string& label, std::vector<RunFigures> runs, double floorRate, double floorPerCpu, bool daemon) {
+void printRow(const std::string& label, std::vector<RunFigures> runs, double floorRate, double floorPerCpu,
+              bool daemon) {
     const RunFigures& m = medianRun(runs);
     const double perCpu = medianPerCpu(runs);
     std::printf("%-28s %9.0f %6.0f-%-6.0f %5.2fx %9.0f %5.2fx %6.0f", label.c_str(), m.rate, runs.front().rate / 1e3,
@@ -250,7 +257,8 @@ void printRow(const std::string& label, std::vector<RunFigures> runs, double flo
                     (unsigned long long)m.dropped, (unsigned long long)m.lost, m.daemonCores, m.busiestThreadCores,
                     m.cpuPerMillionEvents, (unsigned long long)m.backlog);
     else
-        std::printf(" %9s %7llu %8s %5s %6s %6s %7s %7s\n", "-", (unsigned long long)m.refused, "-", "-", "-", "-", "-", "-");
+        std::printf(" %9s %7llu %8s %5s %6s %6s %7s %7s\n", "-", (unsigned long long)m.refused, "-", "-", "-", "-", "-",
+                    "-");
 }
 
 }  // namespace
@@ -281,11 +289,12 @@ int main(int argc, char** argv) {
     };
     utsname un{};
     uname(&un);
-    std::printf("frame rate through a veth pair: fizzhost-gen (%u sources, batch %u, %s) -> native XDP "
-                "on the peer%s\n%u CPUs, kernel %s, load average %.2f at the start; %.1f s per run, median of %u rounds\n",
-                s.sources, s.batch, s.genCpu >= 0 ? ("on CPU " + std::to_string(s.genCpu)).c_str() : "not pinned",
-                s.threadedNapi ? " (threaded NAPI)" : " (NAPI in softirq)", cpus, un.release, loadAverage(), s.seconds,
-                s.rounds);
+    std::printf(
+        "frame rate through a veth pair: fizzhost-gen (%u sources, batch %u, %s) -> native XDP "
+        "on the peer%s\n%u CPUs, kernel %s, load average %.2f at the start; %.1f s per run, median of %u rounds\n",
+        s.sources, s.batch, s.genCpu >= 0 ? ("on CPU " + std::to_string(s.genCpu)).c_str() : "not pinned",
+        s.threadedNapi ? " (threaded NAPI)" : " (NAPI in softirq)", cpus, un.release, loadAverage(), s.seconds,
+        s.rounds);
 
     std::vector<std::vector<RunFigures>> runs(configs.size());
     for (unsigned round = 0; round < s.rounds; ++round)
@@ -298,8 +307,8 @@ int main(int argc, char** argv) {
     std::vector<RunFigures> floorRuns = runs[0];
     const double floorRate = medianRun(floorRuns).rate, floorPerCpu = medianPerCpu(runs[0]);
     std::printf("\n%-28s %9s %13s %6s %9s %6s %6s %9s %7s %8s %5s %6s %6s %7s %7s\n", "configuration", "frames/s",
-                "(k, min-max)", "floor", "/CPU-s", "floor", "ns/fr", "events/s", "refused", "ringfull", "lost", "daemon",
-                "pump", "CPU s/M", "backlog");
+                "(k, min-max)", "floor", "/CPU-s", "floor", "ns/fr", "events/s", "refused", "ringfull", "lost",
+                "daemon", "pump", "CPU s/M", "backlog");
     for (size_t i = 0; i < configs.size(); ++i) printRow(configs[i].label, runs[i], floorRate, floorPerCpu, i > 0);
     std::printf("\ngenerator engine: %s\n", lab.engine().c_str());
     std::printf(
@@ -316,8 +325,8 @@ int main(int argc, char** argv) {
         const auto m = medianRun(runs[i]);
         std::printf("  %-28s path %.2f CPU s in %.1f s;", configs[i].label.c_str(), m.pathCpu, m.genSeconds);
         for (size_t c = 0; c < m.cpus.size(); ++c)
-            std::printf(" cpu%zu usr %2.0f%% sys %2.0f%% si %2.0f%% idle %2.0f%%%s", c, m.cpus[c].user, m.cpus[c].system,
-                        m.cpus[c].softirq, m.cpus[c].idle, c + 1 < m.cpus.size() ? ";" : "\n");
+            std::printf(" cpu%zu usr %2.0f%% sys %2.0f%% si %2.0f%% idle %2.0f%%%s", c, m.cpus[c].user,
+                        m.cpus[c].system, m.cpus[c].softirq, m.cpus[c].idle, c + 1 < m.cpus.size() ? ";" : "\n");
     }
     return 0;
 }

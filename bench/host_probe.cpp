@@ -151,7 +151,8 @@ long residentKiB(pid_t pid) {
 size_t openFds(pid_t pid) {
     size_t n = 0;
     std::error_code ec;
-    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec))
+    for ([[maybe_unused]] const auto& e :
+         std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec))
         ++n;
     return n;
 }

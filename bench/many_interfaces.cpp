@@ -54,7 +54,9 @@ namespace {
 constexpr int kMetricsPort = 9464;
 constexpr int kSamples = 10;
 
-double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+double ms(Clock::duration d) {
+    return std::chrono::duration<double, std::milli>(d).count();
+}
 
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
@@ -135,8 +137,9 @@ std::string config(const std::filesystem::path& dir, const std::string& stateRoo
     std::string c = "plugin_dir = \"" FIZZHOST_PLUGIN_DIR "\"\ncontrol_socket = \"" + (dir / "control.sock").string() +
                     "\"\n[output]\n";
     if (ringSlots) c += "ring_slots = " + std::to_string(ringSlots) + "\n";
-    c += "events = \"" + (dir / "events.jsonl").string() + "\"\n[metrics]\nlisten = \"127.0.0.1:" +
-         std::to_string(kMetricsPort) + "\"\n[service]\nstate_root = \"" + stateRoot + "\"\n";
+    c += "events = \"" + (dir / "events.jsonl").string() +
+         "\"\n[metrics]\nlisten = \"127.0.0.1:" + std::to_string(kMetricsPort) + "\"\n[service]\nstate_root = \"" +
+         stateRoot + "\"\n";
     for (const auto& name : veths.namesA())
         c += "[interface." + name + "]\nclassifier = \"" + classifier + "\"\nmode = \"native\"\n";
     return c;
@@ -202,7 +205,8 @@ Row measureHost(size_t n, double idleSeconds, uint32_t ringSlots) {
         const auto s0 = Clock::now();
         const auto st = service::queryStatus(dir.path() / "control.sock");
         status.push_back(ms(Clock::now() - s0));
-        if (st["interfaces"].size() != n) throw std::runtime_error("status lists " + std::to_string(st["interfaces"].size()));
+        if (st["interfaces"].size() != n)
+            throw std::runtime_error("status lists " + std::to_string(st["interfaces"].size()));
         const auto s = scrape(hostNs);
         scrapes.push_back(s.ms);
         r.scrapeBytes = s.body.size();
@@ -242,7 +246,9 @@ double slope(const std::vector<Row>& rows, double (*y)(const Row&)) {
     return d != 0 ? (k * sny - sn * sy) / d : 0;
 }
 
-double mib(uint64_t bytes) { return double(bytes) / (1 << 20); }
+double mib(uint64_t bytes) {
+    return double(bytes) / (1 << 20);
+}
 
 }  // namespace
 
@@ -260,9 +266,10 @@ int main(int argc, char** argv) {
 
     const unsigned cpus = bpf::possibleCpus();
     const uint32_t slots = ringSlots ? ringSlots : runtime::kDefaultRingSlots;
-    std::printf("a host with N interfaces: fizz on each, reloaded to fizzbuzz; ring_slots %u, %u possible CPUs, load "
-                "average %.2f at the start\n\n",
-                slots, cpus, loadAverage());
+    std::printf(
+        "a host with N interfaces: fizz on each, reloaded to fizzbuzz; ring_slots %u, %u possible CPUs, load "
+        "average %.2f at the start\n\n",
+        slots, cpus, loadAverage());
     std::printf("%4s %9s %9s %9s %6s %8s %8s %9s %5s %8s %8s %5s %10s %10s %10s\n", "N", "start ms", "reload ms",
                 "bare ms", "ratio", "status", "scrape", "bytes", "ifs", "idle %", "pump %", "fds", "RSS MiB",
                 "maps MiB", "per-if MiB");
@@ -277,33 +284,37 @@ int main(int argc, char** argv) {
                     mib(r.memory.totalBytes), perIf);
         std::fflush(stdout);
     }
-    std::printf("\nratio: reload / bare link updates on the same N interfaces (the kernel's floor, measured in the same\n"
-                "run); status and scrape in ms (median of %d); ifs: interfaces with series in the scrape; idle %%: the\n"
-                "daemon's CPU over %.0f s without traffic, pump %%: its busiest thread; maps: the kernel's memlock of\n"
-                "every BPF map the daemon holds (per-if: those of one interface's link alone).\n\n",
-                kSamples, idleSeconds);
+    std::printf(
+        "\nratio: reload / bare link updates on the same N interfaces (the kernel's floor, measured in the same\n"
+        "run); status and scrape in ms (median of %d); ifs: interfaces with series in the scrape; idle %%: the\n"
+        "daemon's CPU over %.0f s without traffic, pump %%: its busiest thread; maps: the kernel's memlock of\n"
+        "every BPF map the daemon holds (per-if: those of one interface's link alone).\n\n",
+        kSamples, idleSeconds);
     if (rows.size() >= 2) {
-        std::printf("per added interface (least-squares slope): start %+.1f ms, reload %+.1f ms (bare update %+.1f ms), "
-                    "status %+.3f ms, scrape %+.3f ms, idle CPU %+.4f %%, fds %+.2f, RSS %+.0f KiB, BPF maps %+.2f MiB\n",
-                    slope(rows, [](const Row& r) { return r.startMs; }), slope(rows, [](const Row& r) { return r.reloadMs; }),
-                    slope(rows, [](const Row& r) { return r.bareMs; }), slope(rows, [](const Row& r) { return r.statusMs; }),
-                    slope(rows, [](const Row& r) { return r.scrapeMs; }),
-                    slope(rows, [](const Row& r) { return r.idlePercent; }),
-                    slope(rows, [](const Row& r) { return double(r.fds); }),
-                    slope(rows, [](const Row& r) { return double(r.rssKiB); }),
-                    slope(rows, [](const Row& r) { return mib(r.memory.totalBytes); }));
+        std::printf(
+            "per added interface (least-squares slope): start %+.1f ms, reload %+.1f ms (bare update %+.1f ms), "
+            "status %+.3f ms, scrape %+.3f ms, idle CPU %+.4f %%, fds %+.2f, RSS %+.0f KiB, BPF maps %+.2f MiB\n",
+            slope(rows, [](const Row& r) { return r.startMs; }), slope(rows, [](const Row& r) { return r.reloadMs; }),
+            slope(rows, [](const Row& r) { return r.bareMs; }), slope(rows, [](const Row& r) { return r.statusMs; }),
+            slope(rows, [](const Row& r) { return r.scrapeMs; }),
+            slope(rows, [](const Row& r) { return r.idlePercent; }),
+            slope(rows, [](const Row& r) { return double(r.fds); }),
+            slope(rows, [](const Row& r) { return double(r.rssKiB); }),
+            slope(rows, [](const Row& r) { return mib(r.memory.totalBytes); }));
     }
     std::printf("\nwhere each reload's time went, by the daemon's own account (--log-level debug):\n");
     for (const auto& r : rows) std::printf("  N=%-3zu %s\n", r.n, r.reloadPhases.c_str());
     const uint64_t region = bpf::regionBytes(8, slots);
-    std::printf("\nring memory (8-byte messages): one instance = possible CPUs x (256-byte header + ring_slots x 8 bytes,\n"
-                "rounded to 64) = %u x %llu = %.1f MiB here; at 128 possible CPUs 128 x %llu = %llu bytes (%.1f MiB,\n"
-                "%.0f MB) per interface, plus one spare of each shape per host, and one more per interface mid-swap.\n",
-                cpus, (unsigned long long)region, mib(uint64_t(cpus) * region), (unsigned long long)region,
-                (unsigned long long)(128 * region), mib(128 * region), double(128 * region) / 1e6);
+    std::printf(
+        "\nring memory (8-byte messages): one instance = possible CPUs x (256-byte header + ring_slots x 8 bytes,\n"
+        "rounded to 64) = %u x %llu = %.1f MiB here; at 128 possible CPUs 128 x %llu = %llu bytes (%.1f MiB,\n"
+        "%.0f MB) per interface, plus one spare of each shape per host, and one more per interface mid-swap.\n",
+        cpus, (unsigned long long)region, mib(uint64_t(cpus) * region), (unsigned long long)region,
+        (unsigned long long)(128 * region), mib(128 * region), double(128 * region) / 1e6);
     if (!rows.empty() && !rows.back().memory.interfaces.empty())
-        std::printf("measured at N=%zu: %.2f MiB per interface (%zu maps), %.2f MiB not attached (spares), %.2f MiB in all\n",
-                    rows.back().n, mib(rows.back().memory.interfaces.front().bytes), rows.back().memory.interfaces.front().maps,
-                    mib(rows.back().memory.unattachedBytes), mib(rows.back().memory.totalBytes));
+        std::printf(
+            "measured at N=%zu: %.2f MiB per interface (%zu maps), %.2f MiB not attached (spares), %.2f MiB in all\n",
+            rows.back().n, mib(rows.back().memory.interfaces.front().bytes), rows.back().memory.interfaces.front().maps,
+            mib(rows.back().memory.unattachedBytes), mib(rows.back().memory.totalBytes));
     return 0;
 }

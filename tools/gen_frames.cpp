@@ -34,7 +34,9 @@ namespace {
 
 using namespace fizzhost;
 
-double cpuSeconds(const timeval& tv) { return double(tv.tv_sec) + double(tv.tv_usec) / 1e6; }
+double cpuSeconds(const timeval& tv) {
+    return double(tv.tv_sec) + double(tv.tv_usec) / 1e6;
+}
 
 }  // namespace
 
@@ -54,10 +56,12 @@ int main(int argc, char** argv) {
     app.add_option("--pps", pps, "frames per second (0: as fast as one CPU can)")->capture_default_str();
     app.add_option("--seconds", seconds, "stop after this long")->check(CLI::PositiveNumber);
     app.add_option("--frames", frames, "stop after this many frames")->check(CLI::PositiveNumber);
-    app.add_option("--batch", batch, "frames per kernel batch (1..256)")->check(CLI::Range(1u, measure::kMaxBatch))
+    app.add_option("--batch", batch, "frames per kernel batch (1..256)")
+        ->check(CLI::Range(1u, measure::kMaxBatch))
         ->capture_default_str();
     app.add_option("--cpu", cpu, "run on this CPU only")->check(CLI::NonNegativeNumber);
-    app.add_option("--engine", engineName, "live (BPF_PROG_TEST_RUN live frames), packet (AF_PACKET), or auto: "
+    app.add_option("--engine", engineName,
+                   "live (BPF_PROG_TEST_RUN live frames), packet (AF_PACKET), or auto: "
                    "live where the kernel runs it")
         ->check(CLI::IsMember({"auto", "live", "packet"}))
         ->capture_default_str();
@@ -134,8 +138,9 @@ int main(int argc, char** argv) {
         std::string refusal;
         const auto generator = measure::makeGenerator(settings, engine, &refusal);
         if (!refusal.empty())
-            std::fprintf(stderr, "fizzhost-gen: this kernel refuses BPF_PROG_TEST_RUN on live frames (%s): sending "
-                                 "through AF_PACKET instead\n",
+            std::fprintf(stderr,
+                         "fizzhost-gen: this kernel refuses BPF_PROG_TEST_RUN on live frames (%s): sending "
+                         "through AF_PACKET instead\n",
                          refusal.c_str());
         std::optional<measure::InterfaceCounters> counters;
         try {
@@ -160,13 +165,16 @@ int main(int argc, char** argv) {
         if (json) {
             std::printf("%s\n", out.dump().c_str());
         } else {
-            std::fprintf(stderr, "fizzhost-gen: %llu frames on %s in %.3f s (%s engine): %.0f frames/s (CPU %.2f s user, "
-                                 "%.2f s system)\n",
+            std::fprintf(stderr,
+                         "fizzhost-gen: %llu frames on %s in %.3f s (%s engine): %.0f frames/s (CPU %.2f s user, "
+                         "%.2f s system)\n",
                          (unsigned long long)run.frames, iface.c_str(), run.seconds, generator->engine(),
-                         out["frames_per_second"].get<double>(), cpuSeconds(usage.ru_utime), cpuSeconds(usage.ru_stime));
+                         out["frames_per_second"].get<double>(), cpuSeconds(usage.ru_utime),
+                         cpuSeconds(usage.ru_stime));
             if (counters)
-                std::fprintf(stderr, "fizzhost-gen: %s dropped %llu of them (on veth: the peer's receive ring was full, "
-                                     "or it runs no XDP program)\n",
+                std::fprintf(stderr,
+                             "fizzhost-gen: %s dropped %llu of them (on veth: the peer's receive ring was full, "
+                             "or it runs no XDP program)\n",
                              iface.c_str(), (unsigned long long)out["dropped"].get<uint64_t>());
         }
     } catch (const Error& e) {

@@ -82,9 +82,10 @@ TEST_CASE("the generator refuses sources outside 198.18.0.0/15 and frames it can
     CHECK_THROWS_WITH(measure::LiveGenerator::load(s), Contains("no interface"));
 }
 
-TEST_CASE("the generator program gives each frame the next source of its range, both checksums right, whatever the "
-          "page held before",
-          "[bpf]") {
+TEST_CASE(
+    "the generator program gives each frame the next source of its range, both checksums right, whatever the "
+    "page held before",
+    "[bpf]") {
     if (!requirePrivilege("load the generator program")) return;
     struct Shape {
         const char* what;
@@ -95,7 +96,7 @@ TEST_CASE("the generator program gives each frame the next source of its range, 
     for (const auto& shape : {Shape{"UDP", {}, 17, 14}, Shape{"TCP behind two tags", {100, 200}, 6, 22}}) {
         INFO(shape.what);
         measure::GeneratorSettings s;
-        s.ifindex = 1;  // a plain test run carries no verdict out
+        s.ifindex = 1;                   // a plain test run carries no verdict out
         s.firstSource = kTestNet | 250;  // the range crosses 198.18.0.255 -> 198.18.1.0
         s.sourceCount = 8;
         s.shape.vlans = shape.vlans;
@@ -131,9 +132,10 @@ TEST_CASE("the generator program gives each frame the next source of its range, 
     CHECK(ipChecksum(&out.frame[14], 20) == 0);
 }
 
-TEST_CASE("fizzhost-gen sends exactly the frames asked for, sources cycling through the range, checksums right, with "
-          "each engine this kernel runs",
-          "[netns]") {
+TEST_CASE(
+    "fizzhost-gen sends exactly the frames asked for, sources cycling through the range, checksums right, with "
+    "each engine this kernel runs",
+    "[netns]") {
     if (!requirePrivilege("fizzhost-gen on a veth pair")) return;
     GenLab lab;
     lab.attachFloor();  // veth takes redirected (live) frames only with an XDP program on the peer

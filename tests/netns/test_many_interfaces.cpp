@@ -38,7 +38,9 @@ constexpr size_t kFramesPerInterface = 3;
 
 // Sources of interface i in round r: 198.18.<i>.<r*16 ..>, three consecutive addresses, so exactly
 // one of them is divisible by 3 and every classifier emits for it.
-uint32_t source(size_t i, size_t round, size_t k) { return kTestNet | uint32_t(i) << 8 | uint32_t(round * 16 + k); }
+uint32_t source(size_t i, size_t round, size_t k) {
+    return kTestNet | uint32_t(i) << 8 | uint32_t(round * 16 + k);
+}
 
 std::string config(const std::filesystem::path& dir, const std::filesystem::path& stateRoot, const VethSet& veths,
                    const char* classifier) {
@@ -114,9 +116,10 @@ std::map<std::string, nlohmann::json> interfacesByName(const nlohmann::json& sta
 
 }  // namespace
 
-TEST_CASE("64 interfaces: all attached, each classifies its own frames, one reload swaps every program on its kept "
-          "link, status and metrics list all 64",
-          "[daemon]") {
+TEST_CASE(
+    "64 interfaces: all attached, each classifies its own frames, one reload swaps every program on its kept "
+    "link, status and metrics list all 64",
+    "[daemon]") {
     if (!requirePrivilege("run fizzhost on 64 veth pairs")) return;
     NetNs hostNs, peerNs;
     VethSet veths(hostNs, peerNs, kInterfaces);

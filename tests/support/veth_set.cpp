@@ -79,8 +79,10 @@ void VethSet::batch(const std::string& tool, const std::string& ns, const std::v
     std::vector<std::string> argv = {tool, "-n", ns};
     if (force) argv.push_back("-force");  // go on past a line that fails (a pair already gone)
     argv.insert(argv.end(), {"-batch", file.string()});
-    if (force) runUnchecked(argv);
-    else run(argv);
+    if (force)
+        runUnchecked(argv);
+    else
+        run(argv);
 }
 
 }  // namespace fizzhost::test

@@ -32,9 +32,12 @@ void idsFromFdinfo(const std::filesystem::path& fdinfo, Ids& into) {
         std::string key;
         uint32_t id = 0;
         if (!(fields >> key >> id)) continue;
-        if (key == "map_id:") into.maps.insert(id);
-        else if (key == "prog_id:") into.progs.insert(id);
-        else if (key == "link_id:") into.links.insert(id);
+        if (key == "map_id:")
+            into.maps.insert(id);
+        else if (key == "prog_id:")
+            into.progs.insert(id);
+        else if (key == "link_id:")
+            into.links.insert(id);
     }
 }
 

@@ -18,7 +18,7 @@ namespace fizzhost::measure {
 
 struct MapMemory {
     uint32_t id = 0;
-    std::string name;  // the kernel's (truncated to 15 characters)
+    std::string name;   // the kernel's (truncated to 15 characters)
     uint32_t type = 0;  // enum bpf_map_type
     uint32_t maxEntries = 0, valueSize = 0;
     uint64_t bytes = 0;  // memlock
@@ -36,10 +36,10 @@ struct InterfaceMemory {
 };
 
 struct BpfMemory {
-    std::vector<MapMemory> maps;  // every map found, once, by id
+    std::vector<MapMemory> maps;              // every map found, once, by id
     std::vector<InterfaceMemory> interfaces;  // one per XDP link the process holds or pinned
-    uint64_t sharedBytes = 0;      // maps reachable from more than one link
-    uint64_t unattachedBytes = 0;  // maps no link reaches (spares, retiring instances, orphan pins)
+    uint64_t sharedBytes = 0;                 // maps reachable from more than one link
+    uint64_t unattachedBytes = 0;             // maps no link reaches (spares, retiring instances, orphan pins)
     uint64_t totalBytes = 0;
 };
 

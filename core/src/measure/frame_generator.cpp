@@ -20,7 +20,9 @@ using Clock = std::chrono::steady_clock;
 constexpr double kCallSeconds = 0.005;
 constexpr uint64_t kFirstCall = 4096, kMaxCall = 1u << 24;
 
-double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+double seconds(Clock::duration d) {
+    return std::chrono::duration<double>(d).count();
+}
 
 Clock::duration toDuration(double s) {
     return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
@@ -36,7 +38,8 @@ void checkGeneratorSettings(const GeneratorSettings& s) {
                         " leave 198.18.0.0/15, the range set aside for benchmarks (RFC 2544); generated frames "
                         "use no other source",
                     EINVAL);
-    if (s.ifindex <= 0) throw Error("generator: no interface to send on (ifindex " + std::to_string(s.ifindex) + ")", EINVAL);
+    if (s.ifindex <= 0)
+        throw Error("generator: no interface to send on (ifindex " + std::to_string(s.ifindex) + ")", EINVAL);
 }
 
 GeneratorRun FrameGenerator::run(const Pace& pace, const std::atomic<bool>* stop) {
@@ -93,9 +96,10 @@ std::unique_ptr<FrameGenerator> makeGenerator(const GeneratorSettings& settings,
     if (engine == GeneratorEngine::Packet) return std::make_unique<PacketGenerator>(settings);
     if (const auto refused = liveFramesRefusal()) {
         if (engine == GeneratorEngine::Live)
-            throw Error("generator: this kernel refuses BPF_PROG_TEST_RUN on live frames (BPF_F_TEST_XDP_LIVE_FRAMES): " +
-                            *refused + "; it needs Linux 5.18+ and a kernel that permits it (try the packet engine)",
-                        EPERM);
+            throw Error(
+                "generator: this kernel refuses BPF_PROG_TEST_RUN on live frames (BPF_F_TEST_XDP_LIVE_FRAMES): " +
+                    *refused + "; it needs Linux 5.18+ and a kernel that permits it (try the packet engine)",
+                EPERM);
         if (refusal) *refusal = *refused;
         return std::make_unique<PacketGenerator>(settings);
     }

@@ -54,7 +54,8 @@ InterfaceCounters::InterfaceCounters(std::string ifname) : ifname_(std::move(ifn
     ifindex_ = int(if_nametoindex(ifname_.c_str()));
     if (ifindex_ == 0) throwErrno("interface '" + ifname_ + "'", errno);
     // A driver without counters (ethtool -S empty) refuses the query or returns none: read() is empty.
-    if (ioctlOk(socket_.get(), ifname_, info.get()) && (info->sset_mask & (1ull << ETH_SS_STATS))) count_ = info->data[0];
+    if (ioctlOk(socket_.get(), ifname_, info.get()) && (info->sset_mask & (1ull << ETH_SS_STATS)))
+        count_ = info->data[0];
     netlink_.reset(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
     if (!netlink_) throwErrno("interface counters: netlink socket", errno);
 }

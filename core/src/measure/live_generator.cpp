@@ -67,6 +67,8 @@ LiveGenerator LiveGenerator::load(const GeneratorSettings& s) {
     return LiveGenerator(std::move(object), fd, std::move(frame));
 }
 
-void LiveGenerator::send(uint32_t frames, uint32_t batch) { bpf::testRunLive(fd_, frame_, frames, batch); }
+void LiveGenerator::send(uint32_t frames, uint32_t batch) {
+    bpf::testRunLive(fd_, frame_, frames, batch);
+}
 
 }  // namespace fizzhost::measure
