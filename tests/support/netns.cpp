@@ -99,6 +99,8 @@ void writeSysctl(const std::string& path, const char* value) {
 
 }  // namespace
 
+unsigned nextFixtureId() { return nextId++; }
+
 CommandResult runUnchecked(const std::vector<std::string>& argv) {
     if (argv.empty()) throw std::invalid_argument("run: empty argv");
     // Everything the child needs is prepared here: after fork() in a threaded process only

@@ -31,6 +31,9 @@ CommandResult run(const std::vector<std::string>& argv);
 /// when the command cannot be started.
 CommandResult runUnchecked(const std::vector<std::string>& argv);
 
+/// A number no other fixture of this process has taken: names carry it, so they never collide.
+unsigned nextFixtureId();
+
 /// A named network namespace ("fztns<pid>-<n>", via `ip netns add`) with lo up and IPv6 off, so
 /// no neighbour discovery or router solicitation frames show up in packet counts. Deleted in the
 /// destructor. Throws std::runtime_error when it cannot be created (needs CAP_SYS_ADMIN).
