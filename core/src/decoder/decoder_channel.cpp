@@ -14,26 +14,31 @@
 namespace fizzhost::decoder {
 namespace {
 
-using protocol::SlotHeader;
-
 constexpr std::align_val_t kRingAlign{64};
 
 }  // namespace
+
+void DecoderChannel::setRing(const protocol::Layout& l, unsigned char* channel) {
+    header_ = reinterpret_cast<protocol::ChannelHeader*>(channel);
+    inputs_ = channel + sizeof(protocol::ChannelHeader);
+    outputs_ = channel + l.outputsOffset;
+    inputSize_ = l.inputSize;
+    outputSize_ = l.outputSize;
+    slots_ = l.slotCount;
+    mask_ = uint32_t(slots_ - 1);
+    capacity_ = l.messageCapacity;
+    kinds_ = uint32_t(plugin_->kinds().size());
+}
 
 DecoderChannel::DecoderChannel(std::shared_ptr<const plugin::Plugin> plugin, std::shared_ptr<WorkerHost> worker)
     : plugin_(std::move(plugin)), worker_(std::move(worker)) {
     index_ = worker_->attach();
     control_ = &worker_->area().control();
-    header_ = protocol::channelAt(worker_->area().base(), *control_, index_);
-    ring_ = reinterpret_cast<unsigned char*>(header_) + sizeof(protocol::ChannelHeader);
-    slotSize_ = control_->slotSize;
-    slots_ = control_->slotCount;
-    capacity_ = control_->messageCapacity;
     fieldCount_ = control_->fieldCount;
+    setRing(worker_->area().layout(),
+            reinterpret_cast<unsigned char*>(protocol::channelAt(worker_->area().base(), *control_, index_)));
     // Sequence numbers of an index only grow: a new channel starts where the last one left off.
     head_ = tail_ = published_ = header_->head.load(std::memory_order_relaxed);
-    mask_ = uint32_t(slots_ - 1);
-    kinds_ = uint32_t(plugin_->kinds().size());
 }
 
 DecoderChannel::DecoderChannel(std::shared_ptr<const plugin::Plugin> plugin,
@@ -41,16 +46,11 @@ DecoderChannel::DecoderChannel(std::shared_ptr<const plugin::Plugin> plugin,
     : plugin_(std::move(plugin)), code_(std::move(code)) {
     fieldCount_ = uint32_t(plugin_->fields().size());
     const protocol::Layout l = protocol::layoutFor(protocol::Mode::Decode, plugin_->messageSize(), fieldCount_);
-    slotSize_ = l.slotSize;
-    slots_ = l.slotCount;
-    capacity_ = l.messageCapacity;
-    const size_t bytes = sizeof(protocol::ChannelHeader) + slots_ * size_t(slotSize_);
+    const size_t bytes = l.channelStride;
     ownRing_.reset(static_cast<unsigned char*>(::operator new[](bytes, kRingAlign)));
     std::memset(ownRing_.get(), 0, bytes);
-    header_ = new (ownRing_.get()) protocol::ChannelHeader{};
-    ring_ = ownRing_.get() + sizeof(protocol::ChannelHeader);
-    mask_ = uint32_t(slots_ - 1);
-    kinds_ = uint32_t(plugin_->kinds().size());
+    new (ownRing_.get()) protocol::ChannelHeader{};
+    setRing(l, ownRing_.get());
 }
 
 DecoderChannel::~DecoderChannel() {
@@ -60,9 +60,12 @@ DecoderChannel::~DecoderChannel() {
 
 bool DecoderChannel::submit(const void* raw, uint32_t size) noexcept {
     if (head_ - tail_ >= slots_) return false;
-    unsigned char* s = slot(head_);
-    reinterpret_cast<SlotHeader*>(s)->size = size;
-    if (size <= capacity_) std::memcpy(protocol::slotRaw(s, fieldCount_), raw, size);
+    protocol::SlotInput* in = input(head_);
+    in->size = size;
+    if (size == 8)
+        std::memcpy(protocol::inputRaw(in), raw, 8);  // the common message size, without a memcpy call
+    else if (size <= capacity_)
+        std::memcpy(protocol::inputRaw(in), raw, size);
     ++head_;
     return true;
 }
@@ -72,12 +75,12 @@ void DecoderChannel::publish() noexcept {
     if (code_) {
         // In-process: decode here, in place, as the worker would.
         for (uint64_t seq = published_; seq < head_; ++seq) {
-            unsigned char* s = slot(seq);
-            auto* h = reinterpret_cast<SlotHeader*>(s);
-            h->event = fizzhost_event{};
-            h->rc = h->size > capacity_ ? protocol::kRcOversize
-                                        : code_->decode(protocol::slotRaw(s, fieldCount_), h->size, h->event,
-                                                        protocol::slotFields(s), fieldCount_);
+            protocol::SlotInput* in = input(seq);
+            protocol::SlotOutput* out = output(seq);
+            out->event = fizzhost_event{};
+            out->rc = in->size > capacity_ ? protocol::kRcOversize
+                                           : code_->decode(protocol::inputRaw(in), in->size, out->event,
+                                                           protocol::outputFields(out), fieldCount_);
         }
         header_->done.store(head_, std::memory_order_release);
     } else {
@@ -95,15 +98,18 @@ void DecoderChannel::publish() noexcept {
 }
 
 const DecodeResult& DecoderChannel::result(uint64_t seq) noexcept {
-    unsigned char* s = slot(seq);
-    SlotHeader h;
-    std::memcpy(&h, s, sizeof h);  // once: the worker may write the slot again at any time
+    protocol::SlotInput* in = input(seq);
+    protocol::SlotOutput* out = output(seq);
+    protocol::SlotOutput h;
+    std::memcpy(&h, out, sizeof h);  // once: the worker may write the slot again at any time
     DecodeResult& r = result_;
-    r = DecodeResult{};
     r.seq = seq;
     r.rc = h.rc;
-    r.raw = protocol::slotRaw(s, fieldCount_);
-    r.size = std::min(h.size, capacity_);
+    r.raw = protocol::inputRaw(in);
+    r.size = std::min(in->size, capacity_);
+    r.event = nullptr;
+    r.fields = nullptr;
+    r.reason = {};
     if (h.rc == protocol::kRcWorkerFailure && worker_) {
         r.outcome = DecodeResult::Outcome::WorkerFailed;
         r.reason = worker_->verdict(h.event.kind);
@@ -120,7 +126,7 @@ const DecodeResult& DecoderChannel::result(uint64_t seq) noexcept {
         return r;
     }
     if (fieldCount_) {
-        std::memcpy(fields_, protocol::slotFields(s), fieldCount_ * sizeof(fizzhost_field_value));
+        std::memcpy(fields_, protocol::outputFields(out), fieldCount_ * sizeof(fizzhost_field_value));
         const auto& schema = plugin_->fields();
         for (uint32_t i = 0; i < fieldCount_; ++i) {
             fields_[i].set = fields_[i].set ? 1 : 0;

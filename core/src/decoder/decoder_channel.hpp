@@ -81,7 +81,13 @@ private:
     }
     // Copies slot `seq`'s output out of reach of the worker and checks it.
     const DecodeResult& result(uint64_t seq) noexcept;
-    unsigned char* slot(uint64_t seq) const noexcept { return ring_ + (seq & mask_) * slotSize_; }
+    protocol::SlotInput* input(uint64_t seq) const noexcept {
+        return reinterpret_cast<protocol::SlotInput*>(inputs_ + (seq & mask_) * inputSize_);
+    }
+    protocol::SlotOutput* output(uint64_t seq) const noexcept {
+        return reinterpret_cast<protocol::SlotOutput*>(outputs_ + (seq & mask_) * outputSize_);
+    }
+    void setRing(const protocol::Layout& l, unsigned char* channel);
 
     std::shared_ptr<const plugin::Plugin> plugin_;
     std::shared_ptr<WorkerHost> worker_;                // confined
@@ -89,8 +95,8 @@ private:
     std::unique_ptr<unsigned char[]> ownRing_;          // in-process: the ring in our own memory
     protocol::ControlBlock* control_ = nullptr;         // confined
     protocol::ChannelHeader* header_ = nullptr;
-    unsigned char* ring_ = nullptr;
-    uint32_t index_ = 0, slotSize_ = 0, mask_ = 0, capacity_ = 0, fieldCount_ = 0, kinds_ = 0;
+    unsigned char *inputs_ = nullptr, *outputs_ = nullptr;
+    uint32_t index_ = 0, inputSize_ = 0, outputSize_ = 0, mask_ = 0, capacity_ = 0, fieldCount_ = 0, kinds_ = 0;
     size_t slots_ = 0;
     uint64_t head_ = 0, tail_ = 0, published_ = 0;
     DecodeResult result_;

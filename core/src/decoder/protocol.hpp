@@ -10,10 +10,13 @@
 // more, since every one of them runs the same code. So 64 interfaces stay at 1-3 workers.
 //
 // A channel is a single-producer single-consumer ring of fixed-size slots: the host copies a raw
-// message into slot[head] and publishes head (release); the worker decodes slot[done] in place
-// (rc, event, fields into the slot's output part) and publishes done (release); the host collects
-// [tail, done) in order. Everything the worker writes is untrusted: the host clamps done into
-// [tail, head], copies a slot's output before looking at it, and checks rc, kind and lengths.
+// message into the input half of slot[head] and publishes head (release); the worker decodes
+// slot[done] in place (rc, event, fields into the slot's output half) and publishes done
+// (release); the host collects [tail, done) in order. A slot's halves sit in two arrays, inputs
+// and outputs, so each cache line travels one way only (host to worker, or worker to host)
+// instead of bouncing between the writer of the message and the writer of its result.
+// Everything the worker writes is untrusted: the host clamps done into [tail, head], copies a
+// slot's output before looking at it, and checks rc, kind and lengths.
 #pragma once
 
 #include <fizzhost/plugin_abi.h>
@@ -32,7 +35,8 @@ inline constexpr int kAreaFd = 3;
 /// Channels one worker serves: 64 interfaces, each with a variant and its successor during a swap,
 /// with room to spare. open() refuses more with a clear message.
 inline constexpr uint32_t kMaxChannels = 256;
-/// Bytes of slots per channel (rounded down to a power-of-two slot count, kMinSlots..kMaxSlots).
+/// Bytes of slots (both halves) per channel (rounded down to a power-of-two slot count,
+/// kMinSlots..kMaxSlots).
 inline constexpr uint64_t kChannelRingBytes = 128u << 10;
 inline constexpr uint32_t kMinSlots = 64;
 inline constexpr uint32_t kMaxSlots = 1u << 16;
@@ -41,8 +45,8 @@ inline constexpr uint64_t kMaxDescribedObject = 32u << 20;
 /// Messages the worker decodes from one channel before it publishes done and looks at the next.
 inline constexpr uint32_t kBatch = 256;
 
-/// The rc the host itself writes into a slot whose message killed the worker twice (its reason is
-/// host-side, indexed by event.kind). Distinct from every errno and from FIZZHOST_DECODE_THREW.
+/// The rc the host itself writes into a slot's output whose message killed the worker twice (its
+/// reason is host-side, indexed by event.kind). Distinct from every errno and from FIZZHOST_DECODE_THREW.
 inline constexpr int32_t kRcWorkerFailure = -20001;
 /// The rc of a message larger than a slot holds: never handed to the decoder (the SDK's
 /// trampolines refuse any size but their message's with -EINVAL too).
@@ -80,12 +84,12 @@ struct alignas(64) ControlBlock {
     uint32_t magic, version;
     Mode mode;
     uint32_t channelCapacity;  // decode mode: kMaxChannels
-    uint32_t slotSize, slotCount, messageCapacity, fieldCount;
+    uint32_t inputSize, outputSize, slotCount, messageCapacity, fieldCount;
+    uint32_t outputsOffset;  // within a channel
     uint64_t channelsOffset, channelStride;
     uint64_t objectOffset, objectCapacity;  // describe mode
     uint64_t areaSize;
     int32_t hostPid;  // the worker exits when its parent is no longer this process
-    uint32_t reserved;
 
     // Written by the worker.
     alignas(64) std::atomic<uint32_t> state;
@@ -116,10 +120,16 @@ struct alignas(64) ChannelHeader {
     alignas(64) std::atomic<uint32_t> active;  // host: 1 while a channel uses this index
 };
 
-/// Each slot: this header, then fieldCount fizzhost_field_value, then the raw message.
-struct SlotHeader {
+/// A slot's input half (host-written): this, then the raw message (messageCapacity bytes).
+struct SlotInput {
     uint32_t size;  // of the raw message
-    int32_t rc;     // the decoder's return (or kRcWorkerFailure, kRcOversize)
+    uint32_t reserved;
+};
+
+/// A slot's output half (worker-written): this, then fieldCount fizzhost_field_value.
+struct SlotOutput {
+    int32_t rc;  // the decoder's return (or kRcWorkerFailure, kRcOversize)
+    uint32_t reserved;
     fizzhost_event event;
 };
 
@@ -127,14 +137,15 @@ static_assert(std::is_standard_layout_v<ControlBlock> && std::is_standard_layout
 static_assert(std::atomic<uint64_t>::is_always_lock_free && std::atomic<uint32_t>::is_always_lock_free,
               "atomics shared between processes must be lock-free (address-free)");
 static_assert(sizeof(std::atomic<uint64_t>) == 8 && sizeof(std::atomic<uint32_t>) == 4);
-static_assert(sizeof(SlotHeader) == 24 && alignof(fizzhost_field_value) <= 8 && sizeof(fizzhost_field_value) == 64);
+static_assert(sizeof(SlotInput) == 8 && sizeof(SlotOutput) == 24);
+static_assert(alignof(fizzhost_field_value) <= 8 && sizeof(fizzhost_field_value) == 64);
 static_assert(sizeof(ControlBlock) <= 4096, "the control block fits its page");
 
 inline constexpr uint64_t roundUp(uint64_t v, uint64_t to) { return (v + to - 1) / to * to; }
 
 /// The shape of an area: where everything is, for a plugin's message size and field count.
 struct Layout {
-    uint32_t slotSize = 0, slotCount = 0, messageCapacity = 0;
+    uint32_t inputSize = 0, outputSize = 0, slotCount = 0, messageCapacity = 0, outputsOffset = 0;
     uint64_t channelsOffset = 0, channelStride = 0, objectOffset = 0, objectCapacity = 0, size = 0;
 };
 
@@ -148,11 +159,13 @@ inline constexpr Layout layoutFor(Mode mode, uint32_t messageSize, uint32_t fiel
         return l;
     }
     l.messageCapacity = uint32_t(roundUp(messageSize == 0 ? 8 : messageSize, 8));
-    l.slotSize = uint32_t(sizeof(SlotHeader) + uint64_t(fieldCount) * sizeof(fizzhost_field_value) + l.messageCapacity);
+    l.inputSize = uint32_t(sizeof(SlotInput) + l.messageCapacity);
+    l.outputSize = uint32_t(sizeof(SlotOutput) + uint64_t(fieldCount) * sizeof(fizzhost_field_value));
     uint32_t slots = kMaxSlots;
-    while (slots > kMinSlots && uint64_t(slots) * l.slotSize > kChannelRingBytes) slots /= 2;
+    while (slots > kMinSlots && uint64_t(slots) * (l.inputSize + l.outputSize) > kChannelRingBytes) slots /= 2;
     l.slotCount = slots;
-    l.channelStride = roundUp(sizeof(ChannelHeader) + uint64_t(slots) * l.slotSize, 4096);
+    l.outputsOffset = uint32_t(roundUp(sizeof(ChannelHeader) + uint64_t(slots) * l.inputSize, 64));
+    l.channelStride = roundUp(l.outputsOffset + uint64_t(slots) * l.outputSize, 4096);
     l.size = l.channelsOffset + l.channelStride * kMaxChannels;
     return l;
 }
@@ -162,16 +175,17 @@ inline ChannelHeader* channelAt(void* area, const ControlBlock& c, uint32_t inde
                                             uint64_t(index) * c.channelStride);
 }
 
-inline unsigned char* slotAt(ChannelHeader* channel, const ControlBlock& c, uint64_t seq) {
-    return reinterpret_cast<unsigned char*>(channel) + sizeof(ChannelHeader) + (seq & (c.slotCount - 1)) * c.slotSize;
+inline SlotInput* inputAt(ChannelHeader* channel, const ControlBlock& c, uint64_t seq) {
+    return reinterpret_cast<SlotInput*>(reinterpret_cast<unsigned char*>(channel) + sizeof(ChannelHeader) +
+                                        (seq & (c.slotCount - 1)) * c.inputSize);
 }
 
-inline fizzhost_field_value* slotFields(unsigned char* slot) {
-    return reinterpret_cast<fizzhost_field_value*>(slot + sizeof(SlotHeader));
+inline SlotOutput* outputAt(ChannelHeader* channel, const ControlBlock& c, uint64_t seq) {
+    return reinterpret_cast<SlotOutput*>(reinterpret_cast<unsigned char*>(channel) + c.outputsOffset +
+                                         (seq & (c.slotCount - 1)) * c.outputSize);
 }
 
-inline unsigned char* slotRaw(unsigned char* slot, uint32_t fieldCount) {
-    return slot + sizeof(SlotHeader) + uint64_t(fieldCount) * sizeof(fizzhost_field_value);
-}
+inline unsigned char* inputRaw(SlotInput* in) { return reinterpret_cast<unsigned char*>(in + 1); }
+inline fizzhost_field_value* outputFields(SlotOutput* out) { return reinterpret_cast<fizzhost_field_value*>(out + 1); }
 
 }  // namespace fizzhost::decoder::protocol

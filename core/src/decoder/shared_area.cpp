@@ -26,7 +26,9 @@ SharedArea::SharedArea(protocol::Mode mode, uint32_t messageSize, uint32_t field
     control_->version = protocol::kVersion;
     control_->mode = mode;
     control_->channelCapacity = mode == protocol::Mode::Decode ? protocol::kMaxChannels : 0;
-    control_->slotSize = layout_.slotSize;
+    control_->inputSize = layout_.inputSize;
+    control_->outputSize = layout_.outputSize;
+    control_->outputsOffset = layout_.outputsOffset;
     control_->slotCount = layout_.slotCount;
     control_->messageCapacity = layout_.messageCapacity;
     control_->fieldCount = fieldCount;

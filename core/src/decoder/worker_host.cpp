@@ -181,7 +181,7 @@ void WorkerHost::failPending(uint32_t verdict) noexcept {
         if (done >= head) continue;
         stats_.undecodable["disabled"] += head - done;
         for (; done < head; ++done) {
-            auto* slot = reinterpret_cast<protocol::SlotHeader*>(protocol::slotAt(ch, c, done));
+            protocol::SlotOutput* slot = protocol::outputAt(ch, c, done);
             slot->rc = protocol::kRcWorkerFailure;
             slot->event = {verdict, 0, 0};
         }
@@ -191,7 +191,7 @@ void WorkerHost::failPending(uint32_t verdict) noexcept {
 
 // The worker died while decoding the message it recorded: its first strike, or its second (then
 // the host writes the verdict into the slot and moves done past it).
-bool WorkerHost::strike(const Failure& failure) {
+bool WorkerHost::strike(const Failure& failure, bool& onMessage) {
     ControlBlock& c = area_.control();
     const uint32_t index = c.currentChannel.load(std::memory_order_relaxed);
     const uint64_t seq = c.currentSeq.load(std::memory_order_relaxed);
@@ -199,13 +199,14 @@ bool WorkerHost::strike(const Failure& failure) {
     ChannelHeader* ch = protocol::channelAt(area_.base(), c, index);
     const uint64_t done = ch->done.load(std::memory_order_relaxed), head = ch->head.load(std::memory_order_acquire);
     if (!ch->active.load(std::memory_order_relaxed) || seq < done || seq >= head) return false;
+    onMessage = true;
     if (!strike_ || strike_->channel != index || strike_->seq != seq) {
         strike_ = Strike{index, seq};
         return false;
     }
     strike_.reset();
     const uint32_t verdict = verdictIndex("its decoder " + failure.reason + ", twice on this message");
-    auto* slot = reinterpret_cast<protocol::SlotHeader*>(protocol::slotAt(ch, c, seq));
+    protocol::SlotOutput* slot = protocol::outputAt(ch, c, seq);
     slot->rc = protocol::kRcWorkerFailure;
     slot->event = {verdict, 0, 0};
     // [done, seq) were decoded by the worker that died (it records a message only after finishing
@@ -222,14 +223,15 @@ void WorkerHost::onDeath(const WorkerExit& exit, Clock::time_point now) {
     const Failure failure = describeDeath(c, {exit, killedForHang_, hungFor_, env_.memoryLimit});
     const bool decoding = c.state.load(std::memory_order_acquire) == uint32_t(protocol::State::Ready) &&
                           c.phase.load(std::memory_order_relaxed) == uint32_t(protocol::Phase::Decoding);
-    // More than the message it died on: it finished at least one.
-    const bool progressed = c.progress.load(std::memory_order_relaxed) > progressAtStart_ + 1;
     const pid_t pid = process_->pid();
     process_.reset();
     ++stats_.restarts;
     stats_.lastReason = failure.reason;
     stats_.pid = 0;
-    const bool verdict = decoding && strike(failure);
+    bool onMessage = false;  // it died while decoding a message still pending
+    const bool verdict = decoding && strike(failure, onMessage);
+    // It finished at least one message (the one it died on does not count).
+    const bool progressed = c.progress.load(std::memory_order_relaxed) - progressAtStart_ > (onMessage ? 1u : 0u);
 
     // Workers that die young back off, unless the message that killed them is now out of the way.
     youngDeaths_ = progressed || verdict ? 0 : youngDeaths_ + 1;
@@ -279,7 +281,7 @@ void WorkerHost::supervise(Clock::time_point now) noexcept {
                 }
                 const uint64_t progress = c.progress.load(std::memory_order_relaxed);
                 if (process_ && (progress != lastProgress_ || !pending())) {
-                    if (progress > progressAtStart_ + 1) youngDeaths_ = 0;
+                    if (progress > progressAtStart_ + 1) youngDeaths_ = 0;  // past the one it may die on
                     lastProgress_ = progress;
                     progressSince_ = now;
                 } else if (process_ && !killedForHang_ && now - progressSince_ > env_.deadline) {

@@ -65,7 +65,9 @@ public:
 private:
     void spawn(Clock::time_point now);
     void onDeath(const WorkerExit& exit, Clock::time_point now);
-    bool strike(const Failure& failure);  // true: the second strike, a verdict was written
+    // Strikes the message the worker died on; true: its second strike, a verdict was written.
+    // `onMessage`: the worker was on a message still pending.
+    bool strike(const Failure& failure, bool& onMessage);
     void failPending(uint32_t verdictIndex) noexcept;
     std::optional<std::string> disagreement() const;  // the worker's description vs the plugin
     uint32_t verdictIndex(const std::string& reason);

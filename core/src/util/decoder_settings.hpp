@@ -18,7 +18,7 @@ struct DecoderSettings {
     DecoderIsolation isolation = DecoderIsolation::Process;
     /// The unprivileged user workers run as (never root).
     std::string user = "nobody";
-    /// Address space of one worker (RLIMIT_AS): its libraries, its shared rings (32 MiB) and
+    /// Address space of one worker (RLIMIT_AS): its libraries, its shared rings (at most 33 MiB) and
     /// whatever the decoder allocates.
     uint64_t memoryLimit = 256ull << 20;
     /// A worker that spends longer than this on one message is killed and restarted.

@@ -37,21 +37,20 @@ struct Decoder {
     uint32_t fieldCount = 0, capacity = 0;
 };
 
-void decodeSlot(unsigned char* slot, const Decoder& dec) noexcept {
-    auto* h = reinterpret_cast<SlotHeader*>(slot);
-    const uint32_t size = h->size;
-    h->event = fizzhost_event{};
+void decodeSlot(SlotInput* in, SlotOutput* out, const Decoder& dec) noexcept {
+    const uint32_t size = in->size;
+    out->event = fizzhost_event{};
     if (size > dec.capacity) {
-        h->rc = kRcOversize;
+        out->rc = kRcOversize;
         return;
     }
-    const unsigned char* raw = slotRaw(slot, dec.fieldCount);
+    const unsigned char* raw = inputRaw(in);
     if (dec.fields) {
-        fizzhost_field_value* f = slotFields(slot);
+        fizzhost_field_value* f = outputFields(out);
         for (uint32_t i = 0; i < dec.fieldCount; ++i) f[i].set = 0;
-        h->rc = dec.fields(raw, size, &h->event, f, dec.fieldCount);
+        out->rc = dec.fields(raw, size, &out->event, f, dec.fieldCount);
     } else {
-        h->rc = dec.plain(raw, size, &h->event);
+        out->rc = dec.plain(raw, size, &out->event);
     }
 }
 
@@ -140,7 +139,7 @@ void serve(ControlBlock& control, unsigned char* area, const fizzhost_plugin_des
                 control.currentChannel.store(c, std::memory_order_relaxed);
                 control.currentSeq.store(done, std::memory_order_relaxed);
                 control.progress.store(++progress, std::memory_order_relaxed);
-                decodeSlot(slotAt(ch, control, done), dec);
+                decodeSlot(inputAt(ch, control, done), outputAt(ch, control, done), dec);
             }
             ch->done.store(done, std::memory_order_release);
             worked = true;
