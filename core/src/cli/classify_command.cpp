@@ -80,8 +80,9 @@ private:
                 }
                 break;
             case decoder::DecodeResult::Outcome::Refused:
-                m.undecodable = r.rc == FIZZHOST_DECODE_THREW ? "the decoder threw (FIZZHOST_DECODE_THREW)"
-                                                              : "the decoder returned " + std::to_string(r.rc) + " (" + errnoText(r.rc) + ")";
+                m.undecodable = r.rc == FIZZHOST_DECODE_THREW
+                                    ? "the decoder threw (FIZZHOST_DECODE_THREW)"
+                                    : "the decoder returned " + std::to_string(r.rc) + ": " + errnoText(r.rc);
                 break;
             case decoder::DecodeResult::Outcome::KindOutOfRange:
                 m.undecodable = "kind " + std::to_string(r.event->kind) + " out of range (the plugin declares " +

@@ -39,7 +39,8 @@ SharedArea::SharedArea(protocol::Mode mode, uint32_t messageSize, uint32_t field
     control_->areaSize = layout_.size;
     control_->hostPid = ::getpid();
     if (mode == protocol::Mode::Decode)
-        for (uint32_t c = 0; c < protocol::kMaxChannels; ++c) new (protocol::channelAt(base_, *control_, c)) protocol::ChannelHeader{};
+        for (uint32_t c = 0; c < protocol::kMaxChannels; ++c)
+            new (protocol::channelAt(base_, *control_, c)) protocol::ChannelHeader{};
 }
 
 SharedArea::~SharedArea() {

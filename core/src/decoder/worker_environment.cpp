@@ -76,7 +76,8 @@ void requireCapabilities() {
     std::string missing;
     for (auto [cap, name] : {std::pair{CAP_SYS_CHROOT, "CAP_SYS_CHROOT"}, {CAP_SETUID, "CAP_SETUID"},
                              {CAP_SETGID, "CAP_SETGID"}, {CAP_KILL, "CAP_KILL"}})
-        if (!(data[CAP_TO_INDEX(cap)].effective & CAP_TO_MASK(cap))) missing += (missing.empty() ? "" : ", ") + std::string(name);
+        if (!(data[CAP_TO_INDEX(cap)].effective & CAP_TO_MASK(cap)))
+            missing += (missing.empty() ? "" : ", ") + std::string(name);
     if (!missing.empty())
         throw Error("confined decoders need CAP_SYS_CHROOT, CAP_SETUID, CAP_SETGID and CAP_KILL (to chroot a worker, "
                     "make it an unprivileged user and stop it); missing: " + missing +

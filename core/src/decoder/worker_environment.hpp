@@ -31,11 +31,11 @@ struct WorkerEnvironment {
     std::filesystem::path root;  // exists, root-owned, writable by nobody else
 
     /// Resolves `s`: the worker executable ($FIZZHOST_DECODER_WORKER, else fizzhost-decoder next to
-    /// this program, else ../libexec/fizzhost/ from it, else the installed path), the user (never uid or gid 0), the root folder
-    /// (created 0755 when missing; the folder and its parents must pass the file trust rule when
-    /// running as root). Throws Error naming the setting and why. Needs root (CAP_SETUID,
-    /// CAP_SETGID, CAP_SYS_CHROOT) to be of any use; says so when not root.
-    /// `allowInsecure` (development: insecure plugin mode) logs trust problems instead of refusing.
+    /// this program, else ../libexec/fizzhost/ from it, else the installed path), the user (never
+    /// uid or gid 0), the root folder (created 0755 when missing; it and its parents must pass the
+    /// file trust rule). Needs root with CAP_SYS_CHROOT, CAP_SETUID, CAP_SETGID and CAP_KILL, and
+    /// names the missing ones. `allowInsecure` (development: insecure plugin mode) logs trust
+    /// problems instead of refusing. Throws Error naming the setting and why.
     static WorkerEnvironment resolve(const DecoderSettings& s, bool allowInsecure);
 };
 

@@ -178,7 +178,8 @@ std::shared_ptr<const Plugin> Plugin::load(const std::filesystem::path& file, co
     ModuleFile module = readModuleFile(file, policy);
     ElfModule elf = inspectElf(module.bytes, "plugin file " + quoted(file));
     PluginInfo info = readPluginInfo(module, elf);
-    if (!info.hasMetadata) checkPluginName(info.name, "plugin file " + quoted(file) + " (ABI 1.0 module, known by its file name)");
+    if (!info.hasMetadata)
+        checkPluginName(info.name, "plugin file " + quoted(file) + " (ABI 1.0 module, known by its file name)");
     return load(module, info, LoadCode::InProcess);
 }
 

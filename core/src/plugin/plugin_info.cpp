@@ -207,11 +207,12 @@ PluginInfo describedInfo(const ModuleFile& file, const LegacyDescription& d) {
     const std::string who = where + ": plugin '" + info.name + "'";
     if (d.objectSize == 0) throw Error(who + " embeds no BPF object", EINVAL);
     if (d.objectSize > kMaxModuleBytes)
-        throw Error(who + " declares a BPF object of " + std::to_string(d.objectSize) + " bytes, more than a module may hold (" +
-                        std::to_string(kMaxModuleBytes) + ")",
+        throw Error(who + " declares a BPF object of " + std::to_string(d.objectSize) +
+                        " bytes, more than a module may hold (" + std::to_string(kMaxModuleBytes) + ")",
                     EFBIG);
     if (d.object.size() != d.objectSize)
-        throw Error(who + ": its decoder declared a BPF object of " + std::to_string(d.objectSize) + " bytes and handed back " +
+        throw Error(who + ": its decoder declared a BPF object of " + std::to_string(d.objectSize) +
+                        " bytes and handed back " +
                         std::to_string(d.object.size()),
                     EINVAL);
     info.describedObject = d.object;
