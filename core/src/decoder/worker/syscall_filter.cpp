@@ -27,6 +27,8 @@ constexpr int kStage1[] = {
     // signals (abort() and raise() block and unblock around tgkill) and leaving
     SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigaction), SCMP_SYS(exit), SCMP_SYS(exit_group),
     SCMP_SYS(rseq),
+    // its own alternate signal stack (AddressSanitizer sets one up around calls it intercepts)
+    SCMP_SYS(sigaltstack),
 };
 
 int allow(scmp_filter_ctx ctx, int nr, std::initializer_list<scmp_arg_cmp> args = {}) {
