@@ -232,3 +232,39 @@ TEST_CASE("fizzhost classify survives a crashing decoder: the frame's line says 
                    "{\"src\":\"198.18.0.21\",\"kind\":\"Fizz\"}\n");
     CHECK_THAT(r.err, Contains("1 message(s) from bad-segv could not be decoded"));
 }
+
+TEST_CASE("a decoder that forges its worker's progress and writes past a string gets no more than was sent",
+          "[decoder]") {
+    if (!requirePrivilege("start confined decoder workers (chroot, setuid)")) return;
+    TempDir root;
+    decoder::DecoderService service(testDecoderSettings(root));
+    auto channel = service.open(codeFreeCatalog(kDecoderPlugins).find("hostile"));
+    const size_t slots = channel->space();
+    const auto messages = around(kMarked, 10, 10);
+    // The marked message moves `done` a million past what was published and holds it there 50 ms.
+    auto results = decodeAll(service, {channel.get()}, {messages})[0];
+    CHECK(results.size() == messages.size());  // never more results than messages
+    CHECK(channel->inFlight() == 0);
+    CHECK(channel->space() == slots);
+    for (const auto& r : results)
+        if (r.outcome == Outcome::Decoded) {
+            REQUIRE(r.fields.size() == 1);
+            CHECK(r.fields[0].length <= FIZZHOST_FIELD_TEXT_MAX);  // its 5000 is cut to the array
+        }
+    // While `done` is forged the host may take back results the worker has not written yet: they are
+    // this decoder's own output, as untrusted as anything else it says. Once the forgery stops, the
+    // channel goes on by itself (no restart), every message right again.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    uint32_t src = 0xC6120300;
+    for (bool right = false; !right; src += 3) {
+        REQUIRE(std::chrono::steady_clock::now() < until);  // waiting for: a message decoded right again
+        auto one = decodeAll(service, {channel.get()}, {{{0, src}}})[0];
+        right = one.size() == 1 && one[0].outcome == Outcome::Decoded && one[0].src == src;
+    }
+    std::vector<FizzMsg> after;
+    for (uint32_t i = 0; i < 100; ++i) after.push_back({0, src + 3 * i});
+    auto more = decodeAll(service, {channel.get()}, {after})[0];
+    REQUIRE(more.size() == after.size());
+    for (size_t i = 0; i < after.size(); ++i) CHECK(more[i].src == after[i].saddr);
+    CHECK(service.stats().front().restarts == 0);
+}
