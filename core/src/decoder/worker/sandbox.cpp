@@ -17,13 +17,15 @@
 #include <new>
 #include <typeinfo>
 
+// Sanitizer builds (scripts/sanitize.sh): AddressSanitizer and ThreadSanitizer reserve terabytes of
+// shadow address space.
 #if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define FIZZHOST_WORKER_ASAN 1
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define FIZZHOST_WORKER_SHADOW_MEMORY 1
 #endif
 #endif
-#if defined(__SANITIZE_ADDRESS__)
-#define FIZZHOST_WORKER_ASAN 1
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define FIZZHOST_WORKER_SHADOW_MEMORY 1
 #endif
 
 namespace fizzhost::decoder::worker {
@@ -161,9 +163,9 @@ bool confine(const Confinement& c, protocol::ControlBlock& control) noexcept {
     }
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return failStep(control, "PR_SET_NO_NEW_PRIVS");
     if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return failStep(control, "PR_SET_DUMPABLE");
-#ifndef FIZZHOST_WORKER_ASAN
-    // AddressSanitizer reserves terabytes of shadow address space, so a sanitizer build runs its
-    // workers without this one limit (scripts/sanitize.sh); every other build is bounded.
+#ifndef FIZZHOST_WORKER_SHADOW_MEMORY
+    // A sanitizer's shadow memory does not fit any sane bound, so a sanitizer build runs its workers
+    // without this one limit (scripts/sanitize.sh); every other build is bounded.
     if (!setLimit(RLIMIT_AS, rlim_t(c.memoryLimit))) return failStep(control, "RLIMIT_AS");
 #endif
     // stdin, stdout, stderr, the area, and one for dlopen to read the module through.

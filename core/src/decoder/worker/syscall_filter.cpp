@@ -19,6 +19,8 @@ constexpr int kStage1[] = {
     // the module file (the loader reads it), and descriptors the process already holds
     SCMP_SYS(read), SCMP_SYS(pread64), SCMP_SYS(readv), SCMP_SYS(lseek), SCMP_SYS(close), SCMP_SYS(fstat),
     SCMP_SYS(newfstatat), SCMP_SYS(statx),
+    // names inside the chroot (ThreadSanitizer's dlopen reads /proc/self/exe, absent there)
+    SCMP_SYS(readlink), SCMP_SYS(readlinkat),
     // waiting, time, identity (a decoder may read the clock; a probe may read who it is)
     SCMP_SYS(futex), SCMP_SYS(sched_yield), SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep),
     SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday), SCMP_SYS(getrandom), SCMP_SYS(getpid), SCMP_SYS(gettid),
