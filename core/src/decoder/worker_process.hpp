@@ -2,6 +2,9 @@
 // holding nothing of the host's), with exactly the shared area (fd 3) and /dev/null (0, 1, 2), in a
 // session of its own, every signal at its default and none blocked. Watched through a pidfd, so a
 // signal never reaches a recycled pid. RAII: killed and reaped on destruction.
+// No control socket: everything the two sides say crosses the shared area, whose rings are all
+// there from the start, so no descriptor is ever passed later, and the worker's filter allows no
+// socket call at all.
 #pragma once
 
 #include "decoder/protocol.hpp"
