@@ -4,6 +4,7 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmnl-dev
       libboost-dev libboost-filesystem-dev libtomlplusplus-dev libspdlog-dev libfmt-dev catch2
       libcli11-dev nlohmann-json3-dev libbenchmark-dev iproute2 libpcap-dev)
+pkgs+=(libseccomp-dev)  # the confined decoder workers' syscall filters
 pkgs+=(prometheus-cpp-dev libsystemd-dev prometheus curl)  # service: /metrics, sd_notify, scrape tests
 # The sanitizer and fuzz builds (scripts/sanitize.sh): clang 14 and its runtime libraries.
 pkgs+=(clang-14 libclang-rt-14-dev)

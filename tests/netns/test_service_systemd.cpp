@@ -78,19 +78,26 @@ uint64_t effectiveCaps(pid_t pid) {
     return 0;
 }
 
-// The capabilities packaging/systemd/fizzhost.service grants, as setpriv and as a bit mask.
+// The capabilities packaging/systemd/fizzhost.service grants the host's own work, as setpriv and as
+// a bit mask; and the three it adds for starting confined decoder workers.
 constexpr int kCapNetAdmin = 12, kCapPerfmon = 38, kCapBpf = 39;
+constexpr int kCapKill = 5, kCapSetgid = 6, kCapSetuid = 7, kCapSysChroot = 18;
 const std::vector<std::pair<std::string, int>> kServiceCaps = {
     {"net_admin", kCapNetAdmin}, {"perfmon", kCapPerfmon}, {"bpf", kCapBpf}};
+const std::vector<std::pair<std::string, int>> kDecoderCaps = {
+    {"sys_chroot", kCapSysChroot}, {"setuid", kCapSetuid}, {"setgid", kCapSetgid}, {"kill", kCapKill}};
 
 // argv running FIZZHOST_BINARY as root with only `caps`: nothing inheritable or ambient, and a
-// bounding set that caps what root's exec gets.
+// bounding set that caps what root's exec gets. `args` follow the binary (default: run the daemon).
 std::vector<std::string> withOnlyCaps(const std::vector<std::pair<std::string, int>>& caps,
-                                      const std::filesystem::path& config) {
+                                      const std::filesystem::path& config, std::vector<std::string> args = {}) {
     std::string bounding = "-all";
     for (const auto& [name, bit] : caps) bounding += ",+" + name;
-    return {"setpriv",           "--inh-caps=-all",      "--ambient-caps=-all", "--bounding-set=" + bounding,
-            "--no-new-privs",    FIZZHOST_BINARY,        "--config",            config.string()};
+    if (args.empty()) args = {"--config", config.string()};
+    std::vector<std::string> argv = {"setpriv", "--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=" + bounding,
+                                     "--no-new-privs", FIZZHOST_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
 }
 
 std::string unitFrom(const std::string& executable) {
@@ -251,7 +258,11 @@ TEST_CASE("systemd-analyze verify accepts the shipped unit, and flags a broken o
     const std::string text = unitFrom(FIZZHOST_BINARY);
     CHECK_THAT(text, Contains("\nType=notify\n"));
     CHECK_THAT(text, Contains("\nExecReload=" + std::string(FIZZHOST_BINARY) + " reload --config "));
-    CHECK_THAT(text, Contains("\nCapabilityBoundingSet=CAP_BPF CAP_PERFMON CAP_NET_ADMIN\n"));
+    CHECK_THAT(text, Contains("\nCapabilityBoundingSet=CAP_BPF CAP_PERFMON CAP_NET_ADMIN CAP_SYS_CHROOT CAP_SETUID "
+                              "CAP_SETGID CAP_KILL\n"));
+    // The decoder workers' chroot folders: writable under ProtectSystem=strict, root-owned 0755.
+    CHECK_THAT(text, Contains("\nStateDirectory=fizzhost\nStateDirectoryMode=0755\n"));
+    CHECK_THAT(text, Contains("\nProtectSystem=strict\n"));
 
     // The check can fail: a misspelt key, and an executable that is not there.
     std::ofstream(unit) << std::regex_replace(unitFrom(FIZZHOST_BINARY), std::regex("\nRestart="), "\nRestrat=");
@@ -259,4 +270,32 @@ TEST_CASE("systemd-analyze verify accepts the shipped unit, and flags a broken o
     CHECK_THAT(typo.err, Contains("Restrat"));
     std::ofstream(unit) << unitFrom("/nonexistent/fizzhost");
     CHECK(runUnchecked({"systemd-analyze", "verify", unit.string()}).status != 0);
+}
+
+TEST_CASE("the unit's capabilities start and stop confined decoders, and each of the four it adds for them is needed",
+          "[decoder]") {
+    if (!requirePrivilege("run fizzhost classify under setpriv")) return;
+    auto all = kServiceCaps;
+    all.insert(all.end(), kDecoderCaps.begin(), kDecoderCaps.end());
+    const std::vector<std::string> classify = {"classify", "--plugin", "fizz", "198.18.0.15"};
+    {
+        DaemonProcess run(withOnlyCaps(all, {}, classify));
+        REQUIRE(run.waitExit(std::chrono::seconds(60)) == 0);
+        INFO(run.stderrText());
+        CHECK(run.stdoutText() == "{\"src\":\"198.18.0.15\",\"kind\":\"Fizz\"}\n");
+    }
+    for (size_t drop = 0; drop < kDecoderCaps.size(); ++drop) {
+        auto caps = all;
+        caps.erase(caps.begin() + long(kServiceCaps.size() + drop));
+        DaemonProcess run(withOnlyCaps(caps, {}, classify));
+        const auto status = run.waitExit(std::chrono::seconds(60));
+        std::string name = kDecoderCaps[drop].first;
+        for (char& c : name) c = char(std::toupper(static_cast<unsigned char>(c)));
+        INFO("without CAP_" << name << ": " << run.stderrText());
+        REQUIRE(status);
+        CHECK(*status != 0);
+        CHECK_THAT(run.stderrText(), Contains("confined decoders need CAP_SYS_CHROOT, CAP_SETUID, CAP_SETGID and "
+                                              "CAP_KILL") &&
+                                         Contains("missing: CAP_" + name + ". "));
+    }
 }

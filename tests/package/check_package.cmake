@@ -2,8 +2,8 @@
 # dpkg-deb must accept them (-I) and list what they ship (-c), and the host extracted into a
 # scratch root (-x) runs from there and lists the plugins extracted beside it.
 # Inputs: -DBINARY_DIR (the build folder) -DWORK_DIR (scratch) -DPREFIX (CMAKE_INSTALL_PREFIX)
-#         -DLIBDIR -DSYSCONF_FILE (the configuration's absolute path) -DVERSION
-foreach(var BINARY_DIR WORK_DIR PREFIX LIBDIR SYSCONF_FILE VERSION)
+#         -DLIBDIR -DLIBEXECDIR -DSYSCONF_FILE (the configuration's absolute path) -DVERSION
+foreach(var BINARY_DIR WORK_DIR PREFIX LIBDIR LIBEXECDIR SYSCONF_FILE VERSION)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "check_package.cmake: -D${var}= is required")
   endif()
@@ -64,7 +64,8 @@ expect("${out}" "fizzhost-dev -I" "Package: fizzhost-dev\n" "Depends: fizzhost (
 set(p ".${PREFIX}")
 run(dpkg-deb -c "${host_deb}")
 set(host_files "${out}")
-expect("${host_files}" "fizzhost -c" "${p}/bin/fizzhost\n" "${p}/${LIBDIR}/fizzhost/plugins/fizz.so\n"
+expect("${host_files}" "fizzhost -c" "${p}/bin/fizzhost\n" "${p}/${LIBEXECDIR}/fizzhost/fizzhost-decoder\n"
+       "${p}/${LIBDIR}/fizzhost/plugins/fizz.so\n"
        "${p}/${LIBDIR}/fizzhost/plugins/fizzbuzz.so\n" "${p}/${LIBDIR}/fizzhost/plugins/fibonacci.so\n"
        "${p}/lib/systemd/system/fizzhost.service\n" ".${SYSCONF_FILE}\n" "${p}/share/doc/fizzhost/README.md\n")
 refuse("${host_files}" "fizzhost -c" "/include/" "/cmake/fizzhost/")
@@ -89,7 +90,8 @@ run("${root}${PREFIX}/bin/fizzhost" plugins --plugin-dir "${root}${PREFIX}/${LIB
 expect("${out}" "fizzhost plugins from the package" "fizz " "fizzbuzz " "fibonacci ")
 # The unit names the packaged paths and systemd accepts it.
 file(READ "${root}${PREFIX}/lib/systemd/system/fizzhost.service" unit)
-expect("${unit}" "unit" "ExecStart=${PREFIX}/bin/fizzhost --config ${SYSCONF_FILE}\n" "Type=notify\n")
+expect("${unit}" "unit" "ExecStart=${PREFIX}/bin/fizzhost --config ${SYSCONF_FILE}\n" "Type=notify\n"
+       "StateDirectory=fizzhost\n" "CAP_SYS_CHROOT CAP_SETUID CAP_SETGID CAP_KILL\n")
 file(READ "${root}${SYSCONF_FILE}" example)
 expect("${example}" "example configuration" "[metrics]" "[interface.eth0]")
 message(STATUS "packages OK: ${host_deb} ${dev_deb}")

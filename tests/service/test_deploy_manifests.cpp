@@ -82,6 +82,7 @@ TEST_CASE("the DaemonSet grants the unit's capabilities, mounts bpffs and /run/f
     CHECK_THAT(ds, Contains("hostNetwork: true"));
     CHECK_THAT(ds, Contains("path: /sys/fs/bpf"));
     CHECK_THAT(ds, Contains("path: /run/fizzhost"));
+    CHECK_THAT(ds, Contains("path: /var/lib/fizzhost"));  // [decoders] root: the workers' chroot folders
     CHECK_THAT(ds, Contains("prometheus.io/scrape: \"true\""));
     CHECK_THAT(ds, Contains("prometheus.io/port: \"9464\""));
     CHECK_THAT(ds, Contains("name: fizzhost-config"));

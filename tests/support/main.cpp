@@ -8,8 +8,10 @@
 #include "support/privilege.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <optional>
 
 int main(int argc, char** argv) {
     // Unprivileged runs cannot see or remove namespaces anyway; their privileged tests skip.
@@ -26,6 +28,13 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "removed %zu stale test folder(s) of earlier runs\n", n);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "warning: sweeping stale test folders: %s\n", e.what());
+    }
+    // Commands the tests run (classify, plugins) start confined decoder workers, whose chroot
+    // folders go under a root folder: this run's own, not the system's /var/lib/fizzhost.
+    std::optional<fizzhost::test::TempDir> decoderRoot;
+    if (!std::getenv("FIZZHOST_DECODER_ROOT")) {
+        decoderRoot.emplace();
+        ::setenv("FIZZHOST_DECODER_ROOT", decoderRoot->path().c_str(), 1);
     }
     const int failed = Catch::Session().run(argc, argv);
     // A skipped privileged test case "passes" in Catch2's summary: say how many there were.

@@ -1,7 +1,10 @@
 // The C++ side of the plugin SDK: one macro turns a message type, a kind list, an optional field list
 // and a decode function into the C ABI descriptor fizzhost loads, plus the metadata record the host
 // reads from the file without running the module. Builds as C++17. The trampolines check the raw
-// size before decoding and keep every exception inside the module (FIZZHOST_DECODE_THREW).
+// size before decoding and turn an exception thrown by a decoder declared without noexcept into
+// FIZZHOST_DECODE_THREW. A noexcept decoder that throws calls std::terminate, which no trampoline
+// can prevent: it ends the (confined) worker process running it, which the host counts and
+// restarts. Declare noexcept only what cannot throw.
 //
 //     constexpr const char* kKinds[] = {"Even", "Odd"};
 //     enum : uint32_t { kTtl, kProto };                       // field indexes, in declared order
@@ -142,7 +145,8 @@ constexpr fizzhost_plugin_metadata makeMetadata(const char* name, const char* ve
     return m;
 }
 
-// Decoders may be declared noexcept or not: whatever they throw stops here.
+// Decoders may be declared noexcept or not. What a decoder without noexcept throws stops here; a
+// noexcept one that throws never gets here (std::terminate is called inside it).
 template <typename Msg, auto Decode>
 int decodeTrampoline(const void* raw, uint32_t size, fizzhost_event* out) noexcept {
     try {
@@ -242,7 +246,7 @@ int decodeDropFieldsTrampoline(const void* raw, uint32_t size, fizzhost_event* o
 /// Defines a plugin whose events carry a kind and a source only. `MsgType` is the message struct
 /// from the header shared with the BPF program, `program` the XDP program's name, `kindNames` a
 /// `constexpr const char* []` of kind names, `decodeFn` an `int(const MsgType&, fizzhost_event&)`
-/// (noexcept or not) returning 0 or -errno.
+/// returning 0 or -errno: noexcept only if it cannot throw (see the top of this file).
 #define FIZZHOST_PLUGIN(MsgType, program, kindNames, decodeFn)                                              \
     static_assert(std::is_invocable_r_v<int, decltype(&decodeFn), const MsgType&, fizzhost_event&>,        \
                   "decoder must be int(const MsgType&, fizzhost_event&)");                                  \

@@ -15,8 +15,8 @@
  *   1.1  typed event fields (field_count, fields, decode_fields) and the metadata record: a copy of
  *        the descriptor's data without pointers in the ELF section FIZZHOST_METADATA_SECTION, so the
  *        host lists a plugin without running any of its code. The BPF object sits in the section
- *        FIZZHOST_OBJECT_SECTION. A 1.0 module has no metadata record: it is listed under its file
- *        name and read only when a config selects it.
+ *        FIZZHOST_OBJECT_SECTION. A 1.0 module has no metadata record: the host reads its descriptor
+ *        in a confined worker process (never in its own) and checks the answer.
  *
  * fizzhost_event.value: unused by every host since 1.0 and ignored by 1.1 hosts; it stays for layout
  * compatibility. Report extra data through typed fields instead.
@@ -61,7 +61,8 @@ struct fizzhost_event {
 };
 
 /* Decodes `size` raw bytes popped from the plugin's message map. Returns 0, or a negative errno
- * (-EINVAL for a malformed message). Must not throw, block or allocate. */
+ * (-EINVAL for a malformed message). Must not throw (an exception that reaches this boundary ends
+ * the worker process running the decoder), block or allocate. */
 typedef int (*fizzhost_decode_fn)(const void *raw, uint32_t size, struct fizzhost_event *out);
 
 /* ABI 1.1: the types an event field can have. */

@@ -152,7 +152,7 @@ int benchCommand(const BenchOptions& opts) {
     settings.repeat = opts.repeat;
     settings.cpus = opts.cpus;
 
-    plugin::Catalog catalog(opts.dir.resolved(), plugin::FilePolicy::forProcess(opts.dir.allowInsecure));
+    plugin::Catalog catalog = opts.dir.confinedCatalog();
     catalog.rescan();
     std::vector<std::shared_ptr<const plugin::Plugin>> plugins;
     if (opts.plugins.empty()) {

@@ -6,6 +6,7 @@
 #include "cli/address_input.hpp"
 #include "cli/capture.hpp"
 #include "cli/plugin_choice.hpp"
+#include "decoder/decoder_service.hpp"
 #include "measure/frame_classifier.hpp"
 #include "measure/frames.hpp"
 #include "plugin/catalog.hpp"
@@ -23,8 +24,12 @@ namespace {
 
 using measure::FrameClassifier;
 
+// The kind and fields of one message; an undecodable one says why instead.
 std::string kindJson(const plugin::Plugin& p, const FrameClassifier::Message& m) {
-    return nlohmann::json(std::string(p.kindName(m.event.kind))).dump();
+    if (!m.undecodable.empty())
+        return "null" + std::string(p.fields().empty() ? "" : ",\"fields\":null") +
+               ",\"undecodable\":" + nlohmann::json(m.undecodable).dump();
+    return nlohmann::json(std::string(p.kindName(m.event.kind))).dump() + m.fields;
 }
 
 }  // namespace
@@ -42,9 +47,10 @@ int classifyCommand(const ClassifyOptions& opts) {
         return 2;
     }
     opts.shape.shapeFor(0);  // a bad --dst or --protocol is refused before anything is loaded
-    plugin::Catalog catalog(opts.dir.resolved(), plugin::FilePolicy::forProcess(opts.dir.allowInsecure));
+    plugin::Catalog catalog = opts.dir.confinedCatalog();
     catalog.rescan();
-    FrameClassifier classifier(catalog.find(opts.plugin));
+    decoder::DecoderService decoders(decoder::settingsFromEnvironment(), opts.dir.allowInsecure);
+    FrameClassifier classifier(catalog.find(opts.plugin), decoders);
     const plugin::Plugin& plugin = classifier.plugin();
     spdlog::info("classify: {}", versionNote(catalog, opts.plugin, plugin));
 
@@ -57,15 +63,15 @@ int classifyCommand(const ClassifyOptions& opts) {
             auto messages = f.bytes.size() < measure::kEthernetHeaderBytes
                                 ? std::vector<FrameClassifier::Message>{}
                                 : classifier.run(f.bytes, "frame " + std::to_string(f.number));
-            const auto src = messages.empty() ? measure::frameIpv4Source(f.bytes)
-                                              : std::optional<uint32_t>(messages[0].event.src_addr);
+            const auto src = messages.empty() || !messages[0].undecodable.empty()
+                                 ? measure::frameIpv4Source(f.bytes)
+                                 : std::optional<uint32_t>(messages[0].event.src_addr);
             const std::string srcJson = src ? "\"" + formatAddress(*src) + "\"" : "null";
             if (messages.empty())
                 fmt::print("{{\"frame\":{},\"src\":{},\"kind\":null{}}}\n", f.number, srcJson,
                            plugin.fields().empty() ? "" : ",\"fields\":null");
             for (const auto& m : messages)
-                fmt::print("{{\"frame\":{},\"src\":{},\"kind\":{}{}}}\n", f.number, srcJson, kindJson(plugin, m),
-                           m.fields);
+                fmt::print("{{\"frame\":{},\"src\":{},\"kind\":{}}}\n", f.number, srcJson, kindJson(plugin, m));
         });
     } else {
         auto classifyOne = [&](uint32_t addr) {
@@ -73,8 +79,8 @@ int classifyCommand(const ClassifyOptions& opts) {
             auto messages = classifier.run(measure::shapedFrame(opts.shape.shapeFor(addr)), src);
             if (messages.empty()) fmt::print("{{\"src\":\"{}\",\"kind\":null}}\n", src);
             for (const auto& m : messages)
-                fmt::print("{{\"src\":\"{}\",\"kind\":{}{}}}\n", formatAddress(m.event.src_addr),
-                           kindJson(plugin, m), m.fields);
+                fmt::print("{{\"src\":\"{}\",\"kind\":{}}}\n",
+                           formatAddress(m.undecodable.empty() ? m.event.src_addr : addr), kindJson(plugin, m));
         };
         if (!opts.addresses.empty()) {
             for (uint32_t a : addrs) classifyOne(a);

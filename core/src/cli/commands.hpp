@@ -4,6 +4,7 @@
 
 #include "cli/frame_options.hpp"
 #include "config/host_config.hpp"
+#include "plugin/catalog.hpp"
 
 #include <filesystem>
 #include <optional>
@@ -19,6 +20,9 @@ struct PluginDirOptions {
     std::string pluginDir;  // empty: defaultPluginDir()
     bool allowInsecure = false;
     std::filesystem::path resolved() const;
+    /// A catalog of resolved() that never loads module code into this process: ABI 1.0 modules
+    /// are described by confined workers ([decoders] defaults, root from $FIZZHOST_DECODER_ROOT).
+    plugin::Catalog confinedCatalog() const;
 };
 
 struct ClassifyOptions {

@@ -16,6 +16,7 @@
 #include "cli/capture.hpp"
 #include "cli/plugin_choice.hpp"
 #include "config/expected_cells.hpp"
+#include "decoder/decoder_service.hpp"
 #include "measure/cost_comparison.hpp"
 #include "measure/decision_diff.hpp"
 #include "measure/frames.hpp"
@@ -263,11 +264,13 @@ int runDiff(const DiffOptions& opts) {
     checkUsage(opts);
     const auto expected = expectedCells(opts);
 
-    plugin::Catalog catalogA(opts.dir.resolved(), plugin::FilePolicy::forProcess(opts.dir.allowInsecure));
+    plugin::Catalog catalogA = opts.dir.confinedCatalog();
     catalogA.rescan();
     std::optional<plugin::Catalog> catalogB;
     if (!opts.bPluginDir.empty()) {
-        catalogB.emplace(opts.bPluginDir, plugin::FilePolicy::forProcess(opts.dir.allowInsecure));
+        PluginDirOptions dirB = opts.dir;
+        dirB.pluginDir = opts.bPluginDir;
+        catalogB.emplace(dirB.confinedCatalog());
         catalogB->rescan();
     }
     const plugin::Catalog& forB = catalogB ? *catalogB : catalogA;
@@ -279,7 +282,8 @@ int runDiff(const DiffOptions& opts) {
     const Input in = readInput(opts);
     if (in.frames.empty()) throw Error("no frames to compare in the " + in.what, EINVAL);
 
-    measure::FrameClassifier ca(a.plugin), cb(b.plugin);
+    decoder::DecoderService decoders(decoder::settingsFromEnvironment(), opts.dir.allowInsecure);
+    measure::FrameClassifier ca(a.plugin, decoders), cb(b.plugin, decoders);
     const auto table = measure::decideFrames(ca, cb, in.frames, config::ExpectedCells(expected), opts.examples);
 
     std::optional<measure::CostComparison> cost;

@@ -1,5 +1,7 @@
 #include "cli/plugin_choice.hpp"
 
+#include "decoder/legacy_describer.hpp"
+
 #include "util/error.hpp"
 #include "util/plugin_ref.hpp"
 
@@ -40,7 +42,11 @@ std::string versionNote(const plugin::Catalog& catalog, const std::string& ref, 
 }
 
 size_t checkPluginChoices(const config::HostConfig& cfg, bool allowInsecure) {
-    plugin::Catalog catalog(cfg.pluginDir, plugin::FilePolicy::forProcess(allowInsecure || cfg.allowInsecurePlugins));
+    const bool insecure = allowInsecure || cfg.allowInsecurePlugins;
+    plugin::CatalogOptions options;  // the facts alone: check never runs module code
+    options.describe = decoder::legacyDescriber(cfg.decoders, insecure);
+    options.code = plugin::LoadCode::None;
+    plugin::Catalog catalog(cfg.pluginDir, plugin::FilePolicy::forProcess(insecure), std::move(options));
     try {
         catalog.rescan();
     } catch (const Error&) {

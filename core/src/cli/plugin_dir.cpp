@@ -1,5 +1,8 @@
 #include "cli/commands.hpp"
 
+#include "decoder/legacy_describer.hpp"
+#include "decoder/worker_environment.hpp"
+
 #include <unistd.h>
 
 #include <system_error>
@@ -21,6 +24,13 @@ std::filesystem::path defaultPluginDir() {
 
 std::filesystem::path PluginDirOptions::resolved() const {
     return pluginDir.empty() ? defaultPluginDir() : std::filesystem::absolute(pluginDir);
+}
+
+plugin::Catalog PluginDirOptions::confinedCatalog() const {
+    plugin::CatalogOptions options;
+    options.describe = decoder::legacyDescriber(decoder::settingsFromEnvironment(), allowInsecure);
+    options.code = plugin::LoadCode::None;
+    return plugin::Catalog(resolved(), plugin::FilePolicy::forProcess(allowInsecure), std::move(options));
 }
 
 }  // namespace fizzhost::cli

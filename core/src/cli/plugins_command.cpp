@@ -1,5 +1,6 @@
 // `fizzhost plugins`: what the plugin folder holds (every version), and what was refused and why.
-// Everything shown is read from the files' metadata records: listing runs no plugin code.
+// Everything shown is read from the files' metadata records, or for an ABI 1.0 module from what a
+// confined worker read from its descriptor: listing runs no plugin code with any privilege.
 // `--verify` goes further: it loads every version and has the kernel verify its program.
 #include "cli/commands.hpp"
 
@@ -34,7 +35,7 @@ size_t verifyAll(const plugin::Catalog& catalog) {
                        classifier->plugin().version(), entry.path.string(), classifier->plugin().program());
         } catch (const Error& e) {
             ++failed;
-            fmt::print("FAILED  {} {} ({}): {}\n", entry.name, entry.hasMetadata ? entry.version : "?",
+            fmt::print("FAILED  {} {} ({}): {}\n", entry.name, entry.known() ? entry.version : "?",
                        entry.path.string(), e.what());
         }
     }
@@ -63,7 +64,7 @@ std::optional<std::string> listedHash(const plugin::Catalog& catalog, const plug
 }  // namespace
 
 int pluginsCommand(const PluginsOptions& opts) {
-    plugin::Catalog catalog(opts.dir.resolved(), plugin::FilePolicy::forProcess(opts.dir.allowInsecure));
+    plugin::Catalog catalog = opts.dir.confinedCatalog();
     catalog.rescan();
     if (opts.verify) return verifyAll(catalog) ? 1 : 0;
     if (opts.json) {
@@ -74,16 +75,16 @@ int pluginsCommand(const PluginsOptions& opts) {
             for (const auto& f : p.fields) fields.push_back({{"name", f.name}, {"type", plugin::fieldTypeName(f.type)}});
             const auto hash = listedHash(catalog, p);
             nlohmann::json entry = {{"name", p.name}, {"abi", p.abiVersion()}, {"file", p.path.string()},
-                                    {"metadata", p.hasMetadata},
+                                    {"metadata", p.hasMetadata}, {"described", p.described},
                                     {"sha256", hash ? nlohmann::json(*hash) : nlohmann::json(nullptr)}};
-            if (p.hasMetadata) {
+            if (p.known()) {
                 entry["version"] = p.version;
                 entry["program"] = p.program;
                 entry["message_size"] = p.messageSize;
                 entry["kinds"] = p.kinds;
                 entry["fields"] = fields;
             } else {
-                entry["version"] = nullptr;  // an ABI 1.0 module: known once a config selects it
+                entry["version"] = nullptr;  // an ABI 1.0 module not described (not root): known once selected
             }
             out["plugins"].push_back(std::move(entry));
         }
@@ -98,9 +99,9 @@ int pluginsCommand(const PluginsOptions& opts) {
             std::vector<std::string> fields;
             for (const auto& f : p.fields) fields.push_back(f.name + ":" + std::string(plugin::fieldTypeName(f.type)));
             const auto hash = listedHash(catalog, p);
-            fmt::print("{:<16} {:<10} {:<5} {:<12} {:<32} {:<24} {}\n", p.name, p.hasMetadata ? p.version : "?",
+            fmt::print("{:<16} {:<10} {:<5} {:<12} {:<32} {:<24} {}\n", p.name, p.known() ? p.version : "?",
                        p.abiVersion(), hash ? shortHash(*hash) : "-",
-                       p.hasMetadata ? fmt::format("{}", fmt::join(p.kinds, ",")) : "(ABI 1.0: read when selected)",
+                       p.known() ? fmt::format("{}", fmt::join(p.kinds, ",")) : "(ABI 1.0: read when selected)",
                        fields.empty() ? "-" : fmt::format("{}", fmt::join(fields, ",")), p.path.string());
         }
         for (const auto& pr : catalog.problems()) fmt::print(stderr, "refused {}: {}\n", pr.file.string(), pr.message);

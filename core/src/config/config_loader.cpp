@@ -47,9 +47,9 @@ constexpr size_t kMaxSuggestDistance = 2;
 constexpr size_t kMaxFileSize = 16 * 1024 * 1024;
 
 using KeyList = std::span<const std::string_view>;
-constexpr std::array<std::string_view, 10> kRootKeys = {
+constexpr std::array<std::string_view, 11> kRootKeys = {
     "plugin_dir", "queue_size", "allow_insecure_plugins", "control_socket", "run_time_stats", "output", "guard",
-    "interface",  "metrics",    "service"};
+    "interface",  "metrics",    "service",                "decoders"};
 constexpr std::array<std::string_view, 6> kOutputKeys = {"events",     "format",       "transport",
                                                          "ring_slots", "ringbuf_size", "spare_regions"};
 constexpr std::array<std::string_view, 2> kGuardKeys = {"max_slowdown", "mix"};
@@ -65,6 +65,7 @@ constexpr std::array<std::string_view, 10> kPlanKeys = {
 constexpr int64_t kMaxStepSeconds = 7 * 24 * 3600;
 constexpr std::array<std::string_view, 1> kMetricsKeys = {"listen"};
 constexpr std::array<std::string_view, 3> kServiceKeys = {"watch_config", "state_root", "on_exit"};
+constexpr std::array<std::string_view, 5> kDecodersKeys = {"isolation", "user", "memory_limit", "deadline_ms", "root"};
 
 size_t editDistance(std::string_view a, std::string_view b) {
     std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -364,6 +365,52 @@ void readService(const Checker& c, const Scope& service, Service& cfg) {
     if (auto v = c.path(service, "state_root")) cfg.stateRoot = *v;
     if (auto v = c.choice<OnExit>(service, "on_exit", {{"detach", OnExit::Detach}, {"keep", OnExit::Keep}}))
         cfg.onExit = *v;
+}
+
+// "256M", "1G", "65536K" or a plain number of bytes (an integer or a string of digits).
+std::optional<uint64_t> byteSize(std::string_view text) {
+    if (text.empty()) return std::nullopt;
+    uint64_t unit = 1;
+    switch (text.back()) {
+    case 'K': unit = 1ull << 10; break;
+    case 'M': unit = 1ull << 20; break;
+    case 'G': unit = 1ull << 30; break;
+    default: break;
+    }
+    if (unit != 1) text.remove_suffix(1);
+    if (text.empty() || text.size() > 12 || text.find_first_not_of("0123456789") != std::string_view::npos)
+        return std::nullopt;
+    return std::stoull(std::string(text)) * unit;
+}
+
+// [decoders]: where plugin decoders run (decoder/decoder_service.hpp).
+void readDecoders(const Checker& c, const Scope& d, DecoderSettings& cfg) {
+    c.rejectUnknownKeys(d, kDecodersKeys);
+    if (auto v = c.choice<DecoderIsolation>(d, "isolation",
+                                            {{"process", DecoderIsolation::Process}, {"none", DecoderIsolation::None}}))
+        cfg.isolation = *v;
+    if (auto v = c.string(d, "user")) {
+        const bool valid = !v->empty() && v->size() <= 32 && v->find_first_not_of(
+                                                                 "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") ==
+                                                                 std::string::npos;
+        if (!valid) c.fail(d.table.get("user")->source(), d.key("user"), tomlString(*v) + " is not a user name");
+        if (*v == "root" || *v == "0")
+            c.fail(d.table.get("user")->source(), d.key("user"),
+                   "decoders never run as root; name an unprivileged user (default \"nobody\")");
+        cfg.user = *v;
+    }
+    if (const toml::node* n = d.table.get("memory_limit")) {
+        std::optional<uint64_t> bytes;
+        if (const auto* i = n->as_integer(); i && i->get() > 0) bytes = uint64_t(i->get());
+        else if (const auto* str = n->as_string()) bytes = byteSize(str->get());
+        if (!bytes || *bytes < kMinDecoderMemory || *bytes > kMaxDecoderMemory)
+            c.fail(n->source(), d.key("memory_limit"),
+                   "expected a size from 64M to 1024G (bytes, or a string with K, M or G), e.g. \"256M\"");
+        cfg.memoryLimit = *bytes;
+    }
+    if (auto v = c.integer(d, "deadline_ms", kMinDecoderDeadline.count(), kMaxDecoderDeadline.count()))
+        cfg.deadline = std::chrono::milliseconds(*v);
+    if (auto v = c.path(d, "root")) cfg.root = *v;
 }
 
 // A plugin reference: NAME (the highest version in plugin_dir) or NAME@VERSION (exactly that one).
@@ -685,6 +732,7 @@ HostConfig parseConfig(std::string_view text, const std::filesystem::path& sourc
     if (auto guard = c.table(top, "guard")) readGuard(c, *guard, cfg.guard);
     if (auto metrics = c.table(top, "metrics")) readMetrics(c, *metrics, cfg.metrics);
     if (auto service = c.table(top, "service")) readService(c, *service, cfg.service);
+    if (auto decoders = c.table(top, "decoders")) readDecoders(c, *decoders, cfg.decoders);
     cfg.interfaces = readInterfaces(c, top);
     return cfg;
 }

@@ -3,6 +3,7 @@
 
 #include "config/expected_cells.hpp"
 #include "config/rollout_plan.hpp"
+#include "util/decoder_settings.hpp"
 #include <fizz/shared.h>
 #include <net/if.h>
 
@@ -117,6 +118,7 @@ struct HostConfig {
     Guard guard;
     Metrics metrics;
     Service service;
+    DecoderSettings decoders;  // [decoders]
     std::vector<Interface> interfaces;  // in the order the file first names them
 
     /// The interface called `name`, or nullptr; the pointer lives as long as `interfaces` is unchanged.

@@ -15,13 +15,13 @@ struct Decision {
 };
 
 Decision decide(FrameClassifier& c, const DiffFrame& f) {
-    const size_t refusedBefore = c.undecodable();
     const auto messages = c.run(f.bytes, "frame " + std::to_string(f.number));
-    const size_t refused = c.undecodable() - refusedBefore;
     Decision d;
-    d.several = messages.size() + refused > 1;
-    // The last message decides, as fizz_emit's record for the shadow-mode dispatcher does; which
-    // of several messages the decoder refused is not known, so any refusal marks the frame.
+    d.several = messages.size() > 1;
+    // The last message decides, as fizz_emit's record for the shadow-mode dispatcher does; a
+    // refusal anywhere marks the frame, since the refused message's kind is not known.
+    bool refused = false;
+    for (const auto& m : messages) refused = refused || !m.undecodable.empty();
     if (refused) d.name = kUndecodable;
     else if (messages.empty()) d.name = config::kNoKind;
     else d.name = c.plugin().kindName(messages.back().event.kind);

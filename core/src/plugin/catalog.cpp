@@ -2,6 +2,7 @@
 
 #include "plugin/elf_module.hpp"
 #include "plugin/module_file.hpp"
+#include "plugin/module_hash.hpp"
 #include "util/error.hpp"
 #include "util/plugin_ref.hpp"
 #include "util/semver.hpp"
@@ -13,10 +14,10 @@ namespace {
 
 std::string quoted(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
 
-// Higher semver first; a module without metadata (no version) last.
+// Higher semver first; a module known by its file name (no version) last.
 bool before(const PluginInfo& a, const PluginInfo& b) {
     if (a.name != b.name) return a.name < b.name;
-    if (a.hasMetadata != b.hasMetadata) return a.hasMetadata;
+    if (a.known() != b.known()) return a.known();
     auto va = SemVer::parse(a.version), vb = SemVer::parse(b.version);
     if (va && vb) {
         if (int c = compare(*va, *vb); c != 0) return c > 0;
@@ -25,6 +26,21 @@ bool before(const PluginInfo& a, const PluginInfo& b) {
 }
 
 }  // namespace
+
+PluginInfo Catalog::info(const ModuleFile& module, std::set<std::string>* described) const {
+    ElfModule elf = inspectElf(module.bytes, "plugin file " + quoted(module.path));
+    PluginInfo info = readPluginInfo(module, elf);
+    if (info.hasMetadata) return info;
+    if (!options_.describe) {
+        checkPluginName(info.name, "plugin file " + quoted(module.path) + " (ABI 1.0 module, known by its file name)");
+        return info;
+    }
+    const std::string sha = sha256Hex(module.bytes);
+    auto it = described_.find(sha);
+    if (it == described_.end()) it = described_.emplace(sha, options_.describe(module, sha)).first;
+    if (described) described->insert(sha);
+    return describedInfo(module, it->second);
+}
 
 void Catalog::rescan() {
     std::error_code ec;
@@ -44,11 +60,11 @@ void Catalog::rescan() {
     std::map<std::string, std::vector<std::filesystem::path>> duplicates;
     std::map<std::string, std::filesystem::path> taken;
     std::vector<Problem> problems;
+    std::set<std::string> describedNow;
     for (const auto& file : files) {
         try {
             ModuleFile module = readModuleFile(file, policy_);
-            ElfModule elf = inspectElf(module.bytes, "plugin file " + quoted(file));
-            PluginInfo info = readPluginInfo(module, elf);
+            PluginInfo info = this->info(module, &describedNow);
             const std::string key = info.ref();
             auto [it, inserted] = taken.emplace(key, file);
             if (!inserted) {
@@ -75,6 +91,7 @@ void Catalog::rescan() {
     duplicates_ = std::move(duplicates);
     problems_ = std::move(problems);
     loaded_ = std::move(loaded);
+    std::erase_if(described_, [&](const auto& d) { return !describedNow.count(d.first); });
 }
 
 std::shared_ptr<const Plugin> Catalog::load(const PluginInfo& info) const {
@@ -84,9 +101,8 @@ std::shared_ptr<const Plugin> Catalog::load(const PluginInfo& info) const {
     if (!(module.identity == info.identity))
         throw Error("plugin file " + quoted(info.path) + " changed since the plugin folder was read; reload again",
                     EAGAIN);
-    ElfModule elf = inspectElf(module.bytes, "plugin file " + quoted(info.path));
-    PluginInfo now = readPluginInfo(module, elf);
-    auto plugin = Plugin::load(module, now);
+    PluginInfo now = this->info(module);
+    auto plugin = Plugin::load(module, now, options_.code);
     loaded_.emplace(info.path, plugin);
     return plugin;
 }
@@ -124,9 +140,9 @@ std::shared_ptr<const Plugin> Catalog::find(const std::string& text) const {
     }
     several(ref->text());
     for (const auto* e : named)
-        if (e->hasMetadata && e->version == *ref->version) return load(*e);
+        if (e->known() && e->version == *ref->version) return load(*e);
     std::string versions;
-    for (const auto* e : named) versions += (versions.empty() ? "" : ", ") + (e->hasMetadata ? e->version : "?");
+    for (const auto* e : named) versions += (versions.empty() ? "" : ", ") + (e->known() ? e->version : "?");
     throw Error("plugin '" + ref->name + "' has no version " + *ref->version + " in '" + dir_.string() +
                     "' (found: " + versions + ")",
                 ENOENT);

@@ -27,7 +27,10 @@ std::string hostAbi() {
 template <size_t N>
 std::string text(const char (&a)[N], const char* field, const std::string& where) {
     const void* nul = std::memchr(a, 0, N);
-    if (!nul) throw Error(where + ": metadata field '" + field + "' is not NUL-terminated", EINVAL);
+    if (!nul)
+        throw Error(where + ": metadata field '" + field + "' is not NUL-terminated (longer than " +
+                        std::to_string(N - 1) + " characters)",
+                    EINVAL);
     std::string s(a, static_cast<const char*>(nul));
     if (s.empty()) throw Error(where + ": metadata field '" + field + "' is empty", EINVAL);
     return s;
@@ -37,6 +40,40 @@ bool validFieldName(const std::string& n) {
     if (n.empty() || (n[0] >= '0' && n[0] <= '9')) return false;
     return std::all_of(n.begin(), n.end(),
                        [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
+}
+
+// The names, sizes, kinds and fields of a record (from a module's section, or as a worker copied
+// them from an ABI 1.0 descriptor), checked as untrusted data.
+void readRecord(const fizzhost_plugin_metadata& m, PluginInfo& info, const std::string& where) {
+    info.name = text(m.name, "name", where);
+    checkPluginName(info.name, where);
+    info.version = text(m.version, "version", where);
+    checkPluginVersion(info.name, info.version, where);
+    const std::string who = where + ": plugin '" + info.name + "'";
+    info.program = text(m.program, "program", where);
+    info.messageMap = text(m.message_map, "message_map", where);
+    info.messageSize = m.message_size;
+    if (m.message_size == 0) throw Error(who + " declares a message size of 0", EINVAL);
+    if (m.kind_count == 0 || m.kind_count > FIZZHOST_MAX_KINDS)
+        throw Error(who + " declares " + std::to_string(m.kind_count) + " message kinds (1.." +
+                        std::to_string(FIZZHOST_MAX_KINDS) + " allowed)",
+                    EINVAL);
+    for (uint32_t k = 0; k < m.kind_count; ++k) info.kinds.push_back(text(m.kinds[k], "kinds", where));
+    if (m.field_count > FIZZHOST_MAX_FIELDS)
+        throw Error(who + " declares " + std::to_string(m.field_count) + " fields (at most " +
+                        std::to_string(FIZZHOST_MAX_FIELDS) + ")",
+                    EINVAL);
+    std::set<std::string> seen;
+    for (uint32_t f = 0; f < m.field_count; ++f) {
+        std::string name = text(m.fields[f].name, "fields", where);
+        if (!validFieldName(name)) throw Error(who + ": field name '" + name + "' is not [a-z_][a-z0-9_]*", EINVAL);
+        // Checked as the record's integer: only a known value may become a fizzhost_field_type.
+        if (fieldTypeName(m.fields[f].type) == "unknown")
+            throw Error(who + ": field '" + name + "' has unknown type " + std::to_string(m.fields[f].type), EINVAL);
+        FieldSpec spec{std::move(name), fizzhost_field_type(m.fields[f].type)};
+        if (!seen.insert(spec.name).second) throw Error(who + ": field '" + spec.name + "' is declared twice", EINVAL);
+        info.fields.push_back(std::move(spec));
+    }
 }
 
 }  // namespace
@@ -54,7 +91,7 @@ std::string_view fieldTypeName(uint32_t type) {
 }
 
 std::string PluginInfo::abiVersion() const {
-    if (!hasMetadata) return "1.0";
+    if (!hasMetadata && !described) return "1.0";
     return std::to_string(abiMajor) + "." + std::to_string(abiMinor);
 }
 
@@ -109,8 +146,7 @@ PluginInfo readPluginInfo(const ModuleFile& file, const ElfModule& elf) {
         info.hasMetadata = false;
         info.name = file.path.stem().string();
         info.abiMajor = 1;
-        info.abiMinor = 0;
-        checkPluginName(info.name, where + " (ABI 1.0 module, known by its file name)");
+        info.abiMinor = 0;  // the file name is judged only where it stands for the name (no describer)
         return info;
     }
     // Only a section with bytes in the file has had its bounds checked (inspectElf): an SHT_NULL or
@@ -138,38 +174,48 @@ PluginInfo readPluginInfo(const ModuleFile& file, const ElfModule& elf) {
                     EINVAL);
     info.abiMajor = m.abi_major;
     info.abiMinor = m.abi_minor;
-    info.name = text(m.name, "name", where);
-    checkPluginName(info.name, where);
-    info.version = text(m.version, "version", where);
-    checkPluginVersion(info.name, info.version, where);
-    const std::string who = where + ": plugin '" + info.name + "'";
-    info.program = text(m.program, "program", where);
-    info.messageMap = text(m.message_map, "message_map", where);
-    info.messageSize = m.message_size;
-    if (m.message_size == 0) throw Error(who + " declares a message size of 0", EINVAL);
-    if (m.kind_count == 0 || m.kind_count > FIZZHOST_MAX_KINDS)
-        throw Error(who + " declares " + std::to_string(m.kind_count) + " message kinds (1.." +
-                        std::to_string(FIZZHOST_MAX_KINDS) + " allowed)",
-                    EINVAL);
-    for (uint32_t k = 0; k < m.kind_count; ++k) info.kinds.push_back(text(m.kinds[k], "kinds", where));
-    if (m.field_count > FIZZHOST_MAX_FIELDS)
-        throw Error(who + " declares " + std::to_string(m.field_count) + " fields (at most " +
-                        std::to_string(FIZZHOST_MAX_FIELDS) + ")",
-                    EINVAL);
-    std::set<std::string> seen;
-    for (uint32_t f = 0; f < m.field_count; ++f) {
-        std::string name = text(m.fields[f].name, "fields", where);
-        if (!validFieldName(name)) throw Error(who + ": field name '" + name + "' is not [a-z_][a-z0-9_]*", EINVAL);
-        // Checked as the record's integer: only a known value may become a fizzhost_field_type.
-        if (fieldTypeName(m.fields[f].type) == "unknown")
-            throw Error(who + ": field '" + name + "' has unknown type " + std::to_string(m.fields[f].type), EINVAL);
-        FieldSpec spec{std::move(name), fizzhost_field_type(m.fields[f].type)};
-        if (!seen.insert(spec.name).second) throw Error(who + ": field '" + spec.name + "' is declared twice", EINVAL);
-        info.fields.push_back(std::move(spec));
-    }
+    readRecord(m, info, where);
     const ElfSection* obj = elf.find(FIZZHOST_OBJECT_SECTION);
     if (!obj || obj->type == SHT_NULL || obj->type == SHT_NOBITS || obj->size == 0)
-        throw Error(who + " embeds no BPF object (no section '" FIZZHOST_OBJECT_SECTION "')", EINVAL);
+        throw Error(where + ": plugin '" + info.name + "' embeds no BPF object (no section '" FIZZHOST_OBJECT_SECTION "')",
+                    EINVAL);
+    return info;
+}
+
+}  // namespace fizzhost::plugin
+
+namespace fizzhost::plugin {
+
+PluginInfo describedInfo(const ModuleFile& file, const LegacyDescription& d) {
+    const std::string where = "plugin file '" + file.path.string() + "' (ABI 1.0 module, described by its confined decoder)";
+    if (d.magic != FIZZHOST_PLUGIN_MAGIC) throw Error(where + ": not a fizzhost plugin (bad descriptor magic)", EINVAL);
+    checkAbi(d.abiMajor, d.abiMinor, d.structSize, descriptorSizes(), "descriptor", where);
+    if (d.abiMinor != 0)
+        throw Error(where + ": an ABI " + std::to_string(d.abiMajor) + "." + std::to_string(d.abiMinor) +
+                        " module without its metadata record ('" FIZZHOST_METADATA_SECTION "')",
+                    EINVAL);
+    PluginInfo info;
+    info.path = file.path;
+    info.identity = file.identity;
+    info.hasMetadata = false;
+    info.described = true;
+    info.abiMajor = d.abiMajor;
+    info.abiMinor = d.abiMinor;
+    fizzhost_plugin_metadata m = d.record;
+    m.field_count = 0;  // ABI 1.0 has no fields
+    readRecord(m, info, where);
+    const std::string who = where + ": plugin '" + info.name + "'";
+    if (d.objectSize == 0) throw Error(who + " embeds no BPF object", EINVAL);
+    if (d.objectSize > kMaxModuleBytes)
+        throw Error(who + " declares a BPF object of " + std::to_string(d.objectSize) +
+                        " bytes, more than a module may hold (" + std::to_string(kMaxModuleBytes) + ")",
+                    EFBIG);
+    if (d.object.size() != d.objectSize)
+        throw Error(who + ": its decoder declared a BPF object of " + std::to_string(d.objectSize) +
+                        " bytes and handed back " +
+                        std::to_string(d.object.size()),
+                    EINVAL);
+    info.describedObject = d.object;
     return info;
 }
 

@@ -1,6 +1,7 @@
 #include "runtime/host/host.hpp"
 
 #include "bpf/sync.hpp"
+#include "decoder/legacy_describer.hpp"
 #include "runtime/instance/classifier.hpp"
 #include "runtime/reload/resolve.hpp"
 #include "runtime/rollout/dispatcher.hpp"
@@ -22,12 +23,19 @@ double msSince(Clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
+// ABI 1.0 modules are described by confined workers. The pump still decodes in this process, so
+// selected plugins load their code here; phase 2 (the pump on decoder::DecoderService) switches
+// this to LoadCode::None when [decoders] isolation = "process".
+plugin::CatalogOptions catalogOptions(const config::HostConfig& cfg, bool insecure) {
+    return {decoder::legacyDescriber(cfg.decoders, insecure), plugin::LoadCode::InProcess};
+}
+
 }  // namespace
 
 Host::Host(config::HostConfig config, bool allowInsecurePlugins)
     : cfg_(std::move(config)), cliInsecure_(allowInsecurePlugins),
       insecure_(allowInsecurePlugins || cfg_.allowInsecurePlugins),
-      catalog_(cfg_.pluginDir, plugin::FilePolicy::forProcess(insecure_)) {
+      catalog_(cfg_.pluginDir, plugin::FilePolicy::forProcess(insecure_), catalogOptions(cfg_, insecure_)) {
     // The config file's trust was judged where it was read (config::loadConfig, on its descriptor).
 }
 
@@ -147,7 +155,8 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::st
         if (nextInsecure != insecure_)
             spdlog::warn("reload: insecure plugin mode {}", nextInsecure ? "switched ON" : "switched off");
         if (next.pluginDir != catalog_.dir() || nextInsecure != insecure_) {
-            plugin::Catalog fresh(next.pluginDir, plugin::FilePolicy::forProcess(nextInsecure));
+            plugin::Catalog fresh(next.pluginDir, plugin::FilePolicy::forProcess(nextInsecure),
+                                  catalogOptions(next, nextInsecure));
             fresh.keepLoadedFrom(catalog_);
             catalog = std::move(fresh);
         } else {
@@ -265,7 +274,10 @@ void Host::reopenEvents() {
 }
 
 void Host::check(const config::HostConfig& cfg, bool allowInsecurePlugins) {
-    plugin::Catalog catalog(cfg.pluginDir, plugin::FilePolicy::forProcess(allowInsecurePlugins || cfg.allowInsecurePlugins));
+    const bool insecure = allowInsecurePlugins || cfg.allowInsecurePlugins;
+    plugin::CatalogOptions options = catalogOptions(cfg, insecure);
+    options.code = plugin::LoadCode::None;  // check loads programs, never decoders
+    plugin::Catalog catalog(cfg.pluginDir, plugin::FilePolicy::forProcess(insecure), std::move(options));
     catalog.rescan();
     for (const auto& p : catalog.problems()) spdlog::warn("plugin folder: skipped {}: {}", p.file.string(), p.message);
     for (const auto& ifc : cfg.interfaces) {
