@@ -79,6 +79,10 @@ std::optional<std::string_view> closest(std::string_view word, KeyList known) {
     std::optional<std::string_view> best;
     size_t bestDistance = kMaxSuggestDistance + 1;
     for (auto candidate : known) {
+        // Lengths further apart than the distance allowed cannot be within it: a huge key costs nothing.
+        const size_t apart =
+            word.size() > candidate.size() ? word.size() - candidate.size() : candidate.size() - word.size();
+        if (apart > kMaxSuggestDistance) continue;
         const size_t d = editDistance(word, candidate);
         if (d < bestDistance) {
             best = candidate;
@@ -115,15 +119,31 @@ std::string tomlString(std::string_view s) {
     return out + "\"";
 }
 
+// toml++ quotes the key it stumbled on ("cannot redefine existing table 'k'"), itself cutting a long
+// one at its message buffer without a word (no closing quote then): that key is cut like any other
+// the loader echoes, and said to be.
+std::string parseProblem(std::string_view d) {
+    const size_t open = d.find('\'');
+    if (open == std::string_view::npos)
+        return d.size() > 4 * kPrintableMax ? printable(d, 4 * kPrintableMax) : std::string(d);
+    const size_t close = d.find('\'', open + 1);
+    const std::string_view key = d.substr(open + 1, close == std::string_view::npos ? d.npos : close - open - 1);
+    if (close == std::string_view::npos)
+        return std::string(d.substr(0, open + 1)) + printable(key.substr(0, kPrintableMax)) + "... (cut)";
+    if (key.size() <= kPrintableMax) return std::string(d);
+    return std::string(d.substr(0, open + 1)) + printable(key) + std::string(d.substr(close));
+}
+
 bool isBareKey(std::string_view key) {
     return !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
     });
 }
 
-// Key paths are written as TOML would spell them, so interface."eth0.100" stays one segment.
+// Key paths are written as TOML would spell them, so interface."eth0.100" stays one segment. A key
+// is echoed like any value: cut at kPrintableMax bytes, saying how long it was.
 std::string childPath(std::string_view parent, std::string_view key) {
-    std::string segment = isBareKey(key) ? std::string(key) : tomlString(key);
+    std::string segment = isBareKey(key) ? printable(key) : tomlString(key);
     return parent.empty() ? segment : std::string(parent) + "." + segment;
 }
 
@@ -281,7 +301,7 @@ public:
     }
 
 private:
-    static std::string quotedKey(std::string_view k) { return isBareKey(k) ? "'" + std::string(k) + "'" : tomlString(k); }
+    static std::string quotedKey(std::string_view k) { return isBareKey(k) ? "'" + printable(k) + "'" : tomlString(k); }
 
     std::string name_;
     std::filesystem::path baseDir_;
@@ -606,7 +626,7 @@ HostConfig parseConfig(std::string_view text, const std::filesystem::path& sourc
     try {
         root = toml::parse(text, std::string(name));
     } catch (const toml::parse_error& err) {
-        c.fail(err.source(), "", err.description());
+        c.fail(err.source(), "", parseProblem(err.description()));
     }
     const Scope top{root, ""};
     c.rejectUnknownKeys(top, kRootKeys);
