@@ -16,6 +16,7 @@
 #include "service/status_view.hpp"
 #include "util/error.hpp"
 #include "util/failpoint.hpp"
+#include "util/output_file.hpp"
 #include "util/stop_event.hpp"
 #include "util/text.hpp"
 
@@ -150,23 +151,10 @@ runtime::ReloadGuard guardFor(const config::HostConfig& cfg) {
     return measure::makeReloadGuard(*cfg.guard.maxSlowdown, cfg.guard.mix);
 }
 
-// The daemon creates the events file (appending) but not its folder; say now what would fail then.
-void checkEventsPath(const std::string& events) {
-    if (events == "-") return;
-    const std::filesystem::path file(events);
-    const std::string what = "[output] events '" + events + "'";
-    struct stat st {};
-    if (::stat(file.c_str(), &st) == 0) {
-        if (S_ISDIR(st.st_mode)) throw Error(what + " is a folder; name a file (fizzhost appends to it)", EISDIR);
-        if (::access(file.c_str(), W_OK) != 0) throwErrno(what + ": not writable", errno);
-        return;
-    }
-    if (errno != ENOENT) throwErrno(what, errno);
-    const auto dir = file.parent_path();
-    if (::stat(dir.c_str(), &st) != 0)
-        throwErrno(what + ": its folder '" + dir.string() + "' (fizzhost creates the file, not its folder)", errno);
-    if (!S_ISDIR(st.st_mode)) throw Error(what + ": '" + dir.string() + "' is not a folder", ENOTDIR);
-    if (::access(dir.c_str(), W_OK | X_OK) != 0) throwErrno(what + ": its folder '" + dir.string() + "' is not writable", errno);
+// What the daemon will do with the events path (util/output_file's rules), or why it refuses it.
+std::string eventsPlan(const config::Output& out) {
+    if (out.events == "-") return "stdout";
+    return OutputFile(out.events, OutputFileMode{mode_t(out.eventsMode), out.eventsGroup}).plan();
 }
 
 // FIZZHOST_FAILPOINTS (a test facility, util/failpoint.hpp) is read at start and said in the log.
@@ -338,8 +326,8 @@ int checkCommand(const DaemonOptions& opts) {
         spdlog::info("control_socket '{}': OK", cfg.controlSocket.string());
     });
     part([&] {
-        checkEventsPath(cfg.output.events);
-        spdlog::info("[output] events '{}': OK", cfg.output.events);
+        const std::string plan = eventsPlan(cfg.output);
+        spdlog::info("[output] events '{}': OK: {}", printable(cfg.output.events), plan);
     });
     part([&] { runtime::Host::check(cfg, opts.allowInsecure); });
     if (problems) {

@@ -47,8 +47,9 @@ using KeyList = std::span<const std::string_view>;
 constexpr std::array<std::string_view, 10> kRootKeys = {
     "plugin_dir", "queue_size", "allow_insecure_plugins", "control_socket", "run_time_stats", "output", "guard",
     "interface",  "metrics",    "service"};
-constexpr std::array<std::string_view, 6> kOutputKeys = {"events",     "format",       "transport",
-                                                         "ring_slots", "ringbuf_size", "spare_regions"};
+constexpr std::array<std::string_view, 8> kOutputKeys = {"events",       "format",        "transport",
+                                                         "ring_slots",   "ringbuf_size",  "spare_regions",
+                                                         "events_mode",  "events_group"};
 constexpr std::array<std::string_view, 2> kGuardKeys = {"max_slowdown", "mix"};
 constexpr std::array<std::string_view, 3> kInterfaceKeys = {"classifier", "mode", "rollout"};
 constexpr std::array<std::string_view, 14> kRolloutKeys = {
@@ -307,6 +308,35 @@ private:
     std::filesystem::path baseDir_;
 };
 
+// events_mode = "0640": read and write bits only; the owner (the host) writes, others never do.
+// events_group = "adm": a group name, looked up when the file is created (util/output_file).
+void readEventsMode(const Checker& c, const Scope& out, Output& cfg) {
+    if (auto v = c.string(out, "events_mode")) {
+        const auto& at = out.table.get("events_mode")->source();
+        if (v->size() < 3 || v->size() > 4 || v->find_first_not_of("01234567") != std::string::npos)
+            c.fail(at, out.key("events_mode"), "expected an octal mode such as \"0640\", got " + tomlString(*v));
+        const uint32_t mode = uint32_t(std::stoul(*v, nullptr, 8));
+        if (mode & ~0666u)
+            c.fail(at, out.key("events_mode"),
+                   tomlString(*v) + " has bits beyond read and write (at most \"0666\"): an events file is never "
+                                    "executable, setuid, setgid or sticky");
+        if (mode & 0002u)
+            c.fail(at, out.key("events_mode"),
+                   tomlString(*v) +
+                       " lets every user write events into the file; drop the bit for others (e.g. \"0640\")");
+        if (!(mode & 0200u))
+            c.fail(at, out.key("events_mode"),
+                   tomlString(*v) + " does not let the owner (fizzhost) write; give it at least \"0600\"");
+        cfg.eventsMode = mode;
+    }
+    if (auto v = c.string(out, "events_group")) {
+        const auto& at = out.table.get("events_group")->source();
+        if (v->empty() || v->size() > 64 || v->find_first_of(" :/,") != std::string::npos || hasHiddenCharacters(*v))
+            c.fail(at, out.key("events_group"), "expected a group name (e.g. \"adm\"), got " + tomlString(*v));
+        cfg.eventsGroup = *v;
+    }
+}
+
 void readOutput(const Checker& c, const Scope& out, Output& cfg) {
     c.rejectUnknownKeys(out, kOutputKeys);
     if (auto events = c.string(out, "events")) cfg.events = *events == "-" ? "-" : c.path(out, "events")->string();
@@ -324,6 +354,7 @@ void readOutput(const Checker& c, const Scope& out, Output& cfg) {
     }
     if (auto v = c.integer(out, "ring_slots", 1, kMaxRingSlots)) cfg.ringSlots = uint32_t(*v);
     if (auto v = c.boolean(out, "spare_regions")) cfg.spareRegions = *v;
+    readEventsMode(c, out, cfg);
     if (c.integer(out, "ringbuf_size", 0, INT64_MAX))
         c.warn(out.table.get("ringbuf_size")->source(), out.key("ringbuf_size"),
                "ignored: the ring is sized in messages per CPU now (ring_slots, default 300000: 20 ms at 10 GbE line "

@@ -63,7 +63,12 @@ struct Output {
     /// Keep one unused regions map of each shape in use, so a reload takes it instead of waiting
     /// for the allocation (runtime/region_spares.hpp). Costs that map's memory: cpus x region.
     bool spareRegions = true;
+    /// A missing events file is created with this mode, and this group when given (a group name;
+    /// empty: the host's own). An existing file keeps its own (util/output_file.hpp).
+    uint32_t eventsMode = 0640;
+    std::string eventsGroup;
 };
+
 
 // Reload guard: refuse a new program measured more than maxSlowdown times slower than the old one.
 struct Guard {
