@@ -14,6 +14,7 @@
 #include "service/metrics_exporter.hpp"
 #include "service/notifier.hpp"
 #include "service/status_view.hpp"
+#include "service/web_config.hpp"
 #include "util/error.hpp"
 #include "util/failpoint.hpp"
 #include "util/output_file.hpp"
@@ -194,8 +195,11 @@ int daemonCommand(const DaemonOptions& opts) {
     service::ControlServer control(cfg.controlSocket, status, &reloadRequests);
     std::optional<service::MetricsExporter> metrics;
     if (cfg.metrics.listen) {
-        metrics.emplace(*cfg.metrics.listen, [&] { return host.status(); });
-        spdlog::info("metrics: serving http://{}/metrics (port {})", *cfg.metrics.listen, metrics->port());
+        const auto web = service::loadWebSettings(cfg.metrics.webConfig, opts.allowInsecure);
+        metrics.emplace(service::MetricsOptions{*cfg.metrics.listen, cfg.metrics.maxConnections, web},
+                        [&] { return host.status(); });
+        spdlog::info("metrics: serving {} (port {}; {}; at most {} connections)", metrics->url(), metrics->port(),
+                     web->describe(), cfg.metrics.maxConnections);
     }
     std::optional<service::ConfigWatch> watch;
     if (cfg.service.watchConfig) watch.emplace(opts.config);
@@ -221,14 +225,22 @@ int daemonCommand(const DaemonOptions& opts) {
         bool ok = false;
         try {
             auto next = config::loadConfig(opts.config, defaultPluginDir(), trust);
+            // The web config is part of the config: a bad one refuses the reload; the running one stays.
+            std::shared_ptr<const service::WebSettings> web;
+            if (metrics) web = service::loadWebSettings(next.metrics.webConfig, opts.allowInsecure);
             spdlog::debug("reload: config read in {:.2f} ms",
                           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
             // The guard is part of the reload, kept only if it commits.
             ok = host.reload(next, guardFor(next), &record.reason);
+            if (ok && web) {
+                metrics->setWebSettings(web);
+                spdlog::info("metrics: {}", web->describe());
+            }
             // The listener and the watch are set up once; say so rather than ignore a change silently.
-            if (next.metrics.listen != cfg.metrics.listen || next.service.watchConfig != cfg.service.watchConfig)
-                spdlog::warn("[metrics] listen and [service] watch_config take effect at the next start; still "
-                             "serving metrics on {}, config watch {}",
+            if (next.metrics.listen != cfg.metrics.listen || next.metrics.maxConnections != cfg.metrics.maxConnections ||
+                next.service.watchConfig != cfg.service.watchConfig)
+                spdlog::warn("[metrics] listen and [service] watch_config take effect at the next start (so does "
+                             "max_connections); still serving metrics on {}, config watch {}",
                              cfg.metrics.listen.value_or("(off)"), cfg.service.watchConfig ? "on" : "off");
         } catch (const Error& e) {
             spdlog::error("reload failed, nothing changed, the running classifiers keep running: {}", e.what());
@@ -329,6 +341,12 @@ int checkCommand(const DaemonOptions& opts) {
         const std::string plan = eventsPlan(cfg.output);
         spdlog::info("[output] events '{}': OK: {}", printable(cfg.output.events), plan);
     });
+    if (cfg.metrics.listen)
+        part([&] {
+            const auto web = service::loadWebSettings(cfg.metrics.webConfig, opts.allowInsecure);
+            spdlog::info("[metrics] listen '{}': OK: {}, at most {} connections", *cfg.metrics.listen, web->describe(),
+                         cfg.metrics.maxConnections);
+        });
     part([&] { runtime::Host::check(cfg, opts.allowInsecure); });
     if (problems) {
         spdlog::error("{}: {} problem(s)", printable(opts.config), problems);

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -60,7 +61,8 @@ constexpr std::array<std::string_view, 9> kPlanKeys = {
     "step_seconds", "shadow_seconds", "min_samples", "promote", "max_slowdown", "max_drop_rate",
     "max_undecodable_rate", "max_disagreement", "steps"};
 constexpr int64_t kMaxStepSeconds = 7 * 24 * 3600;
-constexpr std::array<std::string_view, 1> kMetricsKeys = {"listen"};
+constexpr std::array<std::string_view, 3> kMetricsKeys = {"listen", "web_config", "max_connections"};
+constexpr int64_t kMaxMetricsConnections = 4096;
 constexpr std::array<std::string_view, 3> kServiceKeys = {"watch_config", "state_root", "on_exit"};
 
 size_t editDistance(std::string_view a, std::string_view b) {
@@ -376,23 +378,31 @@ void readGuard(const Checker& c, const Scope& guard, Guard& cfg) {
         cfg.mix = std::string(*v);
 }
 
-// "HOST:PORT" or "[V6]:PORT": the form prometheus-cpp's server binds; checked here so a typo is a
-// config error with a position, not a failure after the interfaces were attached.
+// "ADDRESS:PORT", "[V6]:PORT" or ":PORT" (loopback): checked here so a typo is a config error with a
+// position, not a failure after the interfaces were attached. Numeric addresses only: the host
+// binds what is written, and listening everywhere is written out ("0.0.0.0:9464", "[::]:9464").
 void readMetrics(const Checker& c, const Scope& metrics, Metrics& cfg) {
     c.rejectUnknownKeys(metrics, kMetricsKeys);
+    if (auto v = c.path(metrics, "web_config")) cfg.webConfig = *v;
+    if (auto v = c.integer(metrics, "max_connections", 1, kMaxMetricsConnections)) cfg.maxConnections = uint32_t(*v);
     auto listen = c.string(metrics, "listen");
     if (!listen) return;
     const auto colon = listen->rfind(':');
-    const std::string host = colon == std::string::npos ? "" : listen->substr(0, colon);
+    std::string host = colon == std::string::npos ? "" : listen->substr(0, colon);
     const std::string port = colon == std::string::npos ? "" : listen->substr(colon + 1);
     const bool portOk = !port.empty() && port.size() <= 5 &&
                         port.find_first_not_of("0123456789") == std::string::npos && std::stoul(port) <= 65535;
-    const bool hostOk = !host.empty() && (host.front() == '[') == (host.back() == ']') &&
-                        host.find_first_of(" /,") == std::string::npos;
+    unsigned char addr[sizeof(in6_addr)];
+    const bool bracketed = host.size() >= 2 && host.front() == '[' && host.back() == ']';
+    const std::string inner = bracketed ? host.substr(1, host.size() - 2) : host;
+    const bool hostOk = colon != std::string::npos &&
+                        (host.empty() || ::inet_pton(bracketed ? AF_INET6 : AF_INET, inner.c_str(), addr) == 1);
     if (!portOk || !hostOk)
         c.fail(metrics.table.get("listen")->source(), metrics.key("listen"),
-               "expected \"HOST:PORT\" (e.g. \"127.0.0.1:9464\", \"[::1]:9464\"), got " + tomlString(*listen));
-    cfg.listen = *listen;
+               "expected \"ADDRESS:PORT\" with a numeric address (\"127.0.0.1:9464\", \"[::1]:9464\"; \":9464\" is "
+               "127.0.0.1; all addresses: \"0.0.0.0:9464\" or \"[::]:9464\"), got " + tomlString(*listen));
+    if (host.empty()) host = "127.0.0.1";
+    cfg.listen = host + ":" + port;
 }
 
 void readService(const Checker& c, const Scope& service, Service& cfg) {

@@ -69,7 +69,6 @@ struct Output {
     std::string eventsGroup;
 };
 
-
 // Reload guard: refuse a new program measured more than maxSlowdown times slower than the old one.
 struct Guard {
     std::optional<double> maxSlowdown;  // absent = no guard; else finite and >= 1.0
@@ -77,8 +76,16 @@ struct Guard {
 };
 
 // [metrics]: a Prometheus endpoint, off unless `listen` is given.
+inline constexpr uint32_t kDefaultMetricsConnections = 64;
 struct Metrics {
-    std::optional<std::string> listen;  // "HOST:PORT", e.g. "127.0.0.1:9464"; port 0 picks a free one
+    /// "ADDRESS:PORT" with a numeric address, e.g. "127.0.0.1:9464" or "[::]:9464"; written without
+    /// one (":9464") it is loopback, "127.0.0.1:9464": all addresses must be asked for. Port 0
+    /// picks a free one.
+    std::optional<std::string> listen;
+    /// TLS and basic auth, in the Prometheus exporter toolkit's web config format (absolute).
+    std::optional<std::filesystem::path> webConfig;
+    /// Connections served at once; one more takes the place of the one idle longest.
+    uint32_t maxConnections = kDefaultMetricsConnections;
 };
 
 // [service]: how the daemon behaves under a service manager or an orchestrator.
