@@ -6,6 +6,9 @@ pkgs=(build-essential cmake pkg-config clang llvm libbpf-dev bpftool libelf-dev 
       libcli11-dev nlohmann-json3-dev libbenchmark-dev iproute2 libpcap-dev)
 pkgs+=(libseccomp-dev)  # the confined decoder workers' syscall filters
 pkgs+=(prometheus-cpp-dev libsystemd-dev prometheus curl)  # service: /metrics, sd_notify, scrape tests
+# /metrics over TLS with basic auth: OpenSSL, the web config's YAML, bcrypt (crypt_r); the tests
+# make their certificates with the openssl tool.
+pkgs+=(libssl-dev libyaml-dev libcrypt-dev openssl)
 # The sanitizer and fuzz builds (scripts/sanitize.sh): clang 14 and its runtime libraries.
 pkgs+=(clang-14 libclang-rt-14-dev)
 missing=()

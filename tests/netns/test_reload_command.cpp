@@ -140,7 +140,7 @@ TEST_CASE("fizzhost reload: exit 0 once the new config is live, 1 with the reaso
     // The metrics count every reload: the control ones, the SIGHUPs, the refused ones.
     std::smatch port;
     const auto log = lab.daemon().stderrText();
-    REQUIRE(std::regex_search(log, port, std::regex("serving http://127\\.0\\.0\\.1:0/metrics \\(port ([0-9]+)\\)")));
+    REQUIRE(std::regex_search(log, port, std::regex("serving http://127\\.0\\.0\\.1:([0-9]+)/metrics \\(port ")));
     auto scrape = runUnchecked({"ip", "netns", "exec", lab.hostNs().name(), "curl", "-sS", "--max-time", "5",
                                 "http://127.0.0.1:" + port[1].str() + "/metrics"});
     REQUIRE(scrape.status == 0);

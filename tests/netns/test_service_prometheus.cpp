@@ -1,8 +1,10 @@
 // A real Prometheus server scrapes the real daemon on a veth pair. Both run in the lab's host
 // namespace, so the daemon's metrics listener on that namespace's loopback is reachable by
-// Prometheus and nothing else; the test asks Prometheus's HTTP API from inside it with curl.
+// Prometheus and nothing else; the test asks Prometheus's HTTP API from inside it with curl. Once
+// in plain HTTP, once over TLS with basic auth (certificates and the bcrypt hash made by the test).
 #include "netns/daemon_lab.hpp"
 #include "support/privilege.hpp"
+#include "support/tls_material.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -21,11 +23,12 @@ constexpr const char* kPrometheusListen = "127.0.0.1:9090";
 // Runs Prometheus with a scrape config for the daemon and private storage; killed on scope exit.
 class PrometheusServer {
 public:
-    PrometheusServer(const NetNs& ns, const std::filesystem::path& dir) : ns_(ns.name()) {
+    /// `jobs`: the scrape_configs entries; by default one plain HTTP job "fizzhost".
+    PrometheusServer(const NetNs& ns, const std::filesystem::path& dir, const std::string& jobs = job("fizzhost", ""))
+        : ns_(ns.name()) {
         const auto config = dir / "prometheus.yml";
         std::ofstream(config) << "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-                              << "scrape_configs:\n  - job_name: fizzhost\n    static_configs:\n"
-                              << "      - targets: ['" << kMetricsListen << "']\n";
+                              << "scrape_configs:\n" << jobs;
         std::filesystem::create_directory(dir / "tsdb");
         process_.emplace(std::vector<std::string>{"prometheus", "--config.file=" + config.string(),
                                                   "--storage.tsdb.path=" + (dir / "tsdb").string(),
@@ -33,6 +36,11 @@ public:
                          dir, ns.name());
         if (!process_->waitForStderr("Server is ready to receive web requests", std::chrono::seconds(60)))
             FAIL("prometheus did not start:\n" << process_->stderrText());
+    }
+
+    /// One scrape_configs entry for the daemon's endpoint; `more` is indented YAML (scheme, tls_config, ...).
+    static std::string job(const std::string& name, const std::string& more = "") {
+        return "  - job_name: " + name + "\n" + more + "    static_configs:\n      - targets: ['" + kMetricsListen + "']\n";
     }
 
     /// The result vector of an instant query, via the HTTP API.
@@ -98,4 +106,46 @@ TEST_CASE("a real Prometheus server scrapes the daemon and sees exactly the fram
     if (took.size() == 1)
         std::cout << "metrics scrape: " << std::stod(took[0]["value"][1].get<std::string>()) * 1e3
                   << " ms on average as measured by Prometheus" << std::endl;
+}
+
+TEST_CASE("a real Prometheus server scrapes the daemon over TLS with basic auth, and a wrong login or plain HTTP "
+          "gets nothing",
+          "[daemon]") {
+    if (!requirePrivilege("run fizzhost and Prometheus in a namespace")) return;
+    DaemonLab lab;
+    const TlsMaterial tls = makeTlsMaterial(lab.dir());
+    std::ofstream(lab.dir() / "web.yml") << "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+                                         << "basic_auth_users:\n  prometheus: " << bcryptHash("s3cret") << "\n";
+    lab.writeConfig("[metrics]\nlisten = \"" + std::string(kMetricsListen) + "\"\nweb_config = \"" +
+                    (lab.dir() / "web.yml").string() + "\"\n[interface." + lab.ifname() + "]\nclassifier = \"fizzbuzz\"\n");
+    lab.start();
+    REQUIRE(lab.daemon().waitForStderr("metrics: serving https://127.0.0.1:9464/metrics", std::chrono::seconds(5)));
+    CHECK(lab.daemon().waitForStderr("TLS (client certificates: NoClientCert), basic auth (1 user(s))",
+                                     std::chrono::seconds(1)));
+    std::filesystem::create_directory(lab.dir() / "prometheus");
+    const std::string tlsConfig = "    scheme: https\n    tls_config:\n      ca_file: " + tls.caCert.string() + "\n";
+    PrometheusServer prometheus(
+        lab.hostNs(), lab.dir() / "prometheus",
+        PrometheusServer::job("fizzhost", tlsConfig + "    basic_auth:\n      username: prometheus\n      password: s3cret\n") +
+            PrometheusServer::job("intruder", tlsConfig + "    basic_auth:\n      username: prometheus\n      password: guess\n") +
+            PrometheusServer::job("plain"));
+
+    REQUIRE(prometheus.waitForValue("up{job=\"fizzhost\"}", 1, std::chrono::seconds(30)) == 1.0);
+    const size_t sent = lab.send(benchmarkSources(0, 3000));
+    REQUIRE(lab.waitForPackets(sent) == sent);
+    CHECK(prometheus.waitForValue("sum(fizzhost_packets_total{job=\"fizzhost\",interface=\"" + lab.ifname() + "\"})",
+                                  double(sent), std::chrono::seconds(30)) == double(sent));
+    CHECK(prometheus.waitForValue("up{job=\"intruder\"}", 0, std::chrono::seconds(10)) == 0.0);
+    CHECK(prometheus.waitForValue("up{job=\"plain\"}", 0, std::chrono::seconds(10)) == 0.0);
+    CHECK(prometheus.query("fizzhost_build_info{job=\"intruder\"}").empty());
+    CHECK(prometheus.query("fizzhost_build_info{job=\"plain\"}").empty());
+
+    // A reload with a web config that does not parse is refused and the running one stays.
+    std::ofstream(lab.dir() / "web.yml") << "tls_server_config:\n  cert_file: server.crt\n  cipher_suites: [x]\n";
+    CHECK_FALSE(lab.reload());
+    CHECK(lab.daemon().waitForStderr("web.yml:3:3: tls_server_config.cipher_suites: 'cipher_suites' is not supported",
+                                     std::chrono::seconds(5)));
+    CHECK(prometheus.waitForValue("fizzhost_reloads_total{job=\"fizzhost\",result=\"failure\"}", 1,
+                                  std::chrono::seconds(30)) == 1.0);
+    CHECK(prometheus.waitForValue("up{job=\"fizzhost\"}", 1, std::chrono::seconds(10)) == 1.0);
 }

@@ -54,7 +54,7 @@ endforeach()
 # The control data dpkg reads.
 run(dpkg-deb -I "${host_deb}")
 expect("${out}" "fizzhost -I" "Package: fizzhost\n" "Version: ${VERSION}\n" "Architecture: amd64\n"
-       "libbpf1" "libprometheus-cpp-pull" "libsystemd0" " conffiles")
+       "libbpf1" "libprometheus-cpp-core" "libsystemd0" "libssl3" "libyaml-0-2" "libcrypt1" " conffiles")
 run(dpkg-deb -I "${host_deb}" conffiles)
 expect("${out}" "fizzhost conffiles" "${SYSCONF_FILE}\n")
 run(dpkg-deb -I "${dev_deb}")

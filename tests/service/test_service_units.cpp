@@ -195,11 +195,24 @@ TEST_CASE("[metrics] and [service] tables: defaults, values and errors with a po
     CHECK(set.metrics.listen == "127.0.0.1:9464");
     CHECK(set.service.watchConfig);
     CHECK(config::parseConfig(iface + "[metrics]\nlisten = \"[::1]:0\"\n", "f.toml", "/p").metrics.listen == "[::1]:0");
-    for (const char* bad : {"9464", "127.0.0.1:", ":9464", "127.0.0.1:65536", "127.0.0.1:http", "[::1:9464"}) {
+    // No host: this machine only. All addresses are asked for in so many words.
+    CHECK(config::parseConfig(iface + "[metrics]\nlisten = \":9464\"\n", "f.toml", "/p").metrics.listen == "127.0.0.1:9464");
+    CHECK(config::parseConfig(iface + "[metrics]\nlisten = \"0.0.0.0:9464\"\n", "f.toml", "/p").metrics.listen == "0.0.0.0:9464");
+    CHECK(config::parseConfig(iface + "[metrics]\nlisten = \"[::]:9464\"\n", "f.toml", "/p").metrics.listen == "[::]:9464");
+    CHECK(def.metrics.maxConnections == 64);
+    CHECK_FALSE(def.metrics.webConfig);
+    auto web = config::parseConfig(iface + "[metrics]\nlisten = \":9\"\nweb_config = \"web.yml\"\nmax_connections = 8\n",
+                                   "/etc/fizz/f.toml", "/p");
+    CHECK(web.metrics.webConfig == "/etc/fizz/web.yml");
+    CHECK(web.metrics.maxConnections == 8);
+    for (const char* bad : {"9464", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:http", "[::1:9464", "localhost:9464",
+                            "::1:9464", "[127.0.0.1]:9464", "1.2.3:9464"}) {
         INFO(bad);
         CHECK_THROWS_WITH(config::parseConfig(iface + "[metrics]\nlisten = \"" + bad + "\"\n", "f.toml", "/p"),
-                          Contains("f.toml:") && Contains("metrics.listen") && Contains("HOST:PORT"));
+                          Contains("f.toml:") && Contains("metrics.listen") && Contains("ADDRESS:PORT"));
     }
+    CHECK_THROWS_WITH(config::parseConfig(iface + "[metrics]\nmax_connections = 0\n", "f.toml", "/p"),
+                      Contains("metrics.max_connections") && Contains("out of range 1..4096"));
     CHECK_THROWS_WITH(config::parseConfig(iface + "[service]\nwatch_conifg = true\n", "f.toml", "/p"),
                       Contains("did you mean 'watch_config'"));
     CHECK_THROWS_WITH(config::parseConfig(iface + "[service]\nwatch_config = 1\n", "f.toml", "/p"),

@@ -80,3 +80,50 @@ TEST_CASE("sha256Hex matches the FIPS 180-2 test vectors", "[unit]") {
           "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     CHECK(plugin::sha256Hex({}) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
+
+TEST_CASE("a pinned record whose pin names lead out of the interface's folder is refused, naming the value",
+          "[unit]") {
+    runtime::PinRecord r;
+    r.interface = "eth0";
+    r.configuredMode = "auto";
+    r.mode = "native";
+    r.transport = "ring";
+    r.variants.push_back({"baseline", "fizz", "1.0.0", std::string(64, 'a'), "1.1", 8, 1001, "baseline-1001-regions",
+                          "baseline-1001-queue"});
+    r.variants.push_back({"candidate", "fizzbuzz", "2.0.0", std::string(64, 'b'), "1.1", 8, 1002,
+                          "candidate-1002-regions", "candidate-1002-queue"});
+    r.dispatcher = runtime::PinnedDispatcher{1003, 25, "dispatcher-1003-variants", "dispatcher-1003-split"};
+    const nlohmann::json good = r.toJson();
+    CHECK_NOTHROW(runtime::PinRecord::fromJson(good));
+
+    struct Bad {
+        nlohmann::json::json_pointer at;
+        std::string value, what;
+    };
+    const std::vector<Bad> bad = {
+        {"/variants/0/regions"_json_pointer, "../../xdp/evil", "baseline regions pin '../../xdp/evil' contains '/'"},
+        {"/variants/1/queue"_json_pointer, "/sys/fs/bpf/evil", "candidate queue pin '/sys/fs/bpf/evil' contains '/'"},
+        {"/variants/0/queue"_json_pointer, "..", "baseline queue pin '..' is '..'"},
+        {"/variants/0/regions"_json_pointer, ".", "baseline regions pin '.' is '.'"},
+        {"/variants/0/regions"_json_pointer, "", "baseline regions pin '' is empty"},
+        {"/dispatcher/variants"_json_pointer, "..\\evil", "dispatcher variants pin '..\\\\evil' holds characters"},
+        {"/dispatcher/split"_json_pointer, std::string(65, 's'), "is 65 bytes; a pin name has at most 64"},
+        {"/dispatcher/split"_json_pointer, "split\nlink", "dispatcher split pin 'split\\nlink' holds characters"},
+    };
+    for (const auto& b : bad) {
+        INFO(b.at.to_string() << " = " << b.value);
+        nlohmann::json j = good;
+        j[b.at] = b.value;
+        int code = 0;
+        std::string err;
+        try {
+            runtime::PinRecord::fromJson(j);
+        } catch (const Error& e) {
+            code = e.code();
+            err = e.what();
+        }
+        CHECK(code == EPROTO);
+        CHECK_THAT(err, Contains("pinned record of interface 'eth0': " ) && Contains(b.what) &&
+                            Contains("the record is refused, nothing it names is opened"));
+    }
+}

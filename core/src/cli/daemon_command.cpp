@@ -15,8 +15,10 @@
 #include "service/metrics_exporter.hpp"
 #include "service/notifier.hpp"
 #include "service/status_view.hpp"
+#include "service/web_config.hpp"
 #include "util/error.hpp"
 #include "util/failpoint.hpp"
+#include "util/output_file.hpp"
 #include "util/stop_event.hpp"
 #include "util/text.hpp"
 
@@ -151,23 +153,10 @@ runtime::ReloadGuard guardFor(const config::HostConfig& cfg) {
     return measure::makeReloadGuard(*cfg.guard.maxSlowdown, cfg.guard.mix);
 }
 
-// The daemon creates the events file (appending) but not its folder; say now what would fail then.
-void checkEventsPath(const std::string& events) {
-    if (events == "-") return;
-    const std::filesystem::path file(events);
-    const std::string what = "[output] events '" + events + "'";
-    struct stat st {};
-    if (::stat(file.c_str(), &st) == 0) {
-        if (S_ISDIR(st.st_mode)) throw Error(what + " is a folder; name a file (fizzhost appends to it)", EISDIR);
-        if (::access(file.c_str(), W_OK) != 0) throwErrno(what + ": not writable", errno);
-        return;
-    }
-    if (errno != ENOENT) throwErrno(what, errno);
-    const auto dir = file.parent_path();
-    if (::stat(dir.c_str(), &st) != 0)
-        throwErrno(what + ": its folder '" + dir.string() + "' (fizzhost creates the file, not its folder)", errno);
-    if (!S_ISDIR(st.st_mode)) throw Error(what + ": '" + dir.string() + "' is not a folder", ENOTDIR);
-    if (::access(dir.c_str(), W_OK | X_OK) != 0) throwErrno(what + ": its folder '" + dir.string() + "' is not writable", errno);
+// What the daemon will do with the events path (util/output_file's rules), or why it refuses it.
+std::string eventsPlan(const config::Output& out) {
+    if (out.events == "-") return "stdout";
+    return OutputFile(out.events, OutputFileMode{mode_t(out.eventsMode), out.eventsGroup}).plan();
 }
 
 // FIZZHOST_FAILPOINTS (a test facility, util/failpoint.hpp) is read at start and said in the log.
@@ -207,8 +196,11 @@ int daemonCommand(const DaemonOptions& opts) {
     service::ControlServer control(cfg.controlSocket, status, &reloadRequests);
     std::optional<service::MetricsExporter> metrics;
     if (cfg.metrics.listen) {
-        metrics.emplace(*cfg.metrics.listen, [&] { return host.status(); });
-        spdlog::info("metrics: serving http://{}/metrics (port {})", *cfg.metrics.listen, metrics->port());
+        const auto web = service::loadWebSettings(cfg.metrics.webConfig, opts.allowInsecure);
+        metrics.emplace(service::MetricsOptions{*cfg.metrics.listen, cfg.metrics.maxConnections, web},
+                        [&] { return host.status(); });
+        spdlog::info("metrics: serving {} (port {}; {}; at most {} connections)", metrics->url(), metrics->port(),
+                     web->describe(), cfg.metrics.maxConnections);
     }
     std::optional<service::ConfigWatch> watch;
     if (cfg.service.watchConfig) watch.emplace(opts.config);
@@ -234,14 +226,22 @@ int daemonCommand(const DaemonOptions& opts) {
         bool ok = false;
         try {
             auto next = config::loadConfig(opts.config, defaultPluginDir(), trust);
+            // The web config is part of the config: a bad one refuses the reload; the running one stays.
+            std::shared_ptr<const service::WebSettings> web;
+            if (metrics) web = service::loadWebSettings(next.metrics.webConfig, opts.allowInsecure);
             spdlog::debug("reload: config read in {:.2f} ms",
                           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
             // The guard is part of the reload, kept only if it commits.
             ok = host.reload(next, guardFor(next), &record.reason);
+            if (ok && web) {
+                metrics->setWebSettings(web);
+                spdlog::info("metrics: {}", web->describe());
+            }
             // The listener and the watch are set up once; say so rather than ignore a change silently.
-            if (next.metrics.listen != cfg.metrics.listen || next.service.watchConfig != cfg.service.watchConfig)
-                spdlog::warn("[metrics] listen and [service] watch_config take effect at the next start; still "
-                             "serving metrics on {}, config watch {}",
+            if (next.metrics.listen != cfg.metrics.listen || next.metrics.maxConnections != cfg.metrics.maxConnections ||
+                next.service.watchConfig != cfg.service.watchConfig)
+                spdlog::warn("[metrics] listen and [service] watch_config take effect at the next start (so does "
+                             "max_connections); still serving metrics on {}, config watch {}",
                              cfg.metrics.listen.value_or("(off)"), cfg.service.watchConfig ? "on" : "off");
         } catch (const Error& e) {
             spdlog::error("reload failed, nothing changed, the running classifiers keep running: {}", e.what());
@@ -341,9 +341,15 @@ int checkCommand(const DaemonOptions& opts) {
         spdlog::info("control_socket '{}': OK", cfg.controlSocket.string());
     });
     part([&] {
-        checkEventsPath(cfg.output.events);
-        spdlog::info("[output] events '{}': OK", cfg.output.events);
+        const std::string plan = eventsPlan(cfg.output);
+        spdlog::info("[output] events '{}': OK: {}", printable(cfg.output.events), plan);
     });
+    if (cfg.metrics.listen)
+        part([&] {
+            const auto web = service::loadWebSettings(cfg.metrics.webConfig, opts.allowInsecure);
+            spdlog::info("[metrics] listen '{}': OK: {}, at most {} connections", *cfg.metrics.listen, web->describe(),
+                         cfg.metrics.maxConnections);
+        });
     part([&] { runtime::Host::check(cfg, opts.allowInsecure); });
     problems += checkPluginChoices(cfg, opts.allowInsecure);
     if (problems) {

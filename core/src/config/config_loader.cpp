@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -50,8 +51,9 @@ using KeyList = std::span<const std::string_view>;
 constexpr std::array<std::string_view, 11> kRootKeys = {
     "plugin_dir", "queue_size", "allow_insecure_plugins", "control_socket", "run_time_stats", "output", "guard",
     "interface",  "metrics",    "service",                "decoders"};
-constexpr std::array<std::string_view, 6> kOutputKeys = {"events",     "format",       "transport",
-                                                         "ring_slots", "ringbuf_size", "spare_regions"};
+constexpr std::array<std::string_view, 8> kOutputKeys = {"events",       "format",        "transport",
+                                                         "ring_slots",   "ringbuf_size",  "spare_regions",
+                                                         "events_mode",  "events_group"};
 constexpr std::array<std::string_view, 2> kGuardKeys = {"max_slowdown", "mix"};
 constexpr std::array<std::string_view, 3> kInterfaceKeys = {"classifier", "mode", "rollout"};
 constexpr std::array<std::string_view, 16> kRolloutKeys = {
@@ -63,7 +65,8 @@ constexpr std::array<std::string_view, 10> kPlanKeys = {
     "step_seconds", "shadow_seconds", "min_samples", "promote", "max_slowdown", "max_drop_rate",
     "max_undecodable_rate", "max_disagreement", "max_unexpected", "steps"};
 constexpr int64_t kMaxStepSeconds = 7 * 24 * 3600;
-constexpr std::array<std::string_view, 1> kMetricsKeys = {"listen"};
+constexpr std::array<std::string_view, 3> kMetricsKeys = {"listen", "web_config", "max_connections"};
+constexpr int64_t kMaxMetricsConnections = 4096;
 constexpr std::array<std::string_view, 3> kServiceKeys = {"watch_config", "state_root", "on_exit"};
 constexpr std::array<std::string_view, 5> kDecodersKeys = {"isolation", "user", "memory_limit", "deadline_ms", "root"};
 
@@ -84,6 +87,10 @@ std::optional<std::string_view> closest(std::string_view word, KeyList known) {
     std::optional<std::string_view> best;
     size_t bestDistance = kMaxSuggestDistance + 1;
     for (auto candidate : known) {
+        // Lengths further apart than the distance allowed cannot be within it: a huge key costs nothing.
+        const size_t apart =
+            word.size() > candidate.size() ? word.size() - candidate.size() : candidate.size() - word.size();
+        if (apart > kMaxSuggestDistance) continue;
         const size_t d = editDistance(word, candidate);
         if (d < bestDistance) {
             best = candidate;
@@ -120,6 +127,21 @@ std::string tomlString(std::string_view s) {
     return out + "\"";
 }
 
+// toml++ quotes the key it stumbled on ("cannot redefine existing table 'k'"), itself cutting a long
+// one at its message buffer without a word (no closing quote then): that key is cut like any other
+// the loader echoes, and said to be.
+std::string parseProblem(std::string_view d) {
+    const size_t open = d.find('\'');
+    if (open == std::string_view::npos)
+        return d.size() > 4 * kPrintableMax ? printable(d, 4 * kPrintableMax) : std::string(d);
+    const size_t close = d.find('\'', open + 1);
+    const std::string_view key = d.substr(open + 1, close == std::string_view::npos ? d.npos : close - open - 1);
+    if (close == std::string_view::npos)
+        return std::string(d.substr(0, open + 1)) + printable(key.substr(0, kPrintableMax)) + "... (cut)";
+    if (key.size() <= kPrintableMax) return std::string(d);
+    return std::string(d.substr(0, open + 1)) + printable(key) + std::string(d.substr(close));
+}
+
 bool isBareKey(std::string_view key) {
     return !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
@@ -133,9 +155,10 @@ std::vector<std::pair<std::string_view, fizz_transport>> transportChoices() {
     return out;
 }
 
-// Key paths are written as TOML would spell them, so interface."eth0.100" stays one segment.
+// Key paths are written as TOML would spell them, so interface."eth0.100" stays one segment. A key
+// is echoed like any value: cut at kPrintableMax bytes, saying how long it was.
 std::string childPath(std::string_view parent, std::string_view key) {
-    std::string segment = isBareKey(key) ? std::string(key) : tomlString(key);
+    std::string segment = isBareKey(key) ? printable(key) : tomlString(key);
     return parent.empty() ? segment : std::string(parent) + "." + segment;
 }
 
@@ -297,11 +320,40 @@ public:
     }
 
 private:
-    static std::string quotedKey(std::string_view k) { return isBareKey(k) ? "'" + std::string(k) + "'" : tomlString(k); }
+    static std::string quotedKey(std::string_view k) { return isBareKey(k) ? "'" + printable(k) + "'" : tomlString(k); }
 
     std::string name_;
     std::filesystem::path baseDir_;
 };
+
+// events_mode = "0640": read and write bits only; the owner (the host) writes, others never do.
+// events_group = "adm": a group name, looked up when the file is created (util/output_file).
+void readEventsMode(const Checker& c, const Scope& out, Output& cfg) {
+    if (auto v = c.string(out, "events_mode")) {
+        const auto& at = out.table.get("events_mode")->source();
+        if (v->size() < 3 || v->size() > 4 || v->find_first_not_of("01234567") != std::string::npos)
+            c.fail(at, out.key("events_mode"), "expected an octal mode such as \"0640\", got " + tomlString(*v));
+        const uint32_t mode = uint32_t(std::stoul(*v, nullptr, 8));
+        if (mode & ~0666u)
+            c.fail(at, out.key("events_mode"),
+                   tomlString(*v) + " has bits beyond read and write (at most \"0666\"): an events file is never "
+                                    "executable, setuid, setgid or sticky");
+        if (mode & 0002u)
+            c.fail(at, out.key("events_mode"),
+                   tomlString(*v) +
+                       " lets every user write events into the file; drop the bit for others (e.g. \"0640\")");
+        if (!(mode & 0200u))
+            c.fail(at, out.key("events_mode"),
+                   tomlString(*v) + " does not let the owner (fizzhost) write; give it at least \"0600\"");
+        cfg.eventsMode = mode;
+    }
+    if (auto v = c.string(out, "events_group")) {
+        const auto& at = out.table.get("events_group")->source();
+        if (v->empty() || v->size() > 64 || v->find_first_of(" :/,") != std::string::npos || hasHiddenCharacters(*v))
+            c.fail(at, out.key("events_group"), "expected a group name (e.g. \"adm\"), got " + tomlString(*v));
+        cfg.eventsGroup = *v;
+    }
+}
 
 void readOutput(const Checker& c, const Scope& out, Output& cfg) {
     c.rejectUnknownKeys(out, kOutputKeys);
@@ -319,6 +371,7 @@ void readOutput(const Checker& c, const Scope& out, Output& cfg) {
     }
     if (auto v = c.integer(out, "ring_slots", 1, kMaxRingSlots)) cfg.ringSlots = uint32_t(*v);
     if (auto v = c.boolean(out, "spare_regions")) cfg.spareRegions = *v;
+    readEventsMode(c, out, cfg);
     if (c.integer(out, "ringbuf_size", 0, INT64_MAX))
         c.warn(out.table.get("ringbuf_size")->source(), out.key("ringbuf_size"),
                "ignored: the ring is sized in messages per CPU now (ring_slots, default 300000: 20 ms at 10 GbE line "
@@ -340,23 +393,31 @@ void readGuard(const Checker& c, const Scope& guard, Guard& cfg) {
         cfg.mix = std::string(*v);
 }
 
-// "HOST:PORT" or "[V6]:PORT": the form prometheus-cpp's server binds; checked here so a typo is a
-// config error with a position, not a failure after the interfaces were attached.
+// "ADDRESS:PORT", "[V6]:PORT" or ":PORT" (loopback): checked here so a typo is a config error with a
+// position, not a failure after the interfaces were attached. Numeric addresses only: the host
+// binds what is written, and listening everywhere is written out ("0.0.0.0:9464", "[::]:9464").
 void readMetrics(const Checker& c, const Scope& metrics, Metrics& cfg) {
     c.rejectUnknownKeys(metrics, kMetricsKeys);
+    if (auto v = c.path(metrics, "web_config")) cfg.webConfig = *v;
+    if (auto v = c.integer(metrics, "max_connections", 1, kMaxMetricsConnections)) cfg.maxConnections = uint32_t(*v);
     auto listen = c.string(metrics, "listen");
     if (!listen) return;
     const auto colon = listen->rfind(':');
-    const std::string host = colon == std::string::npos ? "" : listen->substr(0, colon);
+    std::string host = colon == std::string::npos ? "" : listen->substr(0, colon);
     const std::string port = colon == std::string::npos ? "" : listen->substr(colon + 1);
     const bool portOk = !port.empty() && port.size() <= 5 &&
                         port.find_first_not_of("0123456789") == std::string::npos && std::stoul(port) <= 65535;
-    const bool hostOk = !host.empty() && (host.front() == '[') == (host.back() == ']') &&
-                        host.find_first_of(" /,") == std::string::npos;
+    unsigned char addr[sizeof(in6_addr)];
+    const bool bracketed = host.size() >= 2 && host.front() == '[' && host.back() == ']';
+    const std::string inner = bracketed ? host.substr(1, host.size() - 2) : host;
+    const bool hostOk = colon != std::string::npos &&
+                        (host.empty() || ::inet_pton(bracketed ? AF_INET6 : AF_INET, inner.c_str(), addr) == 1);
     if (!portOk || !hostOk)
         c.fail(metrics.table.get("listen")->source(), metrics.key("listen"),
-               "expected \"HOST:PORT\" (e.g. \"127.0.0.1:9464\", \"[::1]:9464\"), got " + tomlString(*listen));
-    cfg.listen = *listen;
+               "expected \"ADDRESS:PORT\" with a numeric address (\"127.0.0.1:9464\", \"[::1]:9464\"; \":9464\" is "
+               "127.0.0.1; all addresses: \"0.0.0.0:9464\" or \"[::]:9464\"), got " + tomlString(*listen));
+    if (host.empty()) host = "127.0.0.1";
+    cfg.listen = host + ":" + port;
 }
 
 void readService(const Checker& c, const Scope& service, Service& cfg) {
@@ -708,7 +769,7 @@ HostConfig parseConfig(std::string_view text, const std::filesystem::path& sourc
     try {
         root = toml::parse(text, std::string(name));
     } catch (const toml::parse_error& err) {
-        c.fail(err.source(), "", err.description());
+        c.fail(err.source(), "", parseProblem(err.description()));
     }
     const Scope top{root, ""};
     c.rejectUnknownKeys(top, kRootKeys);

@@ -81,6 +81,10 @@ struct Output {
     /// Keep one unused regions map of each shape in use, so a reload takes it instead of waiting
     /// for the allocation (runtime/instance/region_spares.hpp). Costs that map's memory: cpus x region.
     bool spareRegions = true;
+    /// A missing events file is created with this mode, and this group when given (a group name;
+    /// empty: the host's own). An existing file keeps its own (util/output_file.hpp).
+    uint32_t eventsMode = 0640;
+    std::string eventsGroup;
 };
 
 // Reload guard: refuse a new program measured more than maxSlowdown times slower than the old one.
@@ -90,8 +94,16 @@ struct Guard {
 };
 
 // [metrics]: a Prometheus endpoint, off unless `listen` is given.
+inline constexpr uint32_t kDefaultMetricsConnections = 64;
 struct Metrics {
-    std::optional<std::string> listen;  // "HOST:PORT", e.g. "127.0.0.1:9464"; port 0 picks a free one
+    /// "ADDRESS:PORT" with a numeric address, e.g. "127.0.0.1:9464" or "[::]:9464"; written without
+    /// one (":9464") it is loopback, "127.0.0.1:9464": all addresses must be asked for. Port 0
+    /// picks a free one.
+    std::optional<std::string> listen;
+    /// TLS and basic auth, in the Prometheus exporter toolkit's web config format (absolute).
+    std::optional<std::filesystem::path> webConfig;
+    /// Connections served at once; one more takes the place of the one idle longest.
+    uint32_t maxConnections = kDefaultMetricsConnections;
 };
 
 // [service]: how the daemon behaves under a service manager or an orchestrator.

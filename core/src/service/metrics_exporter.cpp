@@ -1,14 +1,15 @@
 #include "service/metrics_exporter.hpp"
 
+#include "service/http_server.hpp"
 #include "service/status_view.hpp"
 #include "util/error.hpp"
 
 #include <prometheus/collectable.h>
 #include <prometheus/counter.h>
-#include <prometheus/exposer.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
 #include <spdlog/spdlog.h>
 
 namespace fizzhost::service {
@@ -33,6 +34,9 @@ private:
 };
 
 MetricsExporter::MetricsExporter(const std::string& listen, StatusSource status)
+    : MetricsExporter(MetricsOptions{listen, config::kDefaultMetricsConnections, nullptr}, std::move(status)) {}
+
+MetricsExporter::MetricsExporter(const MetricsOptions& options, StatusSource status)
     : registry_(std::make_shared<prometheus::Registry>()),
       statusCollectable_(std::make_shared<StatusCollectable>(std::move(status))) {
     auto& reloads = prometheus::BuildCounter()
@@ -53,22 +57,27 @@ MetricsExporter::MetricsExporter(const std::string& listen, StatusSource status)
         .Register(*registry_)
         .Add({{"version", FIZZHOST_VERSION}})
         .Set(1);
-    try {
-        // One worker thread: scrapes are rare and each reads the status under the host's lock.
-        exposer_ = std::make_unique<prometheus::Exposer>(listen, 1);
-    } catch (const std::exception& e) {
-        throw Error("[metrics] listen = \"" + listen + "\": cannot serve /metrics there: " + e.what());
-    }
-    exposer_->RegisterCollectable(registry_);
-    exposer_->RegisterCollectable(statusCollectable_);
+    // Collected on the server's thread: a scrape reads the status under the host's lock, briefly.
+    auto body = [this] {
+        auto families = registry_->Collect();
+        auto status = statusCollectable_->Collect();
+        families.insert(families.end(), std::make_move_iterator(status.begin()), std::make_move_iterator(status.end()));
+        return prometheus::TextSerializer().Serialize(families);
+    };
+    HttpLimits limits;
+    limits.maxConnections = options.maxConnections;
+    server_ = std::make_unique<HttpServer>(options.listen, "/metrics", body, limits, options.web);
 }
 
 MetricsExporter::~MetricsExporter() = default;
 
-int MetricsExporter::port() const {
-    auto ports = exposer_->GetListeningPorts();
-    return ports.empty() ? 0 : ports.front();
+int MetricsExporter::port() const { return server_->port(); }
+
+std::string MetricsExporter::url() const {
+    return std::string(server_->settings()->tls ? "https://" : "http://") + server_->address() + "/metrics";
 }
+
+void MetricsExporter::setWebSettings(std::shared_ptr<const WebSettings> web) { server_->setSettings(std::move(web)); }
 
 void MetricsExporter::recordReload(bool ok, std::chrono::duration<double> duration) {
     (ok ? reloadsOk_ : reloadsFailed_)->Increment();

@@ -44,7 +44,7 @@ std::string trustProblem(std::string_view what, const std::filesystem::path& pat
     return {};
 }
 
-FolderCheck checkFolderChain(std::string_view what, const std::filesystem::path& dir) {
+FolderCheck checkFolderChain(std::string_view what, const std::filesystem::path& dir, StickyFolder sticky) {
     if (!dir.is_absolute()) throw Error(named(what, dir) + ": not an absolute path", EINVAL);
     struct Step {
         std::filesystem::path path;
@@ -74,6 +74,9 @@ FolderCheck checkFolderChain(std::string_view what, const std::filesystem::path&
         const auto& st = chain[i].st;
         const bool stickyRootParent = !self && (st.st_mode & S_ISVTX) && st.st_uid == 0;
         if (stickyRootParent) continue;
+        const bool stickyOwnFolder = self && sticky == StickyFolder::Allowed && (st.st_mode & S_ISVTX) &&
+                                     (st.st_uid == 0 || st.st_uid == ::geteuid());
+        if (stickyOwnFolder) continue;
         if (auto p = trustProblem(what, chain[i].path, st); !p.empty()) out.problems.push_back(std::move(p));
     }
     return out;

@@ -31,9 +31,14 @@ struct FolderCheck {
     std::vector<std::string> problems;  // from `dir` upwards; empty when the chain is trusted
 };
 
+/// Whether `dir` itself may be a sticky folder others can write (like /tmp): fine where the caller
+/// checks that the file it uses there is its own (nobody else can rename or remove that one).
+enum class StickyFolder { Refused, Allowed };
+
 /// Walks `dir` (absolute) up to /. Throws Error with errno when a folder cannot be opened (ELOOP or
 /// ENOTDIR when a component is a symlink, ENOENT when it is gone).
-FolderCheck checkFolderChain(std::string_view what, const std::filesystem::path& dir);
+FolderCheck checkFolderChain(std::string_view what, const std::filesystem::path& dir,
+                             StickyFolder sticky = StickyFolder::Refused);
 
 /// Checks the file `st` describes (fstat of an open descriptor, opened as `path`) and the folders of
 /// its real path, and confirms that the real path still names that very file (same device and inode,

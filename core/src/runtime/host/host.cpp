@@ -43,7 +43,8 @@ Host::~Host() { stop(); }
 
 void Host::start() {
     std::lock_guard lock(mutex_);
-    writer_ = std::make_unique<EventWriter>(cfg_.output.events, cfg_.output.format);
+    writer_ = std::make_unique<EventWriter>(cfg_.output.events, cfg_.output.format,
+                                            OutputFileMode{mode_t(cfg_.output.eventsMode), cfg_.output.eventsGroup});
     pump_ = std::make_unique<Pump>(*writer_);
     pump_->start();
     runStats_.settle(cfg_.runTimeStats);
@@ -126,9 +127,10 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::st
     const auto t0 = Clock::now();
     phases_.restart();
     if (next.output.events != cfg_.output.events || next.output.format != cfg_.output.format ||
+        next.output.eventsMode != cfg_.output.eventsMode || next.output.eventsGroup != cfg_.output.eventsGroup ||
         next.controlSocket != cfg_.controlSocket)
-        spdlog::warn("reload: [output] events/format and control_socket changes take effect on restart only (a "
-                     "restart adopts the pinned links: no frame passes unclassified)");
+        spdlog::warn("reload: [output] events/format/events_mode/events_group and control_socket changes take "
+                     "effect on restart only (a restart adopts the pinned links: no frame passes unclassified)");
     const bool freshPrograms = next.queueSize != cfg_.queueSize || next.output.transport != cfg_.output.transport ||
                                next.output.ringSlots != cfg_.output.ringSlots;
     std::vector<std::unique_ptr<ReloadPlan>> plans;

@@ -146,23 +146,24 @@ size_t EventTemplate::formatFields(const fizzhost_field_value* values, char* out
     return size_t(p - out);
 }
 
-EventWriter::EventWriter(const std::string& target, EventFormat format)
-    : format_(format), buffer_(kBufferSize), lines_(std::make_unique<Line[]>(kMaxLines)) {
+EventWriter::EventWriter(const std::string& target, EventFormat format, OutputFileMode mode)
+    : fd_(-1), format_(format), buffer_(kBufferSize), lines_(std::make_unique<Line[]>(kMaxLines)) {
     if (target == "-") {
         fd_ = STDOUT_FILENO;
         name_ = "stdout";
         return;
     }
-    owned_.reset(::open(target.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
-    if (!owned_) throwErrno("events file '" + target + "': open for append", errno);
-    fd_ = owned_.get();
-    path_ = target;
     name_ = "'" + target + "'";
-    struct stat st {};
-    if (::fstat(fd_, &st) == 0) {
-        dev_ = st.st_dev;
-        ino_ = st.st_ino;
+    file_ = std::make_unique<OutputFile>(target, std::move(mode));
+    OutputOpen opened = file_->open();
+    if (opened.fd) {
+        take(std::move(opened));
+        return;
     }
+    if (opened.kind != OutputKind::Fifo || opened.err != ENXIO) throw Error(opened.reason, opened.err);
+    // A FIFO whose reader starts later: the host starts anyway.
+    kind_ = OutputKind::Fifo;
+    closeSink(ENXIO, nullptr, opened.reason);
 }
 
 EventWriter::EventWriter(int fd, EventFormat format)
@@ -188,7 +189,7 @@ void EventWriter::write(const EventTemplate& tpl, const fizzhost_event& event, c
 }
 
 void EventWriter::flush() noexcept {
-    if (!path_.empty()) {
+    if (file_) {
         if (reopenRequested_.exchange(false, std::memory_order_relaxed))
             reopen("on request (SIGUSR1)");
         else
@@ -222,6 +223,12 @@ void EventWriter::takeRecords() noexcept {
 
 void EventWriter::writeOut() noexcept {
     if (used_ == 0) return;
+    if (fd_ < 0) {  // no sink now (see closeSink): every line is lost, counted
+        settle(0, sinkError_);
+        used_ = 0;
+        lineCount_ = 0;
+        return;
+    }
     // A line cut short by an earlier failure would glue itself to the next one: end it first.
     if (brokenLine_ && ::write(fd_, "\n", 1) == 1) brokenLine_ = false;
     size_t off = 0;
@@ -238,6 +245,8 @@ void EventWriter::writeOut() noexcept {
     settle(off, err);
     used_ = 0;
     lineCount_ = 0;
+    if (err == EPIPE && kind_ == OutputKind::Fifo && file_)
+        closeSink(EPIPE, nullptr, "the FIFO's reader went away (EPIPE)");
 }
 
 void EventWriter::settle(size_t done, int err) noexcept {
@@ -286,9 +295,10 @@ void EventWriter::logWriteError(int err, uint64_t lostNow) noexcept {
     if (now < nextErrorLog_) return;
     nextErrorLog_ = now + kErrorLogInterval;
     try {
-        spdlog::error("events output {}: write failed: {}; {} event(s) lost since the last report, {} lost and {} "
+        spdlog::error("events output {}: {}: {}; {} event(s) lost since the last report, {} lost and {} "
                       "written in all; classification goes on (failures are reported at most every {} s)",
-                      name_, errnoText(err), lostSinceLog_, lost(), written(), kErrorLogInterval.count());
+                      name_, fd_ < 0 ? "not open" : "write failed", fd_ < 0 ? sinkReason_ : errnoText(err),
+                      lostSinceLog_, lost(), written(), kErrorLogInterval.count());
     } catch (...) {
     }
     lostSinceLog_ = 0;
@@ -296,39 +306,75 @@ void EventWriter::logWriteError(int err, uint64_t lostNow) noexcept {
 
 // logrotate without copytruncate renames the file (and may create a new one at the path): the fd
 // we hold then writes into the old file forever. Noticed by comparing the file behind the fd with
-// the one at the path, at most once per kPathCheckInterval (two stat calls).
+// the one at the name in the held folder (no symlink followed), at most once per
+// kPathCheckInterval; a sink that is not open (a FIFO nobody reads, a refused file) is tried again
+// as often.
 void EventWriter::checkPath() noexcept {
     const auto now = std::chrono::steady_clock::now();
     if (now < nextPathCheck_) return;
     nextPathCheck_ = now + kPathCheckInterval;
-    struct stat held {}, named {};
-    if (::fstat(fd_, &held) == 0 && held.st_nlink == 0) return reopen("it was deleted");
-    if (::stat(path_.c_str(), &named) != 0) {
-        if (errno == ENOENT) reopen("it was renamed or deleted");
-        return;
+    if (fd_ < 0) return reopen(nullptr);
+    struct stat held {};
+    if (::fstat(fd_, &held) != 0) return;
+    if (held.st_nlink == 0) return reopen("it was deleted");
+    switch (file_->compare(held)) {
+    case OutputFile::Name::Gone: return reopen("it was renamed or deleted");
+    case OutputFile::Name::Other: return reopen("another file took its name");
+    case OutputFile::Name::Same: return;
     }
-    if (named.st_dev != dev_ || named.st_ino != ino_) reopen("another file took its name");
 }
 
 void EventWriter::reopen(const char* why) noexcept {
-    UniqueFd fd(::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
     try {
-        if (!fd) {
-            // Keep writing to the file we have; the next check tries again.
-            spdlog::error("events file {}: reopen {}: {}; still writing to the file opened before", name_, why,
-                          errnoText(errno));
+        OutputOpen opened = file_->open();
+        if (opened.fd) {
+            const bool wasClosed = fd_ < 0;
+            take(std::move(opened));
+            reopens_.fetch_add(1, std::memory_order_relaxed);
+            if (why) spdlog::info("events file {} reopened ({})", name_, why);
+            else if (wasClosed)
+                spdlog::info("events output {}: open again{}", name_,
+                             kind_ == OutputKind::Fifo ? ": a reader has the FIFO" : "");
             return;
         }
-        struct stat st {};
-        if (::fstat(fd.get(), &st) == 0) {
-            dev_ = st.st_dev;
-            ino_ = st.st_ino;
-        }
-        owned_ = std::move(fd);
-        fd_ = owned_.get();
-        brokenLine_ = false;
-        reopens_.fetch_add(1, std::memory_order_relaxed);
-        spdlog::info("events file {} reopened ({})", name_, why);
+        // A file we may not write to (a symlink, another user's file, ...) or no FIFO reader: the
+        // file held before is not the events file any more, so nothing more goes there.
+        if (opened.refused || fd_ < 0 || kind_ == OutputKind::Fifo) return closeSink(opened.err, why, opened.reason);
+        // Keep writing to the file we have; the next check tries again.
+        spdlog::error("events file {}: reopen {}: {}; still writing to the file opened before", name_, why ? why : "",
+                      opened.reason);
+    } catch (...) {
+    }
+}
+
+void EventWriter::take(OutputOpen&& opened) noexcept {
+    kind_ = opened.kind;
+    owned_ = std::move(opened.fd);
+    fd_ = owned_.get();
+    brokenLine_ = false;
+    sinkError_ = 0;
+    sinkReason_.clear();
+    try {
+        if (opened.created) spdlog::info("events file {} created (mode {})", name_, octalMode(opened.st.st_mode));
+        if (!opened.note.empty()) spdlog::warn("{}", opened.note);
+    } catch (...) {
+    }
+}
+
+// No sink until a later open succeeds: events are counted lost meanwhile (writeOut), and the
+// reason is logged once for as long as it stays the same.
+void EventWriter::closeSink(int err, const char* why, const std::string& reason) noexcept {
+    const bool news = fd_ >= 0 || reason != sinkReason_;
+    owned_.reset();
+    fd_ = -1;
+    sinkError_ = err;
+    try {
+        if (!news) return;
+        sinkReason_ = reason;
+        spdlog::error("events output {}: {}{}; its events are counted lost until it can be written again (tried "
+                      "every {} s)",
+                      name_, why ? std::string("not reopened (") + why + "): " : std::string(), reason,
+                      kPathCheckInterval.count());
     } catch (...) {
     }
 }

@@ -5,6 +5,7 @@
 
 #include "config/host_config.hpp"
 #include "plugin/plugin_info.hpp"
+#include "util/output_file.hpp"
 #include "util/unique_fd.hpp"
 
 #include <fizzhost/plugin_abi.h>
@@ -79,8 +80,10 @@ struct OutputCounters {
 /// counters and requestReopen() may be used from any thread.
 class EventWriter {
 public:
-    /// `target` is "-" for stdout or a file path (created, appended). Throws Error.
-    EventWriter(const std::string& target, EventFormat format);
+    /// `target` is "-" for stdout or a file path, opened by util/output_file's rules (its folder
+    /// checked and held, no symlink followed; a missing file created with `mode`; a FIFO nobody
+    /// reads yet is no error: its events are counted lost until a reader opens it). Throws Error.
+    EventWriter(const std::string& target, EventFormat format, OutputFileMode mode = {});
     /// Writes to an fd the caller owns (tests, benchmarks).
     EventWriter(int fd, EventFormat format);
 
@@ -135,9 +138,14 @@ private:
     void takeRecords() noexcept;
     void logWriteError(int err, uint64_t lostNow) noexcept;
     void checkPath() noexcept;
-    void reopen(const char* why) noexcept;
+    void reopen(const char* why) noexcept;  // why == nullptr: the retry of a sink that is not open
+    void take(OutputOpen&& opened) noexcept;
+    void closeSink(int err, const char* why, const std::string& reason) noexcept;
 
-    std::string path_;  // the file we opened by name; empty for stdout or a caller's fd
+    std::unique_ptr<OutputFile> file_;  // the events file's folder and name; null for stdout or a caller's fd
+    OutputKind kind_ = OutputKind::Regular;
+    int sinkError_ = 0;       // while fd_ < 0: why there is no sink (ENXIO, EPIPE, ELOOP, EPERM, ...)
+    std::string sinkReason_;  // ... in words, logged once per change
     std::string name_;
     UniqueFd owned_;
     int fd_;
@@ -154,8 +162,6 @@ private:
     // Flushing thread only.
     std::chrono::steady_clock::time_point nextPathCheck_{}, nextErrorLog_{};
     uint64_t lostSinceLog_ = 0;
-    dev_t dev_ = 0;
-    ino_t ino_ = 0;
 };
 
 }  // namespace fizzhost::runtime

@@ -1,6 +1,8 @@
 #include "runtime/pinned/pin_record.hpp"
 
+#include "runtime/pinned/pin_name.hpp"
 #include "util/error.hpp"
+#include "util/text.hpp"
 
 namespace fizzhost::runtime {
 
@@ -66,6 +68,21 @@ PinRecord PinRecord::fromJson(const nlohmann::json& j) {
             r.dispatcher = PinnedDispatcher{d.at("program_id").get<uint32_t>(), d.at("percent").get<unsigned>(),
                                             d.at("variants").get<std::string>(), d.at("split").get<std::string>(),
                                             d.value("shadow", false), d.value("shadow_events", false)};
+        }
+        // A new host opens these names as root: none may lead outside the interface's folder.
+        auto pinName = [&](const std::string& what, const std::string& name) {
+            if (auto problem = pinNameProblem(name))
+                throw Error("pinned record of interface '" + printable(r.interface) + "': " + what + " '" +
+                                printable(name) + "' " + *problem + "; the record is refused, nothing it names is opened",
+                            EPROTO);
+        };
+        for (const auto& v : r.variants) {
+            pinName(printable(v.variant) + " regions pin", v.regionsPin);
+            pinName(printable(v.variant) + " queue pin", v.queuePin);
+        }
+        if (r.dispatcher) {
+            pinName("dispatcher variants pin", r.dispatcher->variantsPin);
+            pinName("dispatcher split pin", r.dispatcher->splitPin);
         }
         return r;
     } catch (const nlohmann::json::exception& e) {

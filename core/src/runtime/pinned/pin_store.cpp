@@ -2,6 +2,7 @@
 
 #include "bpf/map.hpp"
 #include "util/error.hpp"
+#include "util/text.hpp"
 
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
