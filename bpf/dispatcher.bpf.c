@@ -33,6 +33,9 @@
 #include <fizz/dispatcher.h>
 #include <fizz/parse.h>
 
+/* XDP only, until its own configuration chooses the hook. */
+FIZZ_HOOK_XDP_ONLY();
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
 	__uint(max_entries, FIZZ_VARIANTS);
