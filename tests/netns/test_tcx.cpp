@@ -4,6 +4,7 @@
 // that counts every frame and drops one port: both see every frame, its drops hold, the rest reach
 // the stack; then 100 bpf_link_update swaps under traffic while other programs come and go around
 // ours: same link, every frame classified, the foreign program still counting.
+#include "bpf/hook_load.hpp"
 #include "bpf/pin.hpp"
 #include "bpf/tcx_link.hpp"
 #include "bpf/xdp_link.hpp"
@@ -12,15 +13,20 @@
 #include "support/frame_builder.hpp"
 #include "support/hook_programs.hpp"
 #include "support/netns.hpp"
+#include "support/packet_reference.hpp"
 #include "support/privilege.hpp"
 #include "support/udp_sink.hpp"
 #include "support/wait.hpp"
 #include "util/error.hpp"
 
+#include <bpf/bpf.h>
 #include <catch2/catch.hpp>
 #include <fizz/dispatcher.h>
+#include <fizz/packet.h>
 
 #include <atomic>
+#include <cstdio>
+#include <cstring>
 #include <optional>
 #include <thread>
 
@@ -237,6 +243,9 @@ TEST_CASE("on a veth pair the tc dispatcher shares tc ingress with a foreign pro
             stopDrain = true;
             drainer.join();
             drained += a.drainRaw().size() + b.drainRaw().size();
+            std::fprintf(stderr, "tcx swaps (%s): 100 swaps, %llu frames meanwhile, %llu foreign attach/detach around ours\n",
+                         foreignFirst ? "foreign first" : "foreign last", (unsigned long long)total,
+                         (unsigned long long)churnsDuringSwaps);
             CHECK(churnsDuringSwaps > 0);
             CHECK(total > 0);
             CHECK(drained == total);  // 0 frames unclassified
@@ -246,6 +255,57 @@ TEST_CASE("on a veth pair the tc dispatcher shares tc ingress with a foreign pro
             CHECK(foreign.counts().packets == frames.size() + total);
             ScopedNetns in(hostNs);
             CHECK(bpf::queryTcx(veth.ifindexA()).entries.size() == 2);
+        }
+    }
+}
+
+TEST_CASE("on a veth pair tc ingress meets frames whose outer VLAN tag the stack took out, and the parsed view "
+          "counts it as XDP would",
+          "[netns]") {
+    if (!requirePrivilege("attach the packet view test program at tc ingress of a veth pair")) return;
+    NetNs hostNs, peerNs;
+    VethPair veth(hostNs, peerNs);
+    // tests/plugins/packet_view.bpf.c as a tc program: its view of the last frame, in .bss.
+    auto view = openTestObject("packet_view.bpf.o");
+    const uint32_t hook = FIZZ_HOOK_TC;
+    view.findSectionMap(".rodata")->setInitialValue(&hook, sizeof hook);
+    bpf::setProgramHook(*view.findProgram("fizz_packet_view"), FIZZ_HOOK_TC);
+    view.load();
+    const int outFd = view.findSectionMap(".bss")->fd();
+    struct Out {
+        int32_t ret;
+        uint32_t runs;
+        fizz_packet pkt;
+    };
+    auto read = [&] {
+        Out o{};
+        const uint32_t zero = 0;
+        REQUIRE(bpf_map_lookup_elem(outFd, &zero, &o) == 0);
+        return o;
+    };
+    std::optional<bpf::TcxLink> link;
+    {
+        ScopedNetns in(hostNs);
+        link.emplace(bpf::TcxLink::attach(view.findProgram("fizz_packet_view")->fd(), veth.ifindexA(), veth.nameA()));
+    }
+    RawSender sender(peerNs, veth.nameB());
+    const std::vector<std::vector<uint8_t>> frames = {
+        FrameBuilder().ipv4(0xC6120009).udp(1234, 53).build(),
+        FrameBuilder().vlan(100).ipv4(0xC612000A).udp(1, 2).build(),
+        FrameBuilder().vlan(100).vlan(200).ipv4(0xC612000B).ipOptions(2).udp(3, 4).build(),
+        FrameBuilder().vlan(1).vlan(2).vlan(3).ipv4(0xC612000C).udp().build(),  // one tag too many, on either hook
+    };
+    for (const auto& f : frames) {
+        const auto want = referencePacket(f);  // the view of the frame as it was on the wire: XDP's
+        const uint32_t runs = read().runs;
+        sender.send(f);
+        REQUIRE(waitUntil([&] { return read().runs == runs + 1; }, std::chrono::seconds(5)));
+        const Out got = read();
+        INFO("frame with " << (want ? int(want->vlan_tags) : -1) << " tags");
+        REQUIRE((got.ret == 0) == want.has_value());
+        if (want) {
+            CHECK(got.pkt.vlan_tags == want->vlan_tags);
+            CHECK(std::memcmp(&got.pkt, &*want, sizeof got.pkt) == 0);
         }
     }
 }
