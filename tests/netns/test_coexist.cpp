@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <optional>
+#include <stdexcept>
 
 using namespace fizzhost;
 using namespace fizzhost::test;
@@ -63,6 +64,48 @@ TEST_CASE("a link detached by another process is noticed within the poll, for XD
     }
 }
 
+namespace {
+
+// A forked child that holds every fd this process had at the fork (a link's, in particular) until
+// finish() or the end of the scope, whatever the test did meanwhile.
+class LinkHolder {
+public:
+    LinkHolder() {
+        if (pipe(ready_) != 0 || pipe(done_) != 0) throw std::runtime_error("pipe");
+        pid_ = fork();
+        if (pid_ < 0) throw std::runtime_error("fork");
+        if (pid_ == 0) {
+            char c = 1;
+            close(done_[1]);  // so that the parent's close is an end of file here
+            (void)!write(ready_[1], &c, 1);
+            (void)!read(done_[0], &c, 1);  // until the parent writes or its end closes
+            _exit(0);
+        }
+        close(done_[0]);
+        char c;
+        if (read(ready_[0], &c, 1) != 1) throw std::runtime_error("the holding child did not start");
+    }
+    ~LinkHolder() { finish(); }
+    pid_t pid() const { return pid_; }
+    void finish() {
+        if (pid_ <= 0) return;
+        const char c = 1;
+        (void)!write(done_[1], &c, 1);
+        close(done_[1]);
+        close(ready_[0]);
+        close(ready_[1]);
+        int status = 0;
+        waitpid(pid_, &status, 0);
+        pid_ = -1;
+    }
+
+private:
+    int ready_[2] = {-1, -1}, done_[2] = {-1, -1};
+    pid_t pid_ = -1;
+};
+
+}  // namespace
+
 TEST_CASE("an XDP program someone else attached is described by id, name, mode and how it is attached, with the "
           "ways forward",
           "[netns]") {
@@ -93,37 +136,23 @@ TEST_CASE("an XDP program someone else attached is described by id, name, mode a
         REQUIRE(bpf_xdp_detach(veth.ifindexA(), XDP_FLAGS_DRV_MODE, nullptr) == 0);
     }
     SECTION("through a bpf_link held by another process") {
-        int ready[2], done[2];
-        REQUIRE(pipe(ready) == 0);
-        REQUIRE(pipe(done) == 0);
         auto link = bpf::XdpLink::attach(program.fd(), veth.ifindexA(), veth.nameA(), bpf::XdpMode::Generic);
         const uint32_t linkId = link.id();
-        const pid_t child = fork();
-        if (child == 0) {
-            // The child holds the link (its copy of the fd) until the parent is done.
-            char c = 1;
-            (void)!write(ready[1], &c, 1);
-            (void)!read(done[0], &c, 1);
-            _exit(0);
-        }
-        char c;
-        REQUIRE(read(ready[0], &c, 1) == 1);
-        link.release();  // the parent's copy goes; the child's keeps the attachment
+        LinkHolder holder;  // a child with its own copy of the link's fd
+        link.release();     // the parent's copy goes; the child's keeps the attachment
         const auto attached = bpf::xdpAttachments(veth.ifindexA());
         REQUIRE(attached.size() == 1);
         CHECK(attached[0].mode == "generic");
         CHECK(attached[0].linkId == linkId);
         REQUIRE(attached[0].holder);
-        CHECK(*attached[0].holder == child);
+        CHECK(*attached[0].holder == holder.pid());
         const std::string msg = bpf::foreignXdpRefusal(veth.nameA(), veth.ifindexA());
         INFO(msg);
         CHECK_THAT(msg, Catch::Contains("(id " + id + ") in generic mode, attached through bpf_link id " +
                                         std::to_string(linkId)) &&
-                            Catch::Contains("held by process") && Catch::Contains("(pid " + std::to_string(child) + ")"));
-        (void)!write(done[1], &c, 1);
-        int status = 0;
-        waitpid(child, &status, 0);
-        for (int fd : {ready[0], ready[1], done[0], done[1]}) close(fd);
+                            Catch::Contains("held by process") &&
+                            Catch::Contains("(pid " + std::to_string(holder.pid()) + ")"));
+        holder.finish();
         // The child's exit closed the last fd of the link: the attachment is gone.
         CHECK(waitUntil([&] { return bpf::attachedXdpProgramId(veth.ifindexA()) == 0; }, std::chrono::seconds(2)));
     }
