@@ -13,6 +13,10 @@
 //     call, no chain) for comparison.
 //
 // Each figure is given in ns over its hook's floor and as a ratio of that floor.
+//
+// FIZZHOST_BENCH_BEFORE=<build dir of another tree> adds, in the same rounds, that build's shipped
+// plugins alone on XDP and its dispatcher at 0% (<dir>/plugins/*.so, <dir>/bpf/dispatcher.bpf.o):
+// what the tc hook's knob costs the XDP path, measured against the code from before it.
 #include "bpf/cpu_regions.hpp"
 #include "bpf/cpu_ring_reader.hpp"
 #include "bpf/hook_load.hpp"
@@ -29,6 +33,9 @@
 #include <linux/bpf.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <span>
 #include <string>
@@ -104,6 +111,35 @@ private:
     int fd_ = -1;
 };
 
+// Another build's dispatcher object (from before the hook knob: an 8-byte configuration), at 0%
+// untimed, in front of `baselineFd`.
+class BeforeDispatcher {
+public:
+    BeforeDispatcher(const std::string& path, int baselineFd)
+        : elf_(readFile(path)), object_(bpf::Object::openMemory(elf_, FIZZ_DISPATCHER_PROG)) {
+        auto config = object_.findSectionMap(FIZZ_DISPATCHER_CONFIG_SECTION);
+        const uint32_t cfg[4] = {0, 0, 0, 0};  // sample period 0, split mode (and, if it knows them, XDP, no chain)
+        if (!config || config->valueSize() > sizeof cfg)
+            throw Error("bench: '" + path + "' is not a dispatcher this bench knows", EINVAL);
+        config->setInitialValue(cfg, config->valueSize());
+        object_.load();
+        fd_ = object_.findProgram(FIZZ_DISPATCHER_PROG)->fd();
+        const uint32_t key = FIZZ_VARIANT_BASELINE, value = uint32_t(baselineFd);
+        bpf::updateElem(object_.findMap(FIZZ_MAP_VARIANTS)->fd(), &key, &value, "bench: the earlier dispatcher's baseline");
+    }
+    int fd() const { return fd_; }
+
+private:
+    static std::vector<unsigned char> readFile(const std::string& path) {
+        std::ifstream in(path, std::ios::binary);
+        if (!in) throw Error("bench: cannot read '" + path + "'", ENOENT);
+        return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    }
+    std::vector<unsigned char> elf_;
+    bpf::Object object_;
+    int fd_ = -1;
+};
+
 // The empty tc program of bpf/empty.bpf.c (the object the XDP floor comes from).
 struct TcFloor {
     bpf::Object object = bpf::Object::openMemory(
@@ -167,6 +203,28 @@ int main() {
         }
     }
 
+    // The same plugins and dispatcher from another build, on XDP, in the same rounds.
+    const char* before = std::getenv("FIZZHOST_BENCH_BEFORE");
+    std::optional<plugin::Catalog> beforeCatalog;
+    std::vector<std::unique_ptr<BeforeDispatcher>> beforeDispatchers;
+    const size_t firstBefore = programs.size();
+    if (before && *before) {
+        beforeCatalog.emplace(std::string(before) + "/plugins", plugin::FilePolicy{});
+        beforeCatalog->rescan();
+        for (const char* name : {"fizz", "fizzbuzz", "fibonacci"}) {
+            const auto plugin = beforeCatalog->find(name);
+            const uint32_t slots = runtime::ringSlotsFor(plugin->messageSize(), settings.repeat);
+            RingInstance* xdp = instances.emplace_back(std::make_unique<RingInstance>(*plugin, FIZZ_HOOK_XDP, slots)).get();
+            const BenchProgram b = xdp->bench(std::string(name) + " alone, XDP (before)");
+            add(b, false);
+            const BeforeDispatcher* d =
+                beforeDispatchers
+                    .emplace_back(std::make_unique<BeforeDispatcher>(std::string(before) + "/bpf/dispatcher.bpf.o", b.progFd))
+                    .get();
+            add({std::string(name) + " + XDP dispatcher 0%, no chain (before)", d->fd(), b.drain, b.dropped}, false);
+        }
+    }
+
     const auto figures = benchPrograms(programs, settings);
     const double xdpFloorNs = figures[0].nsPerPacket, tcFloorNs = figures[1].nsPerPacket;
     std::printf("%-46s %10s %13s %13s %9s\n", "program", "ns/packet", "spread", "over floor", "x floor");
@@ -180,7 +238,7 @@ int main() {
     std::printf("\nXDP floor %.1f ns, tc floor %.1f ns (%.2fx the XDP floor: the skb a tc test run builds)\n",
                 xdpFloorNs, tcFloorNs, tcFloorNs / xdpFloorNs);
     // Per plugin: 2 instances, then 5 dispatcher shapes, after the two floors.
-    for (size_t base = 2; base + 7 <= figures.size(); base += 7) {
+    for (size_t base = 2; base + 7 <= firstBefore; base += 7) {
         const auto& alone = figures[base];
         const auto& asTc = figures[base + 1];
         const auto& tcPath = figures[base + 2];
@@ -195,6 +253,18 @@ int main() {
                     tcPath.nsPerPacket - tcFloorNs, tcPath.nsPerPacket - asTc.nsPerPacket,
                     (tcPath.nsPerPacket - asTc.nsPerPacket) / tcFloorNs, chain.nsPerPacket - alone.nsPerPacket,
                     (chain.nsPerPacket - alone.nsPerPacket) / xdpFloorNs, chain.nsPerPacket - plain.nsPerPacket);
+    }
+    // This build's XDP path against the other build's, plugin by plugin.
+    for (size_t i = 0; firstBefore + 2 * i + 1 < figures.size(); ++i) {
+        const auto& now = figures[2 + 7 * i];
+        const auto& nowDispatcher = figures[2 + 7 * i + 4];
+        const auto& then = figures[firstBefore + 2 * i];
+        const auto& thenDispatcher = figures[firstBefore + 2 * i + 1];
+        std::printf("%s on XDP, this build against the one before: alone %+.2f ns (%+.3fx floor), behind the "
+                    "dispatcher at 0%% %+.2f ns (%+.3fx floor)\n",
+                    now.label.substr(0, now.label.find(' ')).c_str(), now.nsPerPacket - then.nsPerPacket,
+                    (now.nsPerPacket - then.nsPerPacket) / xdpFloorNs, nowDispatcher.nsPerPacket - thenDispatcher.nsPerPacket,
+                    (nowDispatcher.nsPerPacket - thenDispatcher.nsPerPacket) / xdpFloorNs);
     }
     return 0;
 }
