@@ -1,9 +1,13 @@
 // The SDK's parsed packet view (fizz_parse_packet in bpf/include/fizz/parse.h), run for real with
 // BPF_PROG_TEST_RUN (tests/plugins/packet_view.bpf.c), against the C++ reference over random
 // frames: VLAN and QinQ tags (and one too many), IPv4 options, bad versions and IHLs, TCP, UDP, ICMP
-// and other protocols, fragments, non-IPv4 ethertypes, each frame also cut at every length.
+// and other protocols, fragments, non-IPv4 ethertypes, each frame also cut at every length. The same
+// program loaded as a tc program (its hook knob set) must give the very same view.
+#include "bpf/hook_load.hpp"
 #include "bpf/object.hpp"
+#include "bpf/test_run.hpp"
 #include "support/frame_builder.hpp"
+#include "support/hook_programs.hpp"
 #include "support/packet_reference.hpp"
 #include "support/privilege.hpp"
 #include "support/xdp_test_run.hpp"
@@ -31,17 +35,28 @@ struct ViewOut {
 
 class PacketViewProgram {
 public:
-    PacketViewProgram() : elf_(readElf()), object_(bpf::Object::openMemory(elf_, "fizz_packet_view")) {
+    explicit PacketViewProgram(fizz_hook hook = FIZZ_HOOK_XDP)
+        : elf_(readElf()), object_(bpf::Object::openMemory(elf_, "fizz_packet_view")), hook_(hook) {
+        const uint32_t knob = hook;  // packet_view_hook, the object's whole .rodata
+        object_.findSectionMap(".rodata")->setInitialValue(&knob, sizeof knob);
+        bpf::setProgramHook(*object_.findProgram("fizz_packet_view"), hook);
         object_.load();
         progFd_ = object_.findProgram("fizz_packet_view")->fd();
         outFd_ = object_.findSectionMap(".bss")->fd();
     }
 
-    /// The program's view of `frame` (nullopt when it returned -1), with `meta` in front of it.
+    /// The program's view of `frame` (nullopt when it returned -1), with `meta` in front of it
+    /// (XDP only: a tc program is run on the frame alone).
     std::optional<fizz_packet> run(const std::vector<uint8_t>& frame, const std::vector<uint8_t>& meta = {},
                                    MetaRun* raw = nullptr) {
         const ViewOut before = read();
-        MetaRun r = runWithMeta(progFd_, meta, frame);
+        MetaRun r;
+        if (hook_ == FIZZ_HOOK_TC) {
+            REQUIRE(meta.empty());
+            r.verdict = bpf::testRun(progFd_, frame).retval;
+        } else {
+            r = runWithMeta(progFd_, meta, frame);
+        }
         const ViewOut after = read();
         REQUIRE(after.runs == before.runs + 1);
         if (raw) *raw = std::move(r);
@@ -69,6 +84,7 @@ private:
 
     std::vector<uint8_t> elf_;
     bpf::Object object_;
+    fizz_hook hook_;
     int progFd_ = -1, outFd_ = -1;
 };
 
@@ -203,4 +219,42 @@ TEST_CASE("the parsed packet view reads the frame and leaves XDP metadata in fro
         CHECK(raw.meta == meta);
         CHECK(raw.frame == frame);
     }
+}
+
+TEST_CASE("the parsed packet view is the same when the program runs on tc as on XDP", "[bpf]") {
+    if (!requirePrivilege("BPF_PROG_TEST_RUN of the packet view test program as XDP and as tc")) return;
+    PacketViewProgram xdp(FIZZ_HOOK_XDP), tc(FIZZ_HOOK_TC);
+    std::mt19937 rng(0x7c00);
+    size_t accepted = 0, tagged = 0;
+    size_t xdpOnly = 0;
+    auto check = [&](const std::vector<uint8_t>& f) {
+        if (skbTestRunRefuses(f)) {  // no tc test run on such a frame; its view on XDP is the reference's
+            REQUIRE(same(xdp.run(f), referencePacket(f)));
+            ++xdpOnly;
+            return;
+        }
+        const auto onXdp = xdp.run(f), onTc = tc.run(f);
+        if (!same(onXdp, onTc)) {
+            INFO("frame " << hex(f) << " (" << f.size() << " bytes)\n xdp " << describe(onXdp) << "\n tc  "
+                          << describe(onTc));
+            REQUIRE(same(onXdp, onTc));
+        }
+        // And both are right, not merely alike.
+        REQUIRE(same(onTc, referencePacket(f)));
+        accepted += onTc.has_value();
+        tagged += onTc && onTc->vlan_tags;
+    };
+    for (int i = 0; i < 5000; ++i) {
+        const auto f = randomFrame(rng);
+        check(f);
+        // BPF_PROG_TEST_RUN refuses frames shorter than an Ethernet header on either hook.
+        if (i < 100)
+            for (size_t len = 14; len < f.size(); ++len) check({f.begin(), f.begin() + len});
+    }
+    check(FrameBuilder().vlan(5).vlan(6).ipv4(0xC6120009, 0xC6130001).ipOptions(3).udp(1234, 53).build());
+    check(ipv6Frame());
+    check(arpFrame());
+    CHECK(accepted > 1000);
+    CHECK(tagged > 300);
+    CHECK(xdpOnly < 2000);  // most cut frames still run on both
 }

@@ -12,6 +12,11 @@
 
 const volatile struct fizz_prog_config fizz_config SEC(".rodata.fizz") = {};
 
+static __always_inline __u32 fizz_hook(void)
+{
+	return fizz_config.hook;
+}
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);

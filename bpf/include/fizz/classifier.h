@@ -18,8 +18,9 @@
  *             return XDP_PASS;
  *     }
  *
- * The host chooses the transport before load (struct fizz_prog_config) and sizes the queue and the
- * per-CPU regions. Each loaded instance counts into its own regions, so every count belongs to the
+ * The host chooses the transport and the hook before load (struct fizz_prog_config) and sizes the
+ * queue and the per-CPU regions. The same program runs on XDP or, loaded as a tc program, at tc
+ * ingress: the parse helpers read the frame through either context, so the source does not change. Each loaded instance counts into its own regions, so every count belongs to the
  * program version that made it.
  */
 #ifndef FIZZ_CLASSIFIER_H
@@ -31,13 +32,21 @@
 #include "shared.h"
 #include "parse.h"
 
-/* Frozen after load: the verifier sees constants and drops the branch of the unused transport. */
+/* Frozen after load: the verifier sees constants and drops the branches of the unused transport
+ * and of the other hook. */
 const volatile struct fizz_prog_config fizz_config SEC(".rodata.fizz") = {
 	.transport = FIZZ_TRANSPORT_QUEUE,
 	.ring_slots = 0,
 	.emit_off = 0,
 	.shadow = 0,
+	.hook = FIZZ_HOOK_XDP,
 };
+
+/* The hook the parse helpers read the frame for (<fizz/hook.h>): the host's choice at load. */
+static __always_inline __u32 fizz_hook(void)
+{
+	return fizz_config.hook;
+}
 
 /*
  * One region per CPU (key = CPU id): struct fizz_region_header, then fizz_config.ring_slots message

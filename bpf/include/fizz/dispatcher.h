@@ -30,6 +30,15 @@
 #define FIZZ_VARIANT_BASELINE 0
 #define FIZZ_VARIANT_CANDIDATE 1
 #define FIZZ_VARIANTS 2
+/*
+ * Chaining on XDP (fizz_dispatch_config.chain): the program every frame is handed to once the
+ * variants have classified it, by a tail call whose verdict (DROP, TX, REDIRECT, PASS) is the
+ * frame's. It shares the variants' program array, so the kernel holds it to the same rule: alike in
+ * type, JIT, frags support and expected attach type to the dispatcher (an insert of any other
+ * program fails with EINVAL).
+ */
+#define FIZZ_SLOT_NEXT 2
+#define FIZZ_PROG_SLOTS 3 /* entries of FIZZ_MAP_VARIANTS */
 
 /*
  * Per-variant cost on live traffic. The kernel accounts a program's run time only to the program
@@ -42,7 +51,23 @@
 struct fizz_dispatch_config {
 	__u32 sample_period; /* a power of two; 1 times every frame, 0 none (benchmarks) */
 	__u32 shadow;        /* shadow mode: both variants on every frame, decisions compared */
+	/* enum fizz_hook. FIZZ_HOOK_TC: loaded as a tc program with tc instances of the variants, it
+	 * calls them through their subprograms and returns FIZZ_TCX_NEXT for every packet, whatever
+	 * they returned. */
+	__u32 hook FIZZ_MEMBER_DEFAULT(FIZZ_HOOK_XDP);
+	/* XDP: after the variants, tail-call FIZZ_SLOT_NEXT (its verdict is the frame's); every
+	 * variant call returns through its subprogram. */
+	__u32 chain FIZZ_MEMBER_DEFAULT(0);
 };
+FIZZ_STATIC_ASSERT(sizeof(struct fizz_dispatch_config) == 16, "the dispatcher's .rodata holds this alone");
+
+/*
+ * A chained frame costs the kernel's tail-call budget (MAX_TAIL_CALL_CNT, 33 per packet) one call
+ * per variant it meets (the subprogram's tail call counts like any other) and one for the next
+ * program: 2 on a split, 3 in shadow mode, so the next program keeps 30 or 31 for chains of its
+ * own. The subprogram's frame is where the variant runs, so a dispatcher frame must stay below the
+ * 256 bytes of stack the verifier allows under a tail call from a subprogram.
+ */
 
 struct fizz_variant_cost {
 	__u64 runs; /* runs timed */

@@ -2,6 +2,7 @@
 /*
  * Frame parsing for classifiers: the IPv4 source address behind Ethernet and VLAN tags (the cheap
  * path, fizz_parse_ipv4_saddr), or the whole parsed view (fizz_parse_packet, struct fizz_packet).
+ * Both read the frame on either hook (<fizz/hook.h>): the same source runs on XDP and on tc.
  */
 #ifndef FIZZ_PARSE_H
 #define FIZZ_PARSE_H
@@ -13,6 +14,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "hook.h"
 #include "packet.h"
 
 /* 802.1Q and 802.1ad (QinQ): at most this many stacked tags are skipped. */
@@ -25,20 +27,19 @@ struct fizz_vlan_hdr {
 
 /*
  * The frame walk both parsers share: returns the IPv4 header when the frame is IPv4 over Ethernet
- * (at most FIZZ_MAX_VLAN_TAGS 802.1Q/802.1ad tags) and holds the complete header, options
- * included; NULL for anything else: other ethertypes, truncated frames, IHL < 5, version != 4.
- * *vlan_tags counts the tags it stepped over.
+ * (at most FIZZ_MAX_VLAN_TAGS 802.1Q/802.1ad tags, counting those the stack already took out of the
+ * frame) and holds the complete header, options included; NULL for anything else: other ethertypes,
+ * truncated frames, IHL < 5, version != 4. *vlan_tags counts the tags it stepped over and the
+ * stripped ones.
  */
-static __always_inline struct iphdr *fizz_find_ipv4(struct xdp_md *ctx, __u32 *vlan_tags)
+static __always_inline struct iphdr *fizz_walk_ipv4(void *data, void *data_end, __u32 stripped, __u32 *vlan_tags)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
 	struct iphdr *iph;
 	__u16 proto;
 	__u8 version_ihl;
 	int i;
 
-	*vlan_tags = 0;
+	*vlan_tags = stripped;
 	/* Every frame accepted holds an Ethernet header and at least a minimal IPv4 header right
 	 * behind it or behind its tags, so a shorter frame is refused at once. For the untagged frame
 	 * this one check is all: the ethertype and the IPv4 header need no check of their own. */
@@ -65,6 +66,9 @@ static __always_inline struct iphdr *fizz_find_ipv4(struct xdp_md *ctx, __u32 *v
 	}
 	if (proto != bpf_htons(ETH_P_IP))
 		return NULL;
+	/* A tag the stack stripped and two more in the frame are one more than XDP would accept. */
+	if (stripped && *vlan_tags > FIZZ_MAX_VLAN_TAGS)
+		return NULL;
 
 	/* Version 4 and IHL >= 5: the first byte is 0x45..0x4f. 0x45, no options, is nearly every
 	 * frame, and the check above already covered its header: one compare. */
@@ -80,15 +84,36 @@ static __always_inline struct iphdr *fizz_find_ipv4(struct xdp_md *ctx, __u32 *v
 }
 
 /*
+ * fizz_walk_ipv4() of the packet this program runs on; *data_end receives the frame's end. Each
+ * hook gets a walk of its own, so the XDP one is compiled with no tag stripped (a constant) and
+ * stays the walk it was before tc existed; the verifier drops the other.
+ */
+static __always_inline struct iphdr *fizz_find_ipv4(struct xdp_md *ctx, __u32 *vlan_tags, void **data_end)
+{
+	struct fizz_frame f;
+
+	if (fizz_hook() == FIZZ_HOOK_TC) {
+		f = fizz_tc_frame(ctx);
+		*data_end = f.data_end;
+		return fizz_walk_ipv4(f.data, f.data_end, f.vlan_stripped, vlan_tags);
+	}
+	f = fizz_xdp_frame(ctx);
+	*data_end = f.data_end;
+	return fizz_walk_ipv4(f.data, f.data_end, 0, vlan_tags);
+}
+
+/*
  * Stores the IPv4 source address in host byte order in *saddr and returns 0 when the frame is
  * IPv4 over Ethernet (optionally VLAN tagged) and holds a complete IPv4 header, options included.
- * Returns -1 for anything else (see fizz_find_ipv4). It reads the frame alone, also behind the A/B
- * dispatcher (which hands over nothing but the frame), and leaves any XDP metadata as it is.
+ * Returns -1 for anything else (see fizz_walk_ipv4). It reads the frame alone, also behind the A/B
+ * dispatcher (which hands over nothing but the frame), and leaves any XDP metadata as it is. On tc
+ * (fizz_hook() == FIZZ_HOOK_TC) `ctx` is the struct __sk_buff the kernel passes.
  */
 static __always_inline int fizz_parse_ipv4_saddr(struct xdp_md *ctx, __u32 *saddr)
 {
 	__u32 vlan_tags;
-	struct iphdr *iph = fizz_find_ipv4(ctx, &vlan_tags);
+	void *data_end;
+	struct iphdr *iph = fizz_find_ipv4(ctx, &vlan_tags, &data_end);
 
 	if (!iph)
 		return -1;
@@ -106,17 +131,18 @@ struct fizz_l4_ports {
  * Fills *pkt (struct fizz_packet, packet.h) and returns 0 when the frame is IPv4 over Ethernet
  * (optionally VLAN tagged) with a complete IPv4 header, options included: the same frames
  * fizz_parse_ipv4_saddr() accepts. Returns -1 for anything else, with *pkt zeroed. Like
- * fizz_parse_ipv4_saddr() it reads the frame alone and leaves any XDP metadata as it is.
+ * fizz_parse_ipv4_saddr() it reads the frame alone, leaves any XDP metadata as it is and works on
+ * either hook; on tc, vlan_tags includes the tag the stack stripped (skb->vlan_tci).
  */
 static __always_inline int fizz_parse_packet(struct xdp_md *ctx, struct fizz_packet *pkt)
 {
-	void *data, *data_end = (void *)(long)ctx->data_end;
+	void *data, *data_end;
 	struct iphdr *iph;
 	__u32 ihl_bytes, l4_size, vlan_tags;
 	__u16 frag;
 
 	__builtin_memset(pkt, 0, sizeof(*pkt));
-	iph = fizz_find_ipv4(ctx, &vlan_tags);
+	iph = fizz_find_ipv4(ctx, &vlan_tags, &data_end);
 	if (!iph)
 		return -1;
 	ihl_bytes = iph->ihl * 4;

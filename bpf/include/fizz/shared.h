@@ -29,6 +29,17 @@
 /* Custom rodata section holding struct fizz_prog_config; libbpf makes it a map of that name. */
 #define FIZZ_CONFIG_SECTION ".rodata.fizz"
 
+/*
+ * A member added to a struct the host fills by aggregate initialisation gets a default in C++: host
+ * code written before the member existed keeps compiling (-Wmissing-field-initializers) and keeps
+ * meaning what it meant. C has no member defaults; its designated initialisers leave it 0.
+ */
+#ifdef __cplusplus
+#define FIZZ_MEMBER_DEFAULT(value) = value
+#else
+#define FIZZ_MEMBER_DEFAULT(value)
+#endif
+
 /* Upper bound on message kinds a plugin may declare (per-kind counters are sized by it). */
 #define FIZZ_MAX_KINDS 16
 
@@ -37,15 +48,50 @@ enum fizz_transport {
 	FIZZ_TRANSPORT_RING = 1,  /* message slots in each CPU's region, read through mmap */
 };
 
+/*
+ * The hook a program instance runs on. One ELF program serves both: the host loads it as
+ * BPF_PROG_TYPE_XDP with FIZZ_HOOK_XDP, or as BPF_PROG_TYPE_SCHED_CLS (tc ingress, through a tcx
+ * link, always behind the host's dispatcher) with FIZZ_HOOK_TC, and the SDK's helpers read the
+ * frame through the context the kernel really passes (<fizz/hook.h>).
+ */
+enum fizz_hook {
+	FIZZ_HOOK_XDP = 0,
+	FIZZ_HOOK_TC = 1,
+};
+
+/*
+ * tcx verdicts (enum tcx_action_base, Linux 6.6 UAPI). The 6.1 headers the SDK builds against lack
+ * them, and a newer <linux/bpf.h> declares them as enumerators, so they are defined here once under
+ * names of our own. TCX_NEXT hands the packet to the next program on the hook (the stack's default
+ * verdict after the last one); a classifier's XDP_PASS (2) would read as TCX_DROP there, which is
+ * why a classifier never returns to the tc hook itself (see bpf/dispatcher.bpf.c).
+ */
+#define FIZZ_TCX_NEXT (-1)
+#define FIZZ_TCX_PASS 0
+#define FIZZ_TCX_DROP 2
+
 /* Written by the host into FIZZ_CONFIG_SECTION before load; frozen, so the verifier sees constants
- * and prunes the transport that is not used. */
+ * and prunes the transport (and the hook) that is not used. */
 struct fizz_prog_config {
 	__u32 transport;    /* enum fizz_transport */
 	__u32 ring_slots;   /* message slots per CPU region (0 with the queue transport) */
 	__u32 emit_off;     /* benchmarks only: fizz_emit returns at once (classify without emit) */
 	__u32 shadow;       /* runs behind a shadow-mode dispatcher: fizz_emit records its kind in
 			     * FIZZ_MAP_DECISION (0: the store is pruned by the verifier) */
+	__u32 hook FIZZ_MEMBER_DEFAULT(FIZZ_HOOK_XDP); /* enum fizz_hook: the context the parse helpers
+							* read the frame through */
 };
+
+/*
+ * The configuration's size per SDK generation, how the host tells what an object was built with
+ * (the section's size is in the object): an object whose section holds FIZZ_PROG_CONFIG_SIZE_PRE_TC
+ * bytes predates `hook`, reads the frame as XDP only and must be rebuilt to run on tc.
+ */
+#define FIZZ_PROG_CONFIG_SIZE_PRE_TC 16
+#define FIZZ_PROG_CONFIG_SIZE_TC 20
+FIZZ_STATIC_ASSERT(FIZZ_OFFSETOF(struct fizz_prog_config, hook) == FIZZ_PROG_CONFIG_SIZE_PRE_TC,
+		   "the hook follows everything an SDK before it knew, so an older object is a prefix");
+FIZZ_STATIC_ASSERT(sizeof(struct fizz_prog_config) == FIZZ_PROG_CONFIG_SIZE_TC, "the current generation");
 
 /*
  * A frame's decision as fizz_emit records it for the shadow-mode dispatcher: FIZZ_DECISION_NONE

@@ -88,6 +88,27 @@ void Map::setInitialValue(const void* data, size_t size) {
 std::string_view Program::name() const { return bpf_program__name(prog_); }
 int Program::fd() const { return bpf_program__fd(prog_); }
 bool Program::isXdp() const { return bpf_program__type(prog_) == BPF_PROG_TYPE_XDP; }
+uint32_t Program::type() const { return bpf_program__type(prog_); }
+uint32_t Program::expectedAttachType() const { return bpf_program__expected_attach_type(prog_); }
+uint32_t Program::flags() const { return bpf_program__flags(prog_); }
+
+void Program::setType(uint32_t progType, uint32_t expectedAttachType) {
+    if (int err = bpf_program__set_type(prog_, bpf_prog_type(progType)))
+        throwErrno("program '" + std::string(name()) + "': set type " + std::to_string(progType), err);
+    if (int err = bpf_program__set_expected_attach_type(prog_, bpf_attach_type(expectedAttachType)))
+        throwErrno("program '" + std::string(name()) + "': set expected attach type " + std::to_string(expectedAttachType),
+                   err);
+}
+
+void Program::setFlags(uint32_t flags) {
+    if (int err = bpf_program__set_flags(prog_, flags))
+        throwErrno("program '" + std::string(name()) + "': set load flags " + std::to_string(flags), err);
+}
+
+void Program::setAutoload(bool autoload) {
+    if (int err = bpf_program__set_autoload(prog_, autoload))
+        throwErrno("program '" + std::string(name()) + "': set autoload", err);
+}
 
 Object Object::openMemory(std::span<const unsigned char> elf, const std::string& name) {
     installLibbpfLogger();

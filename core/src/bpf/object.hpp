@@ -51,6 +51,17 @@ public:
     std::string_view name() const;
     int fd() const;
     bool isXdp() const;
+    uint32_t type() const;  // enum bpf_prog_type
+    uint32_t expectedAttachType() const;
+    uint32_t flags() const;  // BPF_F_* load flags (BPF_F_XDP_HAS_FRAGS, ...)
+    /// Before load only: load as another program type (e.g. an XDP program's code as a tc program),
+    /// with the expected attach type the kernel then holds it to (tail calls need the same in every
+    /// program of one program array). Throws Error naming the program.
+    void setType(uint32_t progType, uint32_t expectedAttachType);
+    /// Before load only: the BPF_F_* load flags. Throws Error naming the program.
+    void setFlags(uint32_t flags);
+    /// Before load only: whether load() loads this program (the default: yes). Throws Error.
+    void setAutoload(bool autoload);
 
 private:
     friend class Object;

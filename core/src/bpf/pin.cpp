@@ -1,5 +1,6 @@
 #include "bpf/pin.hpp"
 
+#include "bpf/link_uapi.hpp"
 #include "util/error.hpp"
 
 #include <bpf/bpf.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 
 namespace fizzhost::bpf {
 namespace fs = std::filesystem;
@@ -71,6 +73,17 @@ UniqueFd openPinned(const fs::path& path) {
     return fd;
 }
 
+ObjectKind objectKind(int fd) {
+    char target[64] = {};
+    const std::string self = "/proc/self/fd/" + std::to_string(fd);
+    const ssize_t n = ::readlink(self.c_str(), target, sizeof target - 1);
+    const std::string_view t(target, n > 0 ? size_t(n) : 0);
+    if (t == "anon_inode:bpf-prog") return ObjectKind::Program;
+    if (t == "anon_inode:bpf-map") return ObjectKind::Map;
+    if (t == "anon_inode:bpf-link") return ObjectKind::Link;
+    return ObjectKind::Other;
+}
+
 bool unpin(const fs::path& path) {
     if (::unlink(path.c_str()) == 0) return true;
     if (errno == ENOENT) return false;
@@ -81,8 +94,18 @@ LinkInfo linkInfo(int linkFd) {
     bpf_link_info info{};
     uint32_t len = sizeof info;
     if (bpf_obj_get_info_by_fd(linkFd, &info, &len) != 0) throwErrno("link info", errno);
-    LinkInfo out{info.id, info.prog_id, info.type, 0};
-    if (info.type == BPF_LINK_TYPE_XDP) out.ifindex = info.xdp.ifindex;
+    LinkInfo out;
+    out.id = info.id;
+    out.programId = info.prog_id;
+    out.type = info.type;
+    if (info.type == BPF_LINK_TYPE_XDP || info.type == uapi::kLinkTypeTcx) {
+        // Both members start with the ifindex; tcx adds the attach type (bpf/link_uapi.hpp).
+        uapi::LinkInfoNetdev netdev;
+        std::memcpy(&netdev, &info, sizeof netdev);
+        out.netdev = true;
+        out.ifindex = netdev.ifindex;
+        if (info.type == uapi::kLinkTypeTcx) out.attachType = netdev.attachType;
+    }
     return out;
 }
 

@@ -27,14 +27,21 @@ std::string ensureBpffs(const std::filesystem::path& root);
 void pinObject(int fd, const std::filesystem::path& path);
 /// Opens a pinned object. Throws Error naming the path (ENOENT when nothing is pinned there).
 UniqueFd openPinned(const std::filesystem::path& path);
+/// What a bpf fd (one opened from a pin, say) refers to.
+enum class ObjectKind { Program, Map, Link, Other };
+/// The kernel names the anonymous inode behind every bpf fd ("anon_inode:bpf-prog", ...). Never
+/// throws: Other for anything it cannot tell.
+ObjectKind objectKind(int fd);
 /// Removes a pin (the object lives on while anything else holds it). Returns false when nothing was
 /// pinned there; throws Error for any other failure.
 bool unpin(const std::filesystem::path& path);
 
 struct LinkInfo {
     uint32_t id = 0, programId = 0;
-    uint32_t type = 0;     // enum bpf_link_type
-    uint32_t ifindex = 0;  // XDP links: 0 once the device is gone (the kernel detached it)
+    uint32_t type = 0;        // enum bpf_link_type
+    bool netdev = false;      // an XDP or a tcx link: ifindex (and, for tcx, attachType) mean something
+    uint32_t ifindex = 0;     // XDP and tcx links: 0 once detached (device gone, or BPF_LINK_DETACH by anyone)
+    uint32_t attachType = 0;  // tcx links: BPF_TCX_INGRESS / BPF_TCX_EGRESS (bpf/link_uapi.hpp)
 };
 /// Throws Error.
 LinkInfo linkInfo(int linkFd);

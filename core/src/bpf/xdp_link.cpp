@@ -23,52 +23,11 @@ XdpLink XdpLink::attach(int progFd, int ifindex, const std::string& ifname, XdpM
                     "see 'bpftool net show dev " + ifname + "')";
         throwErrno(what, err);
     }
-    XdpLink link;
-    link.fd_.reset(fd);
-    link.ifname_ = ifname;
-    link.mode_ = mode;
-    return link;
+    return XdpLink(UniqueFd(fd), ifname, mode);
 }
 
 XdpLink XdpLink::adopt(UniqueFd fd, const std::string& ifname, XdpMode mode) {
-    XdpLink link;
-    link.fd_ = std::move(fd);
-    link.ifname_ = ifname;
-    link.mode_ = mode;
-    return link;
-}
-
-void XdpLink::detach() {
-    // A pinned link outlives its fds: only BPF_LINK_DETACH ends the attachment for every holder.
-    // It fails only for a link already detached (its device went away); closing then suffices.
-    if (fd_) (void)bpf_link_detach(fd_.get());
-    fd_.reset();
-}
-
-void XdpLink::update(int newProgFd, int expectedProgFd) {
-    LIBBPF_OPTS(bpf_link_update_opts, opts);
-    opts.flags = BPF_F_REPLACE;
-    opts.old_prog_fd = expectedProgFd;
-    if (bpf_link_update(fd_.get(), newProgFd, &opts) != 0) {
-        int err = errno;
-        std::string what = "interface '" + ifname_ + "': bpf_link_update";
-        if (err == EPERM) what += " (the attached program is not the one fizzhost expects: replaced by someone else?)";
-        throwErrno(what, err);
-    }
-}
-
-uint32_t XdpLink::id() const {
-    bpf_link_info info{};
-    uint32_t len = sizeof info;
-    if (bpf_obj_get_info_by_fd(fd_.get(), &info, &len) != 0) throwErrno("link info of '" + ifname_ + "'", errno);
-    return info.id;
-}
-
-uint32_t XdpLink::programId() const {
-    bpf_link_info info{};
-    uint32_t len = sizeof info;
-    if (bpf_obj_get_info_by_fd(fd_.get(), &info, &len) != 0) throwErrno("link info of '" + ifname_ + "'", errno);
-    return info.prog_id;
+    return XdpLink(std::move(fd), ifname, mode);
 }
 
 uint32_t attachedXdpProgramId(int ifindex) {

@@ -2,6 +2,7 @@
 // is replaced atomically with bpf_link_update, so the link (and its id) outlives program versions.
 #pragma once
 
+#include "bpf/hook_link.hpp"
 #include "util/unique_fd.hpp"
 
 #include <cstdint>
@@ -11,7 +12,7 @@ namespace fizzhost::bpf {
 
 enum class XdpMode { Native, Generic };
 
-class XdpLink {
+class XdpLink : public HookLink {
 public:
     /// Attaches `progFd` to `ifindex` in `mode`. Throws Error naming the interface, with a hint
     /// when another XDP program is already attached (EBUSY/EEXIST).
@@ -24,25 +25,10 @@ public:
     XdpLink(XdpLink&&) noexcept = default;
     XdpLink& operator=(XdpLink&&) noexcept = default;
 
-    /// Atomically swaps the attached program for `newProgFd`, but only if the program attached
-    /// now is `expectedProgFd` (BPF_F_REPLACE): a program someone else swapped in is never
-    /// clobbered. Throws Error (EPERM when the expectation does not hold).
-    void update(int newProgFd, int expectedProgFd);
-
-    uint32_t id() const;
-    /// Id of the program attached through the link right now (asked of the kernel).
-    uint32_t programId() const;
     XdpMode mode() const { return mode_; }
-    int fd() const { return fd_.get(); }
-    explicit operator bool() const { return bool(fd_); }
-    /// Detaches now (also done by the destructor, unless the link is pinned: then only by detach()).
-    void detach();
-    /// Closes this process's handle and leaves the attachment to its pin (on_exit = "keep").
-    void release() { fd_.reset(); }
 
 private:
-    UniqueFd fd_;
-    std::string ifname_;  // for messages
+    XdpLink(UniqueFd fd, const std::string& ifname, XdpMode mode) : HookLink(std::move(fd), ifname), mode_(mode) {}
     XdpMode mode_ = XdpMode::Native;
 };
 

@@ -1,6 +1,7 @@
 #include "measure/program_bench.hpp"
 
 #include "bpf/map.hpp"
+#include "bpf/pin.hpp"
 #include "bpf/prog_stats.hpp"
 #include "bpf/test_run.hpp"
 #include "bpf/xdp_link.hpp"
@@ -9,6 +10,7 @@
 #include "util/error.hpp"
 
 #include <fcntl.h>
+#include <linux/bpf.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -114,7 +116,9 @@ std::vector<BenchFigures> benchPrograms(const std::vector<BenchProgram>& program
     std::vector<uint32_t> verdicts(nPrograms, 0);
     std::vector<uint64_t> droppedBefore(nPrograms);
     std::vector<int> fds;
-    for (const auto& p : programs) fds.push_back(p.progFd);
+    // Only XDP programs pass through the kernel's XDP dispatcher (a tc program's test run does not).
+    for (const auto& p : programs)
+        if (bpf::programInfo(p.progFd).type == BPF_PROG_TYPE_XDP) fds.push_back(p.progFd);
     const DispatcherHold hold(fds);
 
     // The kernel's run count moves only while it times runs (run-time statistics on).
