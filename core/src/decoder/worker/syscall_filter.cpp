@@ -33,6 +33,13 @@ constexpr int kStage1[] = {
     SCMP_SYS(sigaltstack),
 };
 
+// libseccomp's SCMP_Ax macros build the comparison with a compound literal that leaves datum_b
+// out, which clang's -Wmissing-field-initializers rejects; these spell every field.
+constexpr scmp_arg_cmp argEq(unsigned arg, scmp_datum_t value) { return {arg, SCMP_CMP_EQ, value, 0}; }
+constexpr scmp_arg_cmp argMasked(unsigned arg, scmp_datum_t mask, scmp_datum_t value) {
+    return {arg, SCMP_CMP_MASKED_EQ, mask, value};
+}
+
 int allow(scmp_filter_ctx ctx, int nr, std::initializer_list<scmp_arg_cmp> args = {}) {
     return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, unsigned(args.size()), args.begin());
 }
@@ -52,21 +59,22 @@ int buildStage1(scmp_filter_ctx ctx, pid_t self) {
     scmp_datum_t writeish = 0;
     for (scmp_datum_t bit : writeBits) {
         writeish |= bit;
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, bit, bit));
+        const scmp_arg_cmp writes = argMasked(2, bit, bit);
+        rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 1, &writes);
         if (rc != 0) return rc;
     }
-    if ((rc = allow(ctx, SCMP_SYS(openat), {SCMP_A2(SCMP_CMP_MASKED_EQ, writeish, 0)})) != 0) return rc;
+    if ((rc = allow(ctx, SCMP_SYS(openat), {argMasked(2, writeish, 0)})) != 0) return rc;
     // stdout and stderr are /dev/null: a decoder that prints loses the text, not its worker.
     for (scmp_datum_t fd : {1, 2}) {
-        if ((rc = allow(ctx, SCMP_SYS(write), {SCMP_A0(SCMP_CMP_EQ, fd)})) != 0) return rc;
-        if ((rc = allow(ctx, SCMP_SYS(writev), {SCMP_A0(SCMP_CMP_EQ, fd)})) != 0) return rc;
+        if ((rc = allow(ctx, SCMP_SYS(write), {argEq(0, fd)})) != 0) return rc;
+        if ((rc = allow(ctx, SCMP_SYS(writev), {argEq(0, fd)})) != 0) return rc;
     }
     // Signals to itself only (raise, abort).
-    if ((rc = allow(ctx, SCMP_SYS(tgkill), {SCMP_A0(SCMP_CMP_EQ, scmp_datum_t(self))})) != 0) return rc;
-    if ((rc = allow(ctx, SCMP_SYS(kill), {SCMP_A0(SCMP_CMP_EQ, scmp_datum_t(self))})) != 0) return rc;
+    if ((rc = allow(ctx, SCMP_SYS(tgkill), {argEq(0, scmp_datum_t(self))})) != 0) return rc;
+    if ((rc = allow(ctx, SCMP_SYS(kill), {argEq(0, scmp_datum_t(self))})) != 0) return rc;
     // Loading stage 2 (stage 2 forbids both again).
     if ((rc = allow(ctx, SCMP_SYS(seccomp))) != 0) return rc;
-    return allow(ctx, SCMP_SYS(prctl), {SCMP_A0(SCMP_CMP_EQ, PR_SET_NO_NEW_PRIVS)});
+    return allow(ctx, SCMP_SYS(prctl), {argEq(0, PR_SET_NO_NEW_PRIVS)});
 }
 
 int buildStage2(scmp_filter_ctx ctx) {
@@ -75,7 +83,7 @@ int buildStage2(scmp_filter_ctx ctx) {
         if ((rc = trap(ctx, nr)) != 0) return rc;
     // No new code: nothing mapped or re-protected executable.
     for (int nr : {SCMP_SYS(mmap), SCMP_SYS(mprotect)})
-        if ((rc = trap(ctx, nr, {SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC)})) != 0) return rc;
+        if ((rc = trap(ctx, nr, {argMasked(2, PROT_EXEC, PROT_EXEC)})) != 0) return rc;
     return 0;
 }
 
