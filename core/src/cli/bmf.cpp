@@ -15,9 +15,11 @@ nlohmann::json bmfMetric(double value, const std::optional<stats::Interval>& int
 
 std::vector<std::string> bmfNames(const std::vector<std::pair<std::string, std::string>>& plugins) {
     std::vector<std::string> out;
-    for (const auto& [name, version] : plugins) {
+    for (const auto& plugin : plugins) {
+        // (clang 14 cannot capture a structured binding in a lambda)
+        const std::string& name = plugin.first;
         const auto same = std::count_if(plugins.begin(), plugins.end(), [&](const auto& p) { return p.first == name; });
-        out.push_back(same > 1 ? name + "@" + version : name);
+        out.push_back(same > 1 ? name + "@" + plugin.second : name);
     }
     return out;
 }
