@@ -21,7 +21,7 @@ void acceptTestFrames(const NetNs& ns, const std::string& ifname) {
     run({"ip", "-n", ns.name(), "addr", "add", formatIpv4(kDefaultDst) + "/15", "dev", ifname});
 }
 
-UdpSink::UdpSink(const NetNs& ns, uint16_t port) : port_(port) {
+UdpSink::UdpSink(const NetNs& ns, uint16_t port) {
     ScopedNetns in(ns);
     fd_.reset(::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!fd_) throw std::runtime_error("udp sink: socket: " + std::string(std::strerror(errno)));

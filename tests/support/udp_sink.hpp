@@ -25,7 +25,6 @@ public:
 private:
     UniqueFd fd_;
     uint64_t received_ = 0;
-    uint16_t port_;
 };
 
 }  // namespace fizzhost::test
