@@ -101,7 +101,8 @@ std::pair<Attachment*, bool> Host::adoptPinned(const config::Interface& ifc) {
             spdlog::info("interface '{}': delivered {} messages waiting in {} program instances the host before was "
                          "retiring or starting",
                          ifc.name, leftoverMessages, adopted.leftovers.size());
-        if (record.pending) pins_->save(a, record.rollout);  // the outcome the host before did not write
+        // The outcome the host before did not write, or pins found missing: the record is made whole.
+        if (record.pending || !adopted.notes.empty()) pins_->save(a, record.rollout);
         std::string running = a.baseline->classifier().plugin().name() + " " + a.baseline->classifier().plugin().version();
         if (a.candidate)
             running += fmt::format(" + candidate {} {} at {}%", a.candidate->classifier().plugin().name(),
