@@ -60,6 +60,7 @@ void DaemonLab::start(const std::vector<std::string>& extraArgs) {
     std::vector<std::string> argv = {FIZZHOST_BINARY, "--config", config_.string()};
     argv.insert(argv.end(), extraArgs.begin(), extraArgs.end());
     daemon_.emplace(argv, dir_.path(), hostNs_.name());
+    reloadsSeen_ = 0;  // a new process: its own reload lines
     if (!daemon_->waitForStderr("fizzhost running", std::chrono::seconds(20)))
         FAIL("fizzhost did not start:\n" << daemon_->stderrText());
 }

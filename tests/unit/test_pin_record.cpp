@@ -40,16 +40,26 @@ TEST_CASE("the pinned record survives its JSON form, and refuses another format 
     r.queueSize = 1024;
     r.cpus = 2;
     r.variants.push_back({"baseline", "fizz", "1.0.0", std::string(64, 'a'), "1.1", 8, 1001, "baseline-1001-regions",
-                          "baseline-1001-queue"});
+                          "baseline-1001-queue", "0123456789abcdef"});
     r.variants.push_back({"candidate", "fizzbuzz", "2.0.0", std::string(64, 'b'), "1.1", 8, 1002,
-                          "candidate-1002-regions", "candidate-1002-queue"});
-    r.dispatcher = runtime::PinnedDispatcher{1003, 25, "dispatcher-1003-variants", "dispatcher-1003-split"};
+                          "candidate-1002-regions", "candidate-1002-queue", ""});
+    r.dispatcher = runtime::PinnedDispatcher{1003, 25, "dispatcher-1003-variants", "dispatcher-1003-split", false,
+                                             false, "fedcba9876543210"};
+    // The intent of a commit under way: a new baseline and no rollout.
+    r.pending = runtime::PinnedPending{{{"baseline", "fibonacci", "1.0.0", std::string(64, 'c'), "1.1", 8, 1004,
+                                         "baseline-1004-regions", "baseline-1004-queue", "00112233445566ff"}},
+                                       std::nullopt};
 
     const auto back = runtime::PinRecord::fromJson(nlohmann::json::parse(r.toJson().dump()));
     CHECK(back.toJson() == r.toJson());
     REQUIRE(back.variant("candidate"));
     CHECK(back.variant("candidate")->programId == 1002);
     CHECK(back.dispatcher->percent == 25);
+    CHECK(back.dispatcher->tag == "fedcba9876543210");
+    CHECK(back.linkProgramId() == 1003);  // the dispatcher runs on the link during a rollout
+    REQUIRE(back.pending);
+    CHECK(back.pending->linkProgramId() == 1004);
+    CHECK(back.pending->variants.at(0).tag == "00112233445566ff");
     CHECK_FALSE(back.variant("other"));
 
     auto j = r.toJson();
@@ -89,10 +99,11 @@ TEST_CASE("a pinned record whose pin names lead out of the interface's folder is
     r.mode = "native";
     r.transport = "ring";
     r.variants.push_back({"baseline", "fizz", "1.0.0", std::string(64, 'a'), "1.1", 8, 1001, "baseline-1001-regions",
-                          "baseline-1001-queue"});
+                          "baseline-1001-queue", "0123456789abcdef"});
     r.variants.push_back({"candidate", "fizzbuzz", "2.0.0", std::string(64, 'b'), "1.1", 8, 1002,
-                          "candidate-1002-regions", "candidate-1002-queue"});
-    r.dispatcher = runtime::PinnedDispatcher{1003, 25, "dispatcher-1003-variants", "dispatcher-1003-split"};
+                          "candidate-1002-regions", "candidate-1002-queue", ""});
+    r.dispatcher = runtime::PinnedDispatcher{1003, 25, "dispatcher-1003-variants", "dispatcher-1003-split", false,
+                                             false, ""};
     const nlohmann::json good = r.toJson();
     CHECK_NOTHROW(runtime::PinRecord::fromJson(good));
 

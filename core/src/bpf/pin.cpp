@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
 
 namespace fizzhost::bpf {
@@ -130,7 +131,37 @@ ProgramInfo programInfo(int progFd) {
     bpf_prog_info info{};
     uint32_t len = sizeof info;
     if (bpf_obj_get_info_by_fd(progFd, &info, &len) != 0) throwErrno("program info", errno);
-    return {info.type, info.xlated_prog_len};
+    ProgramInfo out{info.type, info.xlated_prog_len, {}, {}};
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (uint8_t b : info.tag) {
+        out.tag += kHex[b >> 4];
+        out.tag += kHex[b & 15];
+    }
+    // A second call with room for the map ids it said it has (it may have more by then: no).
+    std::vector<uint32_t> ids(info.nr_map_ids);
+    if (!ids.empty()) {
+        bpf_prog_info again{};
+        again.nr_map_ids = uint32_t(ids.size());
+        again.map_ids = reinterpret_cast<uintptr_t>(ids.data());
+        len = sizeof again;
+        if (bpf_obj_get_info_by_fd(progFd, &again, &len) != 0) throwErrno("program info (map ids)", errno);
+        ids.resize(std::min<size_t>(ids.size(), again.nr_map_ids));
+    }
+    out.mapIds = std::move(ids);
+    return out;
+}
+
+UniqueFd mapById(uint32_t id) {
+    UniqueFd fd(bpf_map_get_fd_by_id(id));
+    if (!fd) throwErrno("open map id " + std::to_string(id), errno);
+    return fd;
+}
+
+std::string mapName(int mapFd) {
+    bpf_map_info info{};
+    uint32_t len = sizeof info;
+    if (bpf_obj_get_info_by_fd(mapFd, &info, &len) != 0) throwErrno("map info", errno);
+    return std::string(info.name, strnlen(info.name, sizeof info.name));
 }
 
 DirLock::DirLock(const fs::path& dir) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace fizzhost::bpf {
 
@@ -59,9 +60,16 @@ UniqueFd programById(uint32_t id);
 struct ProgramInfo {
     uint32_t type = 0;         // enum bpf_prog_type
     uint32_t xlatedBytes = 0;  // the program as the verifier left it, before the JIT
+    std::string tag;           // the kernel's tag (hash of the instructions), 16 hex digits
+    std::vector<uint32_t> mapIds;  // the maps it uses
 };
 /// Throws Error.
 ProgramInfo programInfo(int progFd);
+
+/// An fd of a map by its id. Throws Error (ENOENT when no such map lives).
+UniqueFd mapById(uint32_t id);
+/// The name the map was created with (at most 15 characters). Throws Error.
+std::string mapName(int mapFd);
 
 /// Removes `dir` when it is empty; false when it is not (or is gone, or cannot be removed).
 bool removeIfEmpty(const std::filesystem::path& dir);

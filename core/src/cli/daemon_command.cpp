@@ -165,12 +165,14 @@ void warnIfFailpoints() {
     if (named.empty()) return;
     std::string list, known;
     for (const auto& n : named) list += (list.empty() ? "" : ", ") + printable(n);
-    for (const auto& k : knownFailpoints()) known += (known.empty() ? "" : ", ") + k;
+    std::vector<std::string> all = knownFailpoints();
+    all.insert(all.end(), knownCrashpoints().begin(), knownCrashpoints().end());
+    for (const auto& k : all) known += (known.empty() ? "" : ", ") + k;
     spdlog::warn("FIZZHOST_FAILPOINTS is set: failure injection (a test facility) at {}; each fails the first "
                  "reload that reaches it",
                  list);
     for (const auto& n : named)
-        if (std::find(knownFailpoints().begin(), knownFailpoints().end(), n) == knownFailpoints().end())
+        if (std::find(all.begin(), all.end(), n) == all.end())
             spdlog::warn("FIZZHOST_FAILPOINTS: unknown failure point '{}' (known: {})", printable(n), known);
 }
 

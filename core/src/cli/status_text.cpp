@@ -97,6 +97,11 @@ std::string variantTableText(const InterfaceStatus& ifc) {
                                              v.plugin, v.version)});
     }
     row("(total)", "-", "-", ifc.totals);
+    if (ifc.lostAtStart || !ifc.lostAtStartReasons.empty()) {
+        lines.push_back({{}, fmt::format("  ! {} messages a previous host left were counted as lost at start:\n",
+                                         ifc.lostAtStart)});
+        for (const auto& why : ifc.lostAtStartReasons) lines.push_back({{}, "    - " + why + "\n"});
+    }
 
     std::array<size_t, kCountColumns> width{};
     for (const auto& l : lines)

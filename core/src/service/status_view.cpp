@@ -55,6 +55,9 @@ std::vector<MetricFamily> statusMetrics(const runtime::HostStatus& status) {
     f.family("fizzhost_messages_total", "Messages the classifier emitted, per kind", MetricType::Counter);
     f.family("fizzhost_messages_dropped_total", "Messages lost because the transport was full", MetricType::Counter);
     f.family("fizzhost_messages_undecodable_total", "Messages the plugin's decoder refused", MetricType::Counter);
+    f.family("fizzhost_messages_lost_at_start_total",
+             "Messages a previous host left queued that this one could not deliver (status says why)",
+             MetricType::Counter);
     f.family("fizzhost_events_written_total", "Events written to the events output", MetricType::Counter);
     f.family("fizzhost_events_lost_total", "Events decoded but lost because the write to the events output failed",
              MetricType::Counter);
@@ -86,6 +89,8 @@ std::vector<MetricFamily> statusMetrics(const runtime::HostStatus& status) {
             f.counter("fizzhost_shadow_compared_total", "", {{"interface", iface}}, double(ifc.shadow->compared));
             f.counter("fizzhost_shadow_disagreed_total", "", {{"interface", iface}}, double(ifc.shadow->disagreed));
         }
+        if (ifc.state == runtime::InterfaceStatus::State::Attached)
+            f.counter("fizzhost_messages_lost_at_start_total", "", {{"interface", iface}}, double(ifc.lostAtStart));
         bool runsAttributed = false;
         for (const auto& v : ifc.variants) {
             const Labels labels = {{"interface", iface}, {"variant", v.variant}, {"plugin", v.plugin},

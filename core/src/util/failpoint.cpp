@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <csignal>
 #include <cstdlib>
 #include <mutex>
 #include <set>
+#include <string_view>
 
 namespace fizzhost {
 namespace {
@@ -20,6 +22,7 @@ struct Registry {
     std::vector<std::string> named;
     std::mutex mutex;
     std::set<std::string> pending;  // named and not fired yet
+    std::set<std::string> kills;    // named NAME=kill: SIGKILL there instead of an Error
 
     Registry() {
         const char* env = std::getenv(kVariable);
@@ -28,6 +31,11 @@ struct Registry {
         for (size_t start = 0; start <= text.size();) {
             const size_t comma = std::min(text.find(',', start), text.size());
             std::string name = text.substr(start, comma - start);
+            constexpr std::string_view kKill = "=kill";
+            if (name.size() > kKill.size() && name.ends_with(kKill)) {
+                name.resize(name.size() - kKill.size());
+                kills.insert(name);
+            }
             if (!name.empty()) named.push_back(name);
             start = comma + 1;
         }
@@ -50,14 +58,28 @@ const std::vector<std::string>& knownFailpoints() {
     return all;
 }
 
+const std::vector<std::string>& knownCrashpoints() {
+    static const std::vector<std::string> all = {failpoints::kAfterLinkUpdate, failpoints::kDuringRetire,
+                                                 failpoints::kBeforeRecordOutcome};
+    return all;
+}
+
 void failpoint(const char* name) {
     Registry& r = registry();
     if (!r.any || armed.load(std::memory_order_relaxed) == 0) return;
     {
         std::lock_guard lock(r.mutex);
         if (r.pending.erase(name) == 0) return;
+        if (r.kills.count(name)) ::raise(SIGKILL);
     }
     throw Error(std::string("failure injected at '") + name + "' (" + kVariable + ")", ECANCELED);
+}
+
+void crashpoint(const char* name) noexcept {
+    Registry& r = registry();
+    if (!r.any || armed.load(std::memory_order_relaxed) == 0) return;
+    std::lock_guard lock(r.mutex);
+    if (r.kills.count(name) && r.pending.erase(name)) ::raise(SIGKILL);
 }
 
 std::vector<std::string> enabledFailpoints() { return registry().named; }

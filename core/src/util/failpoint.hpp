@@ -5,7 +5,8 @@
 //
 // The variable is read once, at the first use. Each point it names fails the first reload that
 // reaches it, with Error("failure injected at '<name>' (FIZZHOST_FAILPOINTS)", ECANCELED), and is
-// then spent, so successive reloads of one change fail at successive points and the next one
+// then spent (a point named NAME=kill instead kills the process with SIGKILL there: the crash
+// tests' way to die at an exact instant), so successive reloads of one change fail at successive points and the next one
 // succeeds. Points fire only while a reload or a progressive rollout's own move is in progress
 // (FailpointArm): starting the host and attaching a returning interface never fail here. Unset, a
 // point costs one load of a bool. The failure-injection tests (tests/netns/test_reload_failures.cpp,
@@ -25,14 +26,26 @@ inline constexpr const char* kDispatcherBuilt = "reload.dispatcher_built";  // a
 inline constexpr const char* kSourcesAdded = "reload.sources_added";        // new instances drained by the pump, before the commit
 inline constexpr const char* kBeforeMapWrite = "reload.before_map_write";   // before the split's one map write
 inline constexpr const char* kBeforeLinkUpdate = "reload.before_link_update";  // before the one bpf_link_update
+// After the commit nothing may fail any more: these points only ever kill (NAME=kill), to prove that
+// a host dying there leaves a state its successor adopts with every message delivered or counted.
+inline constexpr const char* kAfterLinkUpdate = "reload.after_link_update";          // the link runs the new program
+inline constexpr const char* kDuringRetire = "reload.during_retire";                // old state half drained
+inline constexpr const char* kBeforeRecordOutcome = "reload.before_record_outcome";  // the record still names the intent
 }  // namespace failpoints
 
-/// Every point's name, in the order a reload reaches them.
+/// Every point's name, in the order a reload reaches them (the ones that throw; crashpoint()'s
+/// points come after them).
 const std::vector<std::string>& knownFailpoints();
+/// The points past the commit (crashpoint()), which only kill.
+const std::vector<std::string>& knownCrashpoints();
 
 /// Throws Error when `name` is named in FIZZHOST_FAILPOINTS, not spent yet, and a reload is in
 /// progress. Thread-safe.
 void failpoint(const char* name);
+
+/// A point past the commit: when named NAME=kill (and a reload is in progress), SIGKILLs the
+/// process; otherwise nothing. Never throws.
+void crashpoint(const char* name) noexcept;
 
 /// The points FIZZHOST_FAILPOINTS names (empty: failure injection is off), reading it if nothing
 /// did yet: for the daemon to say so at start.

@@ -61,6 +61,10 @@ void Host::start() {
             auto [current, freshPrograms] = adoptPinned(ifc);
             if (current) adopted.insert(ifc.name);
             plans.push_back(prepareReload(reloadContext(), rollouts.effective(ifc), current, freshPrograms));
+            if (auto kept = keptLinks_.find(ifc.name); kept != keptLinks_.end() && plans.back()->fresh) {
+                plans.back()->fresh->link = std::move(kept->second);
+                keptLinks_.erase(kept);
+            }
         }
         rollouts_ = std::move(rollouts);  // before the commits: each pins its rollout's progress
         for (auto& plan : plans) commit(*plan);
@@ -73,6 +77,10 @@ void Host::start() {
             else detach(*a);
         }
         attachments_.clear();
+        keptLinks_.clear();
+        for (auto& [name, sources] : salvaged_)
+            for (auto& s : sources) pump_->retire(s);
+        salvaged_.clear();
         pins_.reset();
         pump_->stop();
         throw;
@@ -81,7 +89,13 @@ void Host::start() {
 }
 
 ReloadContext Host::reloadContext() {
-    return {cfg_, catalog_, guard_, *writer_, *pump_, spares_, phases_, uncounted_};
+    ReloadContext ctx{cfg_, catalog_, guard_, *writer_, *pump_, spares_, phases_, uncounted_, {}};
+    if (pins_)
+        ctx.recordIntent = [this](const Attachment& a, const MessageSource* base, const MessageSource* cand,
+                                  const Dispatcher* d) {
+            pins_->saveIntent(a, LiveState{base, cand, d}, rollouts_.progress(a.cfg.name));
+        };
+    return ctx;
 }
 
 void Host::commit(ReloadPlan& plan) {
@@ -89,6 +103,8 @@ void Host::commit(ReloadPlan& plan) {
     std::unique_ptr<Attachment> fresh = commitReload(reloadContext(), plan);
     if (!changes) return;
     Attachment& a = fresh ? *fresh : *plan.current;
+    finishSalvage(a.cfg.name);
+    crashpoint(failpoints::kBeforeRecordOutcome);
     savePins(a);
     if (fresh) {
         attachments_[a.cfg.name] = std::move(fresh);

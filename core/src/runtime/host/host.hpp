@@ -112,6 +112,13 @@ private:
     /// now on) and returns it with whether its programs must be loaded anew; else {nullptr, false}.
     std::pair<Attachment*, bool> adoptPinned(const config::Interface& ifc);
     void savePins(const Attachment& a) noexcept;
+    /// Pinned state adoptPinned() could not adopt (host_salvage.cpp): keeps the link when it can
+    /// (keptLinks_: the fresh plan updates it instead of attaching), drains every region it can
+    /// reach (salvaged_) and counts the rest as lost.
+    void salvagePinned(const config::Interface& ifc, const std::string& why);
+    /// After `ifname`'s commit: the salvaged regions' last drain, then they are retired.
+    void finishSalvage(const std::string& ifname);
+    void countLostAtStart(const std::string& ifname, uint64_t messages, const std::string& why);
     /// At start: resumes `ifc`'s progressive rollout in `book` where the pinned record says the
     /// previous host left it, when that host ran the same table.
     void resumeRollout(RolloutBook& book, const config::Interface& ifc);
@@ -149,6 +156,15 @@ private:
     PhaseTimes phases_;  // under mutex_: where a reload's time goes (the debug log)
     RegionSpares spares_;  // under mutex_: settled after every start, reload and attach
     UncountedWarnings uncounted_;
+    // Start only (under mutex_): links kept and sources drained from pinned state that could not
+    // be adopted, and what the start counted as lost (status: lost_at_start).
+    std::map<std::string, bpf::XdpLink> keptLinks_;
+    std::map<std::string, std::vector<std::shared_ptr<MessageSource>>> salvaged_;
+    struct StartLoss {
+        uint64_t messages = 0;
+        std::vector<std::string> reasons;
+    };
+    std::map<std::string, StartLoss> lostAtStart_;
 };
 
 }  // namespace fizzhost::runtime

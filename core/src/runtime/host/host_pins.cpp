@@ -1,6 +1,7 @@
 // The host's side of pinned state: opening the state root, adopting at start, pinning after each
 // commit, and leaving at exit. The store's layout is in pin_store.hpp, the adoption rules in
 // adoption.hpp.
+#include "bpf/sync.hpp"
 #include "runtime/pinned/adoption.hpp"
 #include "runtime/host/host.hpp"
 #include "util/error.hpp"
@@ -22,6 +23,26 @@ void Host::sweepUnconfiguredPins() {
     if (!pins_) return;
     for (const auto& name : pins_->interfaces()) {
         if (cfg_.findInterface(name)) continue;
+        // What waits in its regions is delivered before they go: opened first, drained once the
+        // link is detached and no program runs any more.
+        std::vector<std::shared_ptr<MessageSource>> sources;
+        std::vector<std::string> notes;
+        try {
+            const PinRecord r = pins_->read(name);
+            std::vector<PinnedVariant> all = r.variants;
+            if (r.pending) all.insert(all.end(), r.pending->variants.begin(), r.pending->variants.end());
+            for (const auto& v : all) try {
+                    sources.push_back(drainOnlySource(*pins_, r, v, name, catalog_, *writer_, notes));
+                } catch (const Error& e) {
+                    spdlog::error("interface '{}': counted as lost at start: what waited in its {} {} {} (number "
+                                  "unknown): {}",
+                                  name, v.variant, v.plugin, v.version, e.what());
+                }
+        } catch (const Error& e) {
+            spdlog::error("interface '{}': counted as lost at start: what waited in its pinned regions (number "
+                          "unknown): the record is unreadable: {}",
+                          name, e.what());
+        }
         try {
             spdlog::info("pinned state for interface '{}', which the config no longer names: {}", name,
                          pins_->remove(name));
@@ -29,7 +50,27 @@ void Host::sweepUnconfiguredPins() {
             spdlog::warn("pinned state for interface '{}', which the config no longer names, could not be removed: {}",
                          name, e.what());
         }
+        if (sources.empty()) continue;
+        try {
+            bpf::waitForInflightPrograms();
+        } catch (const Error& e) {
+            spdlog::warn("{}", e.what());
+        }
+        uint64_t delivered = 0;
+        for (auto& s : sources) {
+            pump_->add(s);
+            pump_->retire(s);
+            delivered += s->delivered();
+        }
+        spdlog::info("interface '{}': delivered the {} messages that waited in its pinned regions", name, delivered);
     }
+}
+
+void Host::countLostAtStart(const std::string& ifname, uint64_t messages, const std::string& why) {
+    auto& l = lostAtStart_[ifname];
+    l.messages += messages;
+    l.reasons.push_back(why);
+    spdlog::error("interface '{}': counted as lost at start: {}", ifname, why);
 }
 
 std::pair<Attachment*, bool> Host::adoptPinned(const config::Interface& ifc) {
@@ -40,6 +81,28 @@ std::pair<Attachment*, bool> Host::adoptPinned(const config::Interface& ifc) {
         Attachment& a = *adopted.attachment;
         for (auto* s : {&a.baseline, &a.candidate})
             if (*s) pump_->add(*s);  // the messages that waited while no host ran, then the new ones
+        for (const auto& note : adopted.notes) spdlog::warn("interface '{}': {}", ifc.name, note);
+        // Instances the host before was replacing (or about to start): nothing runs them; what
+        // waits in them is delivered now, and their pins go with the record written below.
+        uint64_t leftoverMessages = 0;
+        for (auto& s : adopted.leftovers) {
+            const uint64_t before = s->delivered();
+            pump_->add(s);
+            pump_->retire(s);
+            uncounted_.check(ifc.name, *s);
+            a.retired.add(*s);
+            leftoverMessages += s->delivered() - before;
+        }
+        for (const auto& why : adopted.unreachable)
+            countLostAtStart(ifc.name, 0,
+                             "an instance the host before left cannot be reached; what waited in it is lost (number "
+                             "unknown): " + why);
+        if (!adopted.leftovers.empty())
+            spdlog::info("interface '{}': delivered {} messages waiting in {} program instances the host before was "
+                         "retiring or starting",
+                         ifc.name, leftoverMessages, adopted.leftovers.size());
+        // The outcome the host before did not write, or pins found missing: the record is made whole.
+        if (record.pending || !adopted.notes.empty()) pins_->save(a, record.rollout);
         std::string running = a.baseline->classifier().plugin().name() + " " + a.baseline->classifier().plugin().version();
         if (a.candidate)
             running += fmt::format(" + candidate {} {} at {}%", a.candidate->classifier().plugin().name(),
@@ -53,9 +116,7 @@ std::pair<Attachment*, bool> Host::adoptPinned(const config::Interface& ifc) {
         attachments_[ifc.name] = std::move(adopted.attachment);
         return {raw, !adopted.samePrograms};
     } catch (const Error& e) {
-        spdlog::warn("interface '{}': cannot adopt its pinned state: {}; removing it and attaching anew", ifc.name,
-                     e.what());
-        spdlog::info("{}", pins_->remove(ifc.name));
+        salvagePinned(ifc, e.what());
         return {nullptr, false};
     }
 }

@@ -18,6 +18,10 @@ HostStatus Host::status() const {
     for (const auto& [name, a] : attachments_) {
         const RolloutBook::Entry* r = rollouts_.find(name);
         out.interfaces.push_back(attachedStatus(name, *a, runStats_.on(), r ? r->controller.get() : nullptr, now));
+        if (auto l = lostAtStart_.find(name); l != lostAtStart_.end()) {
+            out.interfaces.back().lostAtStart = l->second.messages;
+            out.interfaces.back().lostAtStartReasons = l->second.reasons;
+        }
         for (const auto* s : {a->baseline.get(), a->candidate.get()})
             if (s) uncounted_.check(name, *s);
     }

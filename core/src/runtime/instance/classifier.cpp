@@ -134,7 +134,7 @@ std::unique_ptr<Classifier> Classifier::adopt(std::shared_ptr<const plugin::Plug
     std::unique_ptr<Classifier> c(new Classifier());
     c->plugin_ = std::move(plugin);
     c->transport_ = transport;
-    if (bpf::programInfo(fds.program.get()).type != BPF_PROG_TYPE_XDP)
+    if (fds.program && bpf::programInfo(fds.program.get()).type != BPF_PROG_TYPE_XDP)
         throw Error(where + ": the pinned program is not an XDP program", EINVAL);
     c->cpus_ = bpf::possibleCpus();
     c->ringSlots_ = transport == FIZZ_TRANSPORT_RING ? fds.ringSlots : 0;

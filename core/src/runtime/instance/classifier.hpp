@@ -50,6 +50,8 @@ public:
     /// Stands on a running instance instead of loading one: nothing is reloaded, the counters and
     /// the messages waiting in its regions (or queue) carry on. Checks the kernel's view of each fd
     /// against `plugin` and the recorded sizes; throws Error prefixed like load() when they differ.
+    /// Without a program (an instance nothing runs any more, whose maps were pinned) the result
+    /// only drains: programFd() is -1.
     static std::unique_ptr<Classifier> adopt(std::shared_ptr<const plugin::Plugin> plugin, fizz_transport transport,
                                              Adopted fds);
 

@@ -5,11 +5,81 @@
 #include "runtime/instance/classifier.hpp"
 #include "runtime/output/message_source.hpp"
 #include "runtime/rollout/dispatcher.hpp"
+#include "bpf/pin.hpp"
+
+#include <fizz/shared.h>
 #include "util/error.hpp"
 
 #include <net/if.h>
 
 namespace fizzhost::runtime {
+namespace {
+
+// A map of a program instance: by its pin, or, when the pin is gone, through the maps the running
+// program uses (its map ids), found by name (the kernel keeps 15 characters of it).
+UniqueFd openMap(const PinStore& pins, const std::string& ifname, const std::string& pin, uint32_t programId,
+                 const std::string& mapName, std::vector<std::string>& notes) {
+    try {
+        return pins.open(ifname, pin);
+    } catch (const Error& e) {
+        if (e.code() != ENOENT || programId == 0) throw;
+        UniqueFd prog;
+        try {
+            prog = bpf::programById(programId);
+        } catch (const Error&) {
+            throw e;  // nothing runs it any more: the pin was the only way
+        }
+        const std::string want = mapName.substr(0, 15);
+        for (uint32_t id : bpf::programInfo(prog.get()).mapIds) {
+            UniqueFd m = bpf::mapById(id);
+            if (bpf::mapName(m.get()) != want) continue;
+            notes.push_back("pin '" + pin + "' is missing: reached map '" + want + "' through program id " +
+                            std::to_string(programId) + " (map id " + std::to_string(id) + ")");
+            return m;
+        }
+        throw;
+    }
+}
+
+// The recorded program is the one the kernel runs under that id: ids are reused once freed.
+bool sameTag(uint32_t programId, const std::string& tag) {
+    if (tag.empty()) return true;  // a record written before tags were kept
+    try {
+        return bpf::programInfo(bpf::programById(programId).get()).tag == tag;
+    } catch (const Error&) {
+        return false;
+    }
+}
+
+const std::string& linkTag(const std::vector<PinnedVariant>& variants, const std::optional<PinnedDispatcher>& d) {
+    static const std::string none;
+    if (d) return d->tag;
+    for (const auto& v : variants)
+        if (v.variant == "baseline") return v.tag;
+    return none;
+}
+
+}  // namespace
+
+std::shared_ptr<MessageSource> drainOnlySource(const PinStore& pins, const PinRecord& r, const PinnedVariant& v,
+                                               const std::string& ifname, const plugin::Catalog& catalog,
+                                               EventWriter& writer, std::vector<std::string>& notes) {
+    const std::string ref = v.plugin + "@" + v.version;
+    std::shared_ptr<const plugin::Plugin> p = catalog.find(ref);
+    const std::optional<fizz_transport> transport = config::parseTransport(r.transport);
+    if (!transport) throw Error("the record names transport '" + r.transport + "'", EPROTO);
+    UniqueFd prog;
+    try {
+        prog = bpf::programById(v.programId);
+        if (!sameTag(v.programId, v.tag)) prog.reset();
+    } catch (const Error&) {
+    }
+    Classifier::Adopted fds{std::move(prog), openMap(pins, ifname, v.regionsPin, v.programId, FIZZ_MAP_REGIONS, notes),
+                            openMap(pins, ifname, v.queuePin, v.programId, p->messageMap(), notes), r.ringSlots};
+    auto classifier = Classifier::adopt(p, *transport, std::move(fds));
+    return std::make_shared<MessageSource>(std::move(classifier), EventOrigin{ifname, p->name(), p->version(), v.variant},
+                                           writer, true, false);
+}
 
 AdoptedState adoptPinned(const PinStore& pins, const PinRecord& r, const config::Interface& ifc,
                          const config::HostConfig& cfg, const plugin::Catalog& catalog, EventWriter& writer) {
@@ -28,13 +98,28 @@ AdoptedState adoptPinned(const PinStore& pins, const PinRecord& r, const config:
                         std::string(config::toString(ifc.mode)) +
                         "; a link cannot change its mode, so it is attached anew (frames pass unclassified meanwhile)",
                     EINVAL);
-    const uint32_t expected = r.dispatcher ? r.dispatcher->programId : (r.variant("baseline") ? r.variant("baseline")->programId : 0);
-    if (link.programId != expected)
-        throw Error(where + ": the link runs program id " + std::to_string(link.programId) + ", the record names " +
-                        std::to_string(expected) + " (a host stopped between swap and record?)",
-                    ESTALE);
-
+    // The link runs the recorded state, or the pending one (a host died between its commit's intent
+    // and outcome): adopt whichever it runs, and drain the other's regions.
     AdoptedState out;
+    const std::vector<PinnedVariant>* variants = &r.variants;
+    const std::optional<PinnedDispatcher>* dispatcher = &r.dispatcher;
+    const std::vector<PinnedVariant>* others = r.pending ? &r.pending->variants : nullptr;
+    if (link.programId == r.linkProgramId() && sameTag(link.programId, linkTag(r.variants, r.dispatcher))) {
+    } else if (r.pending && link.programId == r.pending->linkProgramId() &&
+               sameTag(link.programId, linkTag(r.pending->variants, r.pending->dispatcher))) {
+        variants = &r.pending->variants;
+        dispatcher = &r.pending->dispatcher;
+        others = &r.variants;
+        out.notes.push_back("the host before died during a commit, after its link update: adopted the state it "
+                            "was committing");
+    } else {
+        throw Error(where + ": the link runs program id " + std::to_string(link.programId) + ", the record names " +
+                        std::to_string(r.linkProgramId()) +
+                        (r.pending ? " (pending " + std::to_string(r.pending->linkProgramId()) + ")" : "") +
+                        " or the program under that id is another one now",
+                    ESTALE);
+    }
+
     auto a = std::make_unique<Attachment>();
     a->cfg = ifc;
     a->ifindex = int(ifindex);
@@ -50,7 +135,7 @@ AdoptedState adoptPinned(const PinStore& pins, const PinRecord& r, const config:
     if (r.queueSize != cfg.queueSize) note("queue_size " + std::to_string(r.queueSize) + " -> " + std::to_string(cfg.queueSize));
     if (r.cpus != bpf::possibleCpus()) note("possible CPUs " + std::to_string(r.cpus) + " -> " + std::to_string(bpf::possibleCpus()));
 
-    for (const auto& v : r.variants) {
+    for (const auto& v : *variants) {
         const std::string ref = v.plugin + "@" + v.version;
         std::shared_ptr<const plugin::Plugin> p;
         try {
@@ -70,27 +155,42 @@ AdoptedState adoptPinned(const PinStore& pins, const PinRecord& r, const config:
                                        : r.ringSlots;
         if (transport == FIZZ_TRANSPORT_RING && wantSlots != r.ringSlots)
             note("ring_slots " + std::to_string(r.ringSlots) + " -> " + std::to_string(wantSlots));
-        Classifier::Adopted fds{bpf::programById(v.programId), pins.open(ifc.name, v.regionsPin),
-                                pins.open(ifc.name, v.queuePin), r.ringSlots};
+        Classifier::Adopted fds{bpf::programById(v.programId),
+                                openMap(pins, ifc.name, v.regionsPin, v.programId, FIZZ_MAP_REGIONS, out.notes),
+                                openMap(pins, ifc.name, v.queuePin, v.programId, p->messageMap(), out.notes),
+                                r.ringSlots};
         auto classifier = Classifier::adopt(p, transport, std::move(fds));
         // A shadow-mode candidate's backlog is the baseline's frames again: counted once, its
         // events written only if they were wanted, and named as they were.
-        const bool shadow = v.variant == "candidate" && r.dispatcher && r.dispatcher->shadow;
+        const bool shadow = v.variant == "candidate" && *dispatcher && (*dispatcher)->shadow;
         auto source = std::make_shared<MessageSource>(
             std::move(classifier), EventOrigin{ifc.name, p->name(), p->version(), shadow ? "shadow" : v.variant}, writer,
-            !shadow || r.dispatcher->shadowEvents, shadow);
+            !shadow || (*dispatcher)->shadowEvents, shadow);
         (v.variant == "candidate" ? a->candidate : a->baseline) = std::move(source);
     }
     if (!a->baseline) throw Error(where + ": the record names no baseline program", EPROTO);
-    if (r.dispatcher) {
+    if (*dispatcher) {
+        const PinnedDispatcher& d = **dispatcher;
         // The dispatcher's cost and shadow maps are not pinned: a rollout is rebuilt, with one
         // bpf_link_update from the adopted dispatcher to a complete new one.
         note("a pinned rollout is rebuilt (dispatcher and both variants)");
         if (!a->candidate) throw Error(where + ": the record names a dispatcher but no candidate", EPROTO);
-        a->dispatcher = Dispatcher::adopt(bpf::programById(r.dispatcher->programId),
-                                          pins.open(ifc.name, r.dispatcher->variantsPin),
-                                          pins.open(ifc.name, r.dispatcher->splitPin), r.dispatcher->percent);
+        a->dispatcher = Dispatcher::adopt(bpf::programById(d.programId), pins.open(ifc.name, d.variantsPin),
+                                          pins.open(ifc.name, d.splitPin), d.percent);
     }
+    // The instances the link no longer runs (or never ran): drained once, then retired.
+    if (others)
+        for (const auto& v : *others) {
+            bool running = false;
+            for (const auto& w : *variants) running = running || w.programId == v.programId;
+            if (running) continue;
+            try {
+                out.leftovers.push_back(drainOnlySource(pins, r, v, ifc.name, catalog, writer, out.notes));
+            } catch (const Error& e) {
+                out.unreachable.push_back(v.variant + " " + v.plugin + " " + v.version + " (program id " +
+                                          std::to_string(v.programId) + "): " + e.what());
+            }
+        }
     a->link = bpf::XdpLink::adopt(std::move(linkFd), ifc.name,
                                   r.mode == "native" ? bpf::XdpMode::Native : bpf::XdpMode::Generic);
     out.attachment = std::move(a);

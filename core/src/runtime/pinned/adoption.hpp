@@ -22,13 +22,26 @@ struct AdoptedState {
     /// what runs: keep the programs. Otherwise every variant is loaded anew and swapped in.
     bool samePrograms = false;
     std::string differences;  // why not, for the log ("" when samePrograms)
+    /// Instances a commit the host before died in was replacing, or about to start: nothing runs
+    /// them now; their waiting messages are drained once, then they are retired.
+    std::vector<std::shared_ptr<MessageSource>> leftovers;
+    /// Such instances whose regions cannot be reached (why): their waiting messages are lost.
+    std::vector<std::string> unreachable;
+    std::vector<std::string> notes;  // for the log: which state was adopted, maps reached without their pin
 };
 
 /// Builds an Attachment on `ifc`'s pinned state. The variants' decoders are the catalog's plugins
 /// of the recorded name and version (so the messages that waited are decoded by the code that
-/// emitted them). Throws Error, and changes nothing, when the state cannot be adopted: the link is
-/// detached or on another device, the attach mode changed, the record is stale or unreadable, or a
-/// recorded plugin version is no longer in the plugin folder.
+/// emitted them). The link may run the recorded state or the pending one (record.pending): the
+/// one it runs is adopted. Throws Error, and changes nothing, when the state cannot be adopted: the
+/// link is detached or on another device, the attach mode changed, the link runs neither state, or
+/// a recorded plugin version is no longer in the plugin folder.
+/// A source on a recorded instance's pinned maps (and its program while one lives under its id and
+/// tag), for draining what waits in it. Throws Error when a map or the plugin cannot be had.
+std::shared_ptr<MessageSource> drainOnlySource(const PinStore& pins, const PinRecord& record, const PinnedVariant& v,
+                                               const std::string& ifname, const plugin::Catalog& catalog,
+                                               EventWriter& writer, std::vector<std::string>& notes);
+
 AdoptedState adoptPinned(const PinStore& pins, const PinRecord& record, const config::Interface& ifc,
                          const config::HostConfig& cfg, const plugin::Catalog& catalog, EventWriter& writer);
 

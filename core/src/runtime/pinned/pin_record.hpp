@@ -17,6 +17,7 @@ struct PinnedVariant {
     std::string plugin, version, sha256, abi;
     uint32_t messageSize = 0, programId = 0;
     std::string regionsPin, queuePin;  // file names in the interface's folder
+    std::string tag;  // the program's kernel tag: an id the kernel reused names another program. "" in old records
 };
 
 struct PinnedDispatcher {
@@ -26,6 +27,17 @@ struct PinnedDispatcher {
     // Shadow mode: the candidate saw the baseline's frames (its messages withheld unless
     // shadowEvents). False in records written before it was kept.
     bool shadow = false, shadowEvents = false;
+    std::string tag;  // the dispatcher program's kernel tag ("" in old records)
+};
+
+/// The state a commit is about to make live (its intent), written with the pins it names BEFORE
+/// the one kernel operation and dropped by the record written after it (the outcome). A host that
+/// dies in between leaves the link running either the recorded state or this one: its successor
+/// adopts whichever the link runs and drains the regions of the other.
+struct PinnedPending {
+    std::vector<PinnedVariant> variants;
+    std::optional<PinnedDispatcher> dispatcher;
+    uint32_t linkProgramId() const;  // what the link runs once it is live
 };
 
 struct PinRecord {
@@ -45,6 +57,10 @@ struct PinRecord {
     std::optional<PinnedDispatcher> dispatcher;
     /// A progressive rollout's progress (RolloutBook::progress), null without one.
     nlohmann::json rollout;
+    std::optional<PinnedPending> pending;
+
+    /// The program the link runs in the recorded state (the dispatcher's during a rollout).
+    uint32_t linkProgramId() const;
 
     const PinnedVariant* variant(const std::string& name) const;
     nlohmann::json toJson() const;

@@ -35,8 +35,16 @@ PinnedVariant describeVariant(const char* name, const MessageSource& s) {
     const Classifier& c = s.classifier();
     const uint32_t id = c.programId();
     const std::string stem = std::string(name) + "-" + std::to_string(id);
-    return {name, c.plugin().name(), c.plugin().version(), c.plugin().sha256(), c.plugin().abiVersion(),
-            c.plugin().messageSize(), id, stem + "-regions", stem + "-queue"};
+    return {name,
+            c.plugin().name(),
+            c.plugin().version(),
+            c.plugin().sha256(),
+            c.plugin().abiVersion(),
+            c.plugin().messageSize(),
+            id,
+            stem + "-regions",
+            stem + "-queue",
+            bpf::programInfo(c.programFd()).tag};
 }
 
 }  // namespace
@@ -130,7 +138,42 @@ PinRecord PinStore::read(const std::string& ifname) const {
     return PinRecord::fromJson(j);
 }
 
-void PinStore::save(const Attachment& a, const nlohmann::json& rolloutProgress) {
+namespace {
+
+// The variants and dispatcher of one state, and the objects to pin before a record names them.
+struct Described {
+    std::vector<PinnedVariant> variants;
+    std::optional<PinnedDispatcher> dispatcher;
+};
+
+Described describeState(const LiveState& st, std::vector<std::pair<std::string, int>>& pins) {
+    Described d;
+    for (auto [name, source] : {std::pair{"baseline", st.baseline}, std::pair{"candidate", st.candidate}}) {
+        if (!source) continue;
+        d.variants.push_back(describeVariant(name, *source));
+        pins.emplace_back(d.variants.back().regionsPin, source->classifier().regionsFd());
+        pins.emplace_back(d.variants.back().queuePin, source->classifier().queueFd());
+    }
+    if (st.dispatcher) {
+        const uint32_t id = bpf::programId(st.dispatcher->programFd());
+        const std::string stem = "dispatcher-" + std::to_string(id);
+        d.dispatcher = PinnedDispatcher{id,
+                                        st.dispatcher->percent(),
+                                        stem + "-variants",
+                                        stem + "-split",
+                                        st.dispatcher->shadow(),
+                                        st.candidate && st.candidate->delivers(),
+                                        bpf::programInfo(st.dispatcher->programFd()).tag};
+        pins.emplace_back(d.dispatcher->variantsPin, st.dispatcher->variantsFd());
+        pins.emplace_back(d.dispatcher->splitPin, st.dispatcher->splitFd());
+    }
+    return d;
+}
+
+}  // namespace
+
+PinRecord PinStore::pinState(const Attachment& a, const nlohmann::json& rolloutProgress, const LiveState* next,
+                             std::vector<std::pair<std::string, int>>& pins) {
     const std::string& ifname = a.cfg.name;
     const fs::path dir = folder(ifname);
     std::error_code ec;
@@ -150,20 +193,12 @@ void PinStore::save(const Attachment& a, const nlohmann::json& rolloutProgress) 
     r.ringSlots = base.ringSlots();
     r.queueSize = bpf::mapInfo(base.queueFd()).maxEntries;
     r.cpus = base.cpus();
-    std::vector<std::pair<std::string, int>> pins;  // what must be pinned before the record names it
-    for (auto [name, source] : {std::pair{"baseline", a.baseline.get()}, std::pair{"candidate", a.candidate.get()}}) {
-        if (!source) continue;
-        r.variants.push_back(describeVariant(name, *source));
-        pins.emplace_back(r.variants.back().regionsPin, source->classifier().regionsFd());
-        pins.emplace_back(r.variants.back().queuePin, source->classifier().queueFd());
-    }
-    if (a.dispatcher) {
-        const uint32_t id = bpf::programId(a.dispatcher->programFd());
-        const std::string stem = "dispatcher-" + std::to_string(id);
-        r.dispatcher = PinnedDispatcher{id, a.dispatcher->percent(), stem + "-variants", stem + "-split",
-                                        a.dispatcher->shadow(), a.candidate && a.candidate->delivers()};
-        pins.emplace_back(r.dispatcher->variantsPin, a.dispatcher->variantsFd());
-        pins.emplace_back(r.dispatcher->splitPin, a.dispatcher->splitFd());
+    Described now = describeState({a.baseline.get(), a.candidate.get(), a.dispatcher.get()}, pins);
+    r.variants = std::move(now.variants);
+    r.dispatcher = std::move(now.dispatcher);
+    if (next) {
+        Described pending = describeState(*next, pins);
+        r.pending = PinnedPending{std::move(pending.variants), std::move(pending.dispatcher)};
     }
     for (const auto& [pin, fd] : pins)
         if (!fs::exists(dir / pin)) bpf::pinObject(fd, dir / pin);
@@ -175,7 +210,7 @@ void PinStore::save(const Attachment& a, const nlohmann::json& rolloutProgress) 
     }
     if (!linkPinned) bpf::pinObject(a.link.fd(), dir / kLinkPin);
 
-    // The record: one element written with one syscall, the commit point of the new state.
+    // The record: one element written with one syscall, the commit point of what it names.
     UniqueFd record;
     if (fs::exists(dir / kRecordPin)) {
         record = bpf::openPinned(dir / kRecordPin);
@@ -191,7 +226,18 @@ void PinStore::save(const Attachment& a, const nlohmann::json& rolloutProgress) 
     text.resize(kRecordBytes, '\0');
     const uint32_t key = 0;
     bpf::updateElem(record.get(), &key, text.data(), "pin state of '" + ifname + "': write record");
+    return r;
+}
 
+void PinStore::saveIntent(const Attachment& a, const LiveState& next, const nlohmann::json& rolloutProgress) {
+    std::vector<std::pair<std::string, int>> pins;
+    pinState(a, rolloutProgress, &next, pins);
+}
+
+void PinStore::save(const Attachment& a, const nlohmann::json& rolloutProgress) {
+    std::vector<std::pair<std::string, int>> pins;
+    pinState(a, rolloutProgress, nullptr, pins);
+    const fs::path dir = folder(a.cfg.name);
     std::set<std::string> named = {kLinkPin, kRecordPin};
     for (const auto& [pin, fd] : pins) named.insert(pin);
     for (const auto& e : entries(dir))

@@ -9,7 +9,10 @@
 //
 // bpffs holds no regular files, so the record (pin_record.hpp) is a pinned one-element ARRAY map
 // whose value is the record as JSON. It is written last: the pins it names exist before it
-// names them, and pins it no longer names are removed after it was written. Programs are not
+// names them, and pins it no longer names are removed after it was written. A commit writes it
+// twice: before its kernel operation the record names the running state and, as "pending", the
+// state about to run (its maps pinned first: the intent); after it, the new state alone (the
+// outcome). Whatever instant a host dies at, the link runs a program the record names. Programs are not
 // pinned: the link holds the one it runs, the dispatcher's prog array the variants, and the
 // successor opens them by the ids the link and the record give. Pin names hold no dot: bpffs
 // refuses those.
@@ -26,6 +29,13 @@
 #include <vector>
 
 namespace fizzhost::runtime {
+
+/// A state about to run: its sources and dispatcher (null: none).
+struct LiveState {
+    const MessageSource* baseline = nullptr;
+    const MessageSource* candidate = nullptr;
+    const Dispatcher* dispatcher = nullptr;
+};
 
 class PinStore {
 public:
@@ -53,6 +63,9 @@ public:
     /// record, then removes pins the record no longer names. Throws Error; the state pinned before
     /// stays usable until the record is written.
     void save(const Attachment& a, const nlohmann::json& rolloutProgress = nullptr);
+    /// Before a commit: pins the maps of `next` and writes a record naming what `a` runs now and,
+    /// as pending, `next`. Removes nothing. Throws Error.
+    void saveIntent(const Attachment& a, const LiveState& next, const nlohmann::json& rolloutProgress = nullptr);
     /// Detaches the pinned link (for every holder) and removes the interface's folder. Returns a
     /// line for the log. Throws Error when a pin cannot be removed.
     std::string remove(const std::string& ifname);
@@ -65,6 +78,8 @@ public:
 
 private:
     struct Unlocked {};
+    PinRecord pinState(const Attachment& a, const nlohmann::json& rolloutProgress, const LiveState* next,
+                       std::vector<std::pair<std::string, int>>& pins);
     void refuseOtherNetns() const;
     PinStore(std::filesystem::path root, Unlocked);
     std::filesystem::path root_;

@@ -1,6 +1,7 @@
 // Committing one interface's prepared reload: one kernel operation, then the old state retired.
 #include "runtime/reload/reload_plan.hpp"
 
+#include "bpf/pin.hpp"
 #include "bpf/sync.hpp"
 #include "bpf/xdp_link.hpp"
 #include "bpf/xdp_owner.hpp"
@@ -38,6 +39,7 @@ void retire(const ReloadContext& ctx, Attachment& a, const std::vector<std::shar
     ctx.phases.mark("in-flight wait");
     for (const auto& s : retired) {
         ctx.pump.retire(s);
+        crashpoint(failpoints::kDuringRetire);
         ctx.uncounted.check(a.cfg.name, *s);
         a.retired.add(*s);  // final: nothing runs it any more and its messages are delivered
     }
@@ -64,13 +66,18 @@ std::unique_ptr<Attachment> commitReload(const ReloadContext& ctx, ReloadPlan& p
         a.candidate = plan.newCandidate;
         a.dispatcher = std::move(plan.newDispatcher);
         try {
-            if (uint32_t other = bpf::attachedXdpProgramId(a.ifindex))
+            if (a.link) {
+                // A link kept from pinned state the start could not adopt: never detached, so no
+                // frame passes unclassified; the configured program takes it over.
+                UniqueFd running = bpf::programById(a.link.programId());
+                a.link.update(a.attachedProgramFd(), running.get());
+            } else if (uint32_t other = bpf::attachedXdpProgramId(a.ifindex))
                 throw Error("interface '" + a.cfg.name + "' already has XDP program id " + std::to_string(other) +
                                 " attached, " + bpf::describeXdpOwner(other) +
                                 "; refusing to replace it (bpftool net show dev " + a.cfg.name + ")",
                             EBUSY);
             const int fd = a.attachedProgramFd();
-            switch (a.cfg.mode) {
+            if (!a.link) switch (a.cfg.mode) {
             case config::AttachMode::Native: a.link = bpf::XdpLink::attach(fd, a.ifindex, a.cfg.name, bpf::XdpMode::Native); break;
             case config::AttachMode::Generic: a.link = bpf::XdpLink::attach(fd, a.ifindex, a.cfg.name, bpf::XdpMode::Generic); break;
             case config::AttachMode::Auto:
@@ -110,15 +117,22 @@ std::unique_ptr<Attachment> commitReload(const ReloadContext& ctx, ReloadPlan& p
                                             : "");
     std::vector<std::shared_ptr<MessageSource>> retired;
     std::unique_ptr<Dispatcher> oldDispatcher;
+    // The intent: before the link runs a new state, the pinned record names it (pending).
+    auto intent = [&](const MessageSource* base, const MessageSource* cand, const Dispatcher* d) {
+        if (ctx.recordIntent) ctx.recordIntent(a, base, cand, d);
+    };
     try {
         if (!added.empty()) failpoint(failpoints::kSourcesAdded);
+        const MessageSource* nextBase = (plan.newBaseline ? plan.newBaseline : a.baseline).get();
         if (plan.newDispatcher) {
             // Entering a rollout or changing its variants: the new dispatcher, already pointing at
             // both, takes the link from the program it runs now (the old dispatcher or the baseline).
+            intent(nextBase, (plan.newCandidate ? plan.newCandidate : a.candidate).get(), plan.newDispatcher.get());
             failpoint(failpoints::kBeforeLinkUpdate);
             a.link.update(plan.newDispatcher->programFd(), a.attachedProgramFd());
         } else if (plan.leaveRollout) {
             auto& base = plan.newBaseline ? plan.newBaseline : a.baseline;
+            intent(nextBase, nullptr, nullptr);
             failpoint(failpoints::kBeforeLinkUpdate);
             a.link.update(base->classifier().programFd(), a.dispatcher->programFd());
         } else if (a.dispatcher) {
@@ -128,6 +142,7 @@ std::unique_ptr<Attachment> commitReload(const ReloadContext& ctx, ReloadPlan& p
                 a.dispatcher->setPercent(*plan.newPercent);
             }
         } else if (plan.newBaseline) {
+            intent(nextBase, nullptr, nullptr);
             failpoint(failpoints::kBeforeLinkUpdate);
             a.link.update(plan.newBaseline->classifier().programFd(), a.baseline->classifier().programFd());
         }
@@ -135,6 +150,7 @@ std::unique_ptr<Attachment> commitReload(const ReloadContext& ctx, ReloadPlan& p
         undo();
         throw;
     }
+    crashpoint(failpoints::kAfterLinkUpdate);
     const double commitMs = msSince(t0);
     ctx.phases.mark("link update");
 

@@ -19,6 +19,7 @@
 #include "runtime/rollout/dispatcher.hpp"
 #include "util/phase_times.hpp"
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -35,6 +36,10 @@ struct ReloadContext {
     RegionSpares& spares;
     PhaseTimes& phases;             // where the reload's time goes (the debug log)
     const UncountedWarnings& uncounted;
+    /// Called before a running attachment's kernel operation with the state about to run (its
+    /// baseline, candidate and dispatcher; null: none): the pinned record's intent. Throwing
+    /// refuses the commit (nothing changed). Empty: nothing is pinned.
+    std::function<void(const Attachment&, const MessageSource*, const MessageSource*, const Dispatcher*)> recordIntent;
 };
 
 /// One interface's new state, complete but not yet running.
@@ -59,7 +64,8 @@ std::unique_ptr<ReloadPlan> prepareReload(const ReloadContext& ctx, const config
                                           bool freshPrograms);
 
 /// Carries `plan` out. A new interface is attached (refused when another program holds its XDP
-/// hook) and returned, not yet pinned; a running one (plan.current) changes in place with one
+/// hook; a plan whose fresh attachment already holds a link, kept from pinned state, updates
+/// that link instead) and returned, not yet pinned; a running one (plan.current) changes in place with one
 /// kernel operation, then its replaced sources are drained and retired: returns null. Throws Error
 /// when the kernel operation fails: nothing changed then (the plan's sources leave the pump).
 std::unique_ptr<Attachment> commitReload(const ReloadContext& ctx, ReloadPlan& plan);

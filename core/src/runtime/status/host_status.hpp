@@ -78,6 +78,11 @@ struct InterfaceStatus {
     StatusCounts totals;  // since the interface was attached: retired instances + live ones
     std::vector<VariantStatus> variants;
     std::optional<CostWindow> costWindow;
+    /// What the start could not deliver of the pinned state the host before left (it died during
+    /// a commit, or the state was damaged): messages counted as lost, and why (one line each, also
+    /// for losses whose size could not be known).
+    uint64_t lostAtStart = 0;
+    std::vector<std::string> lostAtStartReasons;
 
     // Gone: the device was deleted or renamed away.
     std::string classifier;  // attached again when an interface of the name appears

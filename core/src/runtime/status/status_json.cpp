@@ -94,6 +94,8 @@ json interfaceJson(const InterfaceStatus& s) {
     if (s.shadow) out["shadow"] = shadowJson(*s.shadow);
     if (s.progressive) out["progressive"] = rolloutJson(*s.progressive);
     for (const auto& v : s.variants) out["variants"].push_back(variantJson(v));
+    if (s.lostAtStart || !s.lostAtStartReasons.empty())
+        out["lost_at_start"] = {{"messages", s.lostAtStart}, {"reasons", s.lostAtStartReasons}};
     if (s.costWindow)
         out["cost_window"] = {
             {"seconds", s.costWindow->seconds}, {"runs", s.costWindow->runs}, {"ns_per_run", s.costWindow->nsPerRun}};
@@ -212,6 +214,10 @@ InterfaceStatus interfaceFrom(const json& j) {
     if (j.contains("progressive")) s.progressive = rolloutFrom(j.at("progressive"));
     s.totals = countsFrom(j.value("totals", json::object()));
     for (const auto& v : array(j, "variants")) s.variants.push_back(variantFrom(v));
+    if (j.contains("lost_at_start")) {
+        s.lostAtStart = get<uint64_t>(j.at("lost_at_start"), "messages");
+        s.lostAtStartReasons = j.at("lost_at_start").value("reasons", std::vector<std::string>());
+    }
     if (j.contains("cost_window")) {
         const auto& w = j.at("cost_window");
         s.costWindow = CostWindow{get<double>(w, "seconds"), get<uint64_t>(w, "runs"), get<double>(w, "ns_per_run")};
