@@ -4,14 +4,19 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <set>
+#include <string_view>
+#include <thread>
 
 namespace fizzhost {
 namespace {
 
 constexpr const char* kVariable = "FIZZHOST_FAILPOINTS";
+constexpr std::string_view kStallSuffix = ":stall";
 
 std::atomic<int> armed{0};
 
@@ -20,6 +25,7 @@ struct Registry {
     std::vector<std::string> named;
     std::mutex mutex;
     std::set<std::string> pending;  // named and not fired yet
+    std::set<std::string> stalls;   // named with ":stall": block instead of failing
 
     Registry() {
         const char* env = std::getenv(kVariable);
@@ -28,6 +34,10 @@ struct Registry {
         for (size_t start = 0; start <= text.size();) {
             const size_t comma = std::min(text.find(',', start), text.size());
             std::string name = text.substr(start, comma - start);
+            if (name.size() > kStallSuffix.size() && name.ends_with(kStallSuffix)) {
+                name.resize(name.size() - kStallSuffix.size());
+                stalls.insert(name);
+            }
             if (!name.empty()) named.push_back(name);
             start = comma + 1;
         }
@@ -56,7 +66,13 @@ void failpoint(const char* name) {
     {
         std::lock_guard lock(r.mutex);
         if (r.pending.erase(name) == 0) return;
+        if (r.stalls.count(name)) {
+            std::fprintf(stderr, "failure point '%s' stalls this reload for good (%s)\n", name, kVariable);
+            std::fflush(stderr);
+        }
     }
+    if (r.stalls.count(name))
+        for (;;) std::this_thread::sleep_for(std::chrono::hours(1));  // only the process's end stops it
     throw Error(std::string("failure injected at '") + name + "' (" + kVariable + ")", ECANCELED);
 }
 
