@@ -20,7 +20,8 @@ endif()
 
 # fizzhost_add_bpf_object(<out-var> SOURCE <file.bpf.c> [NAME <name>] [INCLUDES dir...] [DEFINES X=Y...])
 # Compiles one BPF C file with clang -O2 -g -target bpf into <name>.bpf.o (default: the source's
-# stem); <out-var> receives the object's path.
+# stem); <out-var> receives the object's path. INCLUDES reach clang only (relative ones are taken
+# from the current source folder); the source's own folder is always searched.
 function(fizzhost_add_bpf_object out_var)
   cmake_parse_arguments(ARG "" "SOURCE;NAME" "INCLUDES;DEFINES" ${ARGN})
   get_filename_component(src "${ARG_SOURCE}" ABSOLUTE)
@@ -31,7 +32,10 @@ function(fizzhost_add_bpf_object out_var)
   set(obj "${CMAKE_CURRENT_BINARY_DIR}/${stem}.bpf.o")
   set(flags -O2 -g -target bpf -Wall -Wno-unused-function
             -I${FIZZHOST_BPF_INCLUDE_DIR} -I/usr/include/${FIZZHOST_MULTIARCH})
+  # A relative folder is the caller's source folder's, as with target_include_directories (clang
+  # runs in the build folder, where a relative -I would point).
   foreach(dir IN LISTS ARG_INCLUDES)
+    get_filename_component(dir "${dir}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
     list(APPEND flags -I${dir})
   endforeach()
   foreach(def IN LISTS ARG_DEFINES)

@@ -54,7 +54,10 @@ install(FILES "${PROJECT_BINARY_DIR}/packaging/fizzhost.service" DESTINATION "li
         PERMISSIONS ${fizzhost_file_permissions})
 install(FILES "${PROJECT_BINARY_DIR}/packaging/fizzhost.toml" DESTINATION "${fizzhost_sysconf_destination}"
         PERMISSIONS ${fizzhost_file_permissions})
-install(FILES "${PROJECT_SOURCE_DIR}/README.md" "${PROJECT_SOURCE_DIR}/docs/deploy.md"
+install(FILES "${PROJECT_SOURCE_DIR}/README.md"
         DESTINATION "${CMAKE_INSTALL_DOCDIR}" PERMISSIONS ${fizzhost_file_permissions} OPTIONAL)
+# The README's map links into docs/: the same layout beside it.
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/docs" DESTINATION "${CMAKE_INSTALL_DOCDIR}"
+        FILE_PERMISSIONS ${fizzhost_file_permissions} FILES_MATCHING PATTERN "*.md")
 
 include("${PROJECT_SOURCE_DIR}/cmake/Package.cmake" OPTIONAL)

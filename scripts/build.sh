@@ -2,5 +2,7 @@
 # Configures and builds fizzhost into build/ (warnings are errors).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFIZZHOST_WERROR=ON >/dev/null
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFIZZHOST_WERROR=ON "${launcher[@]}" >/dev/null
 cmake --build build -j"$(nproc)"

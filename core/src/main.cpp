@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
 
     cli::ClassifyOptions classify;
     auto* classifyCmd = app.add_subcommand("classify", "run a plugin's BPF program on frames from source addresses");
-    classifyCmd->add_option("--plugin", classify.plugin, "plugin name")->required();
+    classifyCmd->add_option("--plugin", classify.plugin, "plugin: NAME (its highest version) or NAME@VERSION")->required();
     addPluginDir(classifyCmd, classify.dir);
     classifyCmd->add_option("addresses", classify.addresses, "IPv4 source addresses (default: one per line on stdin)");
     classifyCmd->add_option("--pcap", classify.pcap, "run every frame of a pcap or pcapng capture (Ethernet) instead");
@@ -80,11 +80,13 @@ int main(int argc, char** argv) {
     detachCmd->add_option("--state-root", detach.stateRoot, "the state root (default /sys/fs/bpf/fizzhost)");
     detachCmd->add_flag("--all", detach.all, "every pinned interface");
     detachCmd->add_option("interfaces", detach.interfaces, "interfaces to detach");
+    // CLI11 prints every option as optional; one of the interfaces or --all is not.
+    detachCmd->footer(std::string("Usage: fizzhost detach ") + cli::kDetachUsage);
 
     cli::BenchOptions bench;
     auto* benchCmd = app.add_subcommand("bench", "measure plugins' ns per packet with BPF_PROG_TEST_RUN");
     addPluginDir(benchCmd, bench.dir);
-    benchCmd->add_option("plugins", bench.plugins, "plugin names (default: all)");
+    benchCmd->add_option("plugins", bench.plugins, "plugins: NAME or NAME@VERSION (default: all)");
     benchCmd->add_option("--mix", bench.mix, "uniform|worst")->capture_default_str();
     benchCmd->add_option("--transport", bench.transport, "ring|queue")->capture_default_str();
     benchCmd->add_option("--cpus", bench.cpus, "run on N CPUs at once")->capture_default_str();

@@ -25,6 +25,19 @@ void writeConfig(const std::filesystem::path& cfg, const std::filesystem::path& 
 
 }  // namespace
 
+TEST_CASE("fizzhost check names the plugin and the version it loaded once, however the config names it", "[bpf]") {
+    if (!requirePrivilege("fizzhost check (BPF)")) return;
+    NetNs ns;
+    TempDir dir;
+    const auto cfg = dir.path() / "fizz.toml";
+    std::ofstream(cfg) << "plugin_dir = \"" FIZZHOST_PLUGIN_DIR "\"\ncontrol_socket = \""
+                       << (dir.path() / "c.sock").string() << "\"\n[interface.lo]\nclassifier = \"fizz@1.0.0\"\n";
+    auto run = runFizzhost({"check", "--config", cfg.string()}, ns.name());
+    INFO(run.err);
+    CHECK(run.status == 0);
+    CHECK_THAT(run.err, Contains("interface 'lo': fizz 1.0.0 loads and verifies"));
+}
+
 TEST_CASE("fizzhost check reports an unsafe control socket folder and an unusable events path, all at once",
           "[bpf]") {
     if (!requirePrivilege("fizzhost check (chown, BPF)")) return;

@@ -2,6 +2,7 @@
 // rtnetlink tells the host, which retires the interface's state, shows it as gone, and attaches
 // the configured classifier to the new interface of that name.
 #include "netns/daemon_lab.hpp"
+#include "util/failpoint.hpp"
 #include "bpf/xdp_link.hpp"
 #include "support/privilege.hpp"
 #include "support/reference.hpp"
@@ -170,6 +171,28 @@ TEST_CASE("a FIFO in the plugin folder is skipped by a reload, and SIGTERM then 
     INFO("exit status " << *status << " after " << seconds << " s\n" << lab.daemon().stderrText());
     CHECK(seconds < 15);
     CHECK(lab.attachedProgramId() == 0);  // nothing left attached
+}
+
+// The stop grace (cli/daemon_command.cpp): a SIGTERM the main thread cannot take, because a reload
+// never returns, ends the process after the grace anyway, saying why.
+TEST_CASE("SIGTERM ends the daemon after the stop grace while a reload never returns", "[daemon]") {
+    if (!requirePrivilege("run fizzhost on a veth pair")) return;
+    DaemonLab lab;
+    lab.writeConfig(interfaceTable(lab.ifname(), "fizz"));
+    DaemonProcess daemon({"env", std::string("FIZZHOST_FAILPOINTS=") + failpoints::kCatalogRead + ":stall",
+                          FIZZHOST_BINARY, "--config", lab.configPath().string()},
+                         lab.dir(), lab.hostNs().name());
+    REQUIRE(daemon.waitForStderr("fizzhost running", std::chrono::seconds(20)));
+    CHECK(lab.attachedProgramId() != 0);
+    daemon.signal(SIGHUP);
+    REQUIRE(daemon.waitForStderr("stalls this reload for good", std::chrono::seconds(20)));
+    daemon.signal(SIGTERM);
+    auto status = daemon.waitExit(std::chrono::seconds(30));
+    INFO(daemon.stderrText());
+    REQUIRE(status);
+    CHECK(*status == 128 + SIGTERM);
+    CHECK_THAT(daemon.stderrText(), Contains("SIGTERM received 5 s ago while reloading, which has not finished: "
+                                             "exiting now without an orderly stop"));
 }
 
 TEST_CASE("a failed reload keeps the old plugin catalog: an interface that returns afterwards gets its classifier",

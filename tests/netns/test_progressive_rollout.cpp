@@ -153,7 +153,7 @@ TEST_CASE("a candidate whose decoder refuses messages is rolled back by max_unde
     // status in text: the stage, the gate's figure and limit, why.
     const auto text = runFizzhost({"status", "--socket", (lab.dir() / "control.sock").string()});
     CHECK(text.status == 0);
-    CHECK_THAT(text.out, Contains("progressive rollout: rolled_back step 1/2 at 0%"));
+    CHECK_THAT(text.out, Contains("progressive rollout: rolled_back, step 1/2 at 0%"));
     CHECK_THAT(text.out, Contains("max_undecodable_rate"));
     CHECK_THAT(text.out, Contains("fail"));
     CHECK_THAT(text.out, Contains("verdict: rolled back: the baseline runs alone until the rollout table changes"));
@@ -230,7 +230,7 @@ TEST_CASE("a SIGHUP that leaves the rollout table unchanged keeps the step; a st
     CHECK(starts == 1);
 
     const auto text = runFizzhost({"status", "--socket", (lab.dir() / "control.sock").string()});
-    CHECK_THAT(text.out, Contains("progressive rollout: step step 2/3 at 50%"));
+    CHECK_THAT(text.out, Contains("progressive rollout: step 2/3 at 50%"));
     CHECK_THAT(text.out, Contains("too_little_data"));
     CHECK_THAT(text.out, Contains("verdict: holding (holding at 50%"));
     CHECK(lab.stop() == 0);

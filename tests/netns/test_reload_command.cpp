@@ -5,6 +5,7 @@
 #include "netns/daemon_lab.hpp"
 #include "support/cli_run.hpp"
 #include "support/privilege.hpp"
+#include "support/wait.hpp"
 
 #include <catch2/catch.hpp>
 #include <sys/socket.h>
@@ -181,9 +182,8 @@ TEST_CASE("a config-watch reload shows as such in status", "[daemon]") {
     lab.start();
     lab.writeConfig(watch + interfaceTable(lab.ifname(), "fizzbuzz"));
     nlohmann::json last;
-    for (int i = 0; i < 200 && (last = lab.status()["last_reload"]).is_null(); ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    REQUIRE_FALSE(last.is_null());
+    REQUIRE(waitUntil([&] { return !(last = lab.status()["last_reload"]).is_null(); }, std::chrono::seconds(10),
+                      std::chrono::milliseconds(50)));
     CHECK(last["trigger"] == "config watch");
     CHECK(last["result"] == "success");
     CHECK(lab.interfaceStatus()["variants"][0]["plugin"] == "fizzbuzz");

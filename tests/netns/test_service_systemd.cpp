@@ -4,6 +4,7 @@
 #include "netns/daemon_lab.hpp"
 #include "support/cli_run.hpp"
 #include "support/privilege.hpp"
+#include "support/wait.hpp"
 
 #include <catch2/catch.hpp>
 #include <poll.h>
@@ -172,9 +173,16 @@ TEST_CASE("the daemon tells a NOTIFY_SOCKET listener READY once attached, RELOAD
         CHECK_THAT(*ended, StartsWith("READY=1\nSTATUS=" + lab.ifname() + ": fizzbuzz "));
     }
 
-    // WATCHDOG_USEC=200 ms: pings at least every 100 ms while idle.
+    // WATCHDOG_USEC=200 ms: pings at least every 100 ms while idle; five of them, and nothing else.
     const size_t pings = notify.watchdogs;
-    std::this_thread::sleep_for(std::chrono::seconds(1));
+    std::optional<std::string> other;
+    CHECK(waitUntil([&] {
+        auto m = notify.next(std::chrono::milliseconds(100));
+        if (m && *m == "WATCHDOG=1") ++notify.watchdogs;
+        else if (m) other = m;
+        return other || notify.watchdogs - pings >= 5;
+    }));
+    CHECK_FALSE(other);
     daemon.signal(SIGTERM);
     auto stopping = notify.nextState(std::chrono::seconds(20));
     REQUIRE(stopping);

@@ -4,6 +4,7 @@
 // old folder. No signal is sent.
 #include "netns/daemon_lab.hpp"
 #include "support/privilege.hpp"
+#include "support/wait.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -82,8 +83,8 @@ TEST_CASE("watch_config reloads the daemon when the kubelet swaps the ConfigMap'
 
     // The kubelet re-publishing the same data changes nothing.
     volume.publish(configWith("fibonacci"));
-    std::this_thread::sleep_for(std::chrono::seconds(1));
-    CHECK(countOccurrences(daemon.stderrText(), "config file changed") == 1);
+    CHECK(holdsFor([&] { return countOccurrences(daemon.stderrText(), "config file changed") == 1; },
+                   std::chrono::seconds(1)));
 
     // A broken update is refused and the running classifier stays; the next good one applies.
     volume.publish("this is not toml ===");
@@ -111,7 +112,11 @@ TEST_CASE("without watch_config a changed config file waits for SIGHUP", "[daemo
     lab.start();
     const auto before = lab.interfaceStatus();
     lab.writeConfig(interfaceTable(lab.ifname(), "fizzbuzz"));
-    std::this_thread::sleep_for(std::chrono::seconds(1));
-    CHECK(lab.interfaceStatus()["program_id"] == before["program_id"]);
+    CHECK(holdsFor(
+        [&] {
+            return lab.interfaceStatus()["program_id"] == before["program_id"] &&
+                   lab.daemon().stderrText().find("config file changed") == std::string::npos;
+        },
+        std::chrono::seconds(1), std::chrono::milliseconds(100)));
     CHECK_THAT(lab.daemon().stderrText(), !Contains("config file changed"));
 }

@@ -76,6 +76,8 @@ inline constexpr int kReloadNoHost = 3;   // no host answered the request
 inline constexpr int kReloadTimeout = 4;  // no answer in time; the reload may still finish
 int reloadCommand(const ReloadOptions& opts);
 
+/// The one spelling of detach's command line: either interfaces or --all, never neither.
+inline constexpr const char* kDetachUsage = "(IFACE ... | --all) [--config FILE | --state-root DIR]";
 struct DetachOptions {
     std::string config;                  // its [service] state_root, unless stateRoot is given
     std::string stateRoot;               // empty: the config's, else /sys/fs/bpf/fizzhost

@@ -16,7 +16,9 @@ namespace fizzhost::cli {
 
 int detachCommand(const DetachOptions& opts) {
     if (opts.all == !opts.interfaces.empty())
-        throw Error("detach: name the interfaces to detach, or --all (not both)", EINVAL);
+        throw Error(std::string("detach: name the interfaces to detach, or --all (not both); usage: fizzhost detach ") +
+                        kDetachUsage,
+                    EINVAL);
     std::filesystem::path root = opts.stateRoot;
     if (root.empty())
         root = opts.config.empty() ? config::HostConfig{}.service.stateRoot

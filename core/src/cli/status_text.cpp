@@ -169,9 +169,10 @@ std::string rolloutStatusText(const runtime::RolloutStatus& p) {
                           "(judged every {} s), then {} step(s) of {} s, {}\n",
                           p.secondsInStep, p.shadowSeconds, p.steps.size(), p.stepSeconds, promote);
     else
-        out = fmt::format("  progressive rollout: {} step {}/{} at {}%, {:.1f} s in step (judged every {} s), {}\n",
-                          runtime::toString(p.stage), p.step, p.steps.size(), p.percent, p.secondsInStep,
-                          p.stepSeconds, promote);
+        // "step 2/3" while stepping; an ended plan names how it ended first ("rolled_back, step 1/2").
+        out = fmt::format("  progressive rollout: {}step {}/{} at {}%, {:.1f} s in step (judged every {} s), {}\n",
+                          p.stage == runtime::RolloutStage::Step ? "" : std::string(runtime::toString(p.stage)) + ", ",
+                          p.step, p.steps.size(), p.percent, p.secondsInStep, p.stepSeconds, promote);
     if (!p.gates.empty()) {
         out += fmt::format("    {:<22} {:>10} {:>10} {:>18}  {}\n", "GATE", "FIGURE", "LIMIT", "SAMPLES/MIN", "VERDICT");
         for (const auto& g : p.gates)

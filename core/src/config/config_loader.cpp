@@ -5,6 +5,7 @@
 // mean") serves the reader of every table, and each key's rule sits next to the key lists it is
 // checked against; split into files, those lists and the checker would be shared across them.
 #include "config/config_loader.hpp"
+#include "config/config_keys.hpp"
 
 #include "util/error.hpp"
 #include "util/file_trust.hpp"
@@ -796,6 +797,18 @@ HostConfig parseConfig(std::string_view text, const std::filesystem::path& sourc
     if (auto decoders = c.table(top, "decoders")) readDecoders(c, *decoders, cfg.decoders);
     cfg.interfaces = readInterfaces(c, top);
     return cfg;
+}
+
+std::span<const KeyTable> knownKeys() {
+    static const std::array<KeyTable, 8> tables = {{{"", kRootKeys},
+                                                    {"output", kOutputKeys},
+                                                    {"guard", kGuardKeys},
+                                                    {"metrics", kMetricsKeys},
+                                                    {"service", kServiceKeys},
+                                                    {"decoders", kDecodersKeys},
+                                                    {"interface.NAME", kInterfaceKeys},
+                                                    {"interface.NAME.rollout", kRolloutKeys}}};
+    return tables;
 }
 
 HostConfig loadConfig(const std::filesystem::path& file, const std::filesystem::path& defaultPluginDir, FileTrust trust) {

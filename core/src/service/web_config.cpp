@@ -1,4 +1,5 @@
 #include "service/web_config.hpp"
+#include "service/web_config_keys.hpp"
 
 #include "service/tls_context.hpp"
 #include "util/error.hpp"
@@ -244,5 +245,8 @@ std::shared_ptr<const WebSettings> loadWebSettings(const std::optional<std::file
     }
     return settings;
 }
+
+std::span<const std::string_view> webConfigTopKeys() { return kTopKeys; }
+std::span<const std::string_view> webConfigTlsKeys() { return kTlsKeys; }
 
 }  // namespace fizzhost::service

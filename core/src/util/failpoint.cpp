@@ -4,16 +4,20 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <set>
 #include <string_view>
+#include <thread>
 
 namespace fizzhost {
 namespace {
 
 constexpr const char* kVariable = "FIZZHOST_FAILPOINTS";
+constexpr std::string_view kStallSuffix = ":stall";
 
 std::atomic<int> armed{0};
 
@@ -23,6 +27,7 @@ struct Registry {
     std::mutex mutex;
     std::set<std::string> pending;  // named and not fired yet
     std::set<std::string> kills;    // named NAME=kill: SIGKILL there instead of an Error
+    std::set<std::string> stalls;   // named with ":stall": block instead of failing
 
     Registry() {
         const char* env = std::getenv(kVariable);
@@ -35,6 +40,9 @@ struct Registry {
             if (name.size() > kKill.size() && name.ends_with(kKill)) {
                 name.resize(name.size() - kKill.size());
                 kills.insert(name);
+            } else if (name.size() > kStallSuffix.size() && name.ends_with(kStallSuffix)) {
+                name.resize(name.size() - kStallSuffix.size());
+                stalls.insert(name);
             }
             if (!name.empty()) named.push_back(name);
             start = comma + 1;
@@ -71,7 +79,13 @@ void failpoint(const char* name) {
         std::lock_guard lock(r.mutex);
         if (r.pending.erase(name) == 0) return;
         if (r.kills.count(name)) ::raise(SIGKILL);
+        if (r.stalls.count(name)) {
+            std::fprintf(stderr, "failure point '%s' stalls this reload for good (%s)\n", name, kVariable);
+            std::fflush(stderr);
+        }
     }
+    if (r.stalls.count(name))
+        for (;;) std::this_thread::sleep_for(std::chrono::hours(1));  // only the process's end stops it
     throw Error(std::string("failure injected at '") + name + "' (" + kVariable + ")", ECANCELED);
 }
 

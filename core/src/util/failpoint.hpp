@@ -6,8 +6,11 @@
 // The variable is read once, at the first use. Each point it names fails the first reload that
 // reaches it, with Error("failure injected at '<name>' (FIZZHOST_FAILPOINTS)", ECANCELED), and is
 // then spent (a point named NAME=kill instead kills the process with SIGKILL there: the crash
-// tests' way to die at an exact instant), so successive reloads of one change fail at successive points and the next one
-// succeeds. Points fire only while a reload or a progressive rollout's own move is in progress
+// tests' way to die at an exact instant), so successive reloads of one change fail at successive
+// points and the next one succeeds. A name followed by ":stall" ("reload.catalog_read:stall") makes
+// that point block the reload for good instead (it says so on stderr), for the test of a stop that
+// cannot be taken in time (the daemon's stop grace). Points fire only while a reload or a
+// progressive rollout's own move is in progress
 // (FailpointArm): starting the host and attaching a returning interface never fail here. Unset, a
 // point costs one load of a bool. The failure-injection tests (tests/netns/test_reload_failures.cpp,
 // test_rollout_failures.cpp) prove with them that a transaction failing at any point leaves the

@@ -306,7 +306,7 @@ void Host::check(const config::HostConfig& cfg, bool allowInsecurePlugins) {
             ClassifierOptions o = classifierOptions(cfg);
             if (decisions) o.decisionMapFd = decisions->get();
             auto base = Classifier::load(findPlugin(catalog, cfg, ifc, ifc.classifier, ifc.classifierAt), o);
-            spdlog::info("{}: {} {} loads and verifies", where, ifc.classifier, base->plugin().version());
+            spdlog::info("{}: {} {} loads and verifies", where, base->plugin().name(), base->plugin().version());
             if (ifc.rollout) {
                 auto candPlugin = findPlugin(catalog, cfg, ifc, ifc.rollout->candidate, ifc.candidateAt);
                 requireDistinct(where, ifc, base->plugin(), *candPlugin);
