@@ -111,8 +111,9 @@ void Host::detach(Attachment& a) {
 }
 
 void Host::settleSpares() {
-    // Without spare_regions no map is lent, and settling with nothing live lets every spare go.
-    spares_.settle(cfg_.output.spareRegions ? regionsInUse(attachments_) : std::vector<RegionSpares::InUse>{});
+    // Settling with a shape left out lets its spare go: spare_regions = false keeps none, "auto"
+    // those of small maps only.
+    spares_.settle(RegionSpares::keptFor(cfg_.output.spareRegions, regionsInUse(attachments_)));
 }
 
 void Host::apply(const config::Interface& ifc, Attachment& a) {
@@ -132,7 +133,8 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::st
         spdlog::warn("reload: [output] events/format/events_mode/events_group and control_socket changes take "
                      "effect on restart only (a restart adopts the pinned links: no frame passes unclassified)");
     const bool freshPrograms = next.queueSize != cfg_.queueSize || next.output.transport != cfg_.output.transport ||
-                               next.output.ringSlots != cfg_.output.ringSlots;
+                               next.output.ringSlots != cfg_.output.ringSlots ||
+                               (!next.output.ringSlots && next.output.ringRate != cfg_.output.ringRate);
     std::vector<std::unique_ptr<ReloadPlan>> plans;
     std::vector<config::Interface> stillGone;  // configured, deleted, not back yet
     // Unchanged rollout tables keep their progress; a failed reload keeps the running book.
