@@ -64,6 +64,7 @@ void Host::start() {
         }
         rollouts_ = std::move(rollouts);  // before the commits: each pins its rollout's progress
         for (auto& plan : plans) commit(*plan);
+        retireCommitted(reloadContext(), plans);  // an adopted instance a fresh one replaced
         announceStarts();
         settleSpares();
     } catch (...) {
@@ -118,8 +119,10 @@ void Host::settleSpares() {
 
 void Host::apply(const config::Interface& ifc, Attachment& a) {
     const FailpointArm failpointsArmed;  // a rollout's own move is a transaction like a reload's
-    auto plan = prepareReload(reloadContext(), ifc, &a, false);
-    commit(*plan);
+    std::vector<std::unique_ptr<ReloadPlan>> plans;
+    plans.push_back(prepareReload(reloadContext(), ifc, &a, false));
+    commit(*plans.front());
+    retireCommitted(reloadContext(), plans);
 }
 
 bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::string* why) {
@@ -208,6 +211,7 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::st
             ok = false;
         }
     }
+    retireCommitted(reloadContext(), plans);  // one in-flight wait for every interface committed
     if (why) *why = failures;
     if (!ok && committed == 0) {
         swapAll();  // nothing committed: the reload changed nothing, its settings and catalog included
