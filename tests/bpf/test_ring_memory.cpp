@@ -4,6 +4,7 @@
 // (bytes_memlock) and from the kernel's fdinfo (memlock); and spare_regions' policy.
 #include "bpf/cpu_regions.hpp"
 #include "bpf/map.hpp"
+#include "bpf/pin.hpp"
 #include "measure/bpf_memory.hpp"
 #include "plugin/catalog.hpp"
 #include "runtime/instance/classifier.hpp"
