@@ -202,7 +202,7 @@ TEST_CASE("[output] rate, stall_ms and spread_cpus size the ring; ring_slots win
           "/etc/fizz/fizz.toml:2:15: output.spread_cpus: 0 is out of range 1..65536");
     // More slots than one region holds, even spread as configured: refused, naming the product.
     CHECK(errorOf("[output]\nrate = 1e9\nstall_ms = 100\n" + ifc) ==
-          "/etc/fizz/fizz.toml:2:1: output.rate: rate x stall_ms / spread_cpus = 1e+09 x 100 ms / 8 = 12500000 "
+          "/etc/fizz/fizz.toml:2:8: output.rate: rate x stall_ms / spread_cpus = 1e+09 x 100 ms / 8 = 12500000 "
           "message slots per CPU, more than one CPU's region holds (524256 slots, 4 MiB); lower rate or stall_ms, "
           "or raise spread_cpus");
 }
