@@ -175,7 +175,7 @@ int main() {
     };
     for (const char* name : {"fizz", "fizzbuzz", "fibonacci"}) {
         const auto plugin = catalog.find(name);
-        const uint32_t slots = runtime::ringSlotsFor(plugin->messageSize(), settings.repeat);
+        const uint32_t slots = runtime::ringSlotsFor(plugin->messageSize(), settings.repeat, config::RingRate{}, bpf::possibleCpus());
         const std::string n = name;
         RingInstance* xdp = instances.emplace_back(std::make_unique<RingInstance>(*plugin, FIZZ_HOOK_XDP, slots)).get();
         RingInstance* tc = instances.emplace_back(std::make_unique<RingInstance>(*plugin, FIZZ_HOOK_TC, slots)).get();
@@ -213,7 +213,7 @@ int main() {
         beforeCatalog->rescan();
         for (const char* name : {"fizz", "fizzbuzz", "fibonacci"}) {
             const auto plugin = beforeCatalog->find(name);
-            const uint32_t slots = runtime::ringSlotsFor(plugin->messageSize(), settings.repeat);
+            const uint32_t slots = runtime::ringSlotsFor(plugin->messageSize(), settings.repeat, config::RingRate{}, bpf::possibleCpus());
             RingInstance* xdp = instances.emplace_back(std::make_unique<RingInstance>(*plugin, FIZZ_HOOK_XDP, slots)).get();
             const BenchProgram b = xdp->bench(std::string(name) + " alone, XDP (before)");
             add(b, false);

@@ -265,11 +265,15 @@ int main(int argc, char** argv) {
     TempDir::sweepStale();
 
     const unsigned cpus = bpf::possibleCpus();
-    const uint32_t slots = ringSlots ? ringSlots : runtime::kDefaultRingSlots;
+    // The daemon's own rule (runtime/instance/ring_sizing.hpp), for this machine and for 128 CPUs.
+    const config::RingRate rate;
+    const uint32_t slots = runtime::ringSlotsFor(8, ringSlots, rate, cpus);
+    const uint32_t slots128 = runtime::ringSlotsFor(8, ringSlots, rate, 128);
     std::printf(
-        "a host with N interfaces: fizz on each, reloaded to fizzbuzz; ring_slots %u, %u possible CPUs, load "
-        "average %.2f at the start\n\n",
-        slots, cpus, loadAverage());
+        "a host with N interfaces: fizz on each, reloaded to fizzbuzz; %u slots per CPU (%s), %u possible CPUs, "
+        "load average %.2f at the start\n\n",
+        slots, ringSlots ? "ring_slots" : "the default rate: 14.88e6/s x 20 ms over min(8, CPUs)", cpus,
+        loadAverage());
     std::printf("%4s %9s %9s %9s %6s %8s %8s %9s %5s %8s %8s %5s %10s %10s %10s\n", "N", "start ms", "reload ms",
                 "bare ms", "ratio", "status", "scrape", "bytes", "ifs", "idle %", "pump %", "fds", "RSS MiB",
                 "maps MiB", "per-if MiB");
@@ -304,13 +308,16 @@ int main(int argc, char** argv) {
     }
     std::printf("\nwhere each reload's time went, by the daemon's own account (--log-level debug):\n");
     for (const auto& r : rows) std::printf("  N=%-3zu %s\n", r.n, r.reloadPhases.c_str());
-    const uint64_t region = bpf::regionBytes(8, slots);
+    const uint64_t here = runtime::regionsMapBytes(8, slots, cpus);
+    const uint64_t at128 = runtime::regionsMapBytes(8, slots128, 128);
     std::printf(
-        "\nring memory (8-byte messages): one instance = possible CPUs x (256-byte header + ring_slots x 8 bytes,\n"
-        "rounded to 64) = %u x %llu = %.1f MiB here; at 128 possible CPUs 128 x %llu = %llu bytes (%.1f MiB,\n"
-        "%.0f MB) per interface, plus one spare of each shape per host, and one more per interface mid-swap.\n",
-        cpus, (unsigned long long)region, mib(uint64_t(cpus) * region), (unsigned long long)region,
-        (unsigned long long)(128 * region), mib(128 * region), double(128 * region) / 1e6);
+        "\nring memory (8-byte messages): one instance = possible CPUs x (256-byte header + slots x 8 bytes,\n"
+        "rounded to 64) = %u x %llu = %.2f MiB here; at 128 possible CPUs (%u slots) 128 x %llu = %llu bytes\n"
+        "(%.1f MiB, %.1f MB) per interface, two instances during a rollout; spare_regions = \"auto\" keeps a\n"
+        "spare only for maps of at most %llu MiB.\n",
+        cpus, (unsigned long long)(here / cpus), mib(here), slots128, (unsigned long long)(at128 / 128),
+        (unsigned long long)at128, mib(at128), double(at128) / 1e6,
+        (unsigned long long)(config::kAutoSpareMaxBytes >> 20));
     if (!rows.empty() && !rows.back().memory.interfaces.empty())
         std::printf(
             "measured at N=%zu: %.2f MiB per interface (%zu maps), %.2f MiB not attached (spares), %.2f MiB in all\n",

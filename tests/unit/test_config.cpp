@@ -158,16 +158,53 @@ TEST_CASE("edge values inside the ranges are accepted", "[unit]") {
     CHECK(c.interfaces[0].name == "abcdefghijklmno");
     CHECK(c.interfaces[0].rollout->percent == 100);
     CHECK(parse("[output]\nring_slots = 524256\n" + std::string(kOneInterface)).output.ringSlots == 524256);
-    CHECK(parse(std::string(kOneInterface)).output.spareRegions);
-    CHECK_FALSE(parse("[output]\nspare_regions = false\n" + std::string(kOneInterface)).output.spareRegions);
+    CHECK(parse(std::string(kOneInterface)).output.spareRegions == config::SpareRegions::Auto);
+    CHECK(parse("[output]\nspare_regions = false\n" + std::string(kOneInterface)).output.spareRegions ==
+          config::SpareRegions::Off);
+    CHECK(parse("[output]\nspare_regions = true\n" + std::string(kOneInterface)).output.spareRegions ==
+          config::SpareRegions::On);
+    CHECK(parse("[output]\nspare_regions = \"auto\"\n" + std::string(kOneInterface)).output.spareRegions ==
+          config::SpareRegions::Auto);
     CHECK(errorOf("[output]\nspare_regions = 0\n" + std::string(kOneInterface)) ==
-          "/etc/fizz/fizz.toml:2:17: output.spare_regions: expected a boolean, got an integer");
+          "/etc/fizz/fizz.toml:2:17: output.spare_regions: expected true, false or \"auto\", got an integer");
+    CHECK(errorOf("[output]\nspare_regions = \"sometimes\"\n" + std::string(kOneInterface)) ==
+          "/etc/fizz/fizz.toml:2:17: output.spare_regions: expected true, false or \"auto\", got \"sometimes\"");
     CHECK(parse("[guard]\nmax_slowdown = 1.0\n" + std::string(kOneInterface)).guard.maxSlowdown == 1.0);
     // The kernel's run-time statistics cost every BPF program on the machine: off unless asked.
     CHECK_FALSE(parse(std::string(kOneInterface)).runTimeStats);
     CHECK(parse("run_time_stats = true\n" + std::string(kOneInterface)).runTimeStats);
     CHECK(errorOf("run_time_stats = 1\n" + std::string(kOneInterface)) ==
           "/etc/fizz/fizz.toml:1:18: run_time_stats: expected a boolean, got an integer");
+}
+
+TEST_CASE("[output] rate, stall_ms and spread_cpus size the ring; ring_slots wins; bad values say why", "[unit]") {
+    const std::string ifc(kOneInterface);
+    const config::Output d = parse(ifc).output;
+    CHECK(d.ringSlots == 0);
+    CHECK(d.ringRate == config::RingRate{14.88e6, 20, 8});
+    const config::Output o = parse("[output]\nrate = 1_000_000\nstall_ms = 50\nspread_cpus = 4\n" + ifc).output;
+    CHECK(o.ringRate == config::RingRate{1e6, 50, 4});
+    CHECK(o.ringRate.slotsPerCpu(64) == 12500);
+    CHECK(parse("[output]\nrate = 2.5e7\n" + ifc).output.ringRate.perSecond == 2.5e7);  // a float is fine
+    // Both given: the explicit slots are used (the rate is ignored with a warning).
+    const config::Output both = parse("[output]\nring_slots = 4096\nrate = 1e9\n" + ifc).output;
+    CHECK(both.ringSlots == 4096);
+    CHECK(errorOf("[output]\nrate = 0\n" + ifc) ==
+          "/etc/fizz/fizz.toml:2:8: output.rate: expected messages per second from 1 to 1e+10 (e.g. 14.88e6, 10 GbE "
+          "line rate of 64-byte frames), got 0");
+    CHECK(errorOf("[output]\nrate = nan\n" + ifc).find("output.rate: expected messages per second") !=
+          std::string::npos);
+    CHECK(errorOf("[output]\nrate = \"10G\"\n" + ifc) ==
+          "/etc/fizz/fizz.toml:2:8: output.rate: expected a float or an integer, got a string");
+    CHECK(errorOf("[output]\nstall_ms = 0\n" + ifc) ==
+          "/etc/fizz/fizz.toml:2:12: output.stall_ms: 0 is out of range 1..60000");
+    CHECK(errorOf("[output]\nspread_cpus = 0\n" + ifc) ==
+          "/etc/fizz/fizz.toml:2:15: output.spread_cpus: 0 is out of range 1..65536");
+    // More slots than one region holds, even spread as configured: refused, naming the product.
+    CHECK(errorOf("[output]\nrate = 1e9\nstall_ms = 100\n" + ifc) ==
+          "/etc/fizz/fizz.toml:2:8: output.rate: rate x stall_ms / spread_cpus = 1e+09 x 100 ms / 8 = 12500000 "
+          "message slots per CPU, more than one CPU's region holds (524256 slots, 4 MiB); lower rate or stall_ms, "
+          "or raise spread_cpus");
 }
 
 TEST_CASE("relative paths resolve against the config file's directory", "[unit]") {

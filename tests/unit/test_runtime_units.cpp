@@ -101,18 +101,35 @@ TEST_CASE("the test frame builder makes valid headers", "[unit]") {
     CHECK(referenceKind("fizz", 4) == std::nullopt);
 }
 
-TEST_CASE("ring sizes: the default holds a 20 ms stall at 10 GbE line rate and every region fits 4 MiB", "[unit]") {
-    // 14.88 M minimum-size frames a second, one message each, all on one CPU, for 20 ms.
-    CHECK(runtime::kDefaultRingSlots >= uint32_t(14.88e6 * 0.020));
-    CHECK(runtime::ringSlotsFor(8, 0) == runtime::kDefaultRingSlots);
-    CHECK(bpf::regionBytes(8, runtime::kDefaultRingSlots) <= runtime::kMaxRegionBytes);
-    // Larger messages: the default is lowered to what fits, an explicit size that does not fit is refused.
-    const uint32_t big = runtime::ringSlotsFor(16, 0);
-    CHECK(big < runtime::kDefaultRingSlots);
+TEST_CASE("ring sizes: the default rate holds a 20 ms stall at 10 GbE line rate over 8 CPUs, bounded at 128 CPUs",
+          "[unit]") {
+    // 14.88 M minimum-size frames a second, one message each, for 20 ms, spread over 8 receiving
+    // CPUs: 37,200 slots per CPU; with fewer possible CPUs the rate is spread over those.
+    const config::RingRate rate;
+    CHECK(rate.slotsPerCpu(128) == 37200);
+    CHECK(rate.slotsPerCpu(8) == 37200);
+    CHECK(rate.slotsPerCpu(2) == 148800);
+    CHECK(rate.slotsPerCpu(1) == 297600);
+    CHECK(config::RingRate{1000, 1, 3}.slotsPerCpu(64) == 1);     // 1/3 of a message still needs a slot
+    CHECK(config::RingRate{1e6, 7, 3}.slotsPerCpu(64) == 2334);   // 2333.3 rounded up
+    CHECK(runtime::ringSlotsFor(8, 0, rate, 128) == 37200);
+    // The bound: at most 64 MB of regions per interface at 128 possible CPUs in the steady
+    // state, at most twice that during a rollout (baseline and candidate); no spare at that size.
+    const uint64_t at128 = runtime::regionsMapBytes(8, 37200, 128);
+    CHECK(at128 == 128 * (256 + 37200 * 8));  // 38,125,568 bytes
+    CHECK(at128 <= 64'000'000);
+    CHECK(2 * at128 <= 128'000'000);
+    CHECK(at128 > config::kAutoSpareMaxBytes);
+    // Larger messages: a rate-sized ring is lowered to what fits, an explicit size that does not fit is refused.
+    const config::RingRate fast{1e9, 20, 1};
+    const uint32_t big = runtime::ringSlotsFor(16, 0, fast, 1);
+    CHECK(big < fast.slotsPerCpu(1));
     CHECK(bpf::regionBytes(16, big) <= runtime::kMaxRegionBytes);
     CHECK(bpf::regionBytes(16, uint64_t(big) + 1) > runtime::kMaxRegionBytes);
-    CHECK(runtime::ringSlotsFor(16, 1000) == 1000);
-    CHECK_THROWS_WITH(runtime::ringSlotsFor(16, 300000), Catch::Contains("at most " + std::to_string(big) + " slots fit"));
+    // An explicit ring_slots wins over the rate.
+    CHECK(runtime::ringSlotsFor(16, 1000, fast, 1) == 1000);
+    CHECK_THROWS_WITH(runtime::ringSlotsFor(16, 300000, rate, 2),
+                      Catch::Contains("at most " + std::to_string(big) + " slots fit"));
     // A region is the 256-byte header plus 8-byte-rounded slots, rounded up to a cache line.
     CHECK(bpf::regionBytes(8, 0) == 256);
     CHECK(bpf::regionBytes(12, 3) == 256 + 64);

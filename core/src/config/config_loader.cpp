@@ -52,9 +52,13 @@ using KeyList = std::span<const std::string_view>;
 constexpr std::array<std::string_view, 11> kRootKeys = {
     "plugin_dir", "queue_size", "allow_insecure_plugins", "control_socket", "run_time_stats", "output", "guard",
     "interface",  "metrics",    "service",                "decoders"};
-constexpr std::array<std::string_view, 8> kOutputKeys = {"events",       "format",        "transport",
-                                                         "ring_slots",   "ringbuf_size",  "spare_regions",
-                                                         "events_mode",  "events_group"};
+constexpr std::array<std::string_view, 11> kOutputKeys = {
+    "events", "format", "transport", "ring_slots", "rate", "stall_ms", "spread_cpus", "ringbuf_size", "spare_regions",
+    "events_mode", "events_group"};
+// [output] rate: above 1e10 messages/s (beyond 800 GbE line rate) a value is a typo, not a link.
+constexpr double kMaxRate = 1e10;
+constexpr int64_t kMaxStallMs = 60000;
+constexpr int64_t kMaxSpreadCpus = 65536;
 constexpr std::array<std::string_view, 2> kGuardKeys = {"max_slowdown", "mix"};
 constexpr std::array<std::string_view, 3> kInterfaceKeys = {"classifier", "mode", "rollout"};
 constexpr std::array<std::string_view, 16> kRolloutKeys = {
@@ -356,6 +360,62 @@ void readEventsMode(const Checker& c, const Scope& out, Output& cfg) {
     }
 }
 
+// rate, stall_ms, spread_cpus: the ring sized from a message rate (docs/performance.md). An explicit
+// ring_slots wins; given together, the rate keys are ignored with a warning naming them.
+void readRingRate(const Checker& c, const Scope& out, Output& cfg) {
+    RingRate& r = cfg.ringRate;
+    if (auto v = c.number(out, "rate")) {
+        if (!std::isfinite(*v) || *v < 1 || *v > kMaxRate) {
+            std::ostringstream os;
+            os << "expected messages per second from 1 to " << kMaxRate << " (e.g. 14.88e6, 10 GbE line rate of "
+               << "64-byte frames), got " << *v;
+            c.fail(out.table.get("rate")->source(), out.key("rate"), os.str());
+        }
+        r.perSecond = *v;
+    }
+    if (auto v = c.integer(out, "stall_ms", 1, kMaxStallMs)) r.stallMs = uint32_t(*v);
+    if (auto v = c.integer(out, "spread_cpus", 1, kMaxSpreadCpus)) r.spreadCpus = uint32_t(*v);
+    std::string given;
+    for (std::string_view k : {"rate", "stall_ms", "spread_cpus"})
+        if (out.table.get(k)) given += (given.empty() ? "" : ", ") + std::string(k);
+    if (given.empty()) return;
+    const auto& at = out.table.get(given.substr(0, given.find(',')))->source();
+    if (cfg.ringSlots) {
+        c.warn(at, out.key(given.substr(0, given.find(','))),
+               "ignored: ring_slots = " + std::to_string(cfg.ringSlots) + " sizes the ring explicitly and wins over " +
+                   given + "; remove one or the other");
+        return;
+    }
+    // The most slots one CPU gets is with the rate spread over spread_cpus (fewer possible CPUs
+    // give more, and are lowered to what fits at load, with a warning).
+    const uint64_t slots = r.slotsPerCpu(r.spreadCpus);
+    if (slots > uint64_t(kMaxRingSlots)) {
+        std::ostringstream os;
+        os << "rate x stall_ms / spread_cpus = " << r.perSecond << " x " << r.stallMs << " ms / " << r.spreadCpus
+           << " = " << slots << " message slots per CPU, more than one CPU's region holds (" << kMaxRingSlots
+           << " slots, " << (FIZZ_MAX_REGION_BYTES >> 20) << " MiB); lower rate or stall_ms, or raise spread_cpus";
+        c.fail(at, out.key(given.substr(0, given.find(','))), os.str());
+    }
+}
+
+// spare_regions = true | false | "auto" (the default: a spare only for a regions map of at most
+// kAutoSpareMaxBytes, where it costs little; larger maps are made at load).
+void readSpareRegions(const Checker& c, const Scope& out, Output& cfg) {
+    const toml::node* n = out.table.get("spare_regions");
+    if (!n) return;
+    if (const auto* b = n->as_boolean()) {
+        cfg.spareRegions = b->get() ? SpareRegions::On : SpareRegions::Off;
+        return;
+    }
+    if (const auto* s = n->as_string(); s && s->get() == "auto") {
+        cfg.spareRegions = SpareRegions::Auto;
+        return;
+    }
+    c.fail(n->source(), out.key("spare_regions"),
+           "expected true, false or \"auto\", got " +
+               (n->as_string() ? tomlString(n->as_string()->get()) : std::string(withArticle(n->type()))));
+}
+
 void readOutput(const Checker& c, const Scope& out, Output& cfg) {
     c.rejectUnknownKeys(out, kOutputKeys);
     if (auto events = c.string(out, "events")) cfg.events = *events == "-" ? "-" : c.path(out, "events")->string();
@@ -371,12 +431,13 @@ void readOutput(const Checker& c, const Scope& out, Output& cfg) {
         cfg.transport = *v;
     }
     if (auto v = c.integer(out, "ring_slots", 1, kMaxRingSlots)) cfg.ringSlots = uint32_t(*v);
-    if (auto v = c.boolean(out, "spare_regions")) cfg.spareRegions = *v;
+    readRingRate(c, out, cfg);
+    readSpareRegions(c, out, cfg);
     readEventsMode(c, out, cfg);
     if (c.integer(out, "ringbuf_size", 0, INT64_MAX))
         c.warn(out.table.get("ringbuf_size")->source(), out.key("ringbuf_size"),
-               "ignored: the ring is sized in messages per CPU now (ring_slots, default 300000: 20 ms at 10 GbE line "
-               "rate); remove ringbuf_size");
+               "ignored: the ring is sized in messages per CPU now (from rate, stall_ms and spread_cpus, or "
+               "ring_slots); remove ringbuf_size");
 }
 
 void readGuard(const Checker& c, const Scope& guard, Guard& cfg) {

@@ -7,7 +7,9 @@
 #include <fizz/shared.h>
 #include <net/if.h>
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -27,6 +29,31 @@ inline constexpr std::array<fizz_transport, 2> kTransports = {FIZZ_TRANSPORT_RIN
 inline constexpr std::string_view kOldRingName = "ringbuf";
 
 enum class AttachMode { Auto, Native, Generic };
+
+/// The message rate a ring is sized for ([output] rate, stall_ms, spread_cpus): each CPU gets the
+/// slots for its share of `perSecond` during a pump stall of `stallMs`, the rate spread over
+/// `spreadCpus` receiving CPUs (RSS), or over every possible CPU when there are fewer. The rule,
+/// its table and the memory it costs: docs/performance.md.
+struct RingRate {
+    double perSecond = 14.88e6;  // 10 GbE line rate of 64-byte frames, one message each
+    uint32_t stallMs = 20;
+    uint32_t spreadCpus = 8;
+
+    /// ceil(perSecond x stallMs / min(spreadCpus, cpus)), at least 1. The last part per billion is
+    /// forgiven so that a product meant to be whole (14.88e6 x 20 ms / 8 = 37,200) stays whole.
+    uint64_t slotsPerCpu(unsigned cpus) const {
+        const double spread = double(std::max(1u, std::min(spreadCpus, cpus)));
+        const double slots = perSecond * stallMs / 1000.0 / spread;
+        return std::max<uint64_t>(1, uint64_t(std::ceil(slots * (1 - 1e-9))));
+    }
+    bool operator==(const RingRate&) const = default;
+};
+
+/// [output] spare_regions: keep a regions map made ahead for the next reload (on), never (off),
+/// or only while a regions map is small enough that the spare costs little (auto).
+enum class SpareRegions { Auto, On, Off };
+/// With SpareRegions::Auto: a spare is kept for a regions map of at most this many bytes.
+inline constexpr uint64_t kAutoSpareMaxBytes = 16u << 20;
 enum class EventFormat { Json, Text };
 
 // How a rollout runs the candidate: on a share of the sources, or on every frame next to the baseline.
@@ -75,12 +102,14 @@ struct Output {
     std::string events = "-";  // "-" = stdout, else an absolute path (kept a string so "-" needs no sentinel path)
     EventFormat format = EventFormat::Json;
     fizz_transport transport = FIZZ_TRANSPORT_RING;  // the one enum BPF and C++ share
-    /// Message slots per CPU (ring transport); 0: the host's default (20 ms at 10 GbE line rate,
-    /// lowered to what fits for large messages).
+    /// Message slots per CPU (ring transport); 0: sized from `ringRate` (lowered to what fits for
+    /// large messages). An explicit value wins over the rate.
     uint32_t ringSlots = 0;
+    RingRate ringRate;
     /// Keep one unused regions map of each shape in use, so a reload takes it instead of waiting
-    /// for the allocation (runtime/instance/region_spares.hpp). Costs that map's memory: cpus x region.
-    bool spareRegions = true;
+    /// for the allocation (runtime/instance/region_spares.hpp). Costs that map's memory: cpus x
+    /// region; auto keeps it only for maps of at most kAutoSpareMaxBytes.
+    SpareRegions spareRegions = SpareRegions::Auto;
     /// A missing events file is created with this mode, and this group when given (a group name;
     /// empty: the host's own). An existing file keeps its own (util/output_file.hpp).
     uint32_t eventsMode = 0640;

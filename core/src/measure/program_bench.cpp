@@ -306,7 +306,7 @@ runtime::ClassifierOptions benchClassifierOptions(const plugin::Plugin& plugin, 
     } else {
         // Slots per CPU and one pinned thread per CPU: a CPU's slots hold one thread's call.
         if (repeat > UINT32_MAX) throw Error("bench: --repeat too large", E2BIG);
-        opts.ringSlots = runtime::ringSlotsFor(plugin.messageSize(), uint32_t(repeat));
+        opts.ringSlots = runtime::ringSlotsFor(plugin.messageSize(), uint32_t(repeat), config::RingRate{}, bpf::possibleCpus());
     }
     return opts;
 }

@@ -68,6 +68,7 @@ void Host::start() {
         }
         rollouts_ = std::move(rollouts);  // before the commits: each pins its rollout's progress
         for (auto& plan : plans) commit(*plan);
+        retireAndRecord(plans);  // an adopted instance a fresh one replaced
         announceStarts();
         settleSpares();
     } catch (...) {
@@ -101,14 +102,22 @@ ReloadContext Host::reloadContext() {
 void Host::commit(ReloadPlan& plan) {
     const bool changes = plan.changesSomething();
     std::unique_ptr<Attachment> fresh = commitReload(reloadContext(), plan);
-    if (!changes) return;
-    Attachment& a = fresh ? *fresh : *plan.current;
-    finishSalvage(a.cfg.name);
-    crashpoint(failpoints::kBeforeRecordOutcome);
-    savePins(a);
-    if (fresh) {
-        attachments_[a.cfg.name] = std::move(fresh);
-        return;
+    plan.recordDue = changes;
+    if (fresh) attachments_[fresh->cfg.name] = std::move(fresh);
+}
+
+void Host::retireAndRecord(std::span<const std::unique_ptr<ReloadPlan>> plans) {
+    retireCommitted(reloadContext(), plans);
+    // The outcome after the drain: until here the record's pending state keeps every region the
+    // replaced programs wrote to pinned, so a crash in between still finds their messages.
+    for (const auto& plan : plans) {
+        if (!plan->recordDue) continue;
+        plan->recordDue = false;
+        auto it = attachments_.find(plan->cfg.name);
+        if (it == attachments_.end()) continue;
+        finishSalvage(plan->cfg.name);
+        crashpoint(failpoints::kBeforeRecordOutcome);
+        savePins(*it->second);
     }
     phases_.mark("pins");
 }
@@ -127,14 +136,17 @@ void Host::detach(Attachment& a) {
 }
 
 void Host::settleSpares() {
-    // Without spare_regions no map is lent, and settling with nothing live lets every spare go.
-    spares_.settle(cfg_.output.spareRegions ? regionsInUse(attachments_) : std::vector<RegionSpares::InUse>{});
+    // Settling with a shape left out lets its spare go: spare_regions = false keeps none, "auto"
+    // those of small maps only.
+    spares_.settle(RegionSpares::keptFor(cfg_.output.spareRegions, regionsInUse(attachments_)));
 }
 
 void Host::apply(const config::Interface& ifc, Attachment& a) {
     const FailpointArm failpointsArmed;  // a rollout's own move is a transaction like a reload's
-    auto plan = prepareReload(reloadContext(), ifc, &a, false);
-    commit(*plan);
+    std::vector<std::unique_ptr<ReloadPlan>> plans;
+    plans.push_back(prepareReload(reloadContext(), ifc, &a, false));
+    commit(*plans.front());
+    retireAndRecord(plans);
 }
 
 bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::string* why) {
@@ -148,7 +160,8 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::st
         spdlog::warn("reload: [output] events/format/events_mode/events_group and control_socket changes take "
                      "effect on restart only (a restart adopts the pinned links: no frame passes unclassified)");
     const bool freshPrograms = next.queueSize != cfg_.queueSize || next.output.transport != cfg_.output.transport ||
-                               next.output.ringSlots != cfg_.output.ringSlots;
+                               next.output.ringSlots != cfg_.output.ringSlots ||
+                               (!next.output.ringSlots && next.output.ringRate != cfg_.output.ringRate);
     std::vector<std::unique_ptr<ReloadPlan>> plans;
     std::vector<config::Interface> stillGone;  // configured, deleted, not back yet
     // Unchanged rollout tables keep their progress; a failed reload keeps the running book.
@@ -222,6 +235,7 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::st
             ok = false;
         }
     }
+    retireAndRecord(plans);  // one in-flight wait for every interface committed
     if (why) *why = failures;
     if (!ok && committed == 0) {
         swapAll();  // nothing committed: the reload changed nothing, its settings and catalog included

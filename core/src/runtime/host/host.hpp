@@ -28,6 +28,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -94,8 +95,12 @@ public:
 private:
     /// What prepareReload() and commitReload() use: the host's own settings, catalog and parts.
     ReloadContext reloadContext();
-    /// commitReload(), then pins what changed and keeps a new interface. Throws Error.
+    /// commitReload(), keeping a new interface. Throws Error. Every committed plan then goes
+    /// through retireAndRecord().
     void commit(ReloadPlan& plan);
+    /// One in-flight wait for all `plans`, their replaced state drained, then the outcome record of
+    /// each plan that changed kernel state. Never throws but bad_alloc.
+    void retireAndRecord(std::span<const std::unique_ptr<ReloadPlan>> plans);
     void detach(Attachment& a);
     /// prepare + commit of `ifc` on the running attachment `a`. Throws Error.
     void apply(const config::Interface& ifc, Attachment& a);

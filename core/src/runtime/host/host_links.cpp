@@ -93,8 +93,10 @@ void Host::attachReturned(const std::string& name) {
     spdlog::info("interface '{}' appeared again (ifindex {}): attaching its configured classifier {}", name,
                  if_nametoindex(name.c_str()), cfg.classifier);
     try {
-        auto plan = prepareReload(reloadContext(), cfg, nullptr, false);
-        commit(*plan);
+        std::vector<std::unique_ptr<ReloadPlan>> plans;
+        plans.push_back(prepareReload(reloadContext(), cfg, nullptr, false));
+        commit(*plans.front());
+        retireAndRecord(plans);
         gone_.erase(name);
         settleSpares();
     } catch (const Error& e) {

@@ -100,7 +100,7 @@ std::unique_ptr<Classifier> Classifier::load(std::shared_ptr<const plugin::Plugi
         checkObject(obj, p, where);
 
         c->cpus_ = bpf::possibleCpus();
-        c->ringSlots_ = opts.transport == FIZZ_TRANSPORT_RING ? ringSlotsFor(p.messageSize(), opts.ringSlots) : 0;
+        c->ringSlots_ = opts.transport == FIZZ_TRANSPORT_RING ? ringSlotsFor(p.messageSize(), opts.ringSlots, opts.ringRate, c->cpus_) : 0;
         c->regionSize_ = uint32_t(bpf::regionBytes(p.messageSize(), c->ringSlots_));
 
         // Only the program the descriptor names is loaded; others in the object stay inert.

@@ -22,10 +22,11 @@ class RegionSpares;
 struct ClassifierOptions {
     fizz_transport transport = FIZZ_TRANSPORT_RING;
     uint32_t queueSize = 1024;  // entries of the queue map
-    /// Message slots per CPU (ring transport). 0: kDefaultRingSlots, lowered (with a warning) to
-    /// what fits in kMaxRegionBytes for this plugin's message size; an explicit value that does not
-    /// fit is an error.
+    /// Message slots per CPU (ring transport). 0: sized from `ringRate` for the possible CPUs,
+    /// lowered (with a warning) to what fits in kMaxRegionBytes for this plugin's message size; an
+    /// explicit value that does not fit is an error (ringSlotsFor).
     uint32_t ringSlots = 0;
+    config::RingRate ringRate;
     bool emitOff = false;  // benchmarks only: fizz_emit returns at once
     /// >= 0: load as a variant of a shadow-mode dispatcher, recording each frame's kind in this
     /// FIZZ_MAP_DECISION (Dispatcher::createDecisionMap(); the caller keeps it open until load returns).

@@ -21,6 +21,15 @@ int RegionSpares::lend(Shape shape) {
     return -1;
 }
 
+std::vector<RegionSpares::InUse> RegionSpares::keptFor(config::SpareRegions policy, std::vector<InUse> live) {
+    if (policy == config::SpareRegions::Off) live.clear();
+    if (policy == config::SpareRegions::Auto)
+        std::erase_if(live, [](const InUse& u) {
+            return uint64_t(u.shape.regionSize) * u.shape.cpus > config::kAutoSpareMaxBytes;
+        });
+    return live;
+}
+
 void RegionSpares::settle(const std::vector<InUse>& live) {
     auto used = [&](uint32_t id) {
         return std::any_of(live.begin(), live.end(), [&](const InUse& u) { return u.mapId == id; });

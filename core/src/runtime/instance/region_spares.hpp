@@ -7,9 +7,12 @@
 // never-used map of each shape its live instances use, so the next load of that shape takes it
 // (bpf_map__reuse_fd) and the new one is made after the commit, off that path.
 //
-// Cost: the memory of one more regions map per shape in use (cpus x region size).
+// Cost: the memory of one more regions map per shape in use (cpus x region size); by default
+// ([output] spare_regions = "auto") only for maps of at most 16 MiB, so a large node's rollout does
+// not hold a third map beside its baseline and candidate.
 #pragma once
 
+#include "config/host_config.hpp"
 #include "util/unique_fd.hpp"
 
 #include <cstdint>
@@ -42,6 +45,10 @@ public:
     /// one spare of each shape in `live`, creating what is missing. Logs a warning and carries on
     /// when a map cannot be created (the next load creates its own). Never throws but bad_alloc.
     void settle(const std::vector<InUse>& live);
+
+    /// The live instances whose shapes `policy` keeps a spare of ([output] spare_regions): all
+    /// (on), none (off), or those whose regions map is at most config::kAutoSpareMaxBytes (auto).
+    static std::vector<InUse> keptFor(config::SpareRegions policy, std::vector<InUse> live);
 
     /// Maps held (lent or not), for tests.
     size_t held() const { return spares_.size(); }

@@ -151,7 +151,8 @@ AdoptedState adoptPinned(const PinStore& pins, const PinRecord& r, const config:
                         EINVAL);
         if (p->sha256() != v.sha256) note(ref + " module file changed (sha256 " + v.sha256.substr(0, 12) + "... -> " + p->sha256().substr(0, 12) + "...)");
         const uint32_t wantSlots = transport == FIZZ_TRANSPORT_RING && cfg.output.transport == FIZZ_TRANSPORT_RING
-                                       ? ringSlotsFor(p->messageSize(), cfg.output.ringSlots)
+                                       ? ringSlotsFor(p->messageSize(), cfg.output.ringSlots, cfg.output.ringRate,
+                                                      bpf::possibleCpus())
                                        : r.ringSlots;
         if (transport == FIZZ_TRANSPORT_RING && wantSlots != r.ringSlots)
             note("ring_slots " + std::to_string(r.ringSlots) + " -> " + std::to_string(wantSlots));

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <span>
 #include <utility>
 
 namespace fizzhost::runtime {
@@ -25,24 +26,6 @@ double msSince(Clock::time_point t0) {
 std::string describeVersion(const MessageSource* s) {
     if (!s) return "none";
     return s->classifier().plugin().name() + " " + s->classifier().plugin().version();
-}
-
-// After the commit: nothing may still run the replaced programs when their queues are emptied for
-// the last time. Committed is committed: if the wait itself fails, the old state is still retired
-// (a message a program in flight writes after the last drain would be lost), never left undrained.
-void retire(const ReloadContext& ctx, Attachment& a, const std::vector<std::shared_ptr<MessageSource>>& retired) {
-    try {
-        bpf::waitForInflightPrograms();
-    } catch (const Error& e) {
-        spdlog::warn("interface '{}': {}", a.cfg.name, e.what());
-    }
-    ctx.phases.mark("in-flight wait");
-    for (const auto& s : retired) {
-        ctx.pump.retire(s);
-        crashpoint(failpoints::kDuringRetire);
-        ctx.uncounted.check(a.cfg.name, *s);
-        a.retired.add(*s);  // final: nothing runs it any more and its messages are delivered
-    }
 }
 
 }  // namespace
@@ -115,8 +98,6 @@ std::unique_ptr<Attachment> commitReload(const ReloadContext& ctx, ReloadPlan& p
                                (a.candidate ? " + candidate " + describeVersion(a.candidate.get()) +
                                                   (a.dispatcher ? " " + a.dispatcher->describeShare() : "")
                                             : "");
-    std::vector<std::shared_ptr<MessageSource>> retired;
-    std::unique_ptr<Dispatcher> oldDispatcher;
     // The intent: before the link runs a new state, the pinned record names it (pending).
     auto intent = [&](const MessageSource* base, const MessageSource* cand, const Dispatcher* d) {
         if (ctx.recordIntent) ctx.recordIntent(a, base, cand, d);
@@ -154,6 +135,9 @@ std::unique_ptr<Attachment> commitReload(const ReloadContext& ctx, ReloadPlan& p
     const double commitMs = msSince(t0);
     ctx.phases.mark("link update");
 
+    // What the commit replaced waits in the plan for retireCommitted(), after the in-flight wait.
+    std::vector<std::shared_ptr<MessageSource>>& retired = plan.retiring;
+    std::unique_ptr<Dispatcher>& oldDispatcher = plan.oldDispatcher;
     if (plan.newBaseline) retired.push_back(std::exchange(a.baseline, plan.newBaseline));
     if (plan.newCandidate) {
         if (a.candidate) retired.push_back(a.candidate);
@@ -166,19 +150,44 @@ std::unique_ptr<Attachment> commitReload(const ReloadContext& ctx, ReloadPlan& p
     }
     a.cfg = plan.cfg;
 
-    retire(ctx, a, retired);
-    oldDispatcher.reset();
-    ctx.phases.mark("drain old");
-
     const std::string after = describeVersion(a.baseline.get()) +
                               (a.candidate ? " + candidate " + describeVersion(a.candidate.get()) +
                                                  " " + a.dispatcher->describeShare()
                                            : "");
-    spdlog::info("interface '{}': {} -> {} (link id {} kept, program id {} -> {}); committed in {:.2f} ms, old "
-                 "state drained in {:.2f} ms",
-                 a.cfg.name, before, after, a.link.id(), oldProgramId, a.link.programId(), commitMs,
-                 msSince(t0) - commitMs);
+    spdlog::info("interface '{}': {} -> {} (link id {} kept, program id {} -> {}); committed in {:.2f} ms", a.cfg.name,
+                 before, after, a.link.id(), oldProgramId, a.link.programId(), commitMs);
     return nullptr;
+}
+
+// Nothing may still run the replaced programs when their queues are emptied for the last time: one
+// wait for programs in flight covers every commit made before it (the grace period the kernel
+// waits for is the same for all), so a reload of N interfaces waits once, not N times. Committed is
+// committed: if the wait itself fails, the old state is still retired (a message a program in
+// flight writes after the last drain would be lost), never left undrained.
+void retireCommitted(const ReloadContext& ctx, std::span<const std::unique_ptr<ReloadPlan>> plans) {
+    const auto t0 = Clock::now();
+    size_t sources = 0;
+    for (const auto& plan : plans) sources += plan->retiring.size() + (plan->oldDispatcher ? 1 : 0);
+    if (!sources) return;
+    try {
+        bpf::waitForInflightPrograms();
+    } catch (const Error& e) {
+        spdlog::warn("reload: {}", e.what());
+    }
+    ctx.phases.mark("in-flight wait");
+    for (const auto& plan : plans) {
+        for (const auto& s : plan->retiring) {
+            ctx.pump.retire(s);
+            crashpoint(failpoints::kDuringRetire);
+            ctx.uncounted.check(plan->cfg.name, *s);
+            plan->current->retired.add(*s);  // final: nothing runs it any more and its messages are delivered
+        }
+        plan->retiring.clear();
+        plan->oldDispatcher.reset();
+    }
+    ctx.phases.mark("drain old");
+    spdlog::debug("reload: old state of {} interface(s) drained in {:.2f} ms after one in-flight wait", plans.size(),
+                  msSince(t0));
 }
 
 }  // namespace fizzhost::runtime

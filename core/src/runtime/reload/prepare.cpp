@@ -33,7 +33,7 @@ std::unique_ptr<ReloadPlan> prepareReload(const ReloadContext& ctx, const config
             auto plugin = ctx.catalog.find(name);
             auto opts = classifierOptions(ctx.cfg);
             if (decisions) opts.decisionMapFd = decisions->get();
-            if (ctx.cfg.output.spareRegions) opts.spares = &ctx.spares;
+            if (ctx.cfg.output.spareRegions != config::SpareRegions::Off) opts.spares = &ctx.spares;
             const VariantPlacement placed = placementOf(ifc, slot);
             ctx.phases.mark("find plugin");
             auto classifier = Classifier::load(plugin, opts);

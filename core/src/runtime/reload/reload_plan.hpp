@@ -2,9 +2,10 @@
 // loaded, programs verified, dispatcher filled, regression guard passed) and changes nothing the
 // kernel runs; if it throws, nothing changed. commitReload() then carries the plan out with one
 // atomic kernel operation (bpf_link_update with the expected old program, a prog-array/split-map
-// write during a rollout, or the attach of a new interface), waits for programs already running to
-// finish, and retires the old state after draining its messages. The host orchestrates: it
-// prepares every interface before it commits any, pins what was committed, and keeps the books.
+// write during a rollout, or the attach of a new interface). retireCommitted(), once after all the
+// commits, waits for programs already running to finish and retires the old state after draining
+// its messages. The host orchestrates: it prepares every interface before it commits any, pins
+// what was committed, retires once, and keeps the books.
 #pragma once
 
 #include "config/host_config.hpp"
@@ -22,6 +23,8 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
+#include <vector>
 
 namespace fizzhost::runtime {
 
@@ -51,6 +54,12 @@ struct ReloadPlan {
     std::unique_ptr<Dispatcher> newDispatcher;  // entering a rollout
     bool leaveRollout = false;
     std::optional<unsigned> newPercent;
+    /// Set by the commit: what it replaced on `current`, running until retireCommitted().
+    std::vector<std::shared_ptr<MessageSource>> retiring;
+    std::unique_ptr<Dispatcher> oldDispatcher;
+    /// Set by the host when the commit changed kernel state: the outcome record is due once the
+    /// replaced state is drained (writing it earlier would unpin regions still holding messages).
+    bool recordDue = false;
 
     bool changesSomething() const {
         return fresh || newBaseline || newCandidate || newDispatcher || leaveRollout || newPercent;
@@ -66,8 +75,13 @@ std::unique_ptr<ReloadPlan> prepareReload(const ReloadContext& ctx, const config
 /// Carries `plan` out. A new interface is attached (refused when another program holds its XDP
 /// hook; a plan whose fresh attachment already holds a link, kept from pinned state, updates
 /// that link instead) and returned, not yet pinned; a running one (plan.current) changes in place with one
-/// kernel operation, then its replaced sources are drained and retired: returns null. Throws Error
+/// kernel operation, its replaced sources left in plan.retiring for retireCommitted(): returns null. Throws Error
 /// when the kernel operation fails: nothing changed then (the plan's sources leave the pump).
 std::unique_ptr<Attachment> commitReload(const ReloadContext& ctx, ReloadPlan& plan);
+
+/// After the commits of `plans`: waits once for programs in flight, then drains and retires what
+/// each commit replaced (ReloadPlan::retiring) and adds its final counts to its interface. Every
+/// committed plan must pass through here. Never throws but bad_alloc.
+void retireCommitted(const ReloadContext& ctx, std::span<const std::unique_ptr<ReloadPlan>> plans);
 
 }  // namespace fizzhost::runtime

@@ -56,6 +56,7 @@ ClassifierOptions classifierOptions(const config::HostConfig& cfg) {
     o.transport = cfg.output.transport;
     o.queueSize = cfg.queueSize;
     o.ringSlots = cfg.output.ringSlots;
+    o.ringRate = cfg.output.ringRate;
     return o;
 }
 
