@@ -36,7 +36,7 @@ std::pair<Attachment*, bool> Host::adoptPinned(const config::Interface& ifc) {
     if (!pins_ || !std::filesystem::exists(pins_->folder(ifc.name))) return {nullptr, false};
     try {
         const PinRecord record = pins_->read(ifc.name);
-        AdoptedState adopted = runtime::adoptPinned(*pins_, record, ifc, cfg_, catalog_, *writer_);
+        AdoptedState adopted = runtime::adoptPinned(*pins_, record, ifc, cfg_, catalog_, *writer_, *decoders_);
         Attachment& a = *adopted.attachment;
         for (auto* s : {&a.baseline, &a.candidate})
             if (*s) pump_->add(*s);  // the messages that waited while no host ran, then the new ones

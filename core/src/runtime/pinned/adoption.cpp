@@ -12,7 +12,8 @@
 namespace fizzhost::runtime {
 
 AdoptedState adoptPinned(const PinStore& pins, const PinRecord& r, const config::Interface& ifc,
-                         const config::HostConfig& cfg, const plugin::Catalog& catalog, EventWriter& writer) {
+                         const config::HostConfig& cfg, const plugin::Catalog& catalog, EventWriter& writer,
+                         decoder::DecoderService& decoders) {
     const std::string where = "interface '" + ifc.name + "': pinned state";
     UniqueFd linkFd = pins.open(ifc.name, "link");
     const bpf::LinkInfo link = bpf::linkInfo(linkFd.get());
@@ -77,7 +78,7 @@ AdoptedState adoptPinned(const PinStore& pins, const PinRecord& r, const config:
         // events written only if they were wanted, and named as they were.
         const bool shadow = v.variant == "candidate" && r.dispatcher && r.dispatcher->shadow;
         auto source = std::make_shared<MessageSource>(
-            std::move(classifier), EventOrigin{ifc.name, p->name(), p->version(), shadow ? "shadow" : v.variant}, writer,
+            std::move(classifier), EventOrigin{ifc.name, p->name(), p->version(), shadow ? "shadow" : v.variant}, writer, decoders,
             !shadow || r.dispatcher->shadowEvents, shadow);
         (v.variant == "candidate" ? a->candidate : a->baseline) = std::move(source);
     }

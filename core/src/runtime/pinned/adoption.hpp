@@ -9,6 +9,7 @@
 #include "plugin/catalog.hpp"
 #include "runtime/attachment/attachment.hpp"
 #include "runtime/output/event_writer.hpp"
+#include "runtime/output/message_source.hpp"
 #include "runtime/pinned/pin_store.hpp"
 
 #include <memory>
@@ -30,6 +31,7 @@ struct AdoptedState {
 /// detached or on another device, the attach mode changed, the record is stale or unreadable, or a
 /// recorded plugin version is no longer in the plugin folder.
 AdoptedState adoptPinned(const PinStore& pins, const PinRecord& record, const config::Interface& ifc,
-                         const config::HostConfig& cfg, const plugin::Catalog& catalog, EventWriter& writer);
+                         const config::HostConfig& cfg, const plugin::Catalog& catalog, EventWriter& writer,
+                         decoder::DecoderService& decoders);
 
 }  // namespace fizzhost::runtime
