@@ -16,7 +16,9 @@
 #include <catch2/catch.hpp>
 #include <pwd.h>
 
+#include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <set>
@@ -125,12 +127,9 @@ TEST_CASE("a running host contains each misbehaving decoder: it keeps running, a
     const auto good = benchmarkSources(0x300, 600);
     size_t goodEmitting = 0;
     for (uint32_t s : good) goodEmitting += referenceKind("fizz", s).has_value();
-    RawSender goodSender(lab.peerNs(), lab.ifname());
-    std::vector<std::vector<uint8_t>> goodFrames;
-    for (uint32_t s : good) goodFrames.push_back(frame(s));
-    const size_t third = goodFrames.size() / 3;
+    const size_t third = good.size() / 3;
     auto sendGood = [&](size_t from, size_t to) {
-        goodSender.sendBatch(std::vector<std::vector<uint8_t>>(goodFrames.begin() + long(from), goodFrames.begin() + long(to)));
+        lab.send(std::vector<uint32_t>(good.begin() + long(from), good.begin() + long(to)));
     };
     sendGood(0, third);
 
@@ -166,7 +165,7 @@ TEST_CASE("a running host contains each misbehaving decoder: it keeps running, a
             return true;
         },
         std::chrono::seconds(60)));
-    sendGood(2 * third, goodFrames.size());
+    sendGood(2 * third, good.size());
     REQUIRE(waitUntil([&] { return byIface()[lab.ifname()].size() >= goodEmitting; }, std::chrono::seconds(30)));
 
     const auto events = byIface();
@@ -175,7 +174,7 @@ TEST_CASE("a running host contains each misbehaving decoder: it keeps running, a
     // The healthy interface: every event, each once, none counted undecodable.
     CHECK(events.at(lab.ifname()).size() == goodEmitting);
     CHECK(undecodableOn(status, lab.ifname()) == 0);
-    for (size_t i = 0; i < kMisbehaviours.size(); ++i) {
+    for (size_t i = 0; i < std::size(kMisbehaviours); ++i) {
         const auto& m = kMisbehaviours[i];
         const std::string& ifname = veths[i]->nameA();
         INFO("plugin " << m.plugin << " on " << ifname);

@@ -55,7 +55,7 @@ TEST_CASE("reload and status with a good --config use its socket and say so; wit
     const auto socket = dir.path() / "control.sock";  // nobody listens there
     const auto good = writeFile(dir, "good.toml",
                                 "plugin_dir = \"" + std::string(FIZZHOST_PLUGIN_DIR) + "\"\ncontrol_socket = \"" +
-                                    socket.string() + "\"\n");
+                                    socket.string() + "\"\n[interface.fzt-none]\nclassifier = \"fizz\"\n");
     for (const char* command : {"reload", "status"}) {
         INFO(command);
         const CliRun run = runFizzhost({command, "--config", good.string()});
