@@ -1,13 +1,18 @@
 // fizzhost_pump_throughput: how many messages per second the message pump's consumer decodes and
-// writes (JSON, to /dev/null) with each transport, on one core.
+// writes (JSON, to /dev/null) with each transport: decoded in-process ([decoders] isolation =
+// "none") and confined (the default: a worker process, chroot, nobody, seccomp), in the same run.
+// The consumer thread is pinned to CPU 0, a confined decoder's worker to CPU 1 (2 CPUs in all).
 //
 // Each round first fills the transport with the real program (BPF_PROG_TEST_RUN of fizz on
 // 198.18.0.3, a Fizz: one message per run, all on this thread's CPU), then times the consumer
 // emptying it, so the figure is the consumer's own capacity, not the producer's pace. Baseline,
 // measured in the same rounds on the same data: the reader alone, each message touched and
 // dropped (the transport's own cost). Figures per wall second and per second of the consumer
-// thread's CPU time (steadier on a shared machine: time the thread was not running is not counted).
+// thread's CPU time (steadier on a shared machine: time the thread was not running is not counted);
+// confined, the worker's CPU time is added (its /proc/PID/schedstat), so that column is messages
+// per CPU-second of both processes. Run as root (workers chroot and change user).
 #include "bpf/test_run.hpp"
+#include "decoder/decoder_service.hpp"
 #include "measure/frames.hpp"
 #include "measure/program_bench.hpp"
 #include "plugin/catalog.hpp"
@@ -22,8 +27,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <chrono>
 #include <cstdio>
+#include <tuple>
 #include <vector>
 
 using namespace fizzhost;
@@ -57,21 +65,29 @@ double median(std::vector<double> v) {
     return v[v.size() / 2];
 }
 
-// Fills `c`'s transport with `n` messages, then times `consume(max)` until it has taken them all.
-template <typename Consume>
-Rate oneRound(const runtime::Classifier& c, uint32_t n, Consume consume) {
+// Nanoseconds `pid` has spent on a CPU (0 for none).
+double processCpuSeconds(pid_t pid) {
+    if (pid <= 0) return 0;
+    std::ifstream in("/proc/" + std::to_string(pid) + "/schedstat");
+    double ns = 0;
+    in >> ns;
+    return ns / 1e9;
+}
+
+// Fills `c`'s transport with `n` messages, then times `consume(max)` until `done()` says all `n`
+// are through (a confined decoder answers asynchronously: a pass may move nothing while messages
+// are in its worker). `otherCpu()`: CPU seconds spent elsewhere on them (a worker), added.
+template <typename Consume, typename Done, typename OtherCpu>
+Rate oneRound(const runtime::Classifier& c, uint32_t n, Consume consume, Done done, OtherCpu otherCpu) {
     static const auto frame = measure::udpFrame(0xC6120003);
     bpf::testRun(c.programFd(), frame, n);
-    const double cpu0 = threadCpuSeconds();
+    const double cpu0 = threadCpuSeconds(), other0 = otherCpu();
     const auto t0 = Clock::now();
-    uint64_t taken = 0;
-    while (taken < n) {
-        const size_t k = consume(512);  // the pump's batch per source and pass
-        if (k == 0) break;
-        taken += k;
-    }
+    const auto giveUp = t0 + std::chrono::seconds(30);
+    while (done() < n && Clock::now() < giveUp) consume(512);  // the pump's batch per source and pass
     const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
-    const double cpu = threadCpuSeconds() - cpu0;
+    const double cpu = threadCpuSeconds() - cpu0 + otherCpu() - other0;
+    const uint64_t taken = done();
     if (taken != n) std::fprintf(stderr, "  took %llu of %u messages!\n", (unsigned long long)taken, n);
     return {double(taken) / wall, double(taken) / cpu};
 }
@@ -83,9 +99,25 @@ int main() {
     catalog.rescan();
     auto fizz = catalog.find("fizz");
     int devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    // The workers' chroot folders: this run's own root, removed at the end.
+    const auto root = std::filesystem::temp_directory_path() / ("fizzhost-bench-pump-" + std::to_string(::getpid()));
+    struct RemoveRoot {
+        std::filesystem::path p;
+        ~RemoveRoot() {
+            std::error_code ec;
+            std::filesystem::remove_all(p, ec);
+        }
+    } removeRoot{root};
+    DecoderSettings confinedSettings;
+    confinedSettings.root = root;
+    DecoderSettings inProcessSettings = confinedSettings;
+    inProcessSettings.isolation = DecoderIsolation::None;
+    decoder::DecoderService confined(confinedSettings), inProcess(inProcessSettings);
+    const long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
     pin(0);
-    std::printf("median of %d rounds; each round fills the transport, then empties it on one core\n", kRounds);
-    std::printf("%-10s %-22s %14s %10s %16s %10s\n", "transport", "consumer", "messages/s", "vs base", "msgs/CPU-second",
+    std::printf("median of %d rounds; each round fills the transport, then empties it (consumer on CPU 0%s)\n", kRounds,
+                cpus > 1 ? ", a confined decoder's worker on CPU 1" : "");
+    std::printf("%-10s %-32s %14s %10s %16s %10s\n", "transport", "consumer", "messages/s", "vs base", "msgs/CPU-second",
                 "vs base");
     for (auto transport : {FIZZ_TRANSPORT_QUEUE, FIZZ_TRANSPORT_RING}) {
         const uint32_t n = transport == FIZZ_TRANSPORT_RING ? kRingMessages : kQueueMessages;
@@ -98,35 +130,65 @@ int main() {
         auto bare = runtime::Classifier::load(fizz, opts);
         runtime::TransportReader reader(*bare);
         runtime::EventWriter writer(devnull, runtime::EventFormat::Json);
-        runtime::MessageSource source(runtime::Classifier::load(fizz, opts),
-                                      runtime::EventOrigin{"fzbench0", "fizz", "1.0.0", "baseline"}, writer);
-        const int fds[] = {bare->programFd(), source.classifier().programFd()};
+        const runtime::EventOrigin origin{"fzbench0", "fizz", "1.0.0", "baseline"};
+        runtime::MessageSource inProc(runtime::Classifier::load(fizz, opts), origin, writer, inProcess);
+        runtime::MessageSource conf(runtime::Classifier::load(fizz, opts), origin, writer, confined);
+        pid_t worker = 0;
+        for (const auto& st : confined.stats()) worker = st.pid;
+        if (cpus > 1 && worker > 0) {
+            cpu_set_t set;
+            CPU_ZERO(&set);
+            CPU_SET(1, &set);
+            sched_setaffinity(worker, sizeof set, &set);
+        }
+        const int fds[] = {bare->programFd(), inProc.classifier().programFd(), conf.classifier().programFd()};
         const measure::DispatcherHold hold(fds);  // repeated test runs without RCU waits
 
         uint64_t touched = 0;
-        std::vector<double> baseWall, baseCpu, fullWall, fullCpu;
+        std::vector<double> baseWall, baseCpu, inWall, inCpu, confWall, confCpu;
+        auto none = [] { return 0.0; };
         for (int r = 0; r < kRounds; ++r) {
-            const Rate b = oneRound(*bare, n, [&](size_t max) {
-                return reader.drain(max, [&](const void* data, uint32_t) noexcept {
-                    touched += *static_cast<const unsigned char*>(data);
-                });
-            });
+            uint64_t taken = 0;
+            const Rate b = oneRound(
+                *bare, n,
+                [&](size_t max) {
+                    taken += reader.drain(max, [&](const void* data, uint32_t) noexcept {
+                        touched += *static_cast<const unsigned char*>(data);
+                    });
+                },
+                [&] { return taken; }, none);
             // The pump's own loop: drain a batch (decode, format, buffer), write once per pass.
-            const Rate f = oneRound(source.classifier(), n, [&](size_t max) {
-                const size_t k = source.drain(max);
-                writer.flush();
-                return k;
-            });
+            auto through = [&](runtime::MessageSource& s) {
+                const uint64_t before = s.delivered() + s.undecodable();
+                return [&s, before] { return s.delivered() + s.undecodable() - before; };
+            };
+            auto pass = [&](runtime::MessageSource& s) {
+                return [&](size_t max) {
+                    s.drain(max);
+                    writer.flush();
+                };
+            };
+            const Rate i = oneRound(inProc.classifier(), n, pass(inProc), through(inProc), none);
+            const Rate c = oneRound(conf.classifier(), n, pass(conf), through(conf),
+                                    [&] { return processCpuSeconds(worker); });
             baseWall.push_back(b.perWallSecond);
             baseCpu.push_back(b.perCpuSecond);
-            fullWall.push_back(f.perWallSecond);
-            fullCpu.push_back(f.perCpuSecond);
+            inWall.push_back(i.perWallSecond);
+            inCpu.push_back(i.perCpuSecond);
+            confWall.push_back(c.perWallSecond);
+            confCpu.push_back(c.perCpuSecond);
         }
         asm volatile("" : : "r"(touched));  // the sum is kept, so the reads are too
-        const double bw = median(baseWall), bc = median(baseCpu), fw = median(fullWall), fc = median(fullCpu);
-        std::printf("%-10s %-22s %14.0f %10s %16.0f %10s\n", name, "drain only (baseline)", bw, "1.00x", bc, "1.00x");
-        std::printf("%-10s %-22s %14.0f %9.2fx %16.0f %9.2fx\n", name, "decode + JSON + write", fw, fw / bw, fc, fc / bc);
-        if (source.undecodable()) std::printf("  %llu undecodable!\n", (unsigned long long)source.undecodable());
+        const double bw = median(baseWall), bc = median(baseCpu);
+        std::printf("%-10s %-32s %14.0f %10s %16.0f %10s\n", name, "drain only (baseline)", bw, "1.00x", bc, "1.00x");
+        for (auto [label, w, c] : {std::tuple{"decode+JSON+write, in-process", median(inWall), median(inCpu)},
+                                   std::tuple{"decode+JSON+write, confined", median(confWall), median(confCpu)}})
+            std::printf("%-10s %-32s %14.0f %9.2fx %16.0f %9.2fx\n", name, label, w, w / bw, c, c / bc);
+        for (const auto* s : {&inProc, &conf})
+            if (s->undecodable()) std::printf("  %llu undecodable!\n", (unsigned long long)s->undecodable());
     }
+    for (const auto& st : confined.stats())
+        if (st.restarts) std::printf("  the confined worker was restarted %llu time(s): %s\n",
+                                     (unsigned long long)st.restarts, st.lastReason.c_str());
     return 0;
 }

@@ -59,8 +59,12 @@ struct StatusOptions {
 int statusCommand(const StatusOptions& opts);
 
 /// The control socket a status or reload client talks to: `socket` when given, else the one
-/// `config` names (the default when the file cannot be read, with a warning), else the default.
-std::filesystem::path controlSocketFor(const std::string& config, const std::string& socket);
+/// `config` names, else (no config at all) the default. A config that cannot be read is an error
+/// (Error with the file's own what/where, file:line:col), never a reason to ask another host: the
+/// default socket may be a different host's. Logs which socket it chose and why. `command` names
+/// the caller in messages.
+std::filesystem::path controlSocketFor(const std::string& config, const std::string& socket,
+                                       const std::string& command);
 
 struct ReloadOptions {
     std::string config;

@@ -363,7 +363,7 @@ int checkCommand(const DaemonOptions& opts) {
 }
 
 int statusCommand(const StatusOptions& opts) {
-    auto status = runtime::hostStatusFromJson(service::queryStatus(controlSocketFor(opts.config, opts.socket)));
+    auto status = runtime::hostStatusFromJson(service::queryStatus(controlSocketFor(opts.config, opts.socket, "status")));
     if (opts.costWindowSeconds > 0) addCostWindow(status, opts.costWindowSeconds);
     fmt::print("{}", opts.json ? runtime::toJson(status).dump() + "\n" : statusText(status));
     return 0;

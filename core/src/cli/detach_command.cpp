@@ -20,9 +20,22 @@ int detachCommand(const DetachOptions& opts) {
                         kDetachUsage,
                     EINVAL);
     std::filesystem::path root = opts.stateRoot;
-    if (root.empty())
-        root = opts.config.empty() ? config::HostConfig{}.service.stateRoot
-                                   : config::loadConfig(opts.config, defaultPluginDir()).service.stateRoot;
+    if (!root.empty()) {
+        spdlog::info("detach: state root '{}' (--state-root)", root.string());
+    } else if (opts.config.empty()) {
+        root = config::HostConfig{}.service.stateRoot;
+        spdlog::info("detach: state root '{}' (the default: no --config or --state-root given)", root.string());
+    } else {
+        try {
+            root = config::loadConfig(opts.config, defaultPluginDir()).service.stateRoot;
+        } catch (const Error& e) {
+            // The default state root may be another host's: never a fallback for a broken file.
+            throw Error(std::string("detach: ") + e.what() + "; nothing was detached (fix the file, or name the " +
+                            "state root with --state-root PATH)",
+                        e.code());
+        }
+        spdlog::info("detach: state root '{}' (from {})", root.string(), opts.config);
+    }
     if (!bpf::onBpffs(root)) {
         if (opts.all) {
             fmt::print("nothing pinned: state root '{}' is not a folder on a bpf filesystem\n", root.string());

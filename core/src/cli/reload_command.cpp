@@ -14,24 +14,34 @@
 
 namespace fizzhost::cli {
 
-std::filesystem::path controlSocketFor(const std::string& config, const std::string& socket) {
-    if (!socket.empty()) return socket;
-    if (config.empty()) return config::HostConfig{}.controlSocket;
-    try {
-        return config::loadConfig(config, defaultPluginDir()).controlSocket;
-    } catch (const Error& e) {
-        // The file may be broken now: that is for the host to refuse, and it answers where it
-        // listens, which is the default unless the config it started with said otherwise.
+std::filesystem::path controlSocketFor(const std::string& config, const std::string& socket,
+                                       const std::string& command) {
+    if (!socket.empty()) {
+        spdlog::info("{}: control socket '{}' (--socket)", command, socket);
+        return socket;
+    }
+    if (config.empty()) {
         const auto fallback = config::HostConfig{}.controlSocket;
-        spdlog::warn("{}; asking the host on the default control socket '{}' (--socket PATH names another)", e.what(),
+        spdlog::info("{}: control socket '{}' (the default: no --config or --socket given)", command,
                      fallback.string());
         return fallback;
+    }
+    try {
+        const auto path = config::loadConfig(config, defaultPluginDir()).controlSocket;
+        spdlog::info("{}: control socket '{}' (from {})", command, path.string(), config);
+        return path;
+    } catch (const Error& e) {
+        // Falling back to the default socket would reach whichever host listens there, which need
+        // not be the one this file configures.
+        throw Error(command + ": " + e.what() + "; no host was asked (the socket is the file's control_socket; " +
+                        "fix the file, or name the socket with --socket PATH)",
+                    e.code());
     }
 }
 
 int reloadCommand(const ReloadOptions& opts) {
     using Outcome = service::ReloadAnswer::Outcome;
-    const auto socket = controlSocketFor(opts.config, opts.socket);
+    const auto socket = controlSocketFor(opts.config, opts.socket, "reload");
     const auto timeout = std::chrono::milliseconds(int64_t(opts.timeoutSeconds * 1000));
     const service::ReloadAnswer answer = service::requestReload(socket, timeout);
     const bool answered = answer.outcome == Outcome::Live || answer.outcome == Outcome::Refused;

@@ -50,6 +50,29 @@ std::string interfaceText(const InterfaceStatus& ifc) {
 
 }  // namespace
 
+std::string decodersText(const std::vector<runtime::DecoderStatus>& decoders) {
+    if (decoders.empty()) return "";
+    std::string out = "decoders:\n";
+    for (const auto& d : decoders) {
+        uint64_t undecodable = 0;
+        std::string why;
+        for (const auto& [reason, n] : d.undecodable) {
+            undecodable += n;
+            why += fmt::format("{}{}={}", why.empty() ? "" : ", ", reason, n);
+        }
+        out += fmt::format("  {} {}: {}", d.plugin, d.version,
+                           d.confined ? (d.pid ? fmt::format("confined, worker pid {}", d.pid) : std::string("confined, no worker running"))
+                                      : std::string("IN-PROCESS (isolation = \"none\")"));
+        if (d.confined)
+            out += fmt::format(", {} restart(s){}, {} undecodable{}", d.restarts,
+                               d.lastFailure.empty() ? "" : " (last: " + d.lastFailure + ")", undecodable,
+                               why.empty() ? "" : " (" + why + ")");
+        out += "\n";
+        if (d.disabled) out += "    ! DISABLED: " + d.disabledReason + "; its messages are undecodable until it restarts\n";
+    }
+    return out;
+}
+
 std::string statusText(const runtime::HostStatus& status) {
     std::string out;
     for (const auto& ifc : status.interfaces) out += interfaceText(ifc);
@@ -57,6 +80,7 @@ std::string statusText(const runtime::HostStatus& status) {
         out += fmt::format("events output: {} written, {} lost ({} failed writes{}), reopened {} time(s)\n", o->written,
                            o->lost, o->writeErrors, o->lastError ? ", last: " + *o->lastError : "", o->reopens);
     if (status.lastReload) out += "last reload: " + describeReload(*status.lastReload) + "\n";
+    out += decodersText(status.decoders);
     if (status.insecurePlugins)
         out += "INSECURE: plugins are loaded without the root-ownership check (allow_insecure_plugins)\n";
     if (status.runTimeStats)

@@ -12,6 +12,9 @@ namespace fizzhost::cli {
 
 /// The whole text, each line ending in a newline.
 std::string statusText(const runtime::HostStatus& status);
+/// The decoders section: per plugin module, where its decoder runs, its worker's restarts and last
+/// failure, the messages counted undecodable by reason, and whether it is disabled.
+std::string decodersText(const std::vector<runtime::DecoderStatus>& decoders);
 
 /// One line: "2026-11-25T17:03:41Z by SIGHUP: refused after 3.2 ms: <reason>".
 std::string describeReload(const runtime::ReloadSummary& reload);

@@ -1,5 +1,6 @@
 #include "decoder/decoder_service.hpp"
 
+#include "decoder/module_root.hpp"
 #include "decoder/worker_host.hpp"
 #include "util/error.hpp"
 
@@ -72,6 +73,12 @@ void DecoderService::supervise(std::chrono::steady_clock::time_point now) noexce
         it->second->supervise(now);
         ++it;
     }
+}
+
+void DecoderService::sweepStale() noexcept {
+    if (settings_.isolation == DecoderIsolation::None) return;
+    if (const size_t n = ModuleRoot::sweepStale(settings_.root))
+        spdlog::info("decoder root '{}': removed {} folder(s) left by a process that died", settings_.root.string(), n);
 }
 
 std::vector<DecoderStats> DecoderService::stats() const {

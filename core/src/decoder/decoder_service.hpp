@@ -56,6 +56,10 @@ public:
     /// worker.
     void supervise(std::chrono::steady_clock::time_point now) noexcept;
 
+    /// Confined: removes the chroot folders under the root that a process that died left behind
+    /// (ModuleRoot::sweepStale); logs how many. Call at start. Never throws.
+    void sweepStale() noexcept;
+
     /// One entry per plugin module with a worker.
     std::vector<DecoderStats> stats() const;
     const DecoderSettings& settings() const { return settings_; }

@@ -77,6 +77,14 @@ std::vector<MetricFamily> statusMetrics(const runtime::HostStatus& status) {
     f.family("fizzhost_shadow_disagreed_total", "Compared frames the shadow-mode variants decided differently",
              MetricType::Counter);
     f.family("fizzhost_plugin_info", "A plugin version the host runs", MetricType::Gauge);
+    f.family("fizzhost_decoder_restarts_total", "Decoder workers of the plugin module that ended and were replaced",
+             MetricType::Counter);
+    f.family("fizzhost_decoder_undecodable_total",
+             "Messages counted undecodable because the decoder's worker died on them twice (or it was disabled), "
+             "per reason",
+             MetricType::Counter);
+    f.family("fizzhost_decoder_disabled", "1 while the decoder is disabled after too many restarts a minute",
+             MetricType::Gauge);
 
     if (status.output)
         f.counter("fizzhost_events_write_errors_total", "", {}, double(status.output->writeErrors));
@@ -132,6 +140,17 @@ std::vector<MetricFamily> statusMetrics(const runtime::HostStatus& status) {
     }
     for (const auto& [plugin, version, abi] : plugins)
         f.gauge("fizzhost_plugin_info", "", {{"plugin", plugin}, {"version", version}, {"abi", abi}}, 1.0);
+    for (const auto& d : status.decoders) {
+        if (!d.confined) continue;  // in-process: no worker to count
+        const Labels labels = {{"plugin", d.plugin}, {"version", d.version}, {"sha256", d.sha256.substr(0, 12)}};
+        f.counter("fizzhost_decoder_restarts_total", "", labels, double(d.restarts));
+        f.gauge("fizzhost_decoder_disabled", "", labels, d.disabled ? 1.0 : 0.0);
+        for (const auto& [reason, n] : d.undecodable) {
+            Labels withReason = labels;
+            withReason.push_back({"reason", reason});
+            f.counter("fizzhost_decoder_undecodable_total", "", withReason, double(n));
+        }
+    }
     return std::move(f).take();
 }
 

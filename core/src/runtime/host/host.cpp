@@ -23,11 +23,21 @@ double msSince(Clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
-// ABI 1.0 modules are described by confined workers. The pump still decodes in this process, so
-// selected plugins load their code here; phase 2 (the pump on decoder::DecoderService) switches
-// this to LoadCode::None when [decoders] isolation = "process".
+// The [decoders] settings in force: the config's, with the root from $FIZZHOST_DECODER_ROOT when
+// the config names none (the rule the commands that decode follow too).
+DecoderSettings decoderSettings(const config::HostConfig& cfg) {
+    DecoderSettings s = cfg.decoders;
+    if (s.root == DecoderSettings{}.root) s.root = decoder::settingsFromEnvironment().root;
+    return s;
+}
+
+// ABI 1.0 modules are described by confined workers. Confined (the default), the decoders run in
+// workers too and the module's code is never loaded into this process; isolation = "none"
+// (trusted plugins) loads it here, where the pump decodes.
 plugin::CatalogOptions catalogOptions(const config::HostConfig& cfg, bool insecure) {
-    return {decoder::legacyDescriber(cfg.decoders, insecure), plugin::LoadCode::InProcess};
+    const DecoderSettings s = decoderSettings(cfg);
+    return {decoder::legacyDescriber(s, insecure),
+            s.isolation == DecoderIsolation::None ? plugin::LoadCode::InProcess : plugin::LoadCode::None};
 }
 
 }  // namespace
@@ -35,7 +45,8 @@ plugin::CatalogOptions catalogOptions(const config::HostConfig& cfg, bool insecu
 Host::Host(config::HostConfig config, bool allowInsecurePlugins)
     : cfg_(std::move(config)), cliInsecure_(allowInsecurePlugins),
       insecure_(allowInsecurePlugins || cfg_.allowInsecurePlugins),
-      catalog_(cfg_.pluginDir, plugin::FilePolicy::forProcess(insecure_), catalogOptions(cfg_, insecure_)) {
+      catalog_(cfg_.pluginDir, plugin::FilePolicy::forProcess(insecure_), catalogOptions(cfg_, insecure_)),
+      decoders_(std::make_unique<decoder::DecoderService>(decoderSettings(cfg_), insecure_)) {
     // The config file's trust was judged where it was read (config::loadConfig, on its descriptor).
 }
 
@@ -45,7 +56,9 @@ void Host::start() {
     std::lock_guard lock(mutex_);
     writer_ = std::make_unique<EventWriter>(cfg_.output.events, cfg_.output.format,
                                             OutputFileMode{mode_t(cfg_.output.eventsMode), cfg_.output.eventsGroup});
-    pump_ = std::make_unique<Pump>(*writer_);
+    // Chroot folders a host that died left behind (none is in use: each running worker's is locked).
+    decoders_->sweepStale();
+    pump_ = std::make_unique<Pump>(*writer_, *decoders_);
     pump_->start();
     runStats_.settle(cfg_.runTimeStats);
     catalog_.rescan();
@@ -156,9 +169,10 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::st
     phases_.restart();
     if (next.output.events != cfg_.output.events || next.output.format != cfg_.output.format ||
         next.output.eventsMode != cfg_.output.eventsMode || next.output.eventsGroup != cfg_.output.eventsGroup ||
-        next.controlSocket != cfg_.controlSocket)
-        spdlog::warn("reload: [output] events/format/events_mode/events_group and control_socket changes take "
-                     "effect on restart only (a restart adopts the pinned links: no frame passes unclassified)");
+        next.controlSocket != cfg_.controlSocket || !(next.decoders == cfg_.decoders))
+        spdlog::warn("reload: [output] events/format/events_mode/events_group, control_socket and [decoders] "
+                     "changes take effect on restart only (a restart adopts the pinned links: no frame passes "
+                     "unclassified)");
     const bool freshPrograms = next.queueSize != cfg_.queueSize || next.output.transport != cfg_.output.transport ||
                                next.output.ringSlots != cfg_.output.ringSlots ||
                                (!next.output.ringSlots && next.output.ringRate != cfg_.output.ringRate);
@@ -175,6 +189,7 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::st
     effective.output.events = cfg_.output.events;
     effective.output.format = cfg_.output.format;
     effective.controlSocket = cfg_.controlSocket;
+    effective.decoders = cfg_.decoders;
     auto swapAll = [&] {
         std::swap(cfg_, effective);  // classifierOptions() reads the new sizes
         std::swap(catalog_, catalog);
@@ -187,7 +202,7 @@ bool Host::reload(const config::HostConfig& next, ReloadGuard nextGuard, std::st
             spdlog::warn("reload: insecure plugin mode {}", nextInsecure ? "switched ON" : "switched off");
         if (next.pluginDir != catalog_.dir() || nextInsecure != insecure_) {
             plugin::Catalog fresh(next.pluginDir, plugin::FilePolicy::forProcess(nextInsecure),
-                                  catalogOptions(next, nextInsecure));
+                                  catalogOptions(effective, nextInsecure));
             fresh.keepLoadedFrom(catalog_);
             catalog = std::move(fresh);
         } else {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "config/host_config.hpp"
+#include "decoder/decoder_service.hpp"
 #include "plugin/catalog.hpp"
 #include "runtime/attachment/attachment.hpp"
 #include "runtime/host/run_time_stats.hpp"
@@ -148,6 +149,10 @@ private:
     bool cliInsecure_;  // --allow-insecure-plugins: fixed for the process's life
     bool insecure_;     // in force now: the command line or the config's allow_insecure_plugins
     plugin::Catalog catalog_;
+    // Where the sources' decoders run: confined workers by default. Declared before the pump and
+    // the sources' holders, so it outlives every channel's user; [decoders] changes take effect on
+    // restart.
+    std::unique_ptr<decoder::DecoderService> decoders_;
     std::unique_ptr<EventWriter> writer_;
     std::unique_ptr<Pump> pump_;
     RunTimeStats runStats_;  // under mutex_

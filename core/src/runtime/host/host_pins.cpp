@@ -32,7 +32,7 @@ void Host::sweepUnconfiguredPins() {
             std::vector<PinnedVariant> all = r.variants;
             if (r.pending) all.insert(all.end(), r.pending->variants.begin(), r.pending->variants.end());
             for (const auto& v : all) try {
-                    sources.push_back(drainOnlySource(*pins_, r, v, name, catalog_, *writer_, notes));
+                    sources.push_back(drainOnlySource(*pins_, r, v, name, catalog_, *writer_, *decoders_, notes));
                 } catch (const Error& e) {
                     spdlog::error("interface '{}': counted as lost at start: what waited in its {} {} {} (number "
                                   "unknown): {}",
@@ -77,7 +77,7 @@ std::pair<Attachment*, bool> Host::adoptPinned(const config::Interface& ifc) {
     if (!pins_ || !std::filesystem::exists(pins_->folder(ifc.name))) return {nullptr, false};
     try {
         const PinRecord record = pins_->read(ifc.name);
-        AdoptedState adopted = runtime::adoptPinned(*pins_, record, ifc, cfg_, catalog_, *writer_);
+        AdoptedState adopted = runtime::adoptPinned(*pins_, record, ifc, cfg_, catalog_, *writer_, *decoders_);
         Attachment& a = *adopted.attachment;
         for (auto* s : {&a.baseline, &a.candidate})
             if (*s) pump_->add(*s);  // the messages that waited while no host ran, then the new ones

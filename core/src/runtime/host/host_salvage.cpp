@@ -116,7 +116,7 @@ void Host::salvagePinned(const config::Interface& ifc, const std::string& why) {
     for (const auto& v : instances) {
         if (!seen.insert(v.programId).second) continue;
         try {
-            auto s = drainOnlySource(*pins_, shape, v, ifc.name, catalog_, *writer_, notes);
+            auto s = drainOnlySource(*pins_, shape, v, ifc.name, catalog_, *writer_, *decoders_, notes);
             pump_->add(s);  // drained from now; retired once nothing runs it (finishSalvage)
             salvaged.push_back(std::move(s));
         } catch (const Error& e) {

@@ -4,6 +4,9 @@
 
 #include "runtime/status/status_builder.hpp"
 
+#include <algorithm>
+#include <tuple>
+
 namespace fizzhost::runtime {
 
 HostStatus Host::status() const {
@@ -26,6 +29,13 @@ HostStatus Host::status() const {
             if (s) uncounted_.check(name, *s);
     }
     for (const auto& [name, g] : gone_.all()) out.interfaces.push_back(goneStatus(name, g));
+    for (const auto& d : decoders_->stats())
+        out.decoders.push_back(DecoderStatus{d.plugin, d.version, d.sha256, d.file.string(), d.confined, int64_t(d.pid),
+                                             d.starts, d.restarts, d.lastReason, d.undecodable, d.disabled,
+                                             d.disabledReason});
+    std::sort(out.decoders.begin(), out.decoders.end(), [](const DecoderStatus& a, const DecoderStatus& b) {
+        return std::tie(a.plugin, a.version, a.sha256) < std::tie(b.plugin, b.version, b.sha256);
+    });
     return out;
 }
 

@@ -26,39 +26,53 @@ std::string hexDump(const unsigned char* data, size_t n) {
 }  // namespace
 
 MessageSource::MessageSource(std::unique_ptr<Classifier> classifier, EventOrigin origin, EventWriter& writer,
-                             bool deliver, bool shadow)
+                             decoder::DecoderService& decoders, bool deliver, bool shadow)
     : classifier_(std::move(classifier)), origin_(std::move(origin)), reader_(*classifier_),
       template_(writer.format(), origin_, classifier_->plugin().kinds(), classifier_->plugin().fields()),
-      writer_(writer), deliver_(deliver), shadow_(shadow) {}
+      writer_(writer), channel_(decoders.open(classifier_->pluginPtr())), deliver_(deliver), shadow_(shadow) {}
 
-size_t MessageSource::drain(size_t max) noexcept {
-    const plugin::Plugin& plugin = classifier_->plugin();
-    const size_t kinds = plugin.kinds().size();
+size_t MessageSource::collect() noexcept {
+    using Outcome = decoder::DecodeResult::Outcome;
     uint64_t undecodable = 0, withheld = 0;
-    const size_t n = reader_.drain(max, [&](const void* data, uint32_t size) noexcept {
-        fizzhost_event event;
-        fizzhost_field_value fields[FIZZHOST_MAX_FIELDS];
-        const int rc = plugin.decode(data, size, event, fields);
-        if (rc != 0 || event.kind >= kinds) {
-            ++undecodable;
-            if (!bad_.set) {
-                bad_.set = true;
-                bad_.code = rc;
-                bad_.kind = rc == 0 ? event.kind : 0;
-                bad_.size = size;
-                std::memcpy(bad_.bytes.data(), data, std::min<size_t>(size, kDumpBytes));
-            }
+    const size_t n = channel_->collect(SIZE_MAX, [&](const decoder::DecodeResult& r) noexcept {
+        if (r.ok()) {
+            if (deliver_)
+                writer_.write(template_, *r.event, r.fields, &output_);
+            else
+                ++withheld;
             return;
         }
-        if (deliver_)
-            writer_.write(template_, event, fields, &output_);
-        else
-            ++withheld;
+        ++undecodable;
+        if (bad_.set) return;
+        bad_.set = true;
+        bad_.code = r.rc;
+        bad_.kind = r.outcome == Outcome::KindOutOfRange ? r.event->kind : 0;
+        bad_.workerFailed = r.outcome == Outcome::WorkerFailed;
+        const size_t len = std::min(r.reason.size(), bad_.reason.size() - 1);
+        std::memcpy(bad_.reason.data(), r.reason.data(), len);
+        bad_.reason[len] = 0;
+        bad_.size = r.size;
+        std::memcpy(bad_.bytes.data(), r.raw, std::min<size_t>(r.size, kDumpBytes));
     });
     if (undecodable) undecodable_.fetch_add(undecodable, std::memory_order_relaxed);
     if (withheld) withheld_.fetch_add(withheld, std::memory_order_relaxed);
-    report(std::chrono::steady_clock::now(), false);
     return n;
+}
+
+size_t MessageSource::drain(size_t max) noexcept {
+    // Results first: they free the slots the new messages go into.
+    size_t moved = collect();
+    decoder::DecoderChannel& ch = *channel_;
+    const size_t taken = reader_.drain(std::min(max, ch.space()), [&](const void* data, uint32_t size) noexcept {
+        ch.submit(data, size);  // cannot fail: no more than space() are taken
+    });
+    if (taken) {
+        ch.publish();
+        // In-process the results are there at once; a worker's that are ready are taken next pass.
+        moved += taken + collect();
+    }
+    report(std::chrono::steady_clock::now(), false);
+    return moved;
 }
 
 void MessageSource::report(std::chrono::steady_clock::time_point now, bool force) noexcept {
@@ -67,7 +81,9 @@ void MessageSource::report(std::chrono::steady_clock::time_point now, bool force
         const uint64_t undecodable = undecodable_.load(std::memory_order_relaxed);
         if (undecodable != undecodableReported_ && (force || now >= nextUndecodableLog_)) {
             std::string why;
-            if (bad_.code == FIZZHOST_DECODE_THREW)
+            if (bad_.workerFailed)
+                why = std::string("its decoder failed: ") + bad_.reason.data();
+            else if (bad_.code == FIZZHOST_DECODE_THREW)
                 why = "the decoder threw (FIZZHOST_DECODE_THREW)";
             else if (bad_.code != 0)
                 why = "the decoder returned error " + std::to_string(bad_.code);

@@ -1,7 +1,13 @@
-// One classifier instance as the pump sees it: its transport reader, decoder and event template,
-// and the counts of what it delivered. The one place a message becomes an event.
+// One classifier instance as the pump sees it: its transport reader, its channel to the plugin's
+// decoder (a confined worker by default, decoder/decoder_service.hpp), its event template, and the
+// counts of what it delivered. The one place a message becomes an event: drain() copies waiting
+// messages into the channel, hands them to the decoder and writes the results that came back, in
+// order. A confined decoder answers asynchronously, so a message may still be in flight after a
+// drain(): the pump keeps calling until inFlight() is 0.
 #pragma once
 
+#include "decoder/decoder_channel.hpp"
+#include "decoder/decoder_service.hpp"
 #include "runtime/instance/classifier.hpp"
 #include "runtime/output/event_writer.hpp"
 #include "runtime/instance/transport_reader.hpp"
@@ -15,21 +21,28 @@ namespace fizzhost::runtime {
 
 class MessageSource {
 public:
-    /// Takes the classifier; `writer` must outlive the source. Decoded events go to `writer`, or,
-    /// when `deliver` is false (a shadow-mode candidate whose events are not wanted), are only
-    /// counted as withheld. `shadow`: the instance is a shadow-mode candidate, which sees the
-    /// frames the baseline classifies (its counts stay out of the interface's totals). Throws
-    /// Error when the transport cannot be mapped.
-    MessageSource(std::unique_ptr<Classifier> classifier, EventOrigin origin, EventWriter& writer, bool deliver = true,
-                  bool shadow = false);
+    /// Takes the classifier; `writer` must outlive the source. Messages are decoded through a
+    /// channel `decoders` opens for the plugin (starting its worker when it has none). Decoded
+    /// events go to `writer`, or, when `deliver` is false (a shadow-mode candidate whose events
+    /// are not wanted), are only counted as withheld. `shadow`: the instance is a shadow-mode
+    /// candidate, which sees the frames the baseline classifies (its counts stay out of the
+    /// interface's totals). Throws Error when the transport cannot be mapped or the decoder
+    /// cannot be started (decoder::DecoderService::open).
+    MessageSource(std::unique_ptr<Classifier> classifier, EventOrigin origin, EventWriter& writer,
+                  decoder::DecoderService& decoders, bool deliver = true, bool shadow = false);
 
     Classifier& classifier() { return *classifier_; }
     const Classifier& classifier() const { return *classifier_; }
 
-    /// Pump thread only: decodes and writes up to `max` waiting messages; returns how many were
-    /// taken. Undecodable messages and transport drops are logged from here, each at most once per
-    /// kProblemLogInterval. Never throws.
+    /// Pump thread only: takes up to `max` waiting messages into the decoder's channel (as many as
+    /// it has room for) and writes every result the decoder has finished; returns how many
+    /// messages moved (taken plus finished), 0 when nothing did. Undecodable messages and
+    /// transport drops are logged from here, each at most once per kProblemLogInterval. Never throws.
     size_t drain(size_t max) noexcept;
+    /// Pump thread only: messages handed to the decoder whose results have not come back yet.
+    size_t inFlight() const noexcept { return channel_->inFlight(); }
+    /// True when a confined worker decodes this source's messages.
+    bool confined() const noexcept { return channel_->confined(); }
     /// Pump thread only: logs undecodable messages and drops not yet reported, whatever the
     /// interval (the source is about to go). Never throws.
     void reportProblems() noexcept { report(std::chrono::steady_clock::now(), true); }
@@ -55,16 +68,21 @@ private:
         bool set = false;
         int code = 0;        // the decoder's return value; 0 when the kind was out of range
         uint32_t kind = 0;   // the out-of-range kind (code == 0)
+        bool workerFailed = false;       // its worker died on it twice, or the decoder is disabled
+        std::array<char, 96> reason{};  // why (workerFailed), NUL-terminated
         uint32_t size = 0;   // of the whole message
         std::array<unsigned char, kDumpBytes> bytes{};
     };
     void report(std::chrono::steady_clock::time_point now, bool force) noexcept;
+    // Writes (or counts) every result the decoder has finished; returns how many.
+    size_t collect() noexcept;
 
     std::unique_ptr<Classifier> classifier_;
     EventOrigin origin_;
     TransportReader reader_;
     EventTemplate template_;
     EventWriter& writer_;
+    std::unique_ptr<decoder::DecoderChannel> channel_;
     OutputCounters output_;  // the writer counts our lines at its flush
     std::atomic<uint64_t> undecodable_{0}, withheld_{0};
     const bool deliver_, shadow_;

@@ -2,11 +2,13 @@
 
 #include "util/error.hpp"
 
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 
 namespace fizzhost::runtime {
 namespace {
@@ -16,7 +18,7 @@ constexpr int kMinIdleMs = 1, kMaxIdleMs = 16;
 
 }  // namespace
 
-Pump::Pump(EventWriter& writer) : writer_(writer) {
+Pump::Pump(EventWriter& writer, decoder::DecoderService& decoders) : writer_(writer), decoders_(decoders) {
     epoll_.reset(epoll_create1(EPOLL_CLOEXEC));
     if (!epoll_) throwErrno("pump: epoll_create1", errno);
     wakeFd_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -70,7 +72,7 @@ void Pump::retire(const std::shared_ptr<MessageSource>& source) {
     sources_.erase(it);
     if (!running_) {
         // No thread: empty it here.
-        while (source->drain(SIZE_MAX) > 0) {}
+        empty({source});
         writer_.flush();
         source->reportProblems();
         return;
@@ -87,6 +89,29 @@ size_t Pump::drainAll(const std::vector<std::shared_ptr<MessageSource>>& sources
     size_t n = 0;
     for (const auto& s : sources) n += s->drain(kBatch);
     return n;
+}
+
+namespace {
+
+size_t inFlight(const std::vector<std::shared_ptr<MessageSource>>& sources) {
+    size_t n = 0;
+    for (const auto& s : sources) n += s->inFlight();
+    return n;
+}
+
+}  // namespace
+
+void Pump::empty(const std::vector<std::shared_ptr<MessageSource>>& sources) {
+    for (;;) {
+        size_t moved = 0;
+        for (const auto& s : sources) moved += s->drain(SIZE_MAX);
+        if (moved) continue;
+        if (inFlight(sources) == 0) return;
+        // A worker is still on them: it finishes, or supervision notices it died or hung (the
+        // deadline) and restarts it or writes the verdict. Either way this ends.
+        decoders_.supervise(std::chrono::steady_clock::now());
+        sched_yield();
+    }
 }
 
 void Pump::run() {
@@ -106,8 +131,7 @@ void Pump::run() {
         }
         if (!retiring.empty()) {
             // Nothing pushes into these any more: empty them completely, then let them go.
-            for (auto& s : retiring)
-                while (s->drain(SIZE_MAX) > 0) {}
+            empty(retiring);
             writer_.flush();
             for (auto& s : retiring) s->reportProblems();
             retiring.clear();
@@ -115,8 +139,9 @@ void Pump::run() {
             retiredVersion_ = seen;
             retired_.notify_all();
         }
+        decoders_.supervise(std::chrono::steady_clock::now());
         if (stopping) {
-            while (drainAll(active) > 0) {}
+            empty(active);
             writer_.flush();
             for (auto& s : active) s->reportProblems();
             return;
@@ -127,6 +152,13 @@ void Pump::run() {
             continue;
         }
         writer_.flush();
+        if (inFlight(active) > 0) {
+            // Messages are in a worker: their results come without a signal either; look again
+            // as soon as the CPU allows, never after a sleep.
+            idleMs = kMinIdleMs;
+            sched_yield();
+            continue;
+        }
         // Neither transport signals (no wakeup per message is the point of the ring): poll on a
         // backoff while any source exists, and sleep until woken when there is none.
         epoll_event events[16];

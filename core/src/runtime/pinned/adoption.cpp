@@ -63,7 +63,8 @@ const std::string& linkTag(const std::vector<PinnedVariant>& variants, const std
 
 std::shared_ptr<MessageSource> drainOnlySource(const PinStore& pins, const PinRecord& r, const PinnedVariant& v,
                                                const std::string& ifname, const plugin::Catalog& catalog,
-                                               EventWriter& writer, std::vector<std::string>& notes) {
+                                               EventWriter& writer, decoder::DecoderService& decoders,
+                                               std::vector<std::string>& notes) {
     const std::string ref = v.plugin + "@" + v.version;
     std::shared_ptr<const plugin::Plugin> p = catalog.find(ref);
     const std::optional<fizz_transport> transport = config::parseTransport(r.transport);
@@ -78,11 +79,12 @@ std::shared_ptr<MessageSource> drainOnlySource(const PinStore& pins, const PinRe
                             openMap(pins, ifname, v.queuePin, v.programId, p->messageMap(), notes), r.ringSlots};
     auto classifier = Classifier::adopt(p, *transport, std::move(fds));
     return std::make_shared<MessageSource>(std::move(classifier), EventOrigin{ifname, p->name(), p->version(), v.variant},
-                                           writer, true, false);
+                                           writer, decoders, true, false);
 }
 
 AdoptedState adoptPinned(const PinStore& pins, const PinRecord& r, const config::Interface& ifc,
-                         const config::HostConfig& cfg, const plugin::Catalog& catalog, EventWriter& writer) {
+                         const config::HostConfig& cfg, const plugin::Catalog& catalog, EventWriter& writer,
+                         decoder::DecoderService& decoders) {
     const std::string where = "interface '" + ifc.name + "': pinned state";
     UniqueFd linkFd = pins.open(ifc.name, "link");
     const bpf::LinkInfo link = bpf::linkInfo(linkFd.get());
@@ -166,7 +168,7 @@ AdoptedState adoptPinned(const PinStore& pins, const PinRecord& r, const config:
         const bool shadow = v.variant == "candidate" && *dispatcher && (*dispatcher)->shadow;
         auto source = std::make_shared<MessageSource>(
             std::move(classifier), EventOrigin{ifc.name, p->name(), p->version(), shadow ? "shadow" : v.variant}, writer,
-            !shadow || (*dispatcher)->shadowEvents, shadow);
+            decoders, !shadow || (*dispatcher)->shadowEvents, shadow);
         (v.variant == "candidate" ? a->candidate : a->baseline) = std::move(source);
     }
     if (!a->baseline) throw Error(where + ": the record names no baseline program", EPROTO);
@@ -186,7 +188,7 @@ AdoptedState adoptPinned(const PinStore& pins, const PinRecord& r, const config:
             for (const auto& w : *variants) running = running || w.programId == v.programId;
             if (running) continue;
             try {
-                out.leftovers.push_back(drainOnlySource(pins, r, v, ifc.name, catalog, writer, out.notes));
+                out.leftovers.push_back(drainOnlySource(pins, r, v, ifc.name, catalog, writer, decoders, out.notes));
             } catch (const Error& e) {
                 out.unreachable.push_back(v.variant + " " + v.plugin + " " + v.version + " (program id " +
                                           std::to_string(v.programId) + "): " + e.what());

@@ -9,6 +9,7 @@
 #include "plugin/catalog.hpp"
 #include "runtime/attachment/attachment.hpp"
 #include "runtime/output/event_writer.hpp"
+#include "runtime/output/message_source.hpp"
 #include "runtime/pinned/pin_store.hpp"
 
 #include <memory>
@@ -30,19 +31,21 @@ struct AdoptedState {
     std::vector<std::string> notes;  // for the log: which state was adopted, maps reached without their pin
 };
 
+/// A source on a recorded instance's pinned maps (and its program while one lives under its id and
+/// tag), for draining what waits in it. Throws Error when a map or the plugin cannot be had.
+std::shared_ptr<MessageSource> drainOnlySource(const PinStore& pins, const PinRecord& record, const PinnedVariant& v,
+                                               const std::string& ifname, const plugin::Catalog& catalog,
+                                               EventWriter& writer, decoder::DecoderService& decoders,
+                                               std::vector<std::string>& notes);
+
 /// Builds an Attachment on `ifc`'s pinned state. The variants' decoders are the catalog's plugins
 /// of the recorded name and version (so the messages that waited are decoded by the code that
 /// emitted them). The link may run the recorded state or the pending one (record.pending): the
 /// one it runs is adopted. Throws Error, and changes nothing, when the state cannot be adopted: the
 /// link is detached or on another device, the attach mode changed, the link runs neither state, or
 /// a recorded plugin version is no longer in the plugin folder.
-/// A source on a recorded instance's pinned maps (and its program while one lives under its id and
-/// tag), for draining what waits in it. Throws Error when a map or the plugin cannot be had.
-std::shared_ptr<MessageSource> drainOnlySource(const PinStore& pins, const PinRecord& record, const PinnedVariant& v,
-                                               const std::string& ifname, const plugin::Catalog& catalog,
-                                               EventWriter& writer, std::vector<std::string>& notes);
-
 AdoptedState adoptPinned(const PinStore& pins, const PinRecord& record, const config::Interface& ifc,
-                         const config::HostConfig& cfg, const plugin::Catalog& catalog, EventWriter& writer);
+                         const config::HostConfig& cfg, const plugin::Catalog& catalog, EventWriter& writer,
+                         decoder::DecoderService& decoders);
 
 }  // namespace fizzhost::runtime

@@ -40,7 +40,7 @@ std::unique_ptr<ReloadPlan> prepareReload(const ReloadContext& ctx, const config
             ctx.phases.mark("load program");
             auto source = std::make_shared<MessageSource>(
                 std::move(classifier), EventOrigin{ifc.name, plugin->name(), plugin->version(), placed.name},
-                ctx.writer, placed.deliver, placed.shadowCandidate);
+                ctx.writer, ctx.pump.decoders(), placed.deliver, placed.shadowCandidate);
             ctx.phases.mark("source setup");  // its regions mapped, its event template built
             failpoint(failpoints::kInstanceLoaded);
             return source;

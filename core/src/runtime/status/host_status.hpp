@@ -109,6 +109,21 @@ struct ReloadSummary {
     bool operator==(const ReloadSummary&) const = default;
 };
 
+/// One plugin module's decoder: where it runs and how its worker fared since the host started it.
+struct DecoderStatus {
+    std::string plugin, version, sha256, file;
+    bool confined = true;    // in a worker process (false: isolation = "none", in the host)
+    int64_t pid = 0;         // the worker now running, 0 when none
+    uint64_t starts = 0, restarts = 0;
+    std::string lastFailure;  // why the last worker ended ("SIGSEGV", "hung 1000 ms", ...), empty: none
+    /// Messages counted undecodable because a worker died on them twice, by reason, and those
+    /// refused while the decoder was disabled ("disabled").
+    std::map<std::string, uint64_t> undecodable;
+    bool disabled = false;  // too many restarts a minute: its messages are undecodable for now
+    std::string disabledReason;
+    bool operator==(const DecoderStatus&) const = default;
+};
+
 struct HostStatus {
     std::vector<InterfaceStatus> interfaces;  // attached ones by name, then the gone ones
     bool runTimeStats = false;                // the kernel's BPF run-time statistics are on
@@ -117,6 +132,7 @@ struct HostStatus {
     bool keepOnExit = false;                  // on_exit = "keep" (else "detach")
     std::optional<OutputStatus> output;       // none before the host started
     std::optional<ReloadSummary> lastReload;  // none before the first reload (the daemon's)
+    std::vector<DecoderStatus> decoders;      // one per plugin module in use, by name and version
     bool operator==(const HostStatus&) const = default;
 };
 

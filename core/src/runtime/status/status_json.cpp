@@ -252,6 +252,30 @@ json toJson(const ReloadSummary& r) {
     return j;
 }
 
+json decoderJson(const DecoderStatus& d) {
+    return {{"plugin", d.plugin},       {"version", d.version},         {"sha256", d.sha256},
+            {"file", d.file},           {"confined", d.confined},       {"pid", d.pid},
+            {"starts", d.starts},       {"restarts", d.restarts},       {"last_failure", d.lastFailure},
+            {"undecodable", d.undecodable}, {"disabled", d.disabled},   {"disabled_reason", d.disabledReason}};
+}
+
+DecoderStatus decoderFrom(const json& j) {
+    DecoderStatus d;
+    d.plugin = get<std::string>(j, "plugin");
+    d.version = get<std::string>(j, "version");
+    d.sha256 = get<std::string>(j, "sha256");
+    d.file = get<std::string>(j, "file");
+    d.confined = get<bool>(j, "confined");
+    d.pid = get<int64_t>(j, "pid");
+    d.starts = get<uint64_t>(j, "starts");
+    d.restarts = get<uint64_t>(j, "restarts");
+    d.lastFailure = get<std::string>(j, "last_failure");
+    d.undecodable = get<std::map<std::string, uint64_t>>(j, "undecodable");
+    d.disabled = get<bool>(j, "disabled");
+    d.disabledReason = get<std::string>(j, "disabled_reason");
+    return d;
+}
+
 json toJson(const HostStatus& s) {
     json out = {{"interfaces", json::array()},
                 {"run_time_stats", s.runTimeStats},
@@ -267,6 +291,8 @@ json toJson(const HostStatus& s) {
         out["events_reopens"] = s.output->reopens;
     }
     for (const auto& ifc : s.interfaces) out["interfaces"].push_back(interfaceJson(ifc));
+    out["decoders"] = json::array();
+    for (const auto& d : s.decoders) out["decoders"].push_back(decoderJson(d));
     return out;
 }
 
@@ -288,6 +314,8 @@ HostStatus hostStatusFromJson(const json& j) {
                                     optional<std::string>(j, "last_write_error")};
         if (j.is_object() && j.contains("last_reload") && j.at("last_reload").is_object())
             s.lastReload = reloadFrom(j.at("last_reload"));
+        if (j.is_object() && j.contains("decoders"))  // absent from hosts older than confined decoders
+            for (const auto& d : array(j, "decoders")) s.decoders.push_back(decoderFrom(d));
         return s;
     });
 }
