@@ -23,6 +23,13 @@ AdoptedState adoptPinned(const PinStore& pins, const PinRecord& r, const config:
         throw Error(where + ": link id " + std::to_string(link.id) + " is attached to ifindex " +
                         std::to_string(link.ifindex) + ", but '" + ifc.name + "' is ifindex " + std::to_string(ifindex),
                     ENODEV);
+    // A link stays on its hook: a tcx link is adopted for hook = "tc" only, an XDP link for "xdp".
+    const bool pinnedTc = r.mode == AttachedLink::kTcxMode;
+    if (pinnedTc != (ifc.hook == config::Hook::Tc))
+        throw Error(where + ": link id " + std::to_string(link.id) + " is at " + (pinnedTc ? "tc ingress" : "XDP") +
+                        ", the config asks for hook = \"" + std::string(config::toString(ifc.hook)) +
+                        "\"; a link cannot change its hook, so it is attached anew",
+                    EINVAL);
     if (r.configuredMode != config::toString(ifc.mode))
         throw Error(where + ": attached in mode " + r.configuredMode + ", the config asks for " +
                         std::string(config::toString(ifc.mode)) +
@@ -72,7 +79,7 @@ AdoptedState adoptPinned(const PinStore& pins, const PinRecord& r, const config:
             note("ring_slots " + std::to_string(r.ringSlots) + " -> " + std::to_string(wantSlots));
         Classifier::Adopted fds{bpf::programById(v.programId), pins.open(ifc.name, v.regionsPin),
                                 pins.open(ifc.name, v.queuePin), r.ringSlots};
-        auto classifier = Classifier::adopt(p, transport, std::move(fds));
+        auto classifier = Classifier::adopt(p, transport, std::move(fds), pinnedTc ? FIZZ_HOOK_TC : FIZZ_HOOK_XDP);
         // A shadow-mode candidate's backlog is the baseline's frames again: counted once, its
         // events written only if they were wanted, and named as they were.
         const bool shadow = v.variant == "candidate" && r.dispatcher && r.dispatcher->shadow;
@@ -86,13 +93,18 @@ AdoptedState adoptPinned(const PinStore& pins, const PinRecord& r, const config:
         // The dispatcher's cost and shadow maps are not pinned: a rollout is rebuilt, with one
         // bpf_link_update from the adopted dispatcher to a complete new one.
         note("a pinned rollout is rebuilt (dispatcher and both variants)");
-        if (!a->candidate) throw Error(where + ": the record names a dispatcher but no candidate", EPROTO);
+        // Without a candidate it is a chain's dispatcher (then): rebuilt the same way.
+        if (!a->candidate && ifc.then.empty())
+            throw Error(where + ": the record names a dispatcher but no candidate", EPROTO);
         a->dispatcher = Dispatcher::adopt(bpf::programById(r.dispatcher->programId),
                                           pins.open(ifc.name, r.dispatcher->variantsPin),
                                           pins.open(ifc.name, r.dispatcher->splitPin), r.dispatcher->percent);
     }
-    a->link = bpf::XdpLink::adopt(std::move(linkFd), ifc.name,
-                                  r.mode == "native" ? bpf::XdpMode::Native : bpf::XdpMode::Generic);
+    if (pinnedTc)
+        a->link = bpf::TcxLink::adopt(std::move(linkFd), ifc.name);
+    else
+        a->link = bpf::XdpLink::adopt(std::move(linkFd), ifc.name,
+                                      r.mode == "native" ? bpf::XdpMode::Native : bpf::XdpMode::Generic);
     out.attachment = std::move(a);
     out.samePrograms = diff.empty();
     out.differences = diff;
