@@ -191,10 +191,13 @@ TEST_CASE("then: a pinned XDP program dropping one UDP port runs behind each shi
     // One frame in 5 goes to the port the chained program drops.
     Trickle trickle(lab, kDefaultDport, 5, kChainDrops);
     auto stage = [&](const std::string& config) {
+        INFO(config);
         lab.writeConfig(config);
         REQUIRE(lab.reload());
         const auto seen = lab.packetsCounted();
-        REQUIRE(waitUntil([&] { return lab.packetsCounted() > seen + 40; }));  // traffic through the new state
+        const bool moving = waitUntil([&] { return lab.packetsCounted() > seen + 40; });  // traffic through the new state
+        INFO(lab.interfaceStatus().dump());
+        REQUIRE(moving);
     };
     REQUIRE(waitUntil([&] { return lab.packetsCounted() > 40; }));
     for (const char* classifier : {"fizzbuzz", "fibonacci", "fizz"})

@@ -78,5 +78,5 @@ TEST_CASE("hook keys: misplaced or malformed values are refused with file:line:c
                    "\"lb/xdp\""));
     CHECK(errorOf(head + "on_detach = \"ignore\"\n") ==
           at(3, 13, "interface.a.on_detach: expected one of \"reattach\", \"stay_off\", got \"ignore\""));
-    CHECK(errorOf(head + "hok = \"tc\"\n") == at(3, 1, "interface.a: unknown key 'hok' (did you mean 'hook'?)"));
+    CHECK(errorOf(head + "hok = \"tc\"\n") == at(3, 1, "interface.a.hok: unknown key 'hok' (did you mean 'hook'?)"));
 }

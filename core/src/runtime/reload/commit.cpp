@@ -118,6 +118,7 @@ std::unique_ptr<Attachment> commitReload(const ReloadContext& ctx, ReloadPlan& p
     const double commitMs = msSince(t0);
     ctx.phases.mark("link update");
 
+    const bool newDispatcher = plan.newDispatcher != nullptr;  // moved out below
     if (plan.newBaseline) retired.push_back(std::exchange(a.baseline, plan.newBaseline));
     if (plan.newCandidate) {
         if (a.candidate) retired.push_back(a.candidate);
@@ -126,7 +127,7 @@ std::unique_ptr<Attachment> commitReload(const ReloadContext& ctx, ReloadPlan& p
     if (plan.newDispatcher) oldDispatcher = std::exchange(a.dispatcher, std::move(plan.newDispatcher));
     if (plan.leaveRollout) {
         if (a.candidate) retired.push_back(std::exchange(a.candidate, nullptr));  // none: a chain's dispatcher
-        if (!plan.newDispatcher) oldDispatcher = std::move(a.dispatcher);  // else a chain's dispatcher stays
+        if (!newDispatcher) oldDispatcher = std::move(a.dispatcher);  // else a chain's new dispatcher stays
     }
     a.cfg = plan.cfg;
 
