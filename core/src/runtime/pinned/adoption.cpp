@@ -93,8 +93,8 @@ AdoptedState adoptPinned(const PinStore& pins, const PinRecord& r, const config:
         // The dispatcher's cost and shadow maps are not pinned: a rollout is rebuilt, with one
         // bpf_link_update from the adopted dispatcher to a complete new one.
         note("a pinned rollout is rebuilt (dispatcher and both variants)");
-        // Without a candidate it is a chain's dispatcher (then): rebuilt the same way.
-        if (!a->candidate && ifc.then.empty())
+        // Without a candidate it is a chain's (then) or the tc hook's dispatcher: rebuilt the same way.
+        if (!a->candidate && ifc.then.empty() && ifc.hook != config::Hook::Tc)
             throw Error(where + ": the record names a dispatcher but no candidate", EPROTO);
         a->dispatcher = Dispatcher::adopt(bpf::programById(r.dispatcher->programId),
                                           pins.open(ifc.name, r.dispatcher->variantsPin),

@@ -94,9 +94,11 @@ std::unique_ptr<ReloadPlan> prepareReload(const ReloadContext& ctx, const config
                 plan->newCandidate = load(ifc.rollout->candidate, FIZZ_VARIANT_CANDIDATE);
             }
         }
-        // A dispatcher runs during a rollout, and on XDP whenever a program is chained behind the
-        // classifier (`then`): it hands every classified frame on to it.
-        if (ifc.rollout || !ifc.then.empty()) {
+        // A dispatcher runs during a rollout; on XDP whenever a program is chained behind the
+        // classifier (`then`): it hands every classified frame on to it; and always at tc ingress,
+        // where a classifier's own verdict (XDP_PASS, 2) would read as TCX_DROP: the dispatcher
+        // calls it and returns TCX_NEXT.
+        if (ifc.rollout || !ifc.then.empty() || ifc.hook == config::Hook::Tc) {
             const uint32_t period = ifc.rollout ? costSamplePeriod(*ifc.rollout) : FIZZ_COST_SAMPLE_PERIOD;
             // Entering a rollout, or changing a variant inside one, or the chain: a complete new
             // dispatcher that the commit swaps in with one bpf_link_update. Updating the running
