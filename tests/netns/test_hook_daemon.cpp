@@ -330,3 +330,37 @@ TEST_CASE("a foreign XDP program is refused with its id, name, how it is attache
     CHECK(theirs.counts().frames >= 30);
     CHECK(lab.attachedProgramId() == theirId);
 }
+
+TEST_CASE("hook = tc: a restart with on_exit = \"keep\" adopts the pinned tcx link, its id and place kept", "[daemon]") {
+    if (!requirePrivilege("run fizzhost at tc ingress on a veth pair and restart it")) return;
+    DaemonLab lab;
+    const int ifindex = labIfindex(lab);
+    const std::string config = "[service]\non_exit = \"keep\"\n" +
+                               interfaceTable(lab.ifname(), "fizzbuzz", "hook = \"tc\"\nplace = \"first\"\n");
+    lab.writeConfig(config);
+    lab.start();
+    const auto before = lab.interfaceStatus();
+    lab.sendFrames(udpFrames(0x100, 50));
+    CHECK(lab.waitForPackets(50) == 50);
+    CHECK(lab.stop() == 0);
+    {
+        ScopedNetns in(lab.hostNs());
+        const auto hook = bpf::queryTcx(ifindex);  // left running while no host runs
+        REQUIRE(hook.entries.size() == 1);
+        CHECK(hook.entries[0].linkId == before["link_id"].get<uint32_t>());
+    }
+    lab.sendFrames(udpFrames(0x200, 30));  // classified with no host running, counted in the pinned regions
+    lab.start();
+    CHECK(lab.daemon().waitForStderr("adopted pinned state", std::chrono::seconds(5)));
+    const auto after = lab.interfaceStatus();
+    CHECK(after["hook"] == "tc");
+    CHECK(after["mode"] == "tcx");
+    CHECK(after["link_id"] == before["link_id"]);
+    CHECK(lab.waitForPackets(80) == 80);
+    // Leave nothing behind: detach at exit this time.
+    lab.writeConfig(interfaceTable(lab.ifname(), "fizzbuzz", "hook = \"tc\"\nplace = \"first\"\n"));
+    REQUIRE(lab.reload());
+    CHECK(lab.stop() == 0);
+    ScopedNetns in(lab.hostNs());
+    CHECK(bpf::queryTcx(ifindex).entries.empty());
+}
