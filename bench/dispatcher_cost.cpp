@@ -89,7 +89,7 @@ int main() {
     };
     for (unsigned pct : {0u, 10u, 50u, 100u})
         for (uint32_t period : {0u, uint32_t(FIZZ_COST_SAMPLE_PERIOD)}) {
-            auto d = Dispatcher::load({period, nullptr});
+            auto d = Dispatcher::load({period, nullptr, FIZZ_HOOK_XDP, {}});
             d->setVariant(FIZZ_VARIANT_BASELINE, base->programFd());
             d->setVariant(FIZZ_VARIANT_CANDIDATE, cand->programFd());
             d->setPercent(pct);
@@ -98,7 +98,7 @@ int main() {
                 baseline, candidate);
         }
     for (uint32_t period : {0u, uint32_t(FIZZ_COST_SAMPLE_PERIOD)}) {
-        auto d = Dispatcher::load({period, decisions});
+        auto d = Dispatcher::load({period, decisions, FIZZ_HOOK_XDP, {}});
         d->setVariant(FIZZ_VARIANT_BASELINE, shadowBase->programFd());
         d->setVariant(FIZZ_VARIANT_CANDIDATE, shadowCand->programFd());
         add(std::move(d), std::string("shadow, both variants") + (period ? ", timed 1/" + std::to_string(period) : ""),

@@ -41,7 +41,7 @@ int main() {
     const auto opts = benchClassifierOptions(*fizzbuzz, FIZZ_TRANSPORT_RING, settings);
     auto base = Classifier::load(fizzbuzz, opts), cand = Classifier::load(fizzbuzz, opts);
     const BenchProgram b = benchProgramFor(*base, "baseline"), c = benchProgramFor(*cand, "candidate");
-    auto dispatcher = Dispatcher::load({0, nullptr});
+    auto dispatcher = Dispatcher::load({0, nullptr, FIZZ_HOOK_XDP, {}});
     dispatcher->setVariant(FIZZ_VARIANT_BASELINE, base->programFd());
     dispatcher->setVariant(FIZZ_VARIANT_CANDIDATE, cand->programFd());
     dispatcher->setPercent(50);

@@ -35,7 +35,7 @@ UniqueFd verdictProgram(uint32_t verdict) {
 }
 
 std::unique_ptr<runtime::Dispatcher> dispatcher(int baseline, int candidate, unsigned percent, uint32_t period) {
-    auto d = runtime::Dispatcher::load({period, nullptr});
+    auto d = runtime::Dispatcher::load({period, nullptr, FIZZ_HOOK_XDP, {}});
     d->setVariant(FIZZ_VARIANT_BASELINE, baseline);
     d->setVariant(FIZZ_VARIANT_CANDIDATE, candidate);
     d->setPercent(percent);
@@ -98,7 +98,7 @@ TEST_CASE("the dispatcher times 1 frame in the sample period per CPU; the others
         CHECK(timed.ns > 0);
         CHECK(idle.runs == 0);
     }
-    CHECK_THROWS_WITH(runtime::Dispatcher::load({48, nullptr}), Catch::Contains("not a power of two"));
+    CHECK_THROWS_WITH(runtime::Dispatcher::load({48, nullptr, FIZZ_HOOK_XDP, {}}), Catch::Contains("not a power of two"));
 }
 
 TEST_CASE("timed through the subprogram, the real classifiers classify exactly as through the direct tail call",

@@ -1,11 +1,15 @@
 // Every plugin the host must refuse is refused with a message that names the file and the reason.
+#include "bpf/test_run.hpp"
 #include "plugin/catalog.hpp"
 #include "runtime/instance/classifier.hpp"
 #include "support/daemon_process.hpp"
+#include "support/frame_builder.hpp"
 #include "support/privilege.hpp"
 #include "util/error.hpp"
 
+#include <bpf/bpf.h>
 #include <catch2/catch.hpp>
+#include <linux/bpf.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -156,4 +160,35 @@ TEST_CASE("a rebuilt plugin file at the same path is really loaded anew", "[unit
     CHECK(second->decode(msg, sizeof msg, e) == 0);
     CHECK(second->kindName(e.kind) == "FizzBuzz");
     CHECK(first->decode(msg, sizeof msg, e) == -EINVAL);  // fizz knows kind 0 only
+}
+
+// The host's own load path (not the bpf layer's helpers): a plugin built before the tc hook has a
+// 16-byte configuration section and must still run on XDP, and be refused for tc before the kernel
+// is asked, with the advice to rebuild.
+TEST_CASE("the host loads a plugin built before the tc hook on XDP and refuses it for tc with the advice to rebuild",
+          "[bpf]") {
+    if (!requirePrivilege("load a pre-tc plugin through the host's classifier load")) return;
+    plugin::Catalog catalog(kTestPlugins / "pre-tc-sdk", plugin::FilePolicy{});
+    catalog.rescan();
+    auto p = catalog.find("pre-tc-sdk");
+    runtime::ClassifierOptions opts;
+    opts.transport = FIZZ_TRANSPORT_QUEUE;
+    auto xdp = runtime::Classifier::load(p, opts);
+    CHECK(xdp->hook() == FIZZ_HOOK_XDP);
+    const auto run = bpf::testRun(xdp->programFd(), test::FrameBuilder().ipv4(0xC6120003).udp().build());
+    CHECK(run.retval == XDP_PASS);
+    uint8_t msg[64] = {};
+    REQUIRE(p->messageSize() <= sizeof msg);
+    CHECK(bpf_map_lookup_and_delete_elem(xdp->queueFd(), nullptr, msg) == 0);  // it classified the frame
+
+    opts.hook = FIZZ_HOOK_TC;
+    try {
+        runtime::Classifier::load(p, opts);
+        FAIL("a plugin built before the tc hook was loaded for tc");
+    } catch (const Error& e) {
+        CHECK(e.code() == ENOTSUP);
+        CHECK_THAT(e.what(), Contains("plugin 'pre-tc-sdk'"));
+        CHECK_THAT(e.what(), Contains("built with an SDK without the tc hook"));
+        CHECK_THAT(e.what(), Contains("rebuild it against this fizzhost's SDK"));
+    }
 }

@@ -46,7 +46,7 @@ TEST_CASE("in shadow mode the dispatcher runs both variants on every frame, pass
     // Kind lists that differ (fibonacci declares Fibonacci first): agreement is by name.
     ClassifierHarness base("fibonacci", shadowVariant(*decisions)), cand("fizzbuzz", shadowVariant(*decisions));
     REQUIRE(base.classifier().shadowVariant());
-    auto d = runtime::Dispatcher::load({1, decisions});
+    auto d = runtime::Dispatcher::load({1, decisions, FIZZ_HOOK_XDP, {}});
     REQUIRE(d->shadow());
     d->setVariant(FIZZ_VARIANT_BASELINE, base.classifier().programFd());
     d->setVariant(FIZZ_VARIANT_CANDIDATE, cand.classifier().programFd());
@@ -108,7 +108,7 @@ TEST_CASE("in shadow mode every frame is passed whatever the variants return, an
     // so the check that matters is that both ran on each frame.
     const auto decisions = runtime::Dispatcher::createDecisionMap();
     ClassifierHarness base("fizz", shadowVariant(*decisions)), cand("fizz", shadowVariant(*decisions));
-    auto d = runtime::Dispatcher::load({64, decisions});
+    auto d = runtime::Dispatcher::load({64, decisions, FIZZ_HOOK_XDP, {}});
     d->setVariant(FIZZ_VARIANT_BASELINE, base.classifier().programFd());
     d->setVariant(FIZZ_VARIANT_CANDIDATE, cand.classifier().programFd());
     const auto frame = FrameBuilder().ipv4(kTestNet | 3).udp().build();  // Fizz

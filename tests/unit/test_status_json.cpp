@@ -21,7 +21,8 @@ const nlohmann::json kFull = nlohmann::json::parse(R"json({
                   "reason": "interface 'eth1': unknown plugin 'nope'"},
   "interfaces": [
     {"name": "eth0", "state": "attached", "mode": "native", "link_id": 7, "program_id": 70, "ns_per_run": 50.5,
-     "runs": 1000,
+     "runs": 1000, "hook": "xdp", "chain": {"then": "/sys/fs/bpf/lb/xdp", "program_id": 12}, "on_detach": "reattach",
+     "detaches": 0,
      "totals": {"packets": 1000, "emitted": 30, "dropped": 2, "delivered": 23, "undecodable": 1,
                 "kinds": {"Buzz": 8, "Fizz": 20, "FizzBuzz": 2}},
      "variants": [
@@ -29,7 +30,9 @@ const nlohmann::json kFull = nlohmann::json::parse(R"json({
         "packets": 1000, "emitted": 30, "dropped": 2, "delivered": 23, "write_lost": 5, "undecodable": 1,
         "withheld": 0, "counts_packets": true, "kinds": {"Buzz": 8, "Fizz": 20, "FizzBuzz": 2},
         "ns_per_run": 50.5}]},
-    {"name": "eth1", "state": "attached", "mode": "generic", "link_id": 8, "program_id": 81,
+    {"name": "eth1", "state": "attached", "mode": "tcx", "link_id": 8, "program_id": 81, "hook": "tc",
+     "place": "after program 'cil_from_netdev'", "on_detach": "stay_off", "detaches": 2,
+     "off": "link id 8 was detached by another process; on_detach = \"stay_off\": off until a reload",
      "shadow": {"compared": 256, "disagreed": 6, "events": false, "cells": [
         {"baseline": "none", "candidate": "Fibonacci", "frames": 4, "agree": false,
          "examples": ["198.18.0.241", "198.18.0.245"]},

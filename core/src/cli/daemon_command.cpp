@@ -49,6 +49,8 @@ namespace {
 constexpr auto kStopGrace = std::chrono::seconds(5);
 // How often a running progressive rollout is judged (a gate that fails rolls back within this).
 constexpr int kRolloutTickMs = 200;
+// How often the links are checked for a detach by another process (the kernel tells nobody).
+constexpr int kLinkCheckMs = 250;
 
 // The signals the daemon handles are blocked in every thread (threads inherit the mask) and read
 // from a signalfd by a thread of their own, so a SIGTERM is seen at any time: while the host
@@ -266,7 +268,9 @@ int daemonCommand(const DaemonOptions& opts) {
     for (;;) {
         // Progressive rollouts are judged from this loop too: a few times a second while one runs.
         const bool rolling = host.tickRollouts();
-        const int waitMs = !rolling ? timeoutMs : timeoutMs < 0 ? kRolloutTickMs : std::min(timeoutMs, kRolloutTickMs);
+        host.checkLinks();  // a link someone else detached is noticed within kLinkCheckMs
+        const int tickMs = rolling ? std::min(kRolloutTickMs, kLinkCheckMs) : kLinkCheckMs;
+        const int waitMs = timeoutMs < 0 ? tickMs : std::min(timeoutMs, tickMs);
         pollfd fds[4] = {{signals.fd(), POLLIN, 0}, {watch ? watch->fd() : -1, POLLIN, 0},
                          {reloadRequests.fd(), POLLIN, 0}, {host.linkChangesFd(), POLLIN, 0}};
         int n = ::poll(fds, 4, waitMs);

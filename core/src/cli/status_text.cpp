@@ -35,6 +35,12 @@ std::string interfaceText(const InterfaceStatus& ifc) {
         ifc.percent  ? fmt::format("  rollout {}% to candidate", *ifc.percent)
         : ifc.shadow ? std::string("  rollout in shadow mode (both variants on every frame)")
                      : std::string());
+    if (ifc.hook == "tc") out += fmt::format("  hook tc ingress, {} among the programs there\n", ifc.place);
+    if (!ifc.chain.empty())
+        out += fmt::format("  then: every frame goes on to program id {} pinned at {}\n", ifc.chainProgramId, ifc.chain);
+    if (ifc.detaches > 0 || ifc.off)
+        out += fmt::format("  detached by someone else {} time(s) (on_detach = \"{}\"){}\n", ifc.detaches, ifc.onDetach,
+                           ifc.off ? "; OFF: " + *ifc.off : std::string("; re-attached"));
     if (ifc.costWindow) {
         const auto& w = *ifc.costWindow;
         out += fmt::format("  measured {:.1f} ns/run over {} runs in {:.2f} s (kernel run-time statistics, on for "

@@ -60,7 +60,8 @@ constexpr double kMaxRate = 1e10;
 constexpr int64_t kMaxStallMs = 60000;
 constexpr int64_t kMaxSpreadCpus = 65536;
 constexpr std::array<std::string_view, 2> kGuardKeys = {"max_slowdown", "mix"};
-constexpr std::array<std::string_view, 3> kInterfaceKeys = {"classifier", "mode", "rollout"};
+constexpr std::array<std::string_view, 9> kInterfaceKeys = {"classifier", "mode",  "rollout", "hook",     "place",
+                                                            "before",     "after", "then",    "on_detach"};
 constexpr std::array<std::string_view, 16> kRolloutKeys = {
     "candidate", "percent", "mode", "shadow_events", "steps", "step_seconds", "shadow_seconds", "min_samples", "promote",
     "max_slowdown", "max_drop_rate", "max_undecodable_rate", "max_disagreement", "cost_sample_period", "expected",
@@ -664,6 +665,57 @@ void readExpected(const Checker& c, const Scope& ro, Rollout& rollout, std::vect
                "(every differing frame still counts as a disagreement)");
 }
 
+// hook, place/before/after (tc), then (XDP), on_detach: where and beside what the classifier runs.
+void readHookKeys(const Checker& c, const Scope& s, Interface& ifc) {
+    if (auto h = c.choice<Hook>(s, "hook", {{"xdp", Hook::Xdp}, {"tc", Hook::Tc}})) ifc.hook = *h;
+    if (auto d = c.choice<OnDetach>(s, "on_detach", {{"reattach", OnDetach::Reattach}, {"stay_off", OnDetach::StayOff}}))
+        ifc.onDetach = *d;
+    const bool tc = ifc.hook == Hook::Tc;
+    const toml::node* placeNode = nullptr;
+    for (auto key : {std::string_view("place"), std::string_view("before"), std::string_view("after")}) {
+        const toml::node* n = s.table.get(key);
+        if (!n) continue;
+        if (!tc)
+            c.fail(n->source(), s.key(key),
+                   "places the classifier among the programs at tc ingress; it applies with hook = \"tc\" only "
+                   "(on XDP the hook holds one program: chain one behind the classifier with then = \"<pin>\")");
+        if (placeNode)
+            c.fail(n->source(), s.key(key), "give one of place, before and after, not several");
+        placeNode = n;
+        if (key == "place") {
+            if (auto w = c.choice<TcPlace::Where>(s, key, {{"first", TcPlace::Where::First}, {"last", TcPlace::Where::Last}}))
+                ifc.place.where = *w;
+            continue;
+        }
+        const std::string text = *c.string(s, key);
+        ifc.place.where = key == "before" ? TcPlace::Where::Before : TcPlace::Where::After;
+        if (text.empty())
+            c.fail(n->source(), s.key(key), "must name a program on the hook, or the absolute path it is pinned at");
+        if (text.front() == '/') {
+            ifc.place.pinned = *c.path(s, key);
+        } else {
+            if (text.find('/') != std::string::npos || hasHiddenCharacters(text))
+                c.fail(n->source(), s.key(key),
+                       tomlString(text) + " is neither a program name nor an absolute pinned path");
+            ifc.place.program = text;
+        }
+    }
+    if (const toml::node* n = s.table.get("mode"); n && tc)
+        c.fail(n->source(), s.key("mode"),
+               "is the XDP attach mode; a classifier with hook = \"tc\" is attached through tcx, remove mode");
+    if (const toml::node* n = s.table.get("then")) {
+        if (tc)
+            c.fail(n->source(), s.key("then"),
+                   "chains an XDP program behind the classifier on XDP; at tc ingress the programs on the hook "
+                   "run in order anyway: place the classifier with place/before/after instead");
+        const std::string text = *c.string(s, "then");
+        if (text.empty() || text.front() != '/')
+            c.fail(n->source(), s.key("then"),
+                   "must be the absolute path an XDP program is pinned at (on bpffs), got " + tomlString(text));
+        ifc.then = *c.path(s, "then");
+    }
+}
+
 Interface readInterface(const Checker& c, const toml::key& key, const toml::node& node, const std::string& path) {
     const std::string name(key.str());
     if (auto problem = ifnameProblem(name)) c.fail(key.source(), path, *problem);
@@ -680,6 +732,7 @@ Interface readInterface(const Checker& c, const toml::key& key, const toml::node
     if (auto m = c.choice<AttachMode>(
             s, "mode", {{"native", AttachMode::Native}, {"generic", AttachMode::Generic}, {"auto", AttachMode::Auto}}))
         ifc.mode = *m;
+    readHookKeys(c, s, ifc);
     if (auto ro = c.table(s, "rollout")) {
         c.rejectUnknownKeys(*ro, kRolloutKeys);
         Rollout rollout;
@@ -789,6 +842,21 @@ std::string readFile(const std::filesystem::path& file, FileTrust trust) {
 }  // namespace
 
 std::string_view toString(RolloutMode mode) { return mode == RolloutMode::Shadow ? "shadow" : "split"; }
+
+std::string_view toString(Hook hook) { return hook == Hook::Tc ? "tc" : "xdp"; }
+std::string_view toString(OnDetach policy) { return policy == OnDetach::StayOff ? "stay_off" : "reattach"; }
+
+std::string describe(const TcPlace& place) {
+    switch (place.where) {
+    case TcPlace::Where::First: return "first";
+    case TcPlace::Where::Last: return "last";
+    case TcPlace::Where::Before:
+    case TcPlace::Where::After: break;
+    }
+    const std::string side = place.where == TcPlace::Where::Before ? "before " : "after ";
+    if (!place.pinned.empty()) return side + "the program pinned at '" + place.pinned.string() + "'";
+    return side + "program '" + place.program + "'";
+}
 
 std::string_view toString(AttachMode mode) {
     switch (mode) {

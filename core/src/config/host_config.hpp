@@ -86,10 +86,30 @@ struct SourcePosition {
     uint32_t line = 0, column = 0;
 };
 
+// The hook an interface's classifier runs on: XDP (it holds the hook, or hands each frame on to
+// `then`), or tc ingress through a tcx link, beside the other programs there.
+enum class Hook { Xdp, Tc };
+// What the host does when someone else detaches its link (bpf_link_detach, as libxdp does).
+enum class OnDetach { Reattach, StayOff };
+
+// Where a tc classifier goes among the programs on the hook: first, last, or before/after one
+// program there, named by its name or by the path it (or a link holding it) is pinned at.
+struct TcPlace {
+    enum class Where { First, Last, Before, After };
+    Where where = Where::Last;
+    std::string program;            // Before/After by name ...
+    std::filesystem::path pinned;   // ... or by a pin (absolute)
+    bool operator==(const TcPlace&) const = default;
+};
+
 struct Interface {
     std::string name;
     std::string classifier;  // NAME (highest version present) or NAME@VERSION
     AttachMode mode = AttachMode::Auto;
+    Hook hook = Hook::Xdp;
+    TcPlace place;                // hook = "tc" only
+    std::filesystem::path then;   // hook = "xdp": the pinned XDP program every frame goes on to; empty: none
+    OnDetach onDetach = OnDetach::Reattach;
     std::optional<Rollout> rollout;
     // For errors found only later (an unknown plugin, a missing interface): file:line:col.
     SourcePosition at;            // the [interface.NAME] key
@@ -172,6 +192,10 @@ struct HostConfig {
 
 /// The TOML spelling of each value ("native", "json", "ring", ...), for logs and messages.
 std::string_view toString(AttachMode mode);
+std::string_view toString(Hook hook);
+std::string_view toString(OnDetach policy);
+/// "first", "last", "before program 'x'", "after the program pinned at '/p'".
+std::string describe(const TcPlace& place);
 std::string_view toString(RolloutMode mode);
 std::string_view toString(EventFormat format);
 std::string_view toString(fizz_transport transport);

@@ -85,6 +85,10 @@ std::vector<MetricFamily> statusMetrics(const runtime::HostStatus& status) {
              MetricType::Counter);
     f.family("fizzhost_decoder_disabled", "1 while the decoder is disabled after too many restarts a minute",
              MetricType::Gauge);
+    f.family("fizzhost_hook_info", "The hook an interface's classifier runs on, its place or chained program",
+             MetricType::Gauge);
+    f.family("fizzhost_link_detaches_total", "Times someone else detached the interface's link", MetricType::Counter);
+    f.family("fizzhost_link_off", "1 while the interface runs nothing after its link was detached", MetricType::Gauge);
 
     if (status.output)
         f.counter("fizzhost_events_write_errors_total", "", {}, double(status.output->writeErrors));
@@ -92,6 +96,13 @@ std::vector<MetricFamily> statusMetrics(const runtime::HostStatus& status) {
     for (const auto& ifc : status.interfaces) {
         const std::string& iface = ifc.name;
         const bool rollout = ifc.percent.has_value();
+        if (ifc.state == runtime::InterfaceStatus::State::Attached) {
+            f.gauge("fizzhost_hook_info", "",
+                    {{"interface", iface}, {"hook", ifc.hook}, {"mode", ifc.mode}, {"place", ifc.place}, {"then", ifc.chain}},
+                    1.0);
+            f.counter("fizzhost_link_detaches_total", "", {{"interface", iface}}, double(ifc.detaches));
+            f.gauge("fizzhost_link_off", "", {{"interface", iface}}, ifc.off ? 1.0 : 0.0);
+        }
         f.gauge("fizzhost_rollout_percent", "", {{"interface", iface}}, rollout ? double(*ifc.percent) : 0.0);
         if (ifc.shadow) {
             f.counter("fizzhost_shadow_compared_total", "", {{"interface", iface}}, double(ifc.shadow->compared));

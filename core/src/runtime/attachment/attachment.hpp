@@ -2,7 +2,7 @@
 // the candidate behind the dispatcher, and the final counts of the program instances it retired.
 #pragma once
 
-#include "bpf/xdp_link.hpp"
+#include "runtime/attachment/attached_link.hpp"
 #include "config/host_config.hpp"
 #include "runtime/instance/region_spares.hpp"
 #include "runtime/rollout/dispatcher.hpp"
@@ -47,7 +47,12 @@ struct RolloutFigures {
 struct Attachment {
     config::Interface cfg;
     int ifindex = 0;
-    bpf::XdpLink link;
+    AttachedLink link;            // XDP or tcx (cfg.hook)
+    /// Times someone else detached the link (noticed by the host's poll), and whether it is off now
+    /// (on_detach = "stay_off", or re-attaching was refused) until a reload attaches it again.
+    uint64_t detaches = 0;
+    bool off = false;
+    std::string offReason;
     std::shared_ptr<MessageSource> baseline;
     std::shared_ptr<MessageSource> candidate;  // set only during a rollout
     std::unique_ptr<Dispatcher> dispatcher;    // set only during a rollout

@@ -113,6 +113,7 @@ ReloadContext Host::reloadContext() {
 }
 
 void Host::commit(ReloadPlan& plan) {
+    if (plan.current && plan.current->off) reattach(*plan.current);  // off since a foreign detach
     const bool changes = plan.changesSomething();
     std::unique_ptr<Attachment> fresh = commitReload(reloadContext(), plan);
     plan.recordDue = changes;
@@ -334,13 +335,14 @@ void Host::check(const config::HostConfig& cfg, bool allowInsecurePlugins) {
             const auto decisions = decisionMapFor(ifc, nullptr);  // shadow mode only
             ClassifierOptions o = classifierOptions(cfg);
             if (decisions) o.decisionMapFd = decisions->get();
+            o.hook = ifc.hook == config::Hook::Tc ? FIZZ_HOOK_TC : FIZZ_HOOK_XDP;
             auto base = Classifier::load(findPlugin(catalog, cfg, ifc, ifc.classifier, ifc.classifierAt), o);
             spdlog::info("{}: {} {} loads and verifies", where, base->plugin().name(), base->plugin().version());
             if (ifc.rollout) {
                 auto candPlugin = findPlugin(catalog, cfg, ifc, ifc.rollout->candidate, ifc.candidateAt);
                 requireDistinct(where, ifc, base->plugin(), *candPlugin);
                 auto cand = Classifier::load(candPlugin, o);
-                auto d = Dispatcher::load({costSamplePeriod(*ifc.rollout), decisions});
+                auto d = Dispatcher::load({costSamplePeriod(*ifc.rollout), decisions, o.hook, ifc.then});
                 d->setVariant(FIZZ_VARIANT_BASELINE, base->programFd());
                 d->setVariant(FIZZ_VARIANT_CANDIDATE, cand->programFd());
                 spdlog::info("{}: candidate {} {} and the dispatcher load and verify", where, ifc.rollout->candidate,

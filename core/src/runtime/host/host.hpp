@@ -93,7 +93,15 @@ public:
     /// when linkChangesFd() is readable. Never blocks or throws (failures are logged).
     void followLinkChanges();
 
+    /// Notices links someone else detached (BPF_LINK_DETACH) and applies each interface's
+    /// on_detach policy (host_detach.cpp). One syscall per interface; call from the daemon's loop,
+    /// a few times a second. Never throws (failures are logged and shown in status).
+    void checkLinks();
+
 private:
+    void onForeignDetach(const std::string& name, Attachment& a);
+    /// Attaches `a`'s running programs again after a foreign detach or a stay_off. Throws Error.
+    void reattach(Attachment& a);
     /// What prepareReload() and commitReload() use: the host's own settings, catalog and parts.
     ReloadContext reloadContext();
     /// commitReload(), keeping a new interface. Throws Error. Every committed plan then goes

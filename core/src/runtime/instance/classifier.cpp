@@ -1,6 +1,7 @@
 #include "runtime/instance/classifier.hpp"
 
 #include "bpf/cpu_regions.hpp"
+#include "bpf/hook_load.hpp"
 #include "bpf/map.hpp"
 #include "bpf/pin.hpp"
 #include "bpf/xdp_link.hpp"
@@ -52,10 +53,9 @@ void checkObject(const bpf::Object& obj, const plugin::Plugin& p, const std::str
                         "-byte values (the header; the host adds the slots) and BPF_F_MMAPABLE (built against "
                         "another SDK?)",
                     EINVAL);
-    auto config = obj.findSectionMap(FIZZ_CONFIG_SECTION);
-    if (!config || config->valueSize() != sizeof(fizz_prog_config))
-        throw Error(where + ": BPF object lacks the '" FIZZ_CONFIG_SECTION "' configuration of <fizz/classifier.h>",
-                    ENOENT);
+    // Every SDK generation's configuration section is accepted here (an older one is a prefix of
+    // the current struct); whether it can run on the hook asked for is setProgConfig()'s question.
+    bpf::classifierSdk(obj);
 }
 
 // A shadow-mode variant records each frame's kind in the decision map the dispatcher reads.
@@ -87,6 +87,7 @@ std::unique_ptr<Classifier> Classifier::load(std::shared_ptr<const plugin::Plugi
     std::unique_ptr<Classifier> c(new Classifier());
     c->plugin_ = std::move(plugin);
     c->transport_ = opts.transport;
+    c->hook_ = opts.hook;
     try {
 #if !defined(__x86_64__)
         // The program publishes a slot with a plain store after a compiler barrier: enough under
@@ -106,9 +107,10 @@ std::unique_ptr<Classifier> Classifier::load(std::shared_ptr<const plugin::Plugi
         // Only the program the descriptor names is loaded; others in the object stay inert.
         if (opts.decisionMapFd >= 0) useDecisionMap(obj, opts.decisionMapFd);
         c->shadowVariant_ = opts.decisionMapFd >= 0;
-        fizz_prog_config cfg{static_cast<__u32>(opts.transport), c->ringSlots_, opts.emitOff ? 1u : 0u,
-                             c->shadowVariant_ ? 1u : 0u};
-        obj.findSectionMap(FIZZ_CONFIG_SECTION)->setInitialValue(&cfg, sizeof cfg);
+        const fizz_prog_config cfg{static_cast<__u32>(opts.transport), c->ringSlots_, opts.emitOff ? 1u : 0u,
+                                   c->shadowVariant_ ? 1u : 0u, static_cast<__u32>(opts.hook)};
+        bpf::setProgConfig(obj, cfg, where);  // refuses tc for a plugin built before the tc hook
+        bpf::setProgramHook(*obj.findProgram(p.program()), opts.hook);
         obj.findMap(p.messageMap())->setMaxEntries(opts.queueSize);
         auto regions = *obj.findMap(FIZZ_MAP_REGIONS);
         regions.setMaxEntries(c->cpus_);
@@ -128,14 +130,17 @@ std::unique_ptr<Classifier> Classifier::load(std::shared_ptr<const plugin::Plugi
 }
 
 std::unique_ptr<Classifier> Classifier::adopt(std::shared_ptr<const plugin::Plugin> plugin, fizz_transport transport,
-                                              Adopted fds) {
+                                              Adopted fds, fizz_hook hook) {
     const plugin::Plugin& p = *plugin;
     const std::string where = describe(p) + ": adopt program";
     std::unique_ptr<Classifier> c(new Classifier());
     c->plugin_ = std::move(plugin);
     c->transport_ = transport;
-    if (fds.program && bpf::programInfo(fds.program.get()).type != BPF_PROG_TYPE_XDP)
-        throw Error(where + ": the pinned program is not an XDP program", EINVAL);
+    const uint32_t wantType = hook == FIZZ_HOOK_TC ? BPF_PROG_TYPE_SCHED_CLS : BPF_PROG_TYPE_XDP;
+    if (fds.program && bpf::programInfo(fds.program.get()).type != wantType)
+        throw Error(where + ": the pinned program is not " + (hook == FIZZ_HOOK_TC ? "a tc" : "an XDP") + " program",
+                    EINVAL);
+    c->hook_ = hook;
     c->cpus_ = bpf::possibleCpus();
     c->ringSlots_ = transport == FIZZ_TRANSPORT_RING ? fds.ringSlots : 0;
     c->regionSize_ = uint32_t(bpf::regionBytes(p.messageSize(), c->ringSlots_));

@@ -27,6 +27,9 @@ struct ClassifierOptions {
     /// explicit value that does not fit is an error (ringSlotsFor).
     uint32_t ringSlots = 0;
     config::RingRate ringRate;
+    /// The hook the program is loaded for: XDP, or tc (BPF_PROG_TYPE_SCHED_CLS). A plugin built
+    /// with an SDK from before the tc hook loads for XDP only (bpf/hook_load.hpp).
+    fizz_hook hook = FIZZ_HOOK_XDP;
     bool emitOff = false;  // benchmarks only: fizz_emit returns at once
     /// >= 0: load as a variant of a shadow-mode dispatcher, recording each frame's kind in this
     /// FIZZ_MAP_DECISION (Dispatcher::createDecisionMap(); the caller keeps it open until load returns).
@@ -54,11 +57,12 @@ public:
     /// Without a program (an instance nothing runs any more, whose maps were pinned) the result
     /// only drains: programFd() is -1.
     static std::unique_ptr<Classifier> adopt(std::shared_ptr<const plugin::Plugin> plugin, fizz_transport transport,
-                                             Adopted fds);
+                                             Adopted fds, fizz_hook hook = FIZZ_HOOK_XDP);
 
     const plugin::Plugin& plugin() const { return *plugin_; }
     const std::shared_ptr<const plugin::Plugin>& pluginPtr() const { return plugin_; }
     fizz_transport transport() const { return transport_; }
+    fizz_hook hook() const { return hook_; }
     int programFd() const { return programFd_; }
     uint32_t programId() const;
     /// The queue map (queue transport; present but unused with the ring).
@@ -78,6 +82,7 @@ private:
     std::optional<bpf::Object> object_;
     UniqueFd adoptedProgram_, adoptedQueue_, adoptedRegions_;  // set instead of object_ when adopted
     fizz_transport transport_ = FIZZ_TRANSPORT_RING;
+    fizz_hook hook_ = FIZZ_HOOK_XDP;
     int programFd_ = -1, queueFd_ = -1, regionsFd_ = -1;
     unsigned cpus_ = 0;
     uint32_t regionSize_ = 0, ringSlots_ = 0;

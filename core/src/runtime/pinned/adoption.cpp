@@ -1,14 +1,14 @@
 #include "runtime/pinned/adoption.hpp"
 
 #include "bpf/map.hpp"
+#include "bpf/pin.hpp"
 #include "bpf/xdp_link.hpp"
 #include "runtime/instance/classifier.hpp"
 #include "runtime/output/message_source.hpp"
 #include "runtime/rollout/dispatcher.hpp"
-#include "bpf/pin.hpp"
+#include "util/error.hpp"
 
 #include <fizz/shared.h>
-#include "util/error.hpp"
 
 #include <net/if.h>
 
@@ -77,7 +77,8 @@ std::shared_ptr<MessageSource> drainOnlySource(const PinStore& pins, const PinRe
     }
     Classifier::Adopted fds{std::move(prog), openMap(pins, ifname, v.regionsPin, v.programId, FIZZ_MAP_REGIONS, notes),
                             openMap(pins, ifname, v.queuePin, v.programId, p->messageMap(), notes), r.ringSlots};
-    auto classifier = Classifier::adopt(p, *transport, std::move(fds));
+    const fizz_hook hook = r.mode == AttachedLink::kTcxMode ? FIZZ_HOOK_TC : FIZZ_HOOK_XDP;
+    auto classifier = Classifier::adopt(p, *transport, std::move(fds), hook);
     return std::make_shared<MessageSource>(std::move(classifier), EventOrigin{ifname, p->name(), p->version(), v.variant},
                                            writer, decoders, true, false);
 }
@@ -95,6 +96,13 @@ AdoptedState adoptPinned(const PinStore& pins, const PinRecord& r, const config:
         throw Error(where + ": link id " + std::to_string(link.id) + " is attached to ifindex " +
                         std::to_string(link.ifindex) + ", but '" + ifc.name + "' is ifindex " + std::to_string(ifindex),
                     ENODEV);
+    // A link stays on its hook: a tcx link is adopted for hook = "tc" only, an XDP link for "xdp".
+    const bool pinnedTc = r.mode == AttachedLink::kTcxMode;
+    if (pinnedTc != (ifc.hook == config::Hook::Tc))
+        throw Error(where + ": link id " + std::to_string(link.id) + " is at " + (pinnedTc ? "tc ingress" : "XDP") +
+                        ", the config asks for hook = \"" + std::string(config::toString(ifc.hook)) +
+                        "\"; a link cannot change its hook, so it is attached anew",
+                    EINVAL);
     if (r.configuredMode != config::toString(ifc.mode))
         throw Error(where + ": attached in mode " + r.configuredMode + ", the config asks for " +
                         std::string(config::toString(ifc.mode)) +
@@ -162,7 +170,7 @@ AdoptedState adoptPinned(const PinStore& pins, const PinRecord& r, const config:
                                 openMap(pins, ifc.name, v.regionsPin, v.programId, FIZZ_MAP_REGIONS, out.notes),
                                 openMap(pins, ifc.name, v.queuePin, v.programId, p->messageMap(), out.notes),
                                 r.ringSlots};
-        auto classifier = Classifier::adopt(p, transport, std::move(fds));
+        auto classifier = Classifier::adopt(p, transport, std::move(fds), pinnedTc ? FIZZ_HOOK_TC : FIZZ_HOOK_XDP);
         // A shadow-mode candidate's backlog is the baseline's frames again: counted once, its
         // events written only if they were wanted, and named as they were.
         const bool shadow = v.variant == "candidate" && *dispatcher && (*dispatcher)->shadow;
@@ -177,7 +185,9 @@ AdoptedState adoptPinned(const PinStore& pins, const PinRecord& r, const config:
         // The dispatcher's cost and shadow maps are not pinned: a rollout is rebuilt, with one
         // bpf_link_update from the adopted dispatcher to a complete new one.
         note("a pinned rollout is rebuilt (dispatcher and both variants)");
-        if (!a->candidate) throw Error(where + ": the record names a dispatcher but no candidate", EPROTO);
+        // Without a candidate it is a chain's (then) or the tc hook's dispatcher: rebuilt the same way.
+        if (!a->candidate && ifc.then.empty() && ifc.hook != config::Hook::Tc)
+            throw Error(where + ": the record names a dispatcher but no candidate", EPROTO);
         a->dispatcher = Dispatcher::adopt(bpf::programById(d.programId), pins.open(ifc.name, d.variantsPin),
                                           pins.open(ifc.name, d.splitPin), d.percent);
     }
@@ -194,8 +204,11 @@ AdoptedState adoptPinned(const PinStore& pins, const PinRecord& r, const config:
                                           std::to_string(v.programId) + "): " + e.what());
             }
         }
-    a->link = bpf::XdpLink::adopt(std::move(linkFd), ifc.name,
-                                  r.mode == "native" ? bpf::XdpMode::Native : bpf::XdpMode::Generic);
+    if (pinnedTc)
+        a->link = bpf::TcxLink::adopt(std::move(linkFd), ifc.name);
+    else
+        a->link = bpf::XdpLink::adopt(std::move(linkFd), ifc.name,
+                                      r.mode == "native" ? bpf::XdpMode::Native : bpf::XdpMode::Generic);
     out.attachment = std::move(a);
     out.samePrograms = diff.empty();
     out.differences = diff;

@@ -29,7 +29,6 @@ std::vector<fs::path> entries(const fs::path& dir) {
     return out;
 }
 
-const char* modeName(bpf::XdpMode m) { return m == bpf::XdpMode::Native ? "native" : "generic"; }
 
 PinnedVariant describeVariant(const char* name, const MessageSource& s) {
     const Classifier& c = s.classifier();
@@ -187,7 +186,7 @@ PinRecord PinStore::pinState(const Attachment& a, const nlohmann::json& rolloutP
     r.ifindex = uint32_t(a.ifindex);
     r.linkId = a.link.id();
     r.configuredMode = std::string(config::toString(a.cfg.mode));
-    r.mode = modeName(a.link.mode());
+    r.mode = a.link.modeName();  // "tcx" for a link at tc ingress
     const Classifier& base = a.baseline->classifier();
     r.transport = std::string(config::toString(base.transport()));
     r.ringSlots = base.ringSlots();

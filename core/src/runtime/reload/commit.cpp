@@ -3,8 +3,7 @@
 
 #include "bpf/pin.hpp"
 #include "bpf/sync.hpp"
-#include "bpf/xdp_link.hpp"
-#include "bpf/xdp_owner.hpp"
+#include "runtime/attachment/hook_attach.hpp"
 #include "util/error.hpp"
 #include "util/failpoint.hpp"
 
@@ -54,36 +53,19 @@ std::unique_ptr<Attachment> commitReload(const ReloadContext& ctx, ReloadPlan& p
                 // frame passes unclassified; the configured program takes it over.
                 UniqueFd running = bpf::programById(a.link.programId());
                 a.link.update(a.attachedProgramFd(), running.get());
-            } else if (uint32_t other = bpf::attachedXdpProgramId(a.ifindex))
-                throw Error("interface '" + a.cfg.name + "' already has XDP program id " + std::to_string(other) +
-                                " attached, " + bpf::describeXdpOwner(other) +
-                                "; refusing to replace it (bpftool net show dev " + a.cfg.name + ")",
-                            EBUSY);
-            const int fd = a.attachedProgramFd();
-            if (!a.link) switch (a.cfg.mode) {
-            case config::AttachMode::Native: a.link = bpf::XdpLink::attach(fd, a.ifindex, a.cfg.name, bpf::XdpMode::Native); break;
-            case config::AttachMode::Generic: a.link = bpf::XdpLink::attach(fd, a.ifindex, a.cfg.name, bpf::XdpMode::Generic); break;
-            case config::AttachMode::Auto:
-                try {
-                    a.link = bpf::XdpLink::attach(fd, a.ifindex, a.cfg.name, bpf::XdpMode::Native);
-                } catch (const Error& e) {
-                    if (e.code() == EBUSY || e.code() == EEXIST) throw;
-                    spdlog::warn("interface '{}': native XDP failed ({}); falling back to generic mode", a.cfg.name,
-                                 e.what());
-                    a.link = bpf::XdpLink::attach(fd, a.ifindex, a.cfg.name, bpf::XdpMode::Generic);
-                }
-                break;
+            } else {
+                attachHook(a);  // XDP (never over a foreign program) or tc ingress at its place
             }
         } catch (...) {
             undo();
             throw;
         }
-        spdlog::info("interface '{}': attached {}{} ({} mode, link id {}, program id {}) in {:.1f} ms", a.cfg.name,
+        spdlog::info("interface '{}': attached {}{} ({}{}, link id {}, program id {}) in {:.1f} ms", a.cfg.name,
                      describeVersion(a.baseline.get()),
                      a.candidate ? fmt::format(" with candidate {} {}", describeVersion(a.candidate.get()),
                                                a.dispatcher->describeShare())
                                  : "",
-                     a.link.mode() == bpf::XdpMode::Native ? "native" : "generic", a.link.id(), a.link.programId(),
+                     describeHook(a), a.dispatcher ? a.dispatcher->describeChain() : "", a.link.id(), a.link.programId(),
                      msSince(t0));
         return std::move(plan.fresh);
     }
@@ -138,6 +120,7 @@ std::unique_ptr<Attachment> commitReload(const ReloadContext& ctx, ReloadPlan& p
     // What the commit replaced waits in the plan for retireCommitted(), after the in-flight wait.
     std::vector<std::shared_ptr<MessageSource>>& retired = plan.retiring;
     std::unique_ptr<Dispatcher>& oldDispatcher = plan.oldDispatcher;
+    const bool newDispatcher = plan.newDispatcher != nullptr;  // moved out below
     if (plan.newBaseline) retired.push_back(std::exchange(a.baseline, plan.newBaseline));
     if (plan.newCandidate) {
         if (a.candidate) retired.push_back(a.candidate);
@@ -145,8 +128,8 @@ std::unique_ptr<Attachment> commitReload(const ReloadContext& ctx, ReloadPlan& p
     }
     if (plan.newDispatcher) oldDispatcher = std::exchange(a.dispatcher, std::move(plan.newDispatcher));
     if (plan.leaveRollout) {
-        retired.push_back(std::exchange(a.candidate, nullptr));
-        oldDispatcher = std::move(a.dispatcher);
+        if (a.candidate) retired.push_back(std::exchange(a.candidate, nullptr));  // none: a chain's dispatcher
+        if (!newDispatcher) oldDispatcher = std::move(a.dispatcher);  // else a chain's new dispatcher stays
     }
     a.cfg = plan.cfg;
 

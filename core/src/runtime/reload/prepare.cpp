@@ -10,6 +10,24 @@
 #include <fizz/dispatcher.h>
 
 namespace fizzhost::runtime {
+namespace {
+
+fizz_hook hookOf(const config::Interface& ifc) { return ifc.hook == config::Hook::Tc ? FIZZ_HOOK_TC : FIZZ_HOOK_XDP; }
+
+// A link stays on its hook and, at tc ingress, in its place: neither can move atomically.
+void requireSameHook(const std::string& where, const config::Interface& now, const config::Interface& next) {
+    if (now.hook != next.hook)
+        throw Error(where + ": changing hook from " + std::string(config::toString(now.hook)) + " to " +
+                        std::string(config::toString(next.hook)) +
+                        " cannot be done atomically; restart fizzhost to apply it",
+                    EINVAL);
+    if (now.hook == config::Hook::Tc && now.place != next.place)
+        throw Error(where + ": moving the classifier at tc ingress from " + config::describe(now.place) + " to " +
+                        config::describe(next.place) + " cannot be done atomically; restart fizzhost to apply it",
+                    EINVAL);
+}
+
+}  // namespace
 
 std::unique_ptr<ReloadPlan> prepareReload(const ReloadContext& ctx, const config::Interface& ifc, Attachment* current,
                                           bool freshPrograms) {
@@ -23,6 +41,7 @@ std::unique_ptr<ReloadPlan> prepareReload(const ReloadContext& ctx, const config
                             std::string(config::toString(ifc.mode)) +
                             " cannot be done atomically; restart fizzhost to apply it",
                         EINVAL);
+        if (current) requireSameHook(where, current->cfg, ifc);
         if (!current) {
             plan->fresh = std::make_unique<Attachment>();
             plan->fresh->cfg = ifc;
@@ -32,6 +51,7 @@ std::unique_ptr<ReloadPlan> prepareReload(const ReloadContext& ctx, const config
         auto load = [&](const std::string& name, uint32_t slot) {
             auto plugin = ctx.catalog.find(name);
             auto opts = classifierOptions(ctx.cfg);
+            opts.hook = hookOf(ifc);
             if (decisions) opts.decisionMapFd = decisions->get();
             if (ctx.cfg.output.spareRegions != config::SpareRegions::Off) opts.spares = &ctx.spares;
             const VariantPlacement placed = placementOf(ifc, slot);
@@ -73,21 +93,34 @@ std::unique_ptr<ReloadPlan> prepareReload(const ReloadContext& ctx, const config
                 }
                 plan->newCandidate = load(ifc.rollout->candidate, FIZZ_VARIANT_CANDIDATE);
             }
-            // Entering a rollout, or changing a variant inside one: a complete new dispatcher that
-            // the commit swaps in with one bpf_link_update. Updating the running one slot by slot
-            // would be several kernel writes, and a failure half-way would leave it running a
-            // program whose messages nobody drains any more. A percent alone is one map write.
+        }
+        // A dispatcher runs during a rollout; on XDP whenever a program is chained behind the
+        // classifier (`then`): it hands every classified frame on to it; and always at tc ingress,
+        // where a classifier's own verdict (XDP_PASS, 2) would read as TCX_DROP: the dispatcher
+        // calls it and returns TCX_NEXT.
+        if (ifc.rollout || !ifc.then.empty() || ifc.hook == config::Hook::Tc) {
+            const uint32_t period = ifc.rollout ? costSamplePeriod(*ifc.rollout) : FIZZ_COST_SAMPLE_PERIOD;
+            // Entering a rollout, or changing a variant inside one, or the chain: a complete new
+            // dispatcher that the commit swaps in with one bpf_link_update. Updating the running
+            // one slot by slot would be several kernel writes, and a failure half-way would leave
+            // it running a program whose messages nobody drains any more. A percent alone is one
+            // map write.
             if (!current || !current->dispatcher || plan->newBaseline || plan->newCandidate ||
-                current->dispatcher->samplePeriod() != costSamplePeriod(*ifc.rollout)) {
-                plan->newDispatcher = Dispatcher::load({costSamplePeriod(*ifc.rollout), decisions});
+                current->dispatcher->samplePeriod() != period || current->dispatcher->chainPath() != ifc.then ||
+                (current->candidate && !ifc.rollout)) {
+                plan->newDispatcher = Dispatcher::load({period, decisions, hookOf(ifc), ifc.then});
                 auto& base = plan->newBaseline ? plan->newBaseline : current->baseline;
-                auto& cand = plan->newCandidate ? plan->newCandidate : current->candidate;
                 plan->newDispatcher->setVariant(FIZZ_VARIANT_BASELINE, base->classifier().programFd());
-                plan->newDispatcher->setVariant(FIZZ_VARIANT_CANDIDATE, cand->classifier().programFd());
-                plan->newDispatcher->setPercent(ifc.rollout->percent);
+                if (ifc.rollout) {
+                    auto& cand = plan->newCandidate ? plan->newCandidate : current->candidate;
+                    plan->newDispatcher->setVariant(FIZZ_VARIANT_CANDIDATE, cand->classifier().programFd());
+                }
+                plan->newDispatcher->setPercent(ifc.rollout ? ifc.rollout->percent : 0);
+                // Leaving a rollout behind a chain: the new dispatcher has no candidate.
+                plan->leaveRollout = current && current->candidate && !ifc.rollout;
                 failpoint(failpoints::kDispatcherBuilt);
                 ctx.phases.mark("load dispatcher");
-            } else if (current->dispatcher->percent() != ifc.rollout->percent) {
+            } else if (ifc.rollout && current->dispatcher->percent() != ifc.rollout->percent) {
                 plan->newPercent = ifc.rollout->percent;
             }
         } else if (current && current->dispatcher) {

@@ -1,7 +1,10 @@
 #include "runtime/rollout/dispatcher.hpp"
 
 #include "bpf/map.hpp"
+#include "bpf/hook_load.hpp"
 #include "bpf/pin.hpp"
+#include "bpf/tail_call.hpp"
+#include "bpf/xdp_link.hpp"
 #include "util/error.hpp"
 
 #include <fizz/dispatcher.h>
@@ -31,8 +34,12 @@ std::unique_ptr<Dispatcher> Dispatcher::load(const DispatcherOptions& opts) {
         throw Error("dispatcher: the embedded object's '" FIZZ_DISPATCHER_CONFIG_SECTION
                     "' section does not hold struct fizz_dispatch_config alone",
                     EINVAL);
-    const fizz_dispatch_config cfg{period, opts.decisionMap ? 1u : 0u};
+    if (opts.hook == FIZZ_HOOK_TC && !opts.chainPath.empty())
+        throw Error("dispatcher: a chain (then) is XDP's; at tc ingress the programs on the hook run in order", EINVAL);
+    const fizz_dispatch_config cfg{period, opts.decisionMap ? 1u : 0u, static_cast<__u32>(opts.hook),
+                                   opts.chainPath.empty() ? 0u : 1u};
     config->setInitialValue(&cfg, sizeof cfg);
+    if (auto prog = d->object_->findProgram(FIZZ_DISPATCHER_PROG)) bpf::setProgramHook(*prog, opts.hook);
     if (opts.decisionMap) d->object_->findMap(FIZZ_MAP_DECISION)->reuseFd(opts.decisionMap->get());
     d->object_->load();
     auto program = d->object_->findProgram(FIZZ_DISPATCHER_PROG);
@@ -57,6 +64,16 @@ std::unique_ptr<Dispatcher> Dispatcher::load(const DispatcherOptions& opts) {
     d->shadowFd_ = shadow->fd();
     d->decisionMap_ = opts.decisionMap;
     d->samplePeriod_ = period;
+    d->hook_ = opts.hook;
+    if (!opts.chainPath.empty()) {
+        const std::string what = "chain to '" + opts.chainPath.string() + "' (then)";
+        const bpf::TailCallProfile profile = bpf::tailCallProfile(d->programFd_);
+        d->chain_ = bpf::openChainTarget(opts.chainPath, profile, what);
+        bpf::insertTailCallTarget(d->variantsFd_, FIZZ_SLOT_NEXT, d->chain_.get(), profile, what);
+        d->chainPath_ = opts.chainPath;
+        d->chainProgramId_ = bpf::programId(d->chain_.get());
+        d->chainName_ = bpf::describeProgram(d->chain_.get());
+    }
     return d;
 }
 
@@ -101,6 +118,11 @@ std::array<VariantCost, FIZZ_VARIANTS> Dispatcher::costs() const {
             out[v].ns += cpu.cost[v].ns;
         }
     return out;
+}
+
+std::string Dispatcher::describeChain() const {
+    if (chainPath_.empty()) return "";
+    return ", then " + chainName_ + " pinned at '" + chainPath_.string() + "'";
 }
 
 std::string Dispatcher::describeShare() const {

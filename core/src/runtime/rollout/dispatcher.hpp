@@ -15,6 +15,7 @@
 
 #include <array>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,12 +46,18 @@ struct DispatcherOptions {
     /// Shadow mode when set: both variants on every frame, their decisions compared. The map from
     /// Dispatcher::createDecisionMap() that both variants were loaded with (ClassifierOptions).
     std::shared_ptr<const UniqueFd> decisionMap;
+    /// The hook it runs on, as its variants: on tc it calls them and returns TCX_NEXT for every packet.
+    fizz_hook hook = FIZZ_HOOK_XDP;
+    /// XDP only, non-empty: chain to the XDP program pinned here (config `then`): every frame goes
+    /// on to it once classified (FIZZ_SLOT_NEXT), and its verdict is the frame's.
+    std::filesystem::path chainPath;
 };
 
 class Dispatcher {
 public:
     /// Loads the embedded dispatcher. Throws Error (with the verifier log on rejection, EINVAL for
-    /// a sample period that is not a power of two).
+    /// a sample period that is not a power of two; for a chain target that is missing, not an XDP
+    /// program or one the kernel would not tail-call from here, bpf::openChainTarget's reason).
     static std::unique_ptr<Dispatcher> load(const DispatcherOptions& opts = {});
 
     /// Stands on a dispatcher a previous host left running (pinned state): its program, prog array
@@ -71,6 +78,12 @@ public:
     bool shadow() const { return decisionMap_ != nullptr; }
     /// For logs: "at 10%", or "in shadow mode (every frame)".
     std::string describeShare() const;
+    /// Chaining: where the chained program is pinned and its id (0 and empty without a chain).
+    const std::filesystem::path& chainPath() const { return chainPath_; }
+    uint32_t chainProgramId() const { return chainProgramId_; }
+    fizz_hook hook() const { return hook_; }
+    /// For logs: ", then program 'x' (id 7, type xdp) pinned at '/p'", or "" without a chain.
+    std::string describeChain() const;
     /// Shadow mode: the decision map this dispatcher and its variants share (null in split mode).
     const std::shared_ptr<const UniqueFd>& decisionMap() const { return decisionMap_; }
 
@@ -91,6 +104,11 @@ private:
     std::shared_ptr<const UniqueFd> decisionMap_;
     int programFd_ = -1, variantsFd_ = -1, splitFd_ = -1, statsFd_ = -1, shadowFd_ = -1;
     unsigned percent_ = 0;
+    fizz_hook hook_ = FIZZ_HOOK_XDP;
+    UniqueFd chain_;  // the chained program (the prog array holds it too; kept for status)
+    std::filesystem::path chainPath_;
+    uint32_t chainProgramId_ = 0;
+    std::string chainName_;
     uint32_t samplePeriod_ = FIZZ_COST_SAMPLE_PERIOD;
 };
 

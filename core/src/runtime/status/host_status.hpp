@@ -68,8 +68,15 @@ struct InterfaceStatus {
     State state = State::Attached;
 
     // Attached.
-    std::string mode;  // the link's XDP mode: "native" | "generic"
+    std::string mode;  // the link's XDP mode: "native" | "generic"; "tcx" at tc ingress
     uint32_t linkId = 0, programId = 0;
+    std::string hook = "xdp";     // "xdp" | "tc"
+    std::string place;            // tc: where among the hook's programs ("first", "after program 'x'")
+    std::string chain;            // XDP with `then`: the pin of the program every frame goes on to
+    uint32_t chainProgramId = 0;  // and its id
+    std::string onDetach = "reattach";  // "reattach" | "stay_off"
+    uint64_t detaches = 0;        // times someone else detached the link
+    std::optional<std::string> off;  // why the interface runs nothing now (detached, not re-attached)
     std::optional<double> nsPerRun;  // the attached program, from the kernel (run_time_stats)
     std::optional<uint64_t> runs;
     std::optional<unsigned> percent;  // a split rollout's share to the candidate

@@ -46,9 +46,21 @@ InterfaceStatus attachedStatus(const std::string& name, const Attachment& a, boo
     InterfaceStatus ifc;
     ifc.name = name;
     ifc.state = InterfaceStatus::State::Attached;
-    ifc.mode = a.link.mode() == bpf::XdpMode::Native ? "native" : "generic";
-    ifc.linkId = a.link.id();
-    ifc.programId = a.link.programId();
+    ifc.mode = a.link.modeName();
+    ifc.hook = std::string(config::toString(a.cfg.hook));
+    if (a.cfg.hook == config::Hook::Tc) ifc.place = config::describe(a.cfg.place);
+    if (a.dispatcher && !a.dispatcher->chainPath().empty()) {
+        ifc.chain = a.dispatcher->chainPath().string();
+        ifc.chainProgramId = a.dispatcher->chainProgramId();
+    }
+    ifc.onDetach = std::string(config::toString(a.cfg.onDetach));
+    ifc.detaches = a.detaches;
+    if (a.off) {
+        ifc.off = a.offReason;  // no link: its ids are 0, the counts are what it ran before
+    } else {
+        ifc.linkId = a.link.id();
+        ifc.programId = a.link.programId();
+    }
     // The kernel's figures move only while run-time statistics are on (run_time_stats).
     std::optional<bpf::ProgramStats> top;
     if (runTimeStats) {
@@ -57,7 +69,7 @@ InterfaceStatus attachedStatus(const std::string& name, const Attachment& a, boo
         ifc.runs = top->runCount;
     }
     const auto figures = a.rolloutFigures();
-    if (a.dispatcher && !a.dispatcher->shadow()) ifc.percent = a.dispatcher->percent();
+    if (a.dispatcher && a.candidate && !a.dispatcher->shadow()) ifc.percent = a.dispatcher->percent();
     if (figures && figures->shadow) ifc.shadow = shadowStatusOf(*figures->shadow, a.candidate && a.candidate->delivers());
     if (progressive) ifc.progressive = progressive->status(now);
     // Since the interface was attached: the final counts of every retired instance + the live ones.

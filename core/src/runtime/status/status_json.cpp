@@ -88,6 +88,12 @@ json interfaceJson(const InterfaceStatus& s) {
                 {"program_id", s.programId},
                 {"totals", countsJson(s.totals)},
                 {"variants", json::array()}};
+    out["hook"] = s.hook;
+    if (!s.place.empty()) out["place"] = s.place;
+    if (!s.chain.empty()) out["chain"] = {{"then", s.chain}, {"program_id", s.chainProgramId}};
+    out["on_detach"] = s.onDetach;
+    out["detaches"] = s.detaches;
+    putIf(out, "off", s.off);
     putIf(out, "ns_per_run", s.nsPerRun);
     putIf(out, "runs", s.runs);
     putIf(out, "percent", s.percent);
@@ -207,6 +213,15 @@ InterfaceStatus interfaceFrom(const json& j) {
     s.mode = get<std::string>(j, "mode");
     s.linkId = get<uint32_t>(j, "link_id");
     s.programId = get<uint32_t>(j, "program_id");
+    s.hook = get<std::string>(j, "hook", "xdp");
+    s.place = get<std::string>(j, "place", "");
+    if (j.contains("chain")) {
+        s.chain = get<std::string>(j.at("chain"), "then");
+        s.chainProgramId = get<uint32_t>(j.at("chain"), "program_id");
+    }
+    s.onDetach = get<std::string>(j, "on_detach", "reattach");
+    s.detaches = get<uint64_t>(j, "detaches", 0);
+    s.off = optional<std::string>(j, "off");
     s.nsPerRun = optional<double>(j, "ns_per_run");
     s.runs = optional<uint64_t>(j, "runs");
     s.percent = optional<unsigned>(j, "percent");
