@@ -51,9 +51,12 @@ using KeyList = std::span<const std::string_view>;
 constexpr std::array<std::string_view, 11> kRootKeys = {
     "plugin_dir", "queue_size", "allow_insecure_plugins", "control_socket", "run_time_stats", "output", "guard",
     "interface",  "metrics",    "service",                "decoders"};
-constexpr std::array<std::string_view, 8> kOutputKeys = {"events",       "format",        "transport",
+constexpr std::array<std::string_view, 9> kOutputKeys = {"events",       "format",        "transport",
                                                          "ring_slots",   "ringbuf_size",  "spare_regions",
-                                                         "events_mode",  "events_group"};
+                                                         "events_mode",  "events_group",  "write_timeout_ms"};
+// [output] write_timeout_ms: long enough for a reader's pause, short enough that a stop with a
+// stalled reader still ends well within a service manager's stop timeout.
+constexpr int64_t kMinWriteTimeoutMs = 10, kMaxWriteTimeoutMs = 60000;
 constexpr std::array<std::string_view, 2> kGuardKeys = {"max_slowdown", "mix"};
 constexpr std::array<std::string_view, 3> kInterfaceKeys = {"classifier", "mode", "rollout"};
 constexpr std::array<std::string_view, 16> kRolloutKeys = {
@@ -370,6 +373,7 @@ void readOutput(const Checker& c, const Scope& out, Output& cfg) {
         cfg.transport = *v;
     }
     if (auto v = c.integer(out, "ring_slots", 1, kMaxRingSlots)) cfg.ringSlots = uint32_t(*v);
+    if (auto v = c.integer(out, "write_timeout_ms", kMinWriteTimeoutMs, kMaxWriteTimeoutMs)) cfg.writeTimeoutMs = uint32_t(*v);
     if (auto v = c.boolean(out, "spare_regions")) cfg.spareRegions = *v;
     readEventsMode(c, out, cfg);
     if (c.integer(out, "ringbuf_size", 0, INT64_MAX))

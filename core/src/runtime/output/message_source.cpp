@@ -51,7 +51,7 @@ size_t MessageSource::drain(size_t max) noexcept {
             return;
         }
         if (deliver_)
-            writer_.write(template_, event, fields, &output_);
+            writer_.write(template_, event, fields, output_);
         else
             ++withheld;
     });
