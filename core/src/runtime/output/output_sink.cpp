@@ -19,6 +19,12 @@ using Clock = std::chrono::steady_clock;
 
 // How long close() waits past its deadline for a writer that should have given up by then.
 constexpr auto kCloseGrace = std::chrono::milliseconds(500);
+// With every batch taken and the pump's own full, the pump waits for a free batch while the oldest
+// one queued was handed over less than this long ago: a writer that is only busy or briefly off
+// the CPU frees one in time, and a burst waits instead of being dropped. A writer that has held
+// its batches longer is stalled on its sink: then the pump's lines are dropped at once, counted,
+// so a stall costs the pump at most this once per write timeout.
+constexpr auto kPatience = std::chrono::milliseconds(50);
 
 }  // namespace
 
@@ -134,7 +140,11 @@ bool OutputSink::handOff(bool full) noexcept {
         return true;
     }
     {
-        std::lock_guard lock(mutex_);
+        std::unique_lock lock(mutex_);
+        if (full && free_.empty() && !closing_ && !queued_.empty()) {
+            const auto until = queued_.front()->handed + std::min<Clock::duration>(kPatience, settings_.writeTimeout);
+            idle_.wait_until(lock, until, [&] { return !free_.empty() || closing_; });
+        }
         if (!free_.empty() && !closing_) {
             f.handed = Clock::now();
             queued_.push_back(fill_);
