@@ -100,7 +100,7 @@ std::optional<Response> scrapeIn(const DaemonLab& lab, int port) {
     return scrape(port);
 }
 
-std::string config(const DaemonLab& lab, const std::string& classifier, const std::string& events) {
+std::string stallConfig(const DaemonLab& lab, const std::string& classifier, const std::string& events) {
     return "[output]\nevents = \"" + events + "\"\nformat = \"json\"\nwrite_timeout_ms = 200\n" +
            "[metrics]\nlisten = \"127.0.0.1:0\"\n[service]\non_exit = \"keep\"\n[interface." + lab.ifname() +
            "]\nclassifier = \"" + classifier + "\"\n";
@@ -125,7 +125,7 @@ TEST_CASE("a FIFO whose reader stopped: reload, status, /metrics and SIGTERM go 
     // The reader opens the FIFO and then reads nothing: a consumer that stopped.
     UniqueFd reader(::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
     REQUIRE(reader);
-    lab.writeConfig(config(lab, "fizz", fifo.string()));
+    lab.writeConfig(stallConfig(lab, "fizz", fifo.string()));
     lab.start();
     const int port = metricsPort(lab.daemon().stderrText());
     REQUIRE(port > 0);
@@ -134,7 +134,7 @@ TEST_CASE("a FIFO whose reader stopped: reload, status, /metrics and SIGTERM go 
     REQUIRE(stallUntilTimedOut(lab, first));
 
     // The control plane goes on while the output is stalled.
-    lab.writeConfig(config(lab, "fizzbuzz", fifo.string()));
+    lab.writeConfig(stallConfig(lab, "fizzbuzz", fifo.string()));
     CHECK(lab.reload());
     CHECK(lab.interfaceStatus()["variants"][0]["plugin"] == "fizzbuzz");
     auto s = lab.status();
@@ -181,7 +181,7 @@ TEST_CASE("stdout into a pipe nobody reads: reload, status and SIGTERM go on, an
     REQUIRE(::mkfifo(pipe.c_str(), 0600) == 0);
     UniqueFd reader(::open(pipe.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
     REQUIRE(reader);
-    lab.writeConfig(config(lab, "fizz", "-"));
+    lab.writeConfig(stallConfig(lab, "fizz", "-"));
     // The daemon's stdout is the pipe (a shell redirects it there and execs fizzhost).
     DaemonProcess daemon({"/bin/sh", "-c", "exec \"$0\" --config \"$1\" >\"$2\"", FIZZHOST_BINARY,
                           lab.configPath().string(), pipe.string()},
@@ -193,7 +193,7 @@ TEST_CASE("stdout into a pipe nobody reads: reload, status and SIGTERM go on, an
     uint32_t first = 0;
     REQUIRE(stallUntilTimedOut(lab, first));
 
-    lab.writeConfig(config(lab, "fizzbuzz", "-"));
+    lab.writeConfig(stallConfig(lab, "fizzbuzz", "-"));
     daemon.signal(SIGHUP);
     CHECK(daemon.waitForStderr("reload complete", std::chrono::seconds(30)));
     CHECK(lab.interfaceStatus()["variants"][0]["plugin"] == "fizzbuzz");
