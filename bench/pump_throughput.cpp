@@ -10,7 +10,8 @@
 // dropped (the transport's own cost). Figures per wall second and per second of the consumer
 // thread's CPU time (steadier on a shared machine: time the thread was not running is not counted);
 // confined, the worker's CPU time is added (its /proc/PID/schedstat), so that column is messages
-// per CPU-second of both processes. Run as root (workers chroot and change user).
+// per CPU-second of both processes. Events go through the host's writer thread (to /dev/null); a
+// message counts as through once its line is written. Run as root (workers chroot and change user).
 #include "bpf/test_run.hpp"
 #include "decoder/decoder_service.hpp"
 #include "measure/frames.hpp"
@@ -159,8 +160,9 @@ int main() {
                 [&] { return taken; }, none);
             // The pump's own loop: drain a batch (decode, format, buffer), write once per pass.
             auto through = [&](runtime::MessageSource& s) {
-                const uint64_t before = s.delivered() + s.undecodable();
-                return [&s, before] { return s.delivered() + s.undecodable() - before; };
+                // Through = written by the writer thread, or counted lost or undecodable.
+                const uint64_t before = s.delivered() + s.writeLost() + s.undecodable();
+                return [&s, before] { return s.delivered() + s.writeLost() + s.undecodable() - before; };
             };
             auto pass = [&](runtime::MessageSource& s) {
                 return [&](size_t max) {
@@ -184,8 +186,10 @@ int main() {
         for (auto [label, w, c] : {std::tuple{"decode+JSON+write, in-process", median(inWall), median(inCpu)},
                                    std::tuple{"decode+JSON+write, confined", median(confWall), median(confCpu)}})
             std::printf("%-10s %-32s %14.0f %9.2fx %16.0f %9.2fx\n", name, label, w, w / bw, c, c / bc);
-        for (const auto* s : {&inProc, &conf})
+        for (const auto* s : {&inProc, &conf}) {
             if (s->undecodable()) std::printf("  %llu undecodable!\n", (unsigned long long)s->undecodable());
+            if (s->writeLost()) std::printf("  %llu lost at the output!\n", (unsigned long long)s->writeLost());
+        }
     }
     for (const auto& st : confined.stats())
         if (st.restarts) std::printf("  the confined worker was restarted %llu time(s): %s\n",

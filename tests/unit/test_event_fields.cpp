@@ -5,6 +5,8 @@
 #include "runtime/output/event_writer.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <regex>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -24,12 +26,19 @@ std::string written(runtime::EventFormat format, const runtime::EventTemplate& t
     {
         runtime::EventWriter w(fd, format);
         w.write(tpl, e, values);
-        w.flush();
+        REQUIRE(w.sync(std::chrono::steady_clock::now() + std::chrono::seconds(30)));
     }
     std::string out(8192, '\0');
     REQUIRE(lseek(fd, 0, SEEK_SET) == 0);
     out.resize(size_t(std::max<ssize_t>(0, read(fd, out.data(), out.size()))));
     close(fd);
+    // A text line starts with its time (RFC 3339, UTC, microseconds): checked, then left out.
+    if (format == runtime::EventFormat::Text) {
+        REQUIRE(out.size() > runtime::EventWriter::kStampBytes);
+        CHECK(std::regex_match(out.substr(0, runtime::EventWriter::kStampBytes + 1),
+                               std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z )")));
+        out.erase(0, runtime::EventWriter::kStampBytes + 1);
+    }
     return out;
 }
 

@@ -151,14 +151,14 @@ TEST_CASE("a FIFO at the events path opens without blocking: no reader is ENXIO,
     fizzhost_event e{};
     e.src_addr = 0xC6120003u;
     w.write(tpl, e);
-    w.flush();
+    REQUIRE(w.sync(std::chrono::steady_clock::now() + std::chrono::seconds(30)));
     CHECK(w.lost() == 1);
     CHECK(w.lastError() == ENXIO);
     UniqueFd reader(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
     REQUIRE(reader);
     w.requestReopen();
     w.write(tpl, e);
-    w.flush();
+    REQUIRE(w.sync(std::chrono::steady_clock::now() + std::chrono::seconds(30)));
     CHECK(w.written() == 1);
     char buf[256];
     const ssize_t n = ::read(reader.get(), buf, sizeof buf);
@@ -167,11 +167,11 @@ TEST_CASE("a FIFO at the events path opens without blocking: no reader is ENXIO,
     // The reader leaves: EPIPE, counted lost; no reader to open again.
     reader.reset();
     w.write(tpl, e);
-    w.flush();
+    REQUIRE(w.sync(std::chrono::steady_clock::now() + std::chrono::seconds(30)));
     CHECK(w.lost() == 2);
     CHECK(w.lastError() == EPIPE);
     w.write(tpl, e);
-    w.flush();
+    REQUIRE(w.sync(std::chrono::steady_clock::now() + std::chrono::seconds(30)));
     CHECK(w.lost() == 3);
 }
 

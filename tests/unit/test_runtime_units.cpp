@@ -14,6 +14,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <ctime>
+#include <regex>
+
 using namespace fizzhost;
 
 namespace {
@@ -28,7 +31,7 @@ std::string writeAndRead(runtime::EventFormat format, const std::vector<fizzhost
         runtime::EventWriter w(fd, format);
         runtime::EventTemplate tpl(format, {"fzlab0", "fizzbuzz", "2.0.0", "candidate"}, {"Fizz", "Buzz", "FizzBuzz"});
         for (const auto& e : events) w.write(tpl, e);
-        w.flush();
+        REQUIRE(w.sync(std::chrono::steady_clock::now() + std::chrono::seconds(30)));
         CHECK(w.written() == events.size());
     }
     std::string out;
@@ -49,12 +52,28 @@ TEST_CASE("events are written as one JSON object or text line each, with every f
     std::vector<nlohmann::json> parsed;
     while (std::getline(lines, line)) parsed.push_back(nlohmann::json::parse(line));
     REQUIRE(parsed.size() == 3);
+    // Each event carries the wall clock's time when it was written out of the pump, RFC 3339 in
+    // UTC with microseconds, and the lines are in time order.
+    const std::regex stamp(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)");
+    for (auto& p : parsed) {
+        REQUIRE(p.contains("ts"));
+        CHECK(std::regex_match(p["ts"].get<std::string>(), stamp));
+    }
+    CHECK(parsed[0]["ts"].get<std::string>() <= parsed[2]["ts"].get<std::string>());
+    const auto t0 = parsed[0]["ts"].get<std::string>();
+    const time_t now = time(nullptr);
+    char today[16];
+    strftime(today, sizeof today, "%Y-%m-%d", gmtime(&now));
+    CHECK((t0.rfind(today, 0) == 0 || now % 86400 < 5));  // UTC, today (unless the day just turned)
+    for (auto& p : parsed) p.erase("ts");
     CHECK(parsed[0] == nlohmann::json{{"iface", "fzlab0"}, {"plugin", "fizzbuzz"}, {"version", "2.0.0"},
                                       {"variant", "candidate"}, {"kind", "FizzBuzz"}, {"src", "198.18.0.15"}});
     CHECK(parsed[1]["kind"] == "Buzz");
     CHECK(parsed[2]["kind"] == "unknown");
     CHECK(parsed[2]["src"] == "0.0.0.1");
-    CHECK(writeAndRead(runtime::EventFormat::Text, {{0, 0xC6120003, 0}}) == "fzlab0 fizzbuzz 2.0.0 candidate Fizz 198.18.0.3\n");
+    const auto text = writeAndRead(runtime::EventFormat::Text, {{0, 0xC6120003, 0}});
+    CHECK(std::regex_match(text.substr(0, 28), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z )")));
+    CHECK(text.substr(28) == "fzlab0 fizzbuzz 2.0.0 candidate Fizz 198.18.0.3\n");
 }
 
 TEST_CASE("a large batch of events is written completely", "[unit]") {

@@ -16,7 +16,7 @@ namespace {
 const nlohmann::json kFull = nlohmann::json::parse(R"json({
   "run_time_stats": true, "insecure_plugins": false, "state_root": "/sys/fs/bpf/fizzhost", "on_exit": "keep",
   "events_written": 42, "events_lost": 5, "write_errors": 3, "last_write_error": "No space left on device (ENOSPC)",
-  "events_reopens": 1,
+  "events_reopens": 1, "events_lost_write_timeout": 2, "events_lost_queue_full": 1,
   "last_reload": {"time": "2026-11-25T17:03:41Z", "trigger": "SIGHUP", "result": "refused", "duration_ms": 3.25,
                   "reason": "interface 'eth1': unknown plugin 'nope'"},
   "interfaces": [

@@ -44,8 +44,10 @@ namespace fizzhost::cli {
 namespace {
 
 // How long a SIGTERM/SIGINT may wait for a start or a reload in progress before the process
-// exits without its orderly stop. The kernel detaches every XDP link with the process; what
-// still sat in the queues is lost, and the log says so.
+// exits without its orderly stop. What that leaves depends on the pinned state, not on on_exit
+// (which only an orderly stop carries out): a pinned link stays attached with its program, whose
+// messages wait in its pinned regions for the next start; a link not pinned goes with the process.
+// The log says which (forcedExitNote).
 constexpr auto kStopGrace = std::chrono::seconds(5);
 // How often a running progressive rollout is judged (a gate that fails rolls back within this).
 constexpr int kRolloutTickMs = 200;
@@ -93,6 +95,11 @@ public:
     }
     /// Main thread: how long the signal take() returned last waited for it, in ms (the debug log).
     double waitedMs() const { return waitedMs_; }
+    /// What a forced exit leaves behind, for its log line (forcedExitNote).
+    void exitNote(std::string note) {
+        std::lock_guard lock(mutex_);
+        exitNote_ = std::move(note);
+    }
     /// Main thread: what it is busy with (for the log when a stop cannot wait), or nullptr.
     void busy(const char* what) {
         std::lock_guard lock(mutex_);
@@ -128,9 +135,9 @@ private:
                     return std::find(pending_.begin(), pending_.end(), sig) == pending_.end();
                 }))
                 continue;
-            spdlog::error("{} received {} s ago while {}, which has not finished: exiting now without an orderly stop "
-                          "(the kernel detaches every XDP link with the process; queued messages are lost)",
-                          sig == SIGINT ? "SIGINT" : "SIGTERM", kStopGrace.count(), busy_ ? busy_ : "busy");
+            spdlog::error("{} received {} s ago while {}, which has not finished: exiting now without an orderly stop; "
+                          "{}",
+                          sig == SIGINT ? "SIGINT" : "SIGTERM", kStopGrace.count(), busy_ ? busy_ : "busy", exitNote_);
             spdlog::default_logger()->flush();
             std::_Exit(128 + sig);
         }
@@ -144,6 +151,7 @@ private:
     std::vector<std::chrono::steady_clock::time_point> arrived_;  // when each of pending_ was read
     double waitedMs_ = 0;
     const char* busy_ = "starting";
+    std::string exitNote_ = "nothing was attached by this host yet";
     std::thread thread_;
 };
 
@@ -155,10 +163,30 @@ runtime::ReloadGuard guardFor(const config::HostConfig& cfg) {
     return measure::makeReloadGuard(*cfg.guard.maxSlowdown, cfg.guard.mix);
 }
 
+// What an exit without the orderly stop leaves, said truthfully: on_exit is carried out only by
+// the orderly stop; the pins decide what the kernel keeps.
+std::string forcedExitNote(const runtime::HostStatus& s) {
+    if (!s.stateRoot)
+        return "no pinned state: the kernel detaches every XDP link with the process; messages queued in the "
+               "transports and events not yet written are lost";
+    return fmt::format("the links pinned under {} stay attached with their programs whatever on_exit (= \"{}\") says, "
+                       "which only an orderly stop carries out; their messages wait in the pinned regions for the next "
+                       "start, which adopts them (`fizzhost detach` removes them); events not yet written to the "
+                       "events output are lost",
+                       printable(*s.stateRoot), s.keepOnExit ? "keep" : "detach");
+}
+
 // What the daemon will do with the events path (util/output_file's rules), or why it refuses it.
 std::string eventsPlan(const config::Output& out) {
-    if (out.events == "-") return "stdout";
-    return OutputFile(out.events, OutputFileMode{mode_t(out.eventsMode), out.eventsGroup}).plan();
+    const std::string bound = fmt::format("; written by a thread of its own, so a stalled reader never holds up "
+                                          "reloads, status or signals (write_timeout_ms = {})",
+                                          out.writeTimeoutMs);
+    if (out.events == "-")
+        return "stdout: a pipe or a terminal is opened again through /proc/self/fd/1 to be written without blocking, "
+               "a socket (journald) is sent to without blocking, a file is appended to; while the reader does not keep "
+               "up, a batch waits for room at most the write timeout, then its events are counted lost" +
+               bound;
+    return OutputFile(out.events, OutputFileMode{mode_t(out.eventsMode), out.eventsGroup}).plan() + bound;
 }
 
 // FIZZHOST_FAILPOINTS (a test facility, util/failpoint.hpp) is read at start and said in the log.
@@ -208,7 +236,11 @@ int daemonCommand(const DaemonOptions& opts) {
     }
     std::optional<service::ConfigWatch> watch;
     if (cfg.service.watchConfig) watch.emplace(opts.config);
+    signals.exitNote("while starting, links already pinned under " + printable(cfg.service.stateRoot.string()) +
+                     " stay attached with their programs (the next start adopts them); a link not pinned is detached "
+                     "by the kernel with the process");
     host.start();
+    signals.exitNote(forcedExitNote(host.status()));
     signals.busy(nullptr);
     spdlog::info("fizzhost running with {} interface(s); SIGHUP reloads {}, SIGTERM stops; status: fizzhost status "
                  "--socket {}; SIGUSR1 reopens the events file",
@@ -312,8 +344,9 @@ int daemonCommand(const DaemonOptions& opts) {
     const runtime::OutputSummary out = host.stop();
     // Say what was lost and why; "every message delivered" only when it is true.
     if (out.lost != 0)
-        spdlog::error("{} event(s) lost at the events output {}: {} write(s) failed, the last with {}", out.lost,
-                      out.sink, out.writeErrors, errnoText(out.lastError));
+        spdlog::error("{} event(s) lost at the events output {}: {} write(s) failed, the last with {}; {} not written "
+                      "within the write timeout, {} dropped with the output's queue full",
+                      out.lost, out.sink, out.writeErrors, out.lastErrorText, out.lostWriteTimeout, out.lostQueueFull);
     if (out.dropped != 0)
         spdlog::warn("{} message(s) dropped by the transport (the ring or queue was full: raise ring_slots or "
                      "queue_size)",

@@ -83,8 +83,10 @@ std::string statusText(const runtime::HostStatus& status) {
     std::string out;
     for (const auto& ifc : status.interfaces) out += interfaceText(ifc);
     if (const auto& o = status.output)
-        out += fmt::format("events output: {} written, {} lost ({} failed writes{}), reopened {} time(s)\n", o->written,
-                           o->lost, o->writeErrors, o->lastError ? ", last: " + *o->lastError : "", o->reopens);
+        out += fmt::format("events output: {} written, {} lost ({} failed writes{}; {} not written within the write "
+                           "timeout, {} dropped with the output's queue full), reopened {} time(s)\n",
+                           o->written, o->lost, o->writeErrors, o->lastError ? ", last: " + *o->lastError : "",
+                           o->lostWriteTimeout, o->lostQueueFull, o->reopens);
     if (status.lastReload) out += "last reload: " + describeReload(*status.lastReload) + "\n";
     out += decodersText(status.decoders);
     if (status.insecurePlugins)

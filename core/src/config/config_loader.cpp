@@ -52,13 +52,16 @@ using KeyList = std::span<const std::string_view>;
 constexpr std::array<std::string_view, 11> kRootKeys = {
     "plugin_dir", "queue_size", "allow_insecure_plugins", "control_socket", "run_time_stats", "output", "guard",
     "interface",  "metrics",    "service",                "decoders"};
-constexpr std::array<std::string_view, 11> kOutputKeys = {
+constexpr std::array<std::string_view, 12> kOutputKeys = {
     "events", "format", "transport", "ring_slots", "rate", "stall_ms", "spread_cpus", "ringbuf_size", "spare_regions",
-    "events_mode", "events_group"};
+    "events_mode", "events_group", "write_timeout_ms"};
 // [output] rate: above 1e10 messages/s (beyond 800 GbE line rate) a value is a typo, not a link.
 constexpr double kMaxRate = 1e10;
 constexpr int64_t kMaxStallMs = 60000;
 constexpr int64_t kMaxSpreadCpus = 65536;
+// [output] write_timeout_ms: long enough for a reader's pause, short enough that a stop with a
+// stalled reader still ends well within a service manager's stop timeout.
+constexpr int64_t kMinWriteTimeoutMs = 10, kMaxWriteTimeoutMs = 60000;
 constexpr std::array<std::string_view, 2> kGuardKeys = {"max_slowdown", "mix"};
 constexpr std::array<std::string_view, 9> kInterfaceKeys = {"classifier", "mode",  "rollout", "hook",     "place",
                                                             "before",     "after", "then",    "on_detach"};
@@ -434,6 +437,7 @@ void readOutput(const Checker& c, const Scope& out, Output& cfg) {
     if (auto v = c.integer(out, "ring_slots", 1, kMaxRingSlots)) cfg.ringSlots = uint32_t(*v);
     readRingRate(c, out, cfg);
     readSpareRegions(c, out, cfg);
+    if (auto v = c.integer(out, "write_timeout_ms", kMinWriteTimeoutMs, kMaxWriteTimeoutMs)) cfg.writeTimeoutMs = uint32_t(*v);
     readEventsMode(c, out, cfg);
     if (c.integer(out, "ringbuf_size", 0, INT64_MAX))
         c.warn(out.table.get("ringbuf_size")->source(), out.key("ringbuf_size"),

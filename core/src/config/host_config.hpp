@@ -134,6 +134,9 @@ struct Output {
     /// empty: the host's own). An existing file keeps its own (util/output_file.hpp).
     uint32_t eventsMode = 0640;
     std::string eventsGroup;
+    /// How long a batch of events may wait for the events output to take it before its events are
+    /// counted lost (a stalled FIFO or pipe reader); also bounds the output's part of a stop.
+    uint32_t writeTimeoutMs = 1000;
 };
 
 // Reload guard: refuse a new program measured more than maxSlowdown times slower than the old one.

@@ -62,6 +62,10 @@ std::vector<MetricFamily> statusMetrics(const runtime::HostStatus& status) {
     f.family("fizzhost_events_lost_total", "Events decoded but lost because the write to the events output failed",
              MetricType::Counter);
     f.family("fizzhost_events_write_errors_total", "Writes to the events output that failed", MetricType::Counter);
+    f.family("fizzhost_events_output_lost_total",
+             "Events lost at the events output, by reason: write_timeout (not taken within write_timeout_ms), "
+             "queue_full (the writer behind the pump), other (a failed write, no sink open)",
+             MetricType::Counter);
     f.family("fizzhost_program_run_seconds_total",
              "Time spent in the program: the attached one as the kernel counts it; behind the A/B dispatcher, "
              "per variant, the runs the dispatcher timed",
@@ -90,8 +94,13 @@ std::vector<MetricFamily> statusMetrics(const runtime::HostStatus& status) {
     f.family("fizzhost_link_detaches_total", "Times someone else detached the interface's link", MetricType::Counter);
     f.family("fizzhost_link_off", "1 while the interface runs nothing after its link was detached", MetricType::Gauge);
 
-    if (status.output)
-        f.counter("fizzhost_events_write_errors_total", "", {}, double(status.output->writeErrors));
+    if (const auto& o = status.output) {
+        f.counter("fizzhost_events_write_errors_total", "", {}, double(o->writeErrors));
+        const uint64_t other = o->lost - std::min(o->lost, o->lostWriteTimeout + o->lostQueueFull);
+        f.counter("fizzhost_events_output_lost_total", "", {{"reason", "write_timeout"}}, double(o->lostWriteTimeout));
+        f.counter("fizzhost_events_output_lost_total", "", {{"reason", "queue_full"}}, double(o->lostQueueFull));
+        f.counter("fizzhost_events_output_lost_total", "", {{"reason", "other"}}, double(other));
+    }
     std::set<std::tuple<std::string, std::string, std::string>> plugins;
     for (const auto& ifc : status.interfaces) {
         const std::string& iface = ifc.name;

@@ -189,9 +189,10 @@ std::string OutputFile::plan() const {
     }
     if (auto r = refusal(st)) throw Error(*r, S_ISDIR(st.st_mode) ? EISDIR : S_ISLNK(st.st_mode) ? ELOOP : EPERM);
     if (S_ISFIFO(st.st_mode))
-        return "a FIFO: written without blocking. While nobody reads it (at start, or after its reader went away) "
-               "events are counted lost and the open is tried again every second; a full pipe loses the batch that "
-               "did not fit, counted";
+        return "a FIFO: written without blocking, and opened without waiting for a reader. While nobody reads "
+               "it (at start, or after its reader went away) events are counted lost and the open is tried again "
+               "every second; while its reader does not keep up, a batch waits for room at most the write timeout, "
+               "then its events are counted lost";
     if (S_ISCHR(st.st_mode)) return "a character device: written to as it is";
     if (::faccessat(dir_.get(), name_.c_str(), W_OK, AT_EACCESS) != 0) throwErrno(named() + ": not writable", errno);
     std::string plan = "a regular file (uid " + std::to_string(st.st_uid) + ", gid " + std::to_string(st.st_gid) +

@@ -55,7 +55,8 @@ Host::~Host() { stop(); }
 void Host::start() {
     std::lock_guard lock(mutex_);
     writer_ = std::make_unique<EventWriter>(cfg_.output.events, cfg_.output.format,
-                                            OutputFileMode{mode_t(cfg_.output.eventsMode), cfg_.output.eventsGroup});
+                                            OutputFileMode{mode_t(cfg_.output.eventsMode), cfg_.output.eventsGroup},
+                                            OutputSettings{std::chrono::milliseconds(cfg_.output.writeTimeoutMs), true});
     // Chroot folders a host that died left behind (none is in use: each running worker's is locked).
     decoders_->sweepStale();
     pump_ = std::make_unique<Pump>(*writer_, *decoders_);
@@ -305,11 +306,15 @@ OutputSummary Host::stop() {
     pins_.reset();  // the state root's lock: a successor may start now
     pump_->stop();
     pump_.reset();
+    writer_->close();  // within the write timeout, whatever the reader does: then the counts are final
     runStats_.release();
     sum.written = writer_->written();
     sum.lost = writer_->lost();
     sum.writeErrors = writer_->writeErrors();
     sum.lastError = writer_->lastError();
+    sum.lastErrorText = writer_->lastErrorText();
+    sum.lostWriteTimeout = writer_->lost(LossReason::WriteTimeout);
+    sum.lostQueueFull = writer_->lost(LossReason::QueueFull);
     sum.sink = writer_->name();
     return sum;
 }

@@ -41,6 +41,8 @@ struct OutputSummary {
     uint64_t lost = 0;         // events decoded but lost because the write carrying them failed
     uint64_t writeErrors = 0;  // failed write calls
     int lastError = 0;         // errno of the last failed write
+    std::string lastErrorText; // ... in words (ETIMEDOUT: the write timeout that passed)
+    uint64_t lostWriteTimeout = 0, lostQueueFull = 0;  // of lost: not taken in time; the output's queue full
     uint64_t dropped = 0;      // messages the transport dropped (full), interfaces attached at stop
     uint64_t undecodable = 0;  // messages the decoders refused, interfaces attached at stop
     std::string sink;          // where the events went, for messages

@@ -3,16 +3,16 @@
 #include "util/address.hpp"
 #include "util/error.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <time.h>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 
 namespace fizzhost::runtime {
 namespace {
@@ -108,14 +108,15 @@ EventTemplate::EventTemplate(EventFormat format, const EventOrigin& o, const std
     : format_(format) {
     auto make = [&](std::string_view kind) {
         if (format == EventFormat::Json)
-            return "{\"iface\":" + jsonString(o.iface) + ",\"plugin\":" + jsonString(o.plugin) +
+            return "\",\"iface\":" + jsonString(o.iface) + ",\"plugin\":" + jsonString(o.plugin) +
                    ",\"version\":" + jsonString(o.version) + ",\"variant\":" + jsonString(o.variant) +
                    ",\"kind\":" + jsonString(kind) + ",\"src\":\"";
-        return o.iface + " " + o.plugin + " " + o.version + " " + o.variant + " " + std::string(kind) + " ";
+        return " " + o.iface + " " + o.plugin + " " + o.version + " " + o.variant + " " + std::string(kind) + " ";
     };
     for (const auto& k : kinds) prefixes_.push_back(make(k));
     unknown_ = make("unknown");
     if (format == EventFormat::Json) {
+        open_ = "{\"ts\":\"";
         fieldsOpen_ = fields.empty() ? "\"" : "\",\"fields\":{";
         fieldsClose_ = fields.empty() ? "" : "}";
         suffix_ = "}\n";
@@ -132,7 +133,7 @@ EventTemplate::EventTemplate(EventFormat format, const EventOrigin& o, const std
     }
     size_t longestPrefix = unknown_.size();
     for (const auto& p : prefixes_) longestPrefix = std::max(longestPrefix, p.size());
-    maxLine_ = longestPrefix + 16 /* address */ + fieldsOpen_.size() + widest + fieldsClose_.size() + suffix_.size();
+    maxLine_ = open_.size() + EventWriter::kStampBytes + longestPrefix + 16 /* address */ + fieldsOpen_.size() + widest + fieldsClose_.size() + suffix_.size();
 }
 
 size_t EventTemplate::formatFields(const fizzhost_field_value* values, char* out) const noexcept {
@@ -146,36 +147,44 @@ size_t EventTemplate::formatFields(const fizzhost_field_value* values, char* out
     return size_t(p - out);
 }
 
-EventWriter::EventWriter(const std::string& target, EventFormat format, OutputFileMode mode)
-    : fd_(-1), format_(format), buffer_(kBufferSize), lines_(std::make_unique<Line[]>(kMaxLines)) {
-    if (target == "-") {
-        fd_ = STDOUT_FILENO;
-        name_ = "stdout";
-        return;
+EventWriter::EventWriter(const std::string& target, EventFormat format, OutputFileMode mode, OutputSettings settings)
+    : sink_(OutputSink::open(target, std::move(mode), settings)), format_(format) {}
+
+EventWriter::EventWriter(int fd, EventFormat format, OutputSettings settings)
+    : sink_(OutputSink::adopt(fd, settings)), format_(format) {}
+
+EventWriter::~EventWriter() { close(); }
+
+size_t EventWriter::stamp(char* out) noexcept {
+    timespec now{};
+    ::clock_gettime(CLOCK_REALTIME, &now);  // vDSO: no system call
+    if (now.tv_sec != stampSecond_) {
+        std::tm t{};
+        const time_t sec = now.tv_sec;
+        ::gmtime_r(&sec, &t);
+        std::snprintf(stampHead_, sizeof stampHead_, "%04d-%02d-%02dT%02d:%02d:%02d.", (t.tm_year + 1900) % 10000,
+                      t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec);
+        stampSecond_ = now.tv_sec;
     }
-    name_ = "'" + target + "'";
-    file_ = std::make_unique<OutputFile>(target, std::move(mode));
-    OutputOpen opened = file_->open();
-    if (opened.fd) {
-        take(std::move(opened));
-        return;
-    }
-    if (opened.kind != OutputKind::Fifo || opened.err != ENXIO) throw Error(opened.reason, opened.err);
-    // A FIFO whose reader starts later: the host starts anyway.
-    kind_ = OutputKind::Fifo;
-    closeSink(ENXIO, nullptr, opened.reason);
+    std::memcpy(out, stampHead_, 20);
+    uint32_t us = uint32_t(now.tv_nsec / 1000);
+    for (int i = 25; i >= 20; --i, us /= 10) out[i] = char('0' + us % 10);
+    out[26] = 'Z';
+    return kStampBytes;
 }
 
-EventWriter::EventWriter(int fd, EventFormat format)
-    : name_("fd " + std::to_string(fd)), fd_(fd), format_(format), buffer_(kBufferSize),
-      lines_(std::make_unique<Line[]>(kMaxLines)) {}
-
 void EventWriter::write(const EventTemplate& tpl, const fizzhost_event& event, const fizzhost_field_value* fields,
-                        OutputCounters* counters) noexcept {
+                        const std::shared_ptr<OutputCounters>& counters) noexcept {
     // maxLine() is bounded by the template (at most FIZZHOST_MAX_FIELDS fields of bounded width), far
-    // below the buffer: after a flush every line fits.
-    if (used_ + tpl.maxLine() > buffer_.size() || lineCount_ == kMaxLines) flush();
-    char* p = buffer_.data() + used_;
+    // below a batch: after a hand-over every line fits.
+    OutputBatch* b = &sink_->fill();
+    if (!b->fits(tpl.maxLine())) {
+        sink_->handOff(true);
+        b = &sink_->fill();
+    }
+    char* p = b->data.data() + b->used;
+    p += put(p, tpl.open());
+    p += stamp(p);
     p += put(p, tpl.prefix(event.kind));
     p += formatAddress(event.src_addr, p);
     if (tpl.fieldCount() != 0 && fields != nullptr) {
@@ -184,19 +193,30 @@ void EventWriter::write(const EventTemplate& tpl, const fizzhost_event& event, c
         *p++ = '"';
     }
     p += put(p, tpl.suffix());
-    used_ = size_t(p - buffer_.data());
-    lines_[lineCount_++] = Line{counters, used_};
+    b->used = size_t(p - b->data.data());
+    b->lines[b->lineCount++] = OutputBatch::Line{b->ownerOf(counters), b->used};
 }
 
 void EventWriter::flush() noexcept {
-    if (file_) {
-        if (reopenRequested_.exchange(false, std::memory_order_relaxed))
-            reopen("on request (SIGUSR1)");
-        else
-            checkPath();
-    }
     takeRecords();
-    writeOut();
+    sink_->handOff(false);
+}
+
+bool EventWriter::sync(std::chrono::steady_clock::time_point deadline) {
+    takeRecords();
+    while (!sink_->handOff(false)) {
+        sink_->waitIdle(deadline);
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+    }
+    return sink_->waitIdle(deadline);
+}
+
+void EventWriter::close() noexcept {
+    if (closed_) return;
+    closed_ = true;
+    takeRecords();
+    // The write timeout bounds every batch from its hand-over; one more for what is handed now.
+    sink_->close(std::chrono::steady_clock::now() + sink_->writeTimeout());
 }
 
 void EventWriter::writeRecord(std::string line) {
@@ -213,169 +233,15 @@ void EventWriter::takeRecords() noexcept {
         records.swap(records_);
     }
     for (const auto& r : records) {
-        if (used_ + r.size() > buffer_.size() || lineCount_ == kMaxLines) writeOut();
-        const size_t n = std::min(r.size(), buffer_.size());  // a record is a few hundred bytes
-        std::memcpy(buffer_.data() + used_, r.data(), n);
-        used_ += n;
-        lines_[lineCount_++] = Line{nullptr, used_, true};
-    }
-}
-
-void EventWriter::writeOut() noexcept {
-    if (used_ == 0) return;
-    if (fd_ < 0) {  // no sink now (see closeSink): every line is lost, counted
-        settle(0, sinkError_);
-        used_ = 0;
-        lineCount_ = 0;
-        return;
-    }
-    // A line cut short by an earlier failure would glue itself to the next one: end it first.
-    if (brokenLine_ && ::write(fd_, "\n", 1) == 1) brokenLine_ = false;
-    size_t off = 0;
-    int err = 0;
-    while (off < used_) {
-        ssize_t n = ::write(fd_, buffer_.data() + off, used_ - off);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            err = n < 0 ? errno : EIO;  // 0 for a non-empty write: the sink takes nothing more
-            break;
+        const size_t n = std::min(r.size(), OutputSink::kBatchBytes);  // a record is a few hundred bytes
+        OutputBatch* b = &sink_->fill();
+        if (!b->fits(n)) {
+            sink_->handOff(true);
+            b = &sink_->fill();
         }
-        off += size_t(n);
-    }
-    settle(off, err);
-    used_ = 0;
-    lineCount_ = 0;
-    if (err == EPIPE && kind_ == OutputKind::Fifo && file_)
-        closeSink(EPIPE, nullptr, "the FIFO's reader went away (EPIPE)");
-}
-
-void EventWriter::settle(size_t done, int err) noexcept {
-    uint64_t ok = 0, bad = 0;
-    // One atomic add per run of lines of the same source and fate, not one per line.
-    OutputCounters* runOwner = nullptr;
-    bool runWritten = false;
-    uint64_t run = 0;
-    auto closeRun = [&] {
-        if (runOwner && run) (runWritten ? runOwner->written : runOwner->lost).fetch_add(run, std::memory_order_relaxed);
-        run = 0;
-    };
-    for (size_t i = 0; i < lineCount_; ++i) {
-        const Line& line = lines_[i];
-        if (line.record) continue;  // not an event: neither written nor lost in the event counts
-        const bool w = line.end <= done;
-        w ? ++ok : ++bad;
-        if (line.counters != runOwner || w != runWritten) {
-            closeRun();
-            runOwner = line.counters;
-            runWritten = w;
-        }
-        ++run;
-    }
-    closeRun();
-    if (done != 0 && done < used_ && buffer_[done - 1] != '\n') brokenLine_ = true;
-    if (ok) written_.fetch_add(ok, std::memory_order_relaxed);
-    if (bad) lost_.fetch_add(bad, std::memory_order_relaxed);
-    if (err != 0) {
-        writeErrors_.fetch_add(1, std::memory_order_relaxed);
-        lastError_.store(err, std::memory_order_relaxed);
-        logWriteError(err, bad);
-    } else if (lostSinceLog_ != 0 || nextErrorLog_ != std::chrono::steady_clock::time_point{}) {
-        try {
-            spdlog::info("events output {}: writing again; {} event(s) lost in all", name_, lost());
-        } catch (...) {
-        }
-        lostSinceLog_ = 0;
-        nextErrorLog_ = {};
-    }
-}
-
-void EventWriter::logWriteError(int err, uint64_t lostNow) noexcept {
-    lostSinceLog_ += lostNow;
-    const auto now = std::chrono::steady_clock::now();
-    if (now < nextErrorLog_) return;
-    nextErrorLog_ = now + kErrorLogInterval;
-    try {
-        spdlog::error("events output {}: {}: {}; {} event(s) lost since the last report, {} lost and {} "
-                      "written in all; classification goes on (failures are reported at most every {} s)",
-                      name_, fd_ < 0 ? "not open" : "write failed", fd_ < 0 ? sinkReason_ : errnoText(err),
-                      lostSinceLog_, lost(), written(), kErrorLogInterval.count());
-    } catch (...) {
-    }
-    lostSinceLog_ = 0;
-}
-
-// logrotate without copytruncate renames the file (and may create a new one at the path): the fd
-// we hold then writes into the old file forever. Noticed by comparing the file behind the fd with
-// the one at the name in the held folder (no symlink followed), at most once per
-// kPathCheckInterval; a sink that is not open (a FIFO nobody reads, a refused file) is tried again
-// as often.
-void EventWriter::checkPath() noexcept {
-    const auto now = std::chrono::steady_clock::now();
-    if (now < nextPathCheck_) return;
-    nextPathCheck_ = now + kPathCheckInterval;
-    if (fd_ < 0) return reopen(nullptr);
-    struct stat held {};
-    if (::fstat(fd_, &held) != 0) return;
-    if (held.st_nlink == 0) return reopen("it was deleted");
-    switch (file_->compare(held)) {
-    case OutputFile::Name::Gone: return reopen("it was renamed or deleted");
-    case OutputFile::Name::Other: return reopen("another file took its name");
-    case OutputFile::Name::Same: return;
-    }
-}
-
-void EventWriter::reopen(const char* why) noexcept {
-    try {
-        OutputOpen opened = file_->open();
-        if (opened.fd) {
-            const bool wasClosed = fd_ < 0;
-            take(std::move(opened));
-            reopens_.fetch_add(1, std::memory_order_relaxed);
-            if (why) spdlog::info("events file {} reopened ({})", name_, why);
-            else if (wasClosed)
-                spdlog::info("events output {}: open again{}", name_,
-                             kind_ == OutputKind::Fifo ? ": a reader has the FIFO" : "");
-            return;
-        }
-        // A file we may not write to (a symlink, another user's file, ...) or no FIFO reader: the
-        // file held before is not the events file any more, so nothing more goes there.
-        if (opened.refused || fd_ < 0 || kind_ == OutputKind::Fifo) return closeSink(opened.err, why, opened.reason);
-        // Keep writing to the file we have; the next check tries again.
-        spdlog::error("events file {}: reopen {}: {}; still writing to the file opened before", name_, why ? why : "",
-                      opened.reason);
-    } catch (...) {
-    }
-}
-
-void EventWriter::take(OutputOpen&& opened) noexcept {
-    kind_ = opened.kind;
-    owned_ = std::move(opened.fd);
-    fd_ = owned_.get();
-    brokenLine_ = false;
-    sinkError_ = 0;
-    sinkReason_.clear();
-    try {
-        if (opened.created) spdlog::info("events file {} created (mode {})", name_, octalMode(opened.st.st_mode));
-        if (!opened.note.empty()) spdlog::warn("{}", opened.note);
-    } catch (...) {
-    }
-}
-
-// No sink until a later open succeeds: events are counted lost meanwhile (writeOut), and the
-// reason is logged once for as long as it stays the same.
-void EventWriter::closeSink(int err, const char* why, const std::string& reason) noexcept {
-    const bool news = fd_ >= 0 || reason != sinkReason_;
-    owned_.reset();
-    fd_ = -1;
-    sinkError_ = err;
-    try {
-        if (!news) return;
-        sinkReason_ = reason;
-        spdlog::error("events output {}: {}{}; its events are counted lost until it can be written again (tried "
-                      "every {} s)",
-                      name_, why ? std::string("not reopened (") + why + "): " : std::string(), reason,
-                      kPathCheckInterval.count());
-    } catch (...) {
+        std::memcpy(b->data.data() + b->used, r.data(), n);
+        b->used += n;
+        b->lines[b->lineCount++] = OutputBatch::Line{OutputBatch::kRecord, b->used};
     }
 }
 

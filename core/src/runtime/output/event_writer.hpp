@@ -1,12 +1,13 @@
-// Turns decoded events into JSON or text lines and writes them to the events sink in batches.
-// The hot path appends preformatted bytes and the formatted field values to a fixed buffer: no
-// allocation per message.
+// Turns decoded events into JSON or text lines, each with its timestamp, and hands them in batches
+// to the events output's writer thread. The hot path appends preformatted bytes, the time and the
+// formatted field values to a fixed buffer: no allocation per message.
 #pragma once
 
 #include "config/host_config.hpp"
 #include "plugin/plugin_info.hpp"
+#include "runtime/output/output_batch.hpp"
+#include "runtime/output/output_sink.hpp"
 #include "util/output_file.hpp"
-#include "util/unique_fd.hpp"
 
 #include <fizzhost/plugin_abi.h>
 
@@ -41,6 +42,8 @@ public:
                   const std::vector<plugin::FieldSpec>& fields = {});
     EventFormat format() const { return format_; }
     std::string_view prefix(uint32_t kind) const { return kind < prefixes_.size() ? prefixes_[kind] : unknown_; }
+    /// What comes before the timestamp (JSON: `{"ts":"`; text: nothing); prefix() follows it.
+    std::string_view open() const { return open_; }
     std::string_view suffix() const { return suffix_; }
     size_t fieldCount() const { return fields_.size(); }
     /// The longest line this template can produce (prefix, every field at its widest, suffix).
@@ -57,7 +60,7 @@ private:
     };
     EventFormat format_;
     std::vector<std::string> prefixes_;
-    std::string unknown_, suffix_, fieldsOpen_, fieldsClose_;
+    std::string open_, unknown_, suffix_, fieldsOpen_, fieldsClose_;
     std::vector<FieldKey> fields_;
     size_t maxLine_ = 0;
 };
@@ -67,101 +70,81 @@ private:
 size_t formatFieldValue(EventFormat format, uint32_t type, const fizzhost_field_value& v, char* out) noexcept;
 inline constexpr size_t kMaxFieldValue = 2 + 6 * FIZZHOST_FIELD_TEXT_MAX;  // a fully escaped string, quoted
 
-/// What became of one message source's events at the output: written (the write that carried them
-/// succeeded) or lost (it failed). Counted by the pump thread, read by any thread.
-struct OutputCounters {
-    std::atomic<uint64_t> written{0}, lost{0};
-};
-
-/// Buffers event lines and writes them in batches. Every buffered line remembers whose it is, so a
-/// flush counts exactly the lines that reached the sink as written and the others as lost, for the
-/// writer and for the line's source. A failing write is logged (at most one line per
-/// kErrorLogInterval) and the writer keeps going. One thread writes and flushes (the pump); the
-/// counters and requestReopen() may be used from any thread.
+/// Formats event lines into the output's batches and hands them to its writer thread
+/// (runtime/output/output_sink.hpp), which writes them to the events sink. Every line remembers
+/// whose it is, so the lines that reach the sink are counted written and the others lost (with the
+/// reason), for the writer and for the line's source. The pump thread writes and flushes and never
+/// waits for the sink; the counters, writeRecord() and requestReopen() may be used from any thread.
 class EventWriter {
 public:
     /// `target` is "-" for stdout or a file path, opened by util/output_file's rules (its folder
     /// checked and held, no symlink followed; a missing file created with `mode`; a FIFO nobody
     /// reads yet is no error: its events are counted lost until a reader opens it). Throws Error.
-    EventWriter(const std::string& target, EventFormat format, OutputFileMode mode = {});
+    EventWriter(const std::string& target, EventFormat format, OutputFileMode mode = {}, OutputSettings settings = {});
     /// Writes to an fd the caller owns (tests, benchmarks).
-    EventWriter(int fd, EventFormat format);
+    EventWriter(int fd, EventFormat format, OutputSettings settings = {});
+    /// close()s.
+    ~EventWriter();
 
     EventFormat format() const { return format_; }
-    /// Hot path: appends one event line with its fields (`fields` holds tpl.fieldCount() values, may
-    /// be null when there are none); flushes by itself when the buffer fills. `counters` (may be
-    /// null; must stay valid until the next flush) learns the line's fate. Never throws, never allocates.
+    /// Pump thread, hot path: appends one event line with its timestamp and fields (`fields` holds
+    /// tpl.fieldCount() values, may be null when there are none); hands the batch over by itself
+    /// when it is full. `counters` (may be null) learns the line's fate, also after its source is
+    /// gone. Never throws, never allocates, never waits for the sink.
     void write(const EventTemplate& tpl, const fizzhost_event& event, const fizzhost_field_value* fields = nullptr,
-               OutputCounters* counters = nullptr) noexcept;
-    /// Writes out what is buffered (end of a batch); reopens the events file first when asked to
-    /// or when it was renamed or deleted (checked at most once per kPathCheckInterval). Never
-    /// throws; a failing sink is counted and logged.
+               const std::shared_ptr<OutputCounters>& counters = {}) noexcept;
+    /// Pump thread: hands what is buffered to the writer thread (end of a batch), or keeps it for
+    /// the next flush while the writer is behind. Never blocks, never throws.
     void flush() noexcept;
+    /// Not the pump's thread while it runs: flushes, then waits until every line written so far is
+    /// written or counted lost; false when `deadline` came first (tests, benchmarks).
+    bool sync(std::chrono::steady_clock::time_point deadline);
+    /// Once the pump has stopped: writes what is left, within the write timeout, and ends the
+    /// writer thread. Then the counts are final. Never throws.
+    void close() noexcept;
     /// Any thread: a control-plane record (one complete line without its newline, a JSON object in
     /// the JSON format) written at the next flush between event lines; not counted as an event.
     /// The caller wakes the flushing thread. Throws only std::bad_alloc.
     void writeRecord(std::string line);
-    /// Any thread: the events file is closed and opened again by path at the next flush (SIGUSR1,
-    /// after logrotate moved it). No effect on stdout or a caller's fd.
-    void requestReopen() noexcept { reopenRequested_.store(true, std::memory_order_relaxed); }
+    /// Any thread: the events file is closed and opened again by path before the next write
+    /// (SIGUSR1, after logrotate moved it). No effect on stdout or a caller's fd.
+    void requestReopen() noexcept { sink_->requestReopen(); }
 
-    /// Events whose write succeeded / failed, and failed write calls. Any thread.
-    uint64_t written() const { return written_.load(std::memory_order_relaxed); }
-    uint64_t lost() const { return lost_.load(std::memory_order_relaxed); }
-    uint64_t writeErrors() const { return writeErrors_.load(std::memory_order_relaxed); }
-    /// The errno of the last failed write (0: none yet). Any thread.
-    int lastError() const { return lastError_.load(std::memory_order_relaxed); }
+    /// Events written / lost (in all, and for one reason), and failed write calls. Any thread.
+    uint64_t written() const { return sink_->written(); }
+    uint64_t lost() const { return sink_->lost(); }
+    uint64_t lost(LossReason why) const { return sink_->lost(why); }
+    uint64_t writeErrors() const { return sink_->writeErrors(); }
+    /// The errno of the last failed write (0: none yet; ETIMEDOUT: the write timeout). Any thread.
+    int lastError() const { return sink_->lastError(); }
+    /// lastError() in words.
+    std::string lastErrorText() const { return outputLossText(lastError(), sink_->writeTimeout()); }
     /// Times the events file was opened again. Any thread.
-    uint64_t reopens() const { return reopens_.load(std::memory_order_relaxed); }
+    uint64_t reopens() const { return sink_->reopens(); }
     /// Where the events go, for messages: the path, or "stdout" / "fd N".
-    const std::string& name() const { return name_; }
+    const std::string& name() const { return sink_->name(); }
+    std::chrono::milliseconds writeTimeout() const { return sink_->writeTimeout(); }
 
-    static constexpr std::chrono::seconds kErrorLogInterval{5};
-    static constexpr std::chrono::seconds kPathCheckInterval{1};
+    static constexpr std::chrono::seconds kErrorLogInterval = OutputSink::kErrorLogInterval;
+    static constexpr std::chrono::seconds kPathCheckInterval = OutputSink::kPathCheckInterval;
+    /// "2026-12-07T18:28:48.123456Z": RFC 3339, UTC, microseconds.
+    static constexpr size_t kStampBytes = 27;
 
 private:
-    static constexpr size_t kBufferSize = 256 * 1024;
-    // Lines buffered at most: a line is at least a prefix, an address and a newline, well over 16
-    // bytes, so this bound is reached only by lines shorter than any template makes.
-    static constexpr size_t kMaxLines = kBufferSize / 16;
-    struct Line {
-        OutputCounters* counters;
-        size_t end;           // offset just past the line's newline
-        bool record = false;  // a control-plane record, not an event
-    };
-
-    /// Counts lines [0, lineCount_) as written when they end within the first `done` bytes, else lost.
-    void settle(size_t done, int err) noexcept;
-    /// Writes the buffer out and settles its lines.
-    void writeOut() noexcept;
-    /// Moves the records waiting into the buffer (writing out first when they do not fit).
+    /// Moves the records waiting into the batch.
     void takeRecords() noexcept;
-    void logWriteError(int err, uint64_t lostNow) noexcept;
-    void checkPath() noexcept;
-    void reopen(const char* why) noexcept;  // why == nullptr: the retry of a sink that is not open
-    void take(OutputOpen&& opened) noexcept;
-    void closeSink(int err, const char* why, const std::string& reason) noexcept;
+    /// Writes the wall clock's time now at `out` (kStampBytes); the date and second are formatted
+    /// once per second, the microseconds per line.
+    size_t stamp(char* out) noexcept;
 
-    std::unique_ptr<OutputFile> file_;  // the events file's folder and name; null for stdout or a caller's fd
-    OutputKind kind_ = OutputKind::Regular;
-    int sinkError_ = 0;       // while fd_ < 0: why there is no sink (ENXIO, EPIPE, ELOOP, EPERM, ...)
-    std::string sinkReason_;  // ... in words, logged once per change
-    std::string name_;
-    UniqueFd owned_;
-    int fd_;
+    std::shared_ptr<OutputSink> sink_;
     EventFormat format_;
-    std::vector<char> buffer_;
-    std::unique_ptr<Line[]> lines_;
-    size_t used_ = 0, lineCount_ = 0;
-    bool brokenLine_ = false;  // a partial write left a line without its newline in the sink
-    std::atomic<uint64_t> written_{0}, lost_{0}, writeErrors_{0}, reopens_{0};
-    std::atomic<int> lastError_{0};
-    std::atomic<bool> reopenRequested_{false};
     std::mutex recordsMutex_;
     std::vector<std::string> records_;  // waiting for the next flush
-    // Flushing thread only.
-    std::chrono::steady_clock::time_point nextPathCheck_{}, nextErrorLog_{};
-    uint64_t lostSinceLog_ = 0;
+    // Pump thread only.
+    int64_t stampSecond_ = -1;
+    char stampHead_[32] = {};  // "2026-12-07T18:28:48."
+    bool closed_ = false;
 };
 
 }  // namespace fizzhost::runtime

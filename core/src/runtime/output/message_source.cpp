@@ -37,7 +37,7 @@ size_t MessageSource::collect() noexcept {
     const size_t n = channel_->collect(SIZE_MAX, [&](const decoder::DecodeResult& r) noexcept {
         if (r.ok()) {
             if (deliver_)
-                writer_.write(template_, *r.event, r.fields, &output_);
+                writer_.write(template_, *r.event, r.fields, output_);
             else
                 ++withheld;
             return;

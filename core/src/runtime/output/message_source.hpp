@@ -48,9 +48,9 @@ public:
     void reportProblems() noexcept { report(std::chrono::steady_clock::now(), true); }
 
     /// Events written to the events output (the write carrying them succeeded). Any thread.
-    uint64_t delivered() const { return output_.written.load(std::memory_order_relaxed); }
+    uint64_t delivered() const { return output_->written.load(std::memory_order_relaxed); }
     /// Events decoded but lost because the write carrying them failed. Any thread.
-    uint64_t writeLost() const { return output_.lost.load(std::memory_order_relaxed); }
+    uint64_t writeLost() const { return output_->lost.load(std::memory_order_relaxed); }
     uint64_t undecodable() const { return undecodable_.load(std::memory_order_relaxed); }
     /// Messages drained and decoded but not written because this source does not deliver. Any thread.
     uint64_t withheld() const { return withheld_.load(std::memory_order_relaxed); }
@@ -83,7 +83,8 @@ private:
     EventTemplate template_;
     EventWriter& writer_;
     std::unique_ptr<decoder::DecoderChannel> channel_;
-    OutputCounters output_;  // the writer counts our lines at its flush
+    // The writer counts our lines as its thread writes them, also after this source is gone.
+    std::shared_ptr<OutputCounters> output_ = std::make_shared<OutputCounters>();
     std::atomic<uint64_t> undecodable_{0}, withheld_{0};
     const bool deliver_, shadow_;
     // Pump thread only.

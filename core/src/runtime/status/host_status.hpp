@@ -103,6 +103,9 @@ struct InterfaceStatus {
 struct OutputStatus {
     uint64_t written = 0, lost = 0, writeErrors = 0, reopens = 0;
     std::optional<std::string> lastError;  // errno text of the last failed write
+    // Of `lost`: not written within [output] write_timeout_ms; dropped because the output's queue
+    // was full (the writer behind the pump). The rest failed a write or found no sink open.
+    uint64_t lostWriteTimeout = 0, lostQueueFull = 0;
     bool operator==(const OutputStatus&) const = default;
 };
 

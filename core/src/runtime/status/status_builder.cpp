@@ -122,8 +122,10 @@ OutputStatus outputStatus(const EventWriter& writer) {
     out.written = writer.written();
     out.lost = writer.lost();  // decoded, but the write carrying them failed
     out.writeErrors = writer.writeErrors();
-    if (writer.lastError() != 0) out.lastError = errnoText(writer.lastError());
+    if (writer.lastError() != 0) out.lastError = writer.lastErrorText();
     out.reopens = writer.reopens();
+    out.lostWriteTimeout = writer.lost(LossReason::WriteTimeout);
+    out.lostQueueFull = writer.lost(LossReason::QueueFull);
     return out;
 }
 

@@ -304,6 +304,8 @@ json toJson(const HostStatus& s) {
         out["write_errors"] = s.output->writeErrors;
         putIf(out, "last_write_error", s.output->lastError);
         out["events_reopens"] = s.output->reopens;
+        out["events_lost_write_timeout"] = s.output->lostWriteTimeout;
+        out["events_lost_queue_full"] = s.output->lostQueueFull;
     }
     for (const auto& ifc : s.interfaces) out["interfaces"].push_back(interfaceJson(ifc));
     out["decoders"] = json::array();
@@ -326,7 +328,9 @@ HostStatus hostStatusFromJson(const json& j) {
         if (j.is_object() && j.contains("events_written"))
             s.output = OutputStatus{get<uint64_t>(j, "events_written"), get<uint64_t>(j, "events_lost"),
                                     get<uint64_t>(j, "write_errors"), get<uint64_t>(j, "events_reopens"),
-                                    optional<std::string>(j, "last_write_error")};
+                                    optional<std::string>(j, "last_write_error"),
+                                    j.value("events_lost_write_timeout", uint64_t(0)),
+                                    j.value("events_lost_queue_full", uint64_t(0))};
         if (j.is_object() && j.contains("last_reload") && j.at("last_reload").is_object())
             s.lastReload = reloadFrom(j.at("last_reload"));
         if (j.is_object() && j.contains("decoders"))  // absent from hosts older than confined decoders
