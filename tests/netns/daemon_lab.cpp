@@ -179,6 +179,8 @@ size_t DaemonLab::send(const std::vector<uint32_t>& sources) {
     return sender_->sendBatch(frames);
 }
 
+size_t DaemonLab::sendFrames(const std::vector<std::vector<uint8_t>>& frames) { return sender_->sendBatch(frames); }
+
 uint32_t DaemonLab::attachedProgramId() const {
     ScopedNetns in(hostNs_);
     return bpf::attachedXdpProgramId(int(if_nametoindex(ifname().c_str())));

@@ -62,6 +62,8 @@ public:
 
     /// Sends one UDP frame per source, in order, from the peer namespace; returns frames sent.
     size_t send(const std::vector<uint32_t>& sources);
+    /// Sends the given Ethernet frames, in order, from the peer namespace; returns frames sent.
+    size_t sendFrames(const std::vector<std::vector<uint8_t>>& frames);
     /// Deletes the veth pair (`ip link del` of the host end); send() then throws.
     void removeLink() { veth_->remove(); }
     /// Creates the veth pair again under the same names and rebinds the sender to the new peer
