@@ -290,7 +290,7 @@ TEST_CASE("the confusion table marks expected cells and counts only the others a
     counts.frames[FIZZ_DECISION_NONE][1 + 1] = 30;  // none -> Web: the rule change
     counts.frames[1 + 0][1 + 1] = 2;                // Fizz -> Web: a bug
     counts.frames[1 + 0][1 + 0] = 100;
-    const auto t = compareDecisions(counts, base, cand, config::ExpectedCells({{"none", "Web"}}));
+    const auto t = compareDecisions(counts, base, cand, config::ExpectedCells(std::vector<config::ExpectedCell>{{"none", "Web"}}));
     CHECK(t.compared == 132);
     CHECK(t.disagreed == 32);
     CHECK(t.unexpected == 2);
