@@ -182,6 +182,30 @@ TEST_CASE("a plugin file replaced on disk is loaded anew on SIGHUP", "[daemon]")
     CHECK(lab.stop() == 0);
 }
 
+TEST_CASE("a module file whose bytes changed under the same version is loaded and said, with both hashes, on SIGHUP",
+          "[daemon]") {
+    if (!requirePrivilege("run fizzhost on a veth pair")) return;
+    DaemonLab lab;
+    auto plugins = lab.dir() / "plugins";
+    std::filesystem::create_directory(plugins);
+    std::filesystem::copy_file(std::filesystem::path(FIZZHOST_PLUGIN_DIR) / "fizz.so", plugins / "fizz.so");
+    lab.writeConfig(interfaceTable(lab.ifname(), "fizz"), plugins);
+    lab.start();
+    const auto before = lab.interfaceStatus();
+    // The same module with a few bytes after its end: another file under fizz 1.0.0.
+    std::filesystem::copy_file(plugins / "fizz.so", plugins / "fizz.so.new");
+    std::ofstream(plugins / "fizz.so.new", std::ios::app | std::ios::binary) << std::string("rebuilt", 7);
+    std::filesystem::rename(plugins / "fizz.so.new", plugins / "fizz.so");
+    REQUIRE(lab.reload());
+    const auto after = lab.interfaceStatus();
+    CHECK(after["variants"][0]["version"] == "1.0.0");
+    CHECK(after["program_id"] != before["program_id"]);
+    CHECK_THAT(lab.daemon().stderrText(),
+               Contains("fizz 1.0.0: the module file changed under the same version (sha256 ") &&
+                   Contains("...); loading the new bytes"));
+    CHECK(lab.stop() == 0);
+}
+
 TEST_CASE("startup refuses a missing interface and one whose XDP program fizzhost does not own", "[daemon]") {
     if (!requirePrivilege("run fizzhost on a veth pair")) return;
     DaemonLab lab;

@@ -33,16 +33,19 @@ const nlohmann::json kFull = nlohmann::json::parse(R"json({
     {"name": "eth1", "state": "attached", "mode": "tcx", "link_id": 8, "program_id": 81, "hook": "tc",
      "place": "after program 'cil_from_netdev'", "on_detach": "stay_off", "detaches": 2,
      "off": "link id 8 was detached by another process; on_detach = \"stay_off\": off until a reload",
-     "shadow": {"compared": 256, "disagreed": 6, "events": false, "cells": [
-        {"baseline": "none", "candidate": "Fibonacci", "frames": 4, "agree": false,
+     "shadow": {"compared": 256, "disagreed": 6, "unexpected": 2, "events": false, "cells": [
+        {"baseline": "none", "candidate": "Fibonacci", "frames": 4, "agree": false, "expected": true,
          "examples": ["198.18.0.241", "198.18.0.245"]},
-        {"baseline": "Fizz", "candidate": "Fizz", "frames": 80, "agree": true, "examples": []}]},
+        {"baseline": "Fizz", "candidate": "Fizz", "frames": 80, "agree": true, "expected": false, "examples": []}]},
      "progressive": {"stage": "shadow", "step": 0, "steps": [5, 25, 100], "percent": 0, "step_seconds": 10,
                      "shadow_seconds": 20, "seconds_in_step": 3.5, "window_seconds": 3.25, "promote": true,
-                     "gates": [{"name": "max_disagreement", "figure": 0.0234375, "limit": 0.05, "samples": 256,
+                     "confidence": 0.99,
+                     "gates": [{"name": "max_disagreement", "figure": 0.0234375, "lower": 0.01, "upper": 0.046875,
+                                "confidence": 0.9998, "limit": 0.05, "samples": 256,
                                 "min_samples": 100, "unit": "frames", "verdict": "pass"},
-                               {"name": "max_slowdown", "figure": null, "limit": 1.5, "samples": 0,
-                                "min_samples": 100, "unit": "runs", "verdict": "unavailable"}],
+                               {"name": "max_slowdown", "figure": null, "lower": null, "upper": null,
+                                "confidence": 0.0, "limit": 1.5, "samples": 0,
+                                "min_samples": 100, "unit": "timed runs", "verdict": "unavailable"}],
                      "verdict": "watching", "reason": "", "action_error": "injected"},
      "totals": {"packets": 256, "emitted": 3, "dropped": 0, "delivered": 3, "undecodable": 0, "kinds": {"Fizz": 3}},
      "variants": [
@@ -71,6 +74,8 @@ TEST_CASE("status JSON: what the host writes reads back to the same document, ke
     CHECK(s.interfaces[1].progressive->stage == runtime::RolloutStage::Shadow);
     CHECK(s.interfaces[1].progressive->gates[1].verdict == runtime::GateVerdict::Unavailable);
     CHECK_FALSE(s.interfaces[1].progressive->gates[1].figure);
+    CHECK(s.interfaces[1].progressive->gates[0].upper == 0.046875);
+    CHECK(s.interfaces[1].shadow->cells[0].expected);
     CHECK(s.interfaces[2].state == runtime::InterfaceStatus::State::Gone);
     CHECK(s.interfaces[2].final.kinds.at("Fizz") == 1667);
     CHECK_FALSE(s.lastReload->ok);

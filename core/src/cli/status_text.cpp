@@ -177,17 +177,20 @@ std::string variantCostsText(const InterfaceStatus& ifc) {
 std::string shadowTableText(const InterfaceStatus& ifc) {
     if (!ifc.shadow) return "";
     const auto& sh = *ifc.shadow;
-    std::string out = fmt::format("  shadow: {} frames compared, {} disagreed ({:.2f}%); candidate events {}\n",
+    const std::string expected =
+        sh.unexpected != sh.disagreed ? fmt::format(", {} of them in expected cells", sh.disagreed - sh.unexpected) : "";
+    std::string out = fmt::format("  shadow: {} frames compared, {} disagreed ({:.2f}%){}; candidate events {}\n",
                                   sh.compared, sh.disagreed,
-                                  sh.compared ? 100.0 * double(sh.disagreed) / double(sh.compared) : 0.0,
+                                  sh.compared ? 100.0 * double(sh.disagreed) / double(sh.compared) : 0.0, expected,
                                   sh.events ? "written (\"variant\":\"shadow\")" : "withheld");
     if (sh.cells.empty()) return out;
     out += fmt::format("     {:<16} {:<16} {:>12}  {}\n", "BASELINE", "SHADOW", "FRAMES", "EXAMPLES");
     for (const auto& cell : sh.cells) {
         std::string examples;
         for (const auto& e : cell.examples) examples += (examples.empty() ? "" : " ") + e;
-        out += fmt::format("  {:<2} {:<16} {:<16} {:>12}  {}\n", cell.agree ? "" : "!=", cell.baseline, cell.candidate,
-                           cell.frames, examples);
+        // "~" marks a difference the rollout's `expected` list names; "!=" one it does not.
+        out += fmt::format("  {:<2} {:<16} {:<16} {:>12}  {}{}\n", cell.agree ? "" : cell.expected ? "~" : "!=",
+                           cell.baseline, cell.candidate, cell.frames, examples, cell.expected ? " (expected)" : "");
     }
     return out;
 }
@@ -206,11 +209,19 @@ std::string rolloutStatusText(const runtime::RolloutStatus& p) {
                           p.stage == runtime::RolloutStage::Step ? "" : std::string(runtime::toString(p.stage)) + ", ",
                           p.step, p.steps.size(), p.percent, p.secondsInStep, p.stepSeconds, promote);
     if (!p.gates.empty()) {
-        out += fmt::format("    {:<22} {:>10} {:>10} {:>18}  {}\n", "GATE", "FIGURE", "LIMIT", "SAMPLES/MIN", "VERDICT");
+        // Each figure with its interval at the confidence each look was judged at (the rollout's
+        // confidence shared among the window's looks).
+        const auto num = [](std::optional<double> v) { return v ? fmt::format("{:.4g}", *v) : std::string("-"); };
+        out += fmt::format("    {:<22} {:>10} {:>22} {:>10} {:>9} {:>24}  {}\n", "GATE", "FIGURE", "INTERVAL", "LIMIT",
+                           "CONF", "SAMPLES/MIN", "VERDICT");
         for (const auto& g : p.gates)
-            out += fmt::format("    {:<22} {:>10} {:>10.4g} {:>18}  {}\n", g.name,
-                               g.figure ? fmt::format("{:.4f}", *g.figure) : std::string("-"), g.limit,
+            out += fmt::format("    {:<22} {:>10} {:>22} {:>10.4g} {:>9} {:>24}  {}\n", g.name, num(g.figure),
+                               g.lower && g.upper ? fmt::format("[{}, {}]", num(g.lower), num(g.upper)) : "-", g.limit,
+                               g.confidence > 0 ? fmt::format("{:.4g}%", 100 * g.confidence) : "-",
                                fmt::format("{}/{} {}", g.samples, g.minSamples, g.unit), runtime::toString(g.verdict));
+        if (p.confidence > 0)
+            out += fmt::format("    confidence {:.4g}% per window; an interval across its limit holds the step\n",
+                               100 * p.confidence);
     }
     out += "  verdict: " + p.verdict;
     if (!p.reason.empty()) out += " (" + p.reason + ")";

@@ -65,14 +65,14 @@ constexpr int64_t kMinWriteTimeoutMs = 10, kMaxWriteTimeoutMs = 60000;
 constexpr std::array<std::string_view, 2> kGuardKeys = {"max_slowdown", "mix"};
 constexpr std::array<std::string_view, 9> kInterfaceKeys = {"classifier", "mode",  "rollout", "hook",     "place",
                                                             "before",     "after", "then",    "on_detach"};
-constexpr std::array<std::string_view, 16> kRolloutKeys = {
+constexpr std::array<std::string_view, 17> kRolloutKeys = {
     "candidate", "percent", "mode", "shadow_events", "steps", "step_seconds", "shadow_seconds", "min_samples", "promote",
     "max_slowdown", "max_drop_rate", "max_undecodable_rate", "max_disagreement", "cost_sample_period", "expected",
-    "max_unexpected"};
+    "max_unexpected", "confidence"};
 // The keys that only mean something in a gated progressive rollout (with `steps`).
-constexpr std::array<std::string_view, 10> kPlanKeys = {
+constexpr std::array<std::string_view, 11> kPlanKeys = {
     "step_seconds", "shadow_seconds", "min_samples", "promote", "max_slowdown", "max_drop_rate",
-    "max_undecodable_rate", "max_disagreement", "max_unexpected", "steps"};
+    "max_undecodable_rate", "max_disagreement", "max_unexpected", "confidence", "steps"};
 constexpr int64_t kMaxStepSeconds = 7 * 24 * 3600;
 constexpr std::array<std::string_view, 3> kMetricsKeys = {"listen", "web_config", "max_connections"};
 constexpr int64_t kMaxMetricsConnections = 4096;
@@ -623,6 +623,9 @@ std::optional<RolloutPlan> readRolloutPlan(const Checker& c, const Scope& ro) {
     plan.gates.maxSlowdown = gateLimit(c, ro, "max_slowdown", 1.0, 1e6, "a finite ratio >= 1.0");
     plan.gates.maxDropRate = gateLimit(c, ro, "max_drop_rate", 0.0, 1.0, "a fraction in 0..1");
     plan.gates.maxUndecodableRate = gateLimit(c, ro, "max_undecodable_rate", 0.0, 1.0, "a fraction in 0..1");
+    // Below 0.5 an interval is narrower than a coin toss; 1 would need infinite data.
+    if (auto v = gateLimit(c, ro, "confidence", 0.5, 0.999999, "a confidence in [0.5, 1), e.g. 0.99 or 0.999"))
+        plan.confidence = *v;
     // A shadow stage before the first step: the candidate runs beside the baseline on every frame
     // (shadow mode) for shadow_seconds, and only a stage like that compares decisions.
     if (auto v = c.integer(ro, "shadow_seconds", 1, kMaxStepSeconds)) plan.shadowSeconds = uint32_t(*v);
@@ -663,10 +666,6 @@ void readExpected(const Checker& c, const Scope& ro, Rollout& rollout, std::vect
     }
     if (rollout.plan && !rollout.expected.empty() && !rollout.plan->gates.maxUnexpected)
         rollout.plan->gates.maxUnexpected = 0.0;
-    if (!rollout.expected.empty())
-        c.warn(list->source(), ro.key("expected"),
-               "checked, and used by `fizzhost diff`; the host's shadow comparison does not apply expected cells yet "
-               "(every differing frame still counts as a disagreement)");
 }
 
 // hook, place/before/after (tc), then (XDP), on_detach: where and beside what the classifier runs.

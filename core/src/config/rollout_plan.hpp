@@ -29,6 +29,9 @@ struct RolloutPlan {
     uint32_t shadowSeconds = 0;   // a shadow stage before the first step (0: none)
     uint64_t minSamples = 100;    // the smallest window a rate gate is judged on (messages, frames)
     bool promote = false;         // at the end of the last step: the candidate becomes the classifier
+    // How sure a gate must be before it passes or fails a step: the two-sided interval every gate is
+    // judged on, shared among the looks a window takes (the host judges 5 times a second). In [0.5, 1).
+    double confidence = 0.99;
     RolloutGates gates;
 
     bool operator==(const RolloutPlan&) const = default;

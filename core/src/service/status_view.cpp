@@ -80,6 +80,19 @@ std::vector<MetricFamily> statusMetrics(const runtime::HostStatus& status) {
              MetricType::Counter);
     f.family("fizzhost_shadow_disagreed_total", "Compared frames the shadow-mode variants decided differently",
              MetricType::Counter);
+    f.family("fizzhost_shadow_unexpected_total",
+             "Disagreeing frames in cells the rollout's expected list does not name (all of them without a list)",
+             MetricType::Counter);
+    f.family("fizzhost_rollout_gate_figure", "A progressive rollout gate's figure over the current window",
+             MetricType::Gauge);
+    f.family("fizzhost_rollout_gate_lower", "The lower bound of the gate figure's interval", MetricType::Gauge);
+    f.family("fizzhost_rollout_gate_upper", "The upper bound of the gate figure's interval", MetricType::Gauge);
+    f.family("fizzhost_rollout_gate_limit", "The gate's limit", MetricType::Gauge);
+    f.family("fizzhost_rollout_gate_samples", "The samples the gate's figure is over (its unit in the label)",
+             MetricType::Gauge);
+    f.family("fizzhost_rollout_gate_pass",
+             "1 when the gate's interval lies within its limit, 0 otherwise (undecided, failed, too little data)",
+             MetricType::Gauge);
     f.family("fizzhost_plugin_info", "A plugin version the host runs", MetricType::Gauge);
     f.family("fizzhost_decoder_restarts_total", "Decoder workers of the plugin module that ended and were replaced",
              MetricType::Counter);
@@ -116,9 +129,21 @@ std::vector<MetricFamily> statusMetrics(const runtime::HostStatus& status) {
         if (ifc.shadow) {
             f.counter("fizzhost_shadow_compared_total", "", {{"interface", iface}}, double(ifc.shadow->compared));
             f.counter("fizzhost_shadow_disagreed_total", "", {{"interface", iface}}, double(ifc.shadow->disagreed));
+            f.counter("fizzhost_shadow_unexpected_total", "", {{"interface", iface}}, double(ifc.shadow->unexpected));
         }
         if (ifc.state == runtime::InterfaceStatus::State::Attached)
             f.counter("fizzhost_messages_lost_at_start_total", "", {{"interface", iface}}, double(ifc.lostAtStart));
+        if (ifc.progressive)
+            for (const auto& g : ifc.progressive->gates) {
+                const Labels labels = {{"interface", iface}, {"gate", g.name}, {"unit", g.unit}};
+                // A bound or figure not known yet is left out, not made up.
+                if (g.figure) f.gauge("fizzhost_rollout_gate_figure", "", labels, *g.figure);
+                if (g.lower) f.gauge("fizzhost_rollout_gate_lower", "", labels, *g.lower);
+                if (g.upper) f.gauge("fizzhost_rollout_gate_upper", "", labels, *g.upper);
+                f.gauge("fizzhost_rollout_gate_limit", "", labels, g.limit);
+                f.gauge("fizzhost_rollout_gate_samples", "", labels, double(g.samples));
+                f.gauge("fizzhost_rollout_gate_pass", "", labels, g.verdict == runtime::GateVerdict::Pass ? 1.0 : 0.0);
+            }
         bool runsAttributed = false;
         for (const auto& v : ifc.variants) {
             const Labels labels = {{"interface", iface}, {"variant", v.variant}, {"plugin", v.plugin},

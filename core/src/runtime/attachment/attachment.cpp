@@ -40,7 +40,9 @@ std::optional<RolloutFigures> Attachment::rolloutFigures() const {
     f.candidate = costs[FIZZ_VARIANT_CANDIDATE];
     if (dispatcher->shadow() && baseline && candidate)
         f.shadow = compareDecisions(dispatcher->shadowCounts(), baseline->classifier().plugin().kinds(),
-                                    candidate->classifier().plugin().kinds());
+                                    candidate->classifier().plugin().kinds(),
+                                    config::ExpectedCells(cfg.rollout ? cfg.rollout->expected
+                                                                      : std::vector<config::ExpectedCell>{}));
     return f;
 }
 

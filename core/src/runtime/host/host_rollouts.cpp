@@ -97,7 +97,7 @@ void Host::steer(const std::string& iface, Attachment& a, RolloutBook::Entry& e,
             s.candidate.runNs = f->candidate.ns;
             if (f->shadow) {
                 s.compared = f->shadow->compared;
-                s.disagreed = f->shadow->disagreed;
+                s.disagreed = f->shadow->unexpected;  // expected cells are not held against it
             }
         }
         if (auto d = ctl.tick(s)) {

@@ -8,6 +8,7 @@
 #include "util/failpoint.hpp"
 
 #include <fizz/dispatcher.h>
+#include <spdlog/spdlog.h>
 
 namespace fizzhost::runtime {
 namespace {
@@ -50,6 +51,17 @@ std::unique_ptr<ReloadPlan> prepareReload(const ReloadContext& ctx, const config
         const auto decisions = decisionMapFor(ifc, current ? current->dispatcher.get() : nullptr);  // shadow mode only
         auto load = [&](const std::string& name, uint32_t slot) {
             auto plugin = ctx.catalog.find(name);
+            // Other bytes under the name and version that run now: a rebuild nobody versioned.
+            // It is loaded (the file is what the config names), and said with both hashes.
+            const auto& running = !current ? nullptr : slot == FIZZ_VARIANT_BASELINE ? current->baseline : current->candidate;
+            if (running) {
+                const plugin::Plugin& was = running->classifier().plugin();
+                if (was.name() == plugin->name() && was.version() == plugin->version() && was.sha256() != plugin->sha256())
+                    spdlog::warn("{}: {} {}: the module file changed under the same version (sha256 {}... -> {}...); "
+                                 "loading the new bytes",
+                                 where, plugin->name(), plugin->version(), was.sha256().substr(0, 12),
+                                 plugin->sha256().substr(0, 12));
+            }
             auto opts = classifierOptions(ctx.cfg);
             opts.hook = hookOf(ifc);
             if (decisions) opts.decisionMapFd = decisions->get();

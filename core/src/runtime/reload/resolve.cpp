@@ -1,5 +1,6 @@
 #include "runtime/reload/resolve.hpp"
 
+#include "config/expected_cells.hpp"
 #include "util/error.hpp"
 #include "util/text.hpp"
 
@@ -47,6 +48,11 @@ void requireDistinct(const std::string& where, const config::Interface& ifc, con
                         "' are the same plugin (" + base.name() + "@" + base.version() +
                         "); name another version, e.g. candidate = \"" + cand.name() + "@X.Y.Z\"",
                     EINVAL);
+    // Kind names in expected cells are checked here, where both plugins are known: a cell no
+    // plugin can produce is a typo that would leave the real difference unexpected.
+    if (!ifc.rollout->expected.empty())
+        config::checkExpectedKinds(ifc.rollout->expected, base.kinds(), base.name() + " " + base.version(), cand.kinds(),
+                                   cand.name() + " " + cand.version(), where);
 }
 
 uint32_t costSamplePeriod(const config::Rollout& r) { return r.costSamplePeriod.value_or(FIZZ_COST_SAMPLE_PERIOD); }

@@ -26,7 +26,8 @@ std::shared_ptr<const plugin::Plugin> findPlugin(const plugin::Catalog& catalog,
                                                  config::SourcePosition at);
 
 /// Throws Error (EINVAL) when a rollout's candidate resolved to the classifier's very plugin:
-/// classifier = "primes" and candidate = "primes@1.1.0" may well be the same file.
+/// classifier = "primes" and candidate = "primes@1.1.0" may well be the same file; or when a
+/// cell of the rollout's `expected` list names a kind its plugin does not declare.
 void requireDistinct(const std::string& where, const config::Interface& ifc, const plugin::Plugin& base,
                      const plugin::Plugin& cand);
 

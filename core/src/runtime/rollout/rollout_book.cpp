@@ -13,6 +13,8 @@ std::string tableIdentity(const config::Interface& c) {
     const config::Rollout& r = *c.rollout;
     const config::RolloutPlan& p = *r.plan;
     auto opt = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(); };
+    nlohmann::json expected = nlohmann::json::array();
+    for (const auto& cell : r.expected) expected.push_back(cell.text());
     return nlohmann::json{{"classifier", c.classifier},
                           {"candidate", r.candidate},
                           {"shadow_events", r.shadowEvents},
@@ -25,7 +27,10 @@ std::string tableIdentity(const config::Interface& c) {
                           {"max_slowdown", opt(p.gates.maxSlowdown)},
                           {"max_drop_rate", opt(p.gates.maxDropRate)},
                           {"max_undecodable_rate", opt(p.gates.maxUndecodableRate)},
-                          {"max_disagreement", opt(p.gates.maxDisagreement)}}
+                          {"max_disagreement", opt(p.gates.maxDisagreement)},
+                          {"max_unexpected", opt(p.gates.maxUnexpected)},
+                          {"confidence", p.confidence},
+                          {"expected", expected}}
         .dump();
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "config/rollout_plan.hpp"
+#include "util/cost_batches.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -17,6 +18,11 @@
 namespace fizzhost::runtime {
 
 using RolloutClock = std::chrono::steady_clock;
+
+/// How often the host judges a running rollout (its loop ticks every 1000 / this ms). The gates
+/// share their error chance among the looks a window takes (perLookConfidence), so the controller
+/// must know how many looks a window holds.
+inline constexpr unsigned kRolloutTicksPerSecond = 5;
 
 /// One variant's program instance, counted since it was loaded (cumulative, never reset).
 struct VariantFigures {
@@ -32,10 +38,14 @@ struct RolloutSample {
     RolloutClock::time_point at;
     uint32_t dispatcherId = 0;  // its cost and comparison counts start from zero with a new one
     VariantFigures baseline, candidate;
-    std::optional<uint64_t> compared, disagreed;  // shadow comparison, where it runs
+    // Shadow comparison, where it runs: frames compared, and of them the frames that disagree in
+    // a cell the rollout's `expected` list does not name (all disagreeing frames without a list).
+    // Frames in expected cells are reported in the table, never held against the candidate.
+    std::optional<uint64_t> compared, disagreed;
 };
 
-enum class GateVerdict { Pass, Fail, TooLittleData, Unavailable };
+// Undecided: the gate's interval straddles the limit; the stage holds until more data settle it.
+enum class GateVerdict { Pass, Fail, TooLittleData, Unavailable, Undecided };
 
 /// One gate over the current window.
 struct GateReading {
@@ -45,7 +55,11 @@ struct GateReading {
     uint64_t samples = 0;          // the figure's denominator over the window
     uint64_t minSamples = 0;
     GateVerdict verdict = GateVerdict::TooLittleData;
-    std::string unit;  // what a sample is: "messages", "runs", "frames"
+    std::string unit;  // what a sample is: "messages", "timed runs", "frames"
+    // The figure's two-sided interval at `confidence` (the per-look confidence the gate was judged
+    // at: the rollout's confidence shared among the window's looks). Absent until it exists.
+    std::optional<double> lower, upper;
+    double confidence = 0;
     bool operator==(const GateReading&) const = default;
 };
 
@@ -64,6 +78,7 @@ struct RolloutStatus {
     double secondsInStep = 0;
     double windowSeconds = 0;  // the span the current window's figures cover
     bool promote = false;
+    double confidence = 0;           // the rollout's `confidence` (each look: GateReading::confidence)
     std::vector<GateReading> gates;  // the latest reading
     std::string verdict;             // "watching", "holding", or what the end stage means
     std::string reason;
@@ -81,6 +96,7 @@ struct RolloutDecision {
     double windowSeconds = 0;   // the span the figures cover
     std::vector<GateReading> gates;
     std::string reason;
+    std::chrono::system_clock::time_point time = std::chrono::system_clock::now();  // when it was taken
 };
 
 class RolloutController {
@@ -93,11 +109,13 @@ public:
     /// the events stream.
     RolloutDecision started() const;
 
-    /// Judges the current window on `sample`. Returns a decision when there is one: Rollback as soon
-    /// as a gate with enough data fails; at the end of a window, Advance when every gate passed,
-    /// Promote or Complete after the last step, else Hold (too little data, or a figure
-    /// unavailable: the window stays open and is judged again a step_seconds later). A sample of
-    /// a new program instance opens a fresh window. Never throws.
+    /// Judges the current window on `sample`. Every gate is judged on an interval at the plan's
+    /// confidence shared among the window's looks: Rollback as soon as a gate with enough data has
+    /// its whole interval past the limit; at the end of a window, Advance when every gate's interval
+    /// lies within its limit, Promote or Complete after the last step, else Hold (an interval that
+    /// straddles the limit, too little data, or a figure unavailable: the window stays open and is
+    /// judged again a step_seconds later). A sample of a new program instance opens a fresh window.
+    /// Never throws.
     std::optional<RolloutDecision> tick(const RolloutSample& sample);
 
     const config::RolloutPlan& plan() const { return plan_; }
@@ -128,9 +146,12 @@ public:
 
 private:
     std::vector<GateReading> judge(const RolloutSample& s) const;
+    GateReading slowdownGate(const RolloutSample& s, double confidence) const;
+    void observeCosts(const RolloutSample& s);
+    void openWindow(const RolloutSample& s);
+    double lookConfidence() const;
     bool judging() const { return stage_ == RolloutStage::Shadow || stage_ == RolloutStage::Step; }
     std::chrono::seconds windowLength() const;
-    void rememberBaselineCost(const RolloutSample& s);
 
     config::RolloutPlan plan_;
     RolloutStage stage_ = RolloutStage::Step;
@@ -141,7 +162,15 @@ private:
     std::string reason_, actionError_;
     bool held_ = false;
     bool split_ = false;  // a split step was reached (status: step 0 until then, a rollback included)
-    std::optional<double> baselineNsPerRun_;  // over the last window where the baseline ran enough
+    // max_slowdown: each variant's timed runs in the window as batch means (cost_batches.hpp). The
+    // first batch's worth of runs after a window opens is left out (warmUp*): after a move the
+    // candidate's code and data are cold, and a 1% step times it too rarely for that to wash out.
+    stats::CostBatches baseBatches_, candBatches_;
+    bool baseWarm_ = false, candWarm_ = false;
+    // The baseline's batches over the last window where it had enough: at 100% it runs on nothing.
+    std::optional<stats::Summary> lastBaseline_;
+    uint64_t lastBaselineRuns_ = 0;
+    uint64_t looks_ = 0;  // ticks judged since the window opened
 };
 
 std::string_view toString(GateVerdict v);
@@ -150,11 +179,12 @@ std::string_view toString(RolloutStage s);
 /// The stage toString() names `name`; nullopt for none.
 std::optional<RolloutStage> stageNamed(std::string_view name);
 
-/// One log line: "advance 5% -> 25%: max_drop_rate 0.0000 <= 0.0100 over 2.0 s (4100 messages), ...";
+/// One log line: "advance 5% -> 25%: ...; gates: max_drop_rate 0 [0, 0.0016] <= 0.01 at 99.99% (4100 messages), ...";
 /// the shadow stage is written "shadow" instead of its 0% ("advance shadow -> 5%").
 std::string describe(const RolloutDecision& d);
 /// The events-stream record: {"rollout":{"interface":...,"decision":...,"from":..,"to":..,"from_stage":..,
-/// "to_stage":..,"figures":{...}}}.
+/// "to_stage":..,"time":"2026-12-07T18:30:01.123456Z","figures":{NAME:{"figure","lower","upper","confidence",
+/// "limit","samples","verdict"}}}}.
 nlohmann::json decisionRecord(const std::string& iface, const RolloutDecision& d);
 /// The same as one text line (the events stream's text format), without the newline.
 std::string decisionText(const std::string& iface, const RolloutDecision& d);

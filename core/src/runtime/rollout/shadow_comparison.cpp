@@ -12,7 +12,8 @@ std::string decisionName(uint32_t decision, const std::vector<std::string>& kind
 }
 
 ShadowComparison compareDecisions(const ShadowCounts& counts, const std::vector<std::string>& baselineKinds,
-                                  const std::vector<std::string>& candidateKinds) {
+                                  const std::vector<std::string>& candidateKinds,
+                                  const config::ExpectedCells& expected) {
     ShadowComparison out;
     for (uint32_t b = 0; b < FIZZ_DECISIONS; ++b)
         for (uint32_t c = 0; c < FIZZ_DECISIONS; ++c) {
@@ -30,6 +31,8 @@ ShadowComparison compareDecisions(const ShadowCounts& counts, const std::vector<
             if (!cell.agree) {
                 cell.examples = counts.examples[b][c];
                 out.disagreed += frames;
+                cell.expected = expected.contains(cell.baseline, cell.candidate);
+                if (!cell.expected) out.unexpected += frames;
             }
             out.compared += frames;
             out.cells.push_back(std::move(cell));

@@ -46,9 +46,11 @@ struct ShadowStatus {
         uint64_t frames = 0;
         bool agree = false;
         std::vector<std::string> examples;  // IPv4 sources, dotted
+        bool expected = false;              // a disagreeing cell the rollout's `expected` list names
         bool operator==(const Cell&) const = default;
     };
     uint64_t compared = 0, disagreed = 0;
+    uint64_t unexpected = 0;  // disagreeing frames outside the expected cells
     std::vector<Cell> cells;  // disagreeing pairs first, most frames first
     bool events = false;      // the candidate's events are written ("variant":"shadow")
     bool operator==(const ShadowStatus&) const = default;

@@ -108,9 +108,10 @@ ShadowStatus shadowStatusOf(const ShadowComparison& comparison, bool events) {
     ShadowStatus out;
     out.compared = comparison.compared;
     out.disagreed = comparison.disagreed;
+    out.unexpected = comparison.unexpected;
     out.events = events;
     for (const auto& cell : comparison.cells) {
-        ShadowStatus::Cell c{cell.baseline, cell.candidate, cell.frames, cell.agree, {}};
+        ShadowStatus::Cell c{cell.baseline, cell.candidate, cell.frames, cell.agree, {}, cell.expected};
         for (uint32_t src : cell.examples) c.examples.push_back(formatAddress(src));
         out.cells.push_back(std::move(c));
     }

@@ -26,8 +26,13 @@ json shadowJson(const ShadowStatus& s) {
                          {"candidate", cell.candidate},
                          {"frames", cell.frames},
                          {"agree", cell.agree},
+                         {"expected", cell.expected},
                          {"examples", cell.examples}});
-    return {{"compared", s.compared}, {"disagreed", s.disagreed}, {"cells", cells}, {"events", s.events}};
+    return {{"compared", s.compared},
+            {"disagreed", s.disagreed},
+            {"unexpected", s.unexpected},
+            {"cells", cells},
+            {"events", s.events}};
 }
 
 json rolloutJson(const RolloutStatus& r) {
@@ -35,6 +40,9 @@ json rolloutJson(const RolloutStatus& r) {
     for (const auto& g : r.gates)
         gates.push_back({{"name", g.name},
                          {"figure", g.figure ? json(*g.figure) : json(nullptr)},
+                         {"lower", g.lower ? json(*g.lower) : json(nullptr)},
+                         {"upper", g.upper ? json(*g.upper) : json(nullptr)},
+                         {"confidence", g.confidence},
                          {"limit", g.limit},
                          {"samples", g.samples},
                          {"min_samples", g.minSamples},
@@ -49,6 +57,7 @@ json rolloutJson(const RolloutStatus& r) {
                 {"seconds_in_step", r.secondsInStep},
                 {"window_seconds", r.windowSeconds},
                 {"promote", r.promote},
+                {"confidence", r.confidence},
                 {"gates", gates},
                 {"verdict", r.verdict},
                 {"reason", r.reason}};
@@ -158,12 +167,14 @@ RolloutStatus rolloutFrom(const json& j) {
     r.secondsInStep = get<double>(j, "seconds_in_step");
     r.windowSeconds = get<double>(j, "window_seconds");
     r.promote = get<bool>(j, "promote");
+    r.confidence = get<double>(j, "confidence", 0.0);
     for (const auto& g : array(j, "gates"))
         r.gates.push_back({get<std::string>(g, "name"), get<double>(g, "limit"), optional<double>(g, "figure"),
                            get<uint64_t>(g, "samples"), get<uint64_t>(g, "min_samples"),
                            named(g, "verdict", GateVerdict::TooLittleData, GateVerdict::Pass, GateVerdict::Fail,
-                                 GateVerdict::TooLittleData, GateVerdict::Unavailable),
-                           get<std::string>(g, "unit")});
+                                 GateVerdict::TooLittleData, GateVerdict::Unavailable, GateVerdict::Undecided),
+                           get<std::string>(g, "unit"), optional<double>(g, "lower"), optional<double>(g, "upper"),
+                           get<double>(g, "confidence", 0.0)});
     r.verdict = get<std::string>(j, "verdict");
     r.reason = get<std::string>(j, "reason");
     r.actionError = optional<std::string>(j, "action_error");
@@ -191,11 +202,12 @@ ShadowStatus shadowFrom(const json& j) {
     ShadowStatus s;
     s.compared = get<uint64_t>(j, "compared");
     s.disagreed = get<uint64_t>(j, "disagreed");
+    s.unexpected = get<uint64_t>(j, "unexpected", s.disagreed);
     s.events = get<bool>(j, "events");
     for (const auto& c : array(j, "cells"))
         s.cells.push_back({get<std::string>(c, "baseline"), get<std::string>(c, "candidate"),
                            get<uint64_t>(c, "frames"), get<bool>(c, "agree"),
-                           get<std::vector<std::string>>(c, "examples")});
+                           get<std::vector<std::string>>(c, "examples"), get<bool>(c, "expected", false)});
     return s;
 }
 
