@@ -180,7 +180,6 @@ size_t DaemonLab::send(const std::vector<uint32_t>& sources) {
     return sender_->sendBatch(frames);
 }
 
-
 uint32_t DaemonLab::attachedProgramId() const {
     ScopedNetns in(hostNs_);
     return bpf::attachedXdpProgramId(int(if_nametoindex(ifname().c_str())));
