@@ -4,6 +4,7 @@
 // with one bpf_link_update, so no frame passes unclassified), and every region the folder (or the
 // record) leads to is drained after that update; what cannot be reached is counted as lost, with
 // the reason, in the log, `status` and the metrics. Nothing is thrown away silently.
+#include "bpf/map.hpp"
 #include "bpf/pin.hpp"
 #include "bpf/sync.hpp"
 #include "runtime/host/host.hpp"
@@ -104,7 +105,7 @@ void Host::salvagePinned(const config::Interface& ifc, const std::string& why) {
         if (!instances.empty()) {
             auto p = catalog_.find(instances.front().plugin + "@" + instances.front().version);
             shape.ringSlots = cfg_.output.transport == FIZZ_TRANSPORT_RING
-                                  ? ringSlotsFor(p->messageSize(), cfg_.output.ringSlots)
+                                  ? ringSlotsFor(p->messageSize(), cfg_.output.ringSlots, cfg_.output.ringRate, bpf::possibleCpus())
                                   : 0;
         }
         countLostAtStart(ifc.name, 0,
