@@ -17,6 +17,9 @@ const nlohmann::json kFull = nlohmann::json::parse(R"json({
   "run_time_stats": true, "insecure_plugins": false, "state_root": "/sys/fs/bpf/fizzhost", "on_exit": "keep",
   "events_written": 42, "events_lost": 5, "write_errors": 3, "last_write_error": "No space left on device (ENOSPC)",
   "events_reopens": 1, "events_lost_write_timeout": 2, "events_lost_queue_full": 1,
+  "decoders": [{"plugin": "fizzbuzz", "version": "1.0.0", "sha256": "ab12", "file": "fizzbuzz.so", "confined": true,
+                "pid": 4242, "starts": 3, "restarts": 2, "last_failure": "SIGSEGV",
+                "undecodable": {"SIGSEGV": 1}, "disabled": false, "disabled_reason": ""}],
   "last_reload": {"time": "2026-11-25T17:03:41Z", "trigger": "SIGHUP", "result": "refused", "duration_ms": 3.25,
                   "reason": "interface 'eth1': unknown plugin 'nope'"},
   "interfaces": [
