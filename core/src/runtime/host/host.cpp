@@ -350,7 +350,7 @@ void Host::check(const config::HostConfig& cfg, bool allowInsecurePlugins) {
                 auto d = Dispatcher::load({costSamplePeriod(*ifc.rollout), decisions, o.hook, ifc.then});
                 d->setVariant(FIZZ_VARIANT_BASELINE, base->programFd());
                 d->setVariant(FIZZ_VARIANT_CANDIDATE, cand->programFd());
-                spdlog::info("{}: candidate {} {} and the dispatcher load and verify", where, ifc.rollout->candidate,
+                spdlog::info("{}: candidate {} {} and the dispatcher load and verify", where, cand->plugin().name(),
                              cand->plugin().version());
             }
         } catch (const Error& e) {
