@@ -229,7 +229,7 @@ TEST_CASE("startup refuses a missing interface and one whose XDP program fizzhos
         DaemonProcess second({FIZZHOST_BINARY, "--config", (other.path() / "fizz.toml").string()}, other.path(),
                              lab.hostNs().name());
         REQUIRE(second.waitExit(std::chrono::seconds(20)) == 1);
-        CHECK_THAT(second.stderrText(), Contains("already has XDP program id " + std::to_string(theirs)));
+        CHECK_THAT(second.stderrText(), Contains("already has XDP program 'fizz_xdp' (id " + std::to_string(theirs) + ")"));
         // Named for what it is: another fizzhost, by its pid; not "a program fizzhost does not own".
         CHECK_THAT(second.stderrText(), Contains("held by another fizzhost (pid " + std::to_string(lab.daemon().pid()) + ")"));
         CHECK(lab.attachedProgramId() == theirs);  // untouched

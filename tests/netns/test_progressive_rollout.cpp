@@ -118,7 +118,7 @@ TEST_CASE("the same program as baseline and candidate is never rolled back by ma
     // Many short windows on a machine others share: a point estimate of this ratio swung from 0.44
     // to 1.51 between windows. The interval holds instead of guessing, and never rolls back.
     lab.writeConfig(rolloutTable(lab.ifname(), "fizz@1.0.0",
-                                 "candidate = \"fizz@1.1.0\"\nsteps = [1, 2, 5, 10, 20, 35, 50, 65, 80, 100]\n"
+                                 "candidate = \"fizz@1.1.0\"\nsteps = [1, 5, 10, 25, 35, 50, 65, 80, 100]\n"
                                  "step_seconds = 2\nmin_samples = 100\nmax_slowdown = 1.2\ncost_sample_period = 4\n"
                                  "confidence = 0.99\npromote = false\n"),
                     plugins);
@@ -148,9 +148,14 @@ TEST_CASE("the same program as baseline and candidate is never rolled back by ma
                          g["lower"].get<double>(), g["upper"].get<double>(),
                          (unsigned long long)g["samples"].get<uint64_t>(), g["verdict"].get<std::string>().c_str());
         if (r["decision"] == "advance" || r["decision"] == "complete") {
-            // An advance needs the whole interval within the limit.
-            CHECK(g["verdict"] == "pass");
-            CHECK(g["upper"].get<double>() <= 1.2);
+            // An advance needs the whole interval within the limit, from 25% of sources on; below,
+            // the cost is shown but not judged (runtime::kMinCostSharePercent).
+            if (r["from"].get<int>() < 25) {
+                CHECK(g["verdict"] == "unavailable");
+            } else {
+                CHECK(g["verdict"] == "pass");
+                CHECK(g["upper"].get<double>() <= 1.2);
+            }
         }
     }
     std::fprintf(stderr, "same program: %zu windows judged, %zu moves, none rolled back; ended %s\n", windows, advanced,
@@ -304,8 +309,8 @@ TEST_CASE("rollout decisions in the text events format are one line each", "[dae
     for (std::string line; std::getline(in, line);)
         if (line.find(" rollout ") != std::string::npos) lines.push_back(line);
     REQUIRE(lines.size() == 2);
-    CHECK(lines[0] == lab.ifname() + " rollout start 0 -> 20");
-    CHECK(lines[1] == lab.ifname() + " rollout complete 20 -> 20");
+    CHECK(lines[0].starts_with(lab.ifname() + " rollout start 0 -> 20 time="));
+    CHECK(lines[1].starts_with(lab.ifname() + " rollout complete 20 -> 20 time="));
 }
 
 TEST_CASE("a restart resumes a progressive rollout at the step it had reached, on the kept link, and a promoted "

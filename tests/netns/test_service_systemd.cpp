@@ -202,8 +202,8 @@ TEST_CASE("without NOTIFY_SOCKET the daemon sends nothing and needs no service m
     CHECK(lab.stop() == 0);
 }
 
-TEST_CASE("the daemon runs, reloads and rolls out with exactly CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN, "
-          "and fails without any one of them",
+TEST_CASE("the daemon runs, reloads and rolls out with exactly the unit's capabilities (CAP_BPF, CAP_PERFMON, "
+          "CAP_NET_ADMIN and the decoder workers' four), and fails without any one of the first three",
           "[daemon]") {
     if (!requirePrivilege("run fizzhost on a veth pair")) return;
     const std::string transport = GENERATE("queue", "ring");
@@ -211,12 +211,15 @@ TEST_CASE("the daemon runs, reloads and rolls out with exactly CAP_BPF, CAP_PERF
     DaemonLab lab;
     lab.setTransport(transport);
     lab.writeConfig(interfaceTable(lab.ifname(), "fizzbuzz"));
+    // What the shipped unit grants: the kernel side's three, and what confined decoders need.
+    auto unitCaps = kServiceCaps;
+    unitCaps.insert(unitCaps.end(), kDecoderCaps.begin(), kDecoderCaps.end());
     {
-        DaemonProcess daemon(withOnlyCaps(kServiceCaps, lab.configPath()), lab.dir(), lab.hostNs().name());
+        DaemonProcess daemon(withOnlyCaps(unitCaps, lab.configPath()), lab.dir(), lab.hostNs().name());
         REQUIRE(daemon.waitForStderr("fizzhost running", std::chrono::seconds(20)));
         INFO(daemon.stderrText());
         uint64_t want = 0;
-        for (const auto& [name, bit] : kServiceCaps) want |= uint64_t(1) << bit;
+        for (const auto& [name, bit] : unitCaps) want |= uint64_t(1) << bit;
         CHECK(effectiveCaps(daemon.pid()) == want);
 
         const size_t sent = lab.send(benchmarkSources(0, 300));
@@ -242,8 +245,8 @@ TEST_CASE("the daemon runs, reloads and rolls out with exactly CAP_BPF, CAP_PERF
     }
     // Each capability is needed: without it the daemon cannot start (and says why).
     for (size_t drop = 0; drop < kServiceCaps.size(); ++drop) {
-        auto caps = kServiceCaps;
-        caps.erase(caps.begin() + long(drop));
+        auto caps = unitCaps;
+        caps.erase(caps.begin() + long(drop));  // kServiceCaps lead unitCaps
         lab.writeConfig(interfaceTable(lab.ifname(), "fizzbuzz"));
         DaemonProcess daemon(withOnlyCaps(caps, lab.configPath()), lab.dir(), lab.hostNs().name());
         auto status = daemon.waitExit(std::chrono::seconds(20));

@@ -181,7 +181,7 @@ TEST_CASE("rollout gates: max_slowdown on batch means, Welch on log ns", "[unit]
     const auto t0 = RolloutClock::time_point{} + 1000s;
     SECTION("the same cost on both sides, noisy, at 1%: never rolled back, advances once the interval is within 1.2") {
         for (uint64_t seed : {1u, 2u, 3u, 4u, 5u}) {
-            RolloutController c(plan({1, 100}, slowdownGate(1.2), 30), t0);
+            RolloutController c(plan({50, 100}, slowdownGate(1.2), 30), t0);
             CostFeed f{c, t0};
             f.rng.seed(seed);
             // 1% of the frames: the candidate is timed 100 times less often than the baseline.
@@ -197,7 +197,7 @@ TEST_CASE("rollout gates: max_slowdown on batch means, Welch on log ns", "[unit]
         }
     }
     SECTION("a candidate 3 times slower is rolled back mid-window") {
-        RolloutController c(plan({5, 100}, slowdownGate(1.2), 30), t0);
+        RolloutController c(plan({50, 100}, slowdownGate(1.2), 30), t0);
         CostFeed f{c, t0};
         auto d = f.run(500, 1500, 400, 40, 30s);
         REQUIRE(d);
@@ -207,8 +207,19 @@ TEST_CASE("rollout gates: max_slowdown on batch means, Welch on log ns", "[unit]
         CHECK(*g.figure > 2.0);
         CHECK(d->windowSeconds < 30);
     }
+    SECTION("below 25% of sources the cost is shown, not judged: a step is neither held nor rolled back by it") {
+        RolloutController c(plan({5, 100}, slowdownGate(1.2), 30), t0);
+        CostFeed f{c, t0};
+        auto d = f.run(500, 1500, 400, 40, 30s);
+        REQUIRE(d);
+        CHECK(d->kind == DecisionKind::Advance);
+        const auto& g = gate(d->gates, "max_slowdown");
+        CHECK(g.verdict == GateVerdict::Unavailable);
+        REQUIRE(g.figure);
+        CHECK(*g.figure > 2.0);
+    }
     SECTION("a candidate at the limit never advances") {
-        RolloutController c(plan({5, 100}, slowdownGate(1.2), 10), t0);
+        RolloutController c(plan({50, 100}, slowdownGate(1.2), 10), t0);
         CostFeed f{c, t0};
         auto d = f.run(500, 600, 400, 40, 11s);
         REQUIRE(d);
@@ -218,7 +229,7 @@ TEST_CASE("rollout gates: max_slowdown on batch means, Welch on log ns", "[unit]
 
 TEST_CASE("rollout gates: the first batch after a window opens is left out (a cold candidate after a move)", "[unit]") {
     const auto t0 = RolloutClock::time_point{} + 1000s;
-    RolloutController c(plan({5, 100}, slowdownGate(1.2), 10), t0);
+    RolloutController c(plan({50, 100}, slowdownGate(1.2), 10), t0);
     CostFeed f{c, t0};
     f.noise = 0.05;
     // The window opens; the candidate's first 16 timed runs cost 20 times the rest.

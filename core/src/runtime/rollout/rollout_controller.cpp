@@ -56,6 +56,9 @@ std::string intervalText(const GateReading& g) {
 }
 
 std::string figureText(const GateReading& g) {
+    if (g.verdict == GateVerdict::Unavailable && g.figure)
+        return fmt::format("{} {} not judged while a variant meets under {}% of sources (limit {:.4g}, {} {})",
+                           g.name, intervalText(g), kMinCostSharePercent, g.limit, g.samples, g.unit);
     if (g.verdict == GateVerdict::Unavailable) return fmt::format("{} unavailable (limit {:.4g})", g.name, g.limit);
     const std::string at = g.confidence > 0 ? " at " + percentText(g.confidence) : std::string();
     switch (g.verdict) {
@@ -210,10 +213,15 @@ void RolloutController::observeCosts(const RolloutSample& s) {
     };
     feed(baseBatches_, baseWarm_, s.baseline, w.baseline);
     feed(candBatches_, candWarm_, s.candidate, w.candidate);
-    if (baseBatches_.batches() >= 2 && baseBatches_.closedRuns() >= plan_.minSamples) {
+    if (costComparable() && baseBatches_.batches() >= 2 && baseBatches_.closedRuns() >= plan_.minSamples) {
         lastBaseline_ = baseBatches_.logBatchMeans();
         lastBaselineRuns_ = baseBatches_.closedRuns();
     }
+}
+
+bool RolloutController::costComparable() const {
+    const unsigned p = percent();
+    return stage_ != RolloutStage::Step || (p >= kMinCostSharePercent && p <= 100 - kMinCostSharePercent);
 }
 
 GateReading RolloutController::slowdownGate(const RolloutSample& s, double confidence) const {
@@ -237,6 +245,10 @@ GateReading RolloutController::slowdownGate(const RolloutSample& s, double confi
     r.figure = est->ratio.estimate;
     r.lower = est->ratio.lower;
     r.upper = est->ratio.upper;
+    if (!costComparable() && percent() < 100) {
+        r.verdict = GateVerdict::Unavailable;  // shown, not judged: see kMinCostSharePercent
+        return r;
+    }
     if (r.samples >= min)
         r.verdict = verdictOf(stats::judgeInterval(est->ratio, limit, stats::LimitSide::AtMost).outcome);
     return r;
@@ -314,8 +326,11 @@ std::optional<RolloutDecision> RolloutController::tick(const RolloutSample& s) {
     if (s.at < judgeAt_) return std::nullopt;
 
     std::string holding;
-    for (const auto& g : last_)
-        if (g.verdict != GateVerdict::Pass) holding += (holding.empty() ? "" : "; ") + figureText(g);
+    for (const auto& g : last_) {
+        // A cost shown but not judged at a small share (kMinCostSharePercent) does not hold the step.
+        const bool notJudged = g.verdict == GateVerdict::Unavailable && g.figure;
+        if (g.verdict != GateVerdict::Pass && !notJudged) holding += (holding.empty() ? "" : "; ") + figureText(g);
+    }
     if (!holding.empty()) {
         // Not enough to judge on, or an interval that straddles its limit: the window stays open
         // (its figures keep accumulating, its intervals narrow) and is judged again a step later.
