@@ -11,6 +11,7 @@
 #include "util/file_trust.hpp"
 #include "util/plugin_ref.hpp"
 #include "util/semver.hpp"
+#include "util/suggest.hpp"
 #include "util/text.hpp"
 
 #include <fcntl.h>
@@ -78,18 +79,6 @@ constexpr std::array<std::string_view, 3> kMetricsKeys = {"listen", "web_config"
 constexpr int64_t kMaxMetricsConnections = 4096;
 constexpr std::array<std::string_view, 3> kServiceKeys = {"watch_config", "state_root", "on_exit"};
 constexpr std::array<std::string_view, 5> kDecodersKeys = {"isolation", "user", "memory_limit", "deadline_ms", "root"};
-
-size_t editDistance(std::string_view a, std::string_view b) {
-    std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-    for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-    for (size_t i = 1; i <= a.size(); ++i) {
-        cur[0] = i;
-        for (size_t j = 1; j <= b.size(); ++j)
-            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-        std::swap(prev, cur);
-    }
-    return prev[b.size()];
-}
 
 // The closest of `known` within kMaxSuggestDistance; ties go to the one listed first.
 std::optional<std::string_view> closest(std::string_view word, KeyList known) {
