@@ -113,10 +113,15 @@ struct fizz_counters {
 };
 
 /*
- * Start of each CPU's region of FIZZ_MAP_REGIONS (the value of key = CPU). Everything but `tail` is
- * written only by the program running on that CPU (runs never overlap on one CPU: XDP runs with
- * bottom halves disabled, BPF_PROG_TEST_RUN too); `tail` only by the host, on its own cache line.
- * The ring: message i (counting from 0, ever) is in slot i % ring_slots; head - tail messages wait.
+ * Start of each CPU's region of FIZZ_MAP_REGIONS (the value of key = CPU). Everything but the last
+ * cache line is written only by the program running on that CPU (runs never overlap on one CPU:
+ * XDP runs with bottom halves disabled, BPF_PROG_TEST_RUN too); the last line (`tail`,
+ * `host_taken`, `host_settled`) only by the host. The ring: message i (counting from 0, ever) is in
+ * slot i % ring_slots; head - tail messages wait. The host moves `tail` only once the messages
+ * before it are written out or counted lost, so a host killed meanwhile leaves them to the next.
+ * The queue transport pops for good: CPU 0's `host_taken` counts the messages the host popped,
+ * `host_settled` those of them written out or counted; a difference found at start was lost with
+ * the host before, and is counted so.
  */
 struct fizz_region_header {
 	__u64 head;      /* messages written into the slots, ever (published after the slot) */
@@ -124,8 +129,10 @@ struct fizz_region_header {
 	__u32 reserved0;
 	struct fizz_counters counters;
 	__u64 reserved1[3];
-	__u64 tail; /* messages the host has consumed, ever */
-	__u64 reserved2[7];
+	__u64 tail;         /* ring: messages the host has settled (written or counted), ever */
+	__u64 host_taken;   /* queue, CPU 0: messages the host popped, ever */
+	__u64 host_settled; /* queue, CPU 0: of those, written or counted, ever */
+	__u64 reserved2[5];
 };
 FIZZ_STATIC_ASSERT(FIZZ_OFFSETOF(struct fizz_region_header, tail) == 3 * FIZZ_CACHE_LINE,
 		   "the consumer's tail has a cache line of its own");

@@ -135,6 +135,8 @@ private:
     /// After `ifname`'s commit: the salvaged regions' last drain, then they are retired.
     void finishSalvage(const std::string& ifname);
     void countLostAtStart(const std::string& ifname, uint64_t messages, const std::string& why);
+    // Counts what a host before popped from `s`'s queue and never wrote (queue transport only).
+    void countPoppedUnwritten(const std::string& ifname, const MessageSource& s);
     /// At start: resumes `ifc`'s progressive rollout in `book` where the pinned record says the
     /// previous host left it, when that host ran the same table.
     void resumeRollout(RolloutBook& book, const config::Interface& ifc);

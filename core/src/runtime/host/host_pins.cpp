@@ -58,12 +58,22 @@ void Host::sweepUnconfiguredPins() {
         }
         uint64_t delivered = 0;
         for (auto& s : sources) {
+            countPoppedUnwritten(name, *s);
             pump_->add(s);
             pump_->retire(s);
             delivered += s->delivered();
         }
         spdlog::info("interface '{}': delivered the {} messages that waited in its pinned regions", name, delivered);
     }
+}
+
+void Host::countPoppedUnwritten(const std::string& ifname, const MessageSource& s) {
+    if (const uint64_t n = s.lostBeforeOpen())
+        countLostAtStart(ifname, n,
+                         fmt::format("{} message(s) of {} {} the host before had popped from its queue and not "
+                                     "written out when it stopped (the queue transport pops for good; the ring keeps "
+                                     "them until written)",
+                                     n, s.classifier().plugin().name(), s.classifier().plugin().version()));
 }
 
 void Host::countLostAtStart(const std::string& ifname, uint64_t messages, const std::string& why) {
@@ -80,12 +90,16 @@ std::pair<Attachment*, bool> Host::adoptPinned(const config::Interface& ifc) {
         AdoptedState adopted = runtime::adoptPinned(*pins_, record, ifc, cfg_, catalog_, *writer_, *decoders_);
         Attachment& a = *adopted.attachment;
         for (auto* s : {&a.baseline, &a.candidate})
-            if (*s) pump_->add(*s);  // the messages that waited while no host ran, then the new ones
+            if (*s) {
+                countPoppedUnwritten(ifc.name, **s);
+                pump_->add(*s);  // the messages that waited while no host ran, then the new ones
+            }
         for (const auto& note : adopted.notes) spdlog::warn("interface '{}': {}", ifc.name, note);
         // Instances the host before was replacing (or about to start): nothing runs them; what
         // waits in them is delivered now, and their pins go with the record written below.
         uint64_t leftoverMessages = 0;
         for (auto& s : adopted.leftovers) {
+            countPoppedUnwritten(ifc.name, *s);
             const uint64_t before = s->delivered();
             pump_->add(s);
             pump_->retire(s);

@@ -118,6 +118,7 @@ void Host::salvagePinned(const config::Interface& ifc, const std::string& why) {
         if (!seen.insert(v.programId).second) continue;
         try {
             auto s = drainOnlySource(*pins_, shape, v, ifc.name, catalog_, *writer_, *decoders_, notes);
+            countPoppedUnwritten(ifc.name, *s);
             pump_->add(s);  // drained from now; retired once nothing runs it (finishSalvage)
             salvaged.push_back(std::move(s));
         } catch (const Error& e) {

@@ -197,6 +197,11 @@ void EventWriter::write(const EventTemplate& tpl, const fizzhost_event& event, c
     b->lines[b->lineCount++] = OutputBatch::Line{b->ownerOf(counters), b->used};
 }
 
+bool EventWriter::settleAfter(SettleWord&& w) noexcept {
+    if (sink_->fill().mark(std::move(w))) return true;
+    return sink_->handOff(false) && sink_->fill().mark(std::move(w));
+}
+
 void EventWriter::flush() noexcept {
     takeRecords();
     sink_->handOff(false);

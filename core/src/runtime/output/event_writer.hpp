@@ -93,6 +93,10 @@ public:
     /// gone. Never throws, never allocates, never waits for the sink.
     void write(const EventTemplate& tpl, const fizzhost_event& event, const fizzhost_field_value* fields = nullptr,
                const std::shared_ptr<OutputCounters>& counters = {}) noexcept;
+    /// Pump thread: `w` is stored once every line written so far is written or counted lost (the
+    /// transport frees the messages behind them). False when the batch being filled has no room
+    /// for one more word and cannot be handed over now: name it again later. Never blocks.
+    bool settleAfter(SettleWord&& w) noexcept;
     /// Pump thread: hands what is buffered to the writer thread (end of a batch), or keeps it for
     /// the next flush while the writer is behind. Never blocks, never throws.
     void flush() noexcept;

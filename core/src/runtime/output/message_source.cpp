@@ -29,7 +29,9 @@ MessageSource::MessageSource(std::unique_ptr<Classifier> classifier, EventOrigin
                              decoder::DecoderService& decoders, bool deliver, bool shadow)
     : classifier_(std::move(classifier)), origin_(std::move(origin)), reader_(*classifier_),
       template_(writer.format(), origin_, classifier_->plugin().kinds(), classifier_->plugin().fields()),
-      writer_(writer), channel_(decoders.open(classifier_->pluginPtr())), deliver_(deliver), shadow_(shadow) {}
+      writer_(writer), channel_(decoders.open(classifier_->pluginPtr())), deliver_(deliver), shadow_(shadow) {
+    settles_.reserve(classifier_->cpus() + 1);  // at most one waiting per word: a tail per CPU, or the queue's
+}
 
 size_t MessageSource::collect() noexcept {
     using Outcome = decoder::DecodeResult::Outcome;
@@ -56,14 +58,36 @@ size_t MessageSource::collect() noexcept {
     });
     if (undecodable) undecodable_.fetch_add(undecodable, std::memory_order_relaxed);
     if (withheld) withheld_.fetch_add(withheld, std::memory_order_relaxed);
+    // These n messages are done with here: the transport frees them once the lines before this
+    // point are written or counted lost, not sooner (a host killed meanwhile leaves them for the next).
+    reader_.settle(n, [this](SettleWord&& w) noexcept {
+        for (SettleWord& p : settles_)
+            if (p.word == w.word) {
+                p.value = w.value;  // a later value of the same word replaces the one waiting
+                return;
+            }
+        settles_.push_back(std::move(w));  // room reserved: one per word
+    });
+    handOverSettles();
     return n;
+}
+
+void MessageSource::handOverSettles() noexcept {
+    size_t done = 0;
+    while (done < settles_.size() && writer_.settleAfter(std::move(settles_[done]))) ++done;
+    settles_.erase(settles_.begin(), settles_.begin() + ptrdiff_t(done));
+}
+
+bool MessageSource::settled() noexcept {
+    handOverSettles();
+    return settles_.empty() && channel_->inFlight() == 0 && reader_.unsettled() == 0;
 }
 
 size_t MessageSource::drain(size_t max) noexcept {
     // Results first: they free the slots the new messages go into.
     size_t moved = collect();
     decoder::DecoderChannel& ch = *channel_;
-    const size_t taken = reader_.drain(std::min(max, ch.space()), [&](const void* data, uint32_t size) noexcept {
+    const size_t taken = reader_.take(std::min(max, ch.space()), [&](const void* data, uint32_t size) noexcept {
         ch.submit(data, size);  // cannot fail: no more than space() are taken
     });
     if (taken) {

@@ -3,7 +3,10 @@
 // counts of what it delivered. The one place a message becomes an event: drain() copies waiting
 // messages into the channel, hands them to the decoder and writes the results that came back, in
 // order. A confined decoder answers asynchronously, so a message may still be in flight after a
-// drain(): the pump keeps calling until inFlight() is 0.
+// drain(): the pump keeps calling until inFlight() is 0. A message leaves its transport only once
+// its line is written or counted lost (the writer thread stores the settle word after the batch):
+// a host killed with messages in its decoder or output queue leaves them to the next start.
+// settled() says when nothing taken is left unsettled.
 #pragma once
 
 #include "decoder/decoder_channel.hpp"
@@ -16,6 +19,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <vector>
 
 namespace fizzhost::runtime {
 
@@ -41,6 +45,13 @@ public:
     size_t drain(size_t max) noexcept;
     /// Pump thread only: messages handed to the decoder whose results have not come back yet.
     size_t inFlight() const noexcept { return channel_->inFlight(); }
+    /// Pump thread only: true once every message taken is written out or counted lost and the
+    /// transport has freed it (the writer thread stored its settle word); until then a host killed
+    /// finds it again in the pinned regions. Hands over settle words still waiting for room.
+    bool settled() noexcept;
+    /// Queue transport: messages a host before popped and never settled, lost with it (count them
+    /// as lost at start). 0 for the ring, which keeps them to be read again.
+    uint64_t lostBeforeOpen() const noexcept { return reader_.lostBeforeOpen(); }
     /// True when a confined worker decodes this source's messages.
     bool confined() const noexcept { return channel_->confined(); }
     /// Pump thread only: logs undecodable messages and drops not yet reported, whatever the
@@ -74,8 +85,11 @@ private:
         std::array<unsigned char, kDumpBytes> bytes{};
     };
     void report(std::chrono::steady_clock::time_point now, bool force) noexcept;
-    // Writes (or counts) every result the decoder has finished; returns how many.
+    // Writes (or counts) every result the decoder has finished and names their settle words;
+    // returns how many.
     size_t collect() noexcept;
+    // Hands the settle words waiting to the writer, in order, as far as it has room.
+    void handOverSettles() noexcept;
 
     std::unique_ptr<Classifier> classifier_;
     EventOrigin origin_;
@@ -88,6 +102,7 @@ private:
     std::atomic<uint64_t> undecodable_{0}, withheld_{0};
     const bool deliver_, shadow_;
     // Pump thread only.
+    std::vector<SettleWord> settles_;  // named, not yet handed to the writer (it had no room)
     BadSample bad_;
     uint64_t undecodableReported_ = 0, droppedReported_ = 0;
     std::chrono::steady_clock::time_point nextUndecodableLog_{}, nextDropCheck_{}, nextDropLog_{};

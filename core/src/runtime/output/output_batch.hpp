@@ -1,7 +1,11 @@
 // A batch of event lines on its way from the pump to the events output, and the per-source counts
 // its lines settle into. The pump fills a batch; the output's writer thread writes it and counts
-// each line written or lost; then the batch is filled again. Nothing in it is allocated per line.
+// each line written or lost, then stores the batch's settle words (the transports' tails: the
+// messages behind those lines are done with); then the batch is filled again. Nothing in it is
+// allocated per line.
 #pragma once
+
+#include "runtime/instance/settle_word.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -32,8 +36,11 @@ struct OutputBatch {
 
     OutputBatch(size_t bytes, size_t maxLines) : data(bytes), lines(std::make_unique<Line[]>(maxLines)), maxLines(maxLines) {
         owners.reserve(maxLines);  // one entry per run of lines of one source: never more than the lines
+        marks.reserve(kMaxMarks);
     }
-    bool empty() const { return lineCount == 0; }
+    static constexpr size_t kMaxMarks = 1024;  // settle words per batch (a word per source and CPU moved)
+
+    bool empty() const { return lineCount == 0 && marks.empty(); }
     /// Room for `bytes` more bytes and one more line.
     bool fits(size_t bytes) const { return used + bytes <= data.size() && lineCount < maxLines; }
     /// Pump thread: the owner index for `c`, added when it differs from the last line's. Never
@@ -43,10 +50,24 @@ struct OutputBatch {
         if (owners.empty() || owners.back() != c) owners.push_back(c);
         return uint32_t(owners.size() - 1);
     }
-    void clear() noexcept {
+    /// Empties the lines; the settle words stay (see settle()).
+    void clearLines() noexcept {
         used = 0;
         lineCount = 0;
         owners.clear();
+    }
+    /// Any thread, once the lines are counted: stores the settle words in order, then empties the batch.
+    void settle() noexcept {
+        for (const SettleWord& w : marks) w.apply();
+        marks.clear();
+        clearLines();
+    }
+    /// Pump thread: adds a settle word to apply after the lines before it; false when the batch
+    /// has no room for one more (try again after a hand-over). Never allocates.
+    bool mark(SettleWord&& w) noexcept {
+        if (marks.size() == kMaxMarks) return false;
+        marks.push_back(std::move(w));
+        return true;
     }
 
     std::vector<char> data;
@@ -55,6 +76,7 @@ struct OutputBatch {
     size_t lineCount = 0;
     const size_t maxLines;
     std::vector<std::shared_ptr<OutputCounters>> owners;
+    std::vector<SettleWord> marks;  // in the order named; after every line of this batch
     std::chrono::steady_clock::time_point handed{};  // when the pump handed it over: its write deadline starts
 };
 

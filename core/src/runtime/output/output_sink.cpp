@@ -136,7 +136,7 @@ bool OutputSink::handOff(bool full) noexcept {
     if (!settings_.threaded) {
         maintain();
         writeBatch(f, Clock::now() + settings_.writeTimeout);
-        f.clear();
+        f.settle();
         return true;
     }
     {
@@ -155,8 +155,10 @@ bool OutputSink::handOff(bool full) noexcept {
         }
     }
     if (!full) return false;
+    // The lines go, counted; the settle words stay in the batch, to be stored after the batches
+    // queued before it (whose messages they would otherwise free first).
     count(f, 0, 0, LossReason::QueueFull);
-    f.clear();
+    f.clearLines();
     return false;
 }
 
@@ -196,7 +198,7 @@ void OutputSink::run() noexcept {
             Clock::time_point deadline = b->handed + settings_.writeTimeout;
             if (closing) deadline = std::min(deadline, closeDeadline_);
             writeBatch(*b, deadline);
-            b->clear();
+            b->settle();
         }
         lock.lock();
         if (b) {
@@ -211,7 +213,7 @@ void OutputSink::close(Clock::time_point deadline) noexcept {
     if (!settings_.threaded) {
         maintain();
         writeBatch(*fill_, deadline);
-        fill_->clear();
+        fill_->settle();
         return;
     }
     if (!thread_.joinable()) return;
@@ -227,7 +229,7 @@ void OutputSink::close(Clock::time_point deadline) noexcept {
         if (!idle_.wait_until(lock, deadline, [&] { return !free_.empty(); })) {
             lock.unlock();
             count(*fill_, 0, ETIMEDOUT, LossReason::WriteTimeout);
-            fill_->clear();
+            fill_->settle();
             lock.lock();
         }
     }
@@ -242,14 +244,17 @@ void OutputSink::close(Clock::time_point deadline) noexcept {
         return;
     }
     // Stuck in a write the kernel does not cut short (a regular file on a hung share): left behind
-    // (it holds the sink), and what still waits for it counted lost now.
+    // (it holds the sink), and what still waits for it counted lost now. Their settle words are
+    // not stored: the batch in that write is not settled, and the transports keep its messages
+    // and every later one for the next start (the ring's; the queue's are counted lost there).
     uint64_t waiting = 0;
     for (OutputBatch* b : queued_) {
         const Settled s = settleBatch(*b, 0);
         waiting += s.lost;
         lost_.fetch_add(s.lost, std::memory_order_relaxed);
         lostBy_[size_t(LossReason::WriteTimeout)].fetch_add(s.lost, std::memory_order_relaxed);
-        b->clear();
+        b->marks.clear();
+        b->clearLines();
         free_.push_back(b);
     }
     queued_.clear();

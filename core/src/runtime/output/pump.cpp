@@ -71,18 +71,24 @@ void Pump::retire(const std::shared_ptr<MessageSource>& source) {
     if (it == sources_.end()) return;
     sources_.erase(it);
     if (!running_) {
-        // No thread: empty it here.
+        // No thread: empty it here, and wait for the writer to settle it.
         empty({source});
-        writer_.flush();
+        while (!source->settled()) {
+            writer_.flush();
+            writer_.sync(std::chrono::steady_clock::now() + std::chrono::milliseconds(kMaxIdleMs));
+        }
         source->reportProblems();
         return;
     }
     retiring_.push_back(source);
-    uint64_t mine = ++version_;
+    unretired_.push_back(source.get());
+    ++version_;
     lock.unlock();
     wake();
     lock.lock();
-    retired_.wait(lock, [&] { return retiredVersion_ >= mine || !running_; });
+    retired_.wait(lock, [&] {
+        return !running_ || std::find(unretired_.begin(), unretired_.end(), source.get()) == unretired_.end();
+    });
 }
 
 size_t Pump::drainAll(const std::vector<std::shared_ptr<MessageSource>>& sources) {
@@ -115,7 +121,7 @@ void Pump::empty(const std::vector<std::shared_ptr<MessageSource>>& sources) {
 }
 
 void Pump::run() {
-    std::vector<std::shared_ptr<MessageSource>> active, retiring;
+    std::vector<std::shared_ptr<MessageSource>> active, retiring, settling;
     uint64_t seen = ~uint64_t(0);
     int idleMs = kMinIdleMs;
     for (;;) {
@@ -130,20 +136,38 @@ void Pump::run() {
             }
         }
         if (!retiring.empty()) {
-            // Nothing pushes into these any more: empty them completely, then let them go.
+            // Nothing pushes into these any more: empty them completely; they go once settled.
             empty(retiring);
-            writer_.flush();
-            for (auto& s : retiring) s->reportProblems();
+            settling.insert(settling.end(), retiring.begin(), retiring.end());
             retiring.clear();
-            std::lock_guard lock(mutex_);
-            retiredVersion_ = seen;
-            retired_.notify_all();
+        }
+        if (!settling.empty()) {
+            // The writer thread stores their last settle words once it has written (or counted)
+            // their lines: within the write timeout. The pump goes on meanwhile.
+            writer_.flush();
+            std::vector<MessageSource*> done;
+            std::erase_if(settling, [&](const std::shared_ptr<MessageSource>& s) {
+                if (!s->settled()) return false;
+                s->reportProblems();
+                done.push_back(s.get());
+                return true;
+            });
+            if (!done.empty()) {
+                std::lock_guard lock(mutex_);
+                std::erase_if(unretired_, [&](MessageSource* s) { return std::find(done.begin(), done.end(), s) != done.end(); });
+                retired_.notify_all();
+            }
         }
         decoders_.supervise(std::chrono::steady_clock::now());
         if (stopping) {
+            // What is taken now is settled by the writer's close (EventWriter::close).
             empty(active);
             writer_.flush();
             for (auto& s : active) s->reportProblems();
+            for (auto& s : settling) s->reportProblems();
+            std::lock_guard lock(mutex_);
+            unretired_.clear();
+            retired_.notify_all();
             return;
         }
         if (drainAll(active) > 0) {
@@ -162,7 +186,9 @@ void Pump::run() {
         // Neither transport signals (no wakeup per message is the point of the ring): poll on a
         // backoff while any source exists, and sleep until woken when there is none.
         epoll_event events[16];
-        int n = epoll_wait(epoll_.get(), events, 16, active.empty() ? -1 : idleMs);
+        // A retired source waiting to be settled is looked at every kMinIdleMs.
+        const int timeout = !settling.empty() ? kMinIdleMs : active.empty() ? -1 : idleMs;
+        int n = epoll_wait(epoll_.get(), events, 16, timeout);
         idleMs = std::min(idleMs * 2, kMaxIdleMs);
         for (int i = 0; i < n; ++i)
             if (events[i].data.fd == wakeFd_.get()) {

@@ -39,9 +39,11 @@ public:
 
     /// Starts draining `source`. Thread-safe.
     void add(std::shared_ptr<MessageSource> source);
-    /// Stops draining `source` after emptying it completely, then releases it (and with it the
-    /// program, its maps and, when last, the plugin module). Call only once nothing can push into
-    /// it any more (after bpf::waitForInflightPrograms()). Blocks until done. Thread-safe.
+    /// Stops draining `source` after emptying it completely and once every message taken from it
+    /// is settled (written or counted lost, and freed in its transport: within the write timeout
+    /// when the output stalls), then releases it (and with it the program, its maps and, when
+    /// last, the plugin module). Call only once nothing can push into it any more (after
+    /// bpf::waitForInflightPrograms()). Blocks until done. Thread-safe.
     void retire(const std::shared_ptr<MessageSource>& source);
 
     /// The service the sources' decoders run in (MessageSource takes its channel from it).
@@ -65,7 +67,8 @@ private:
     std::mutex mutex_;
     std::condition_variable retired_;
     std::vector<std::shared_ptr<MessageSource>> sources_, retiring_;
-    uint64_t version_ = 0, retiredVersion_ = 0;
+    std::vector<MessageSource*> unretired_;  // retire() waits for its source to leave this
+    uint64_t version_ = 0;
     bool stopping_ = false, running_ = false;
 };
 
