@@ -74,10 +74,9 @@ size_t unknownLosses(const std::string& err) {
 
 std::string crashConfig(const DaemonLab& lab, const std::string& classifier, const std::string& candidate,
                         unsigned percent) {
-    // Decoders in the host: a confined worker's in-flight messages (taken from the ring, not yet
-    // decoded and written) are lost uncounted at a kill -9 today; these tests hold the reload
-    // transaction and adoption, which do not depend on where decoding runs.
-    const std::string service = "[service]\non_exit = \"keep\"\n[decoders]\nisolation = \"none\"\n";
+    // Decoders confined, as by default: messages in a worker or the output queue at a kill stay in
+    // the ring until written, and the next host reads them again.
+    const std::string service = "[service]\non_exit = \"keep\"\n";
     if (candidate.empty()) return service + interfaceTable(lab.ifname(), classifier);
     return service + rolloutTable(lab.ifname(), classifier,
                                   "candidate = \"" + candidate + "\"\npercent = " + std::to_string(percent) + "\n");

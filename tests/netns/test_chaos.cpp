@@ -112,9 +112,9 @@ TEST_CASE("chaos: random kills around reloads and rollout moves lose no frame un
                 static_cast<unsigned long long>(b.silentlyLost), static_cast<unsigned long long>(b.duplicated),
                 slowestStart);
     INFO("last failed reload:\n" << lastFailure);
-    // As in the timed kills of test_crash.cpp: events in the output pipeline at a kill -9 are lost
-    // uncounted today (a few per kill); a dropped region would lose far more than 1%.
-    CHECK(b.silentlyLost * 100 <= b.sent);
-    CHECK(b.duplicated == 0);
+    // As in the timed kills of test_crash.cpp: nothing missing; a kill between a write and the
+    // store of the ring's tail after it repeats that write's lines (rare, bounded here).
+    CHECK(b.silentlyLost == 0);
+    CHECK(b.duplicated * 100 <= b.sent);
     CHECK(lab.stop() == 0);
 }

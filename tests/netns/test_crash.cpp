@@ -145,13 +145,12 @@ TEST_CASE("kill -9 at many instants after a SIGHUP that changes the classifier: 
     report("14 kills 0-39 ms after SIGHUP", b, slowest);
     std::printf("  restarts to running: %.0f-%.0f ms; %zu restarts found a commit under way\n", fastest, slowest,
                 midSwap);
-    // A kill at a random instant can land while events the host took from the ring wait in its
-    // output pipeline (decoded, queued for the writer thread): those are lost uncounted today (an
-    // open defect: the ring's tail should move only once the events are written). They are a few
-    // per kill (20-60 of ~6,500 frames over 14 kills, measured); a transaction or adoption that
-    // drops a region loses hundreds (the bug this test was written for: ~17 a kill), caught here.
-    CHECK(b.silentlyLost * 50 <= b.sent);
-    CHECK(b.duplicated == 0);
+    // Events the host took from the ring and had not written yet (in a decoder worker or the
+    // output queue) stay in the ring until written: the next host reads them again. Nothing is
+    // missing. A kill that lands between a write and the store of the ring's tail after it repeats
+    // what that write carried (at least once): rare (microseconds per write), and bounded here.
+    CHECK(b.silentlyLost == 0);
+    CHECK(b.duplicated * 100 <= b.sent);
     CHECK(lab.stop() == 0);
 }
 
