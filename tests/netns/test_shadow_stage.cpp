@@ -145,8 +145,9 @@ TEST_CASE("a shadow stage passes a declared rule change (an expected cell) and f
         CHECK(gate["verdict"] == "fail");
         CHECK(gate["limit"] == 0.0);
         CHECK(gate["figure"].get<double>() > 0.0);
+        // max_disagreement may fail on the same frames at the same look: the reason names both then.
         CHECK_THAT(back["progressive"]["reason"].get<std::string>(),
-                   Contains("rolled back in the shadow stage: max_unexpected"));
+                   Contains("rolled back in the shadow stage: ") && Contains("max_unexpected "));
         std::fprintf(stderr, "shadow stage with an undeclared difference: %s\n", rec["figures"].dump().c_str());
         CHECK(lab.stop() == 0);
     }

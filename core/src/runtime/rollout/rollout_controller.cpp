@@ -314,15 +314,19 @@ std::optional<RolloutDecision> RolloutController::tick(const RolloutSample& s) {
     d.gates = last_;
     actionError_.clear();
 
+    // Every gate that failed at this look is named: two gates often fail on the same frames (an
+    // unexpected difference is a disagreement too), and which one crossed first is chance.
+    std::string failed;
     for (const auto& g : last_)
-        if (g.verdict == GateVerdict::Fail) {
-            stage_ = d.toStage = RolloutStage::RolledBack;
-            d.kind = DecisionKind::Rollback;
-            d.to = 0;
-            reason_ = fmt::format("rolled back {}: {} over {:.1f} s", where, figureText(g), d.windowSeconds);
-            d.reason = reason_;
-            return d;
-        }
+        if (g.verdict == GateVerdict::Fail) failed += (failed.empty() ? "" : "; ") + figureText(g);
+    if (!failed.empty()) {
+        stage_ = d.toStage = RolloutStage::RolledBack;
+        d.kind = DecisionKind::Rollback;
+        d.to = 0;
+        reason_ = fmt::format("rolled back {}: {} over {:.1f} s", where, failed, d.windowSeconds);
+        d.reason = reason_;
+        return d;
+    }
     if (s.at < judgeAt_) return std::nullopt;
 
     std::string holding;
