@@ -39,6 +39,7 @@ struct OutputBatch {
         marks.reserve(kMaxMarks);
     }
     static constexpr size_t kMaxMarks = 1024;  // settle words per batch (a word per source and CPU moved)
+    static constexpr size_t kCoalesceLookback = 64;
 
     bool empty() const { return lineCount == 0 && marks.empty(); }
     /// Room for `bytes` more bytes and one more line.
@@ -65,6 +66,17 @@ struct OutputBatch {
     /// Pump thread: adds a settle word to apply after the lines before it; false when the batch
     /// has no room for one more (try again after a hand-over). Never allocates.
     bool mark(SettleWord&& w) noexcept {
+        // The words are stored together once the whole batch is settled, so a later value of a
+        // word already here replaces it: a source that settles a few messages per pass (a
+        // confined decoder's results) adds no word per pass, and the batch is not handed over
+        // early for want of room. Looked for among the last few only (the words of the sources
+        // and CPUs active now).
+        const size_t from = marks.size() > kCoalesceLookback ? marks.size() - kCoalesceLookback : 0;
+        for (size_t i = marks.size(); i-- > from;)
+            if (marks[i].word == w.word) {
+                marks[i].value = w.value;
+                return true;
+            }
         if (marks.size() == kMaxMarks) return false;
         marks.push_back(std::move(w));
         return true;
