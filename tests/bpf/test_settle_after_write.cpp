@@ -28,9 +28,20 @@ namespace {
 
 constexpr uint32_t kFizzSource = 0xC6120003;  // 198.18.0.3: a Fizz, one message per run
 
-std::shared_ptr<const plugin::Plugin> fizzPlugin(plugin::Catalog& catalog) {
-    catalog.rescan();
-    return catalog.find("fizz");
+// The fizz plugin's program, loaded with `opts`.
+struct Fizz {
+    explicit Fizz(runtime::ClassifierOptions opts) : catalog(FIZZHOST_PLUGIN_DIR, plugin::FilePolicy{}) {
+        catalog.rescan();
+        classifier = runtime::Classifier::load(catalog.find("fizz"), opts);
+    }
+    plugin::Catalog catalog;
+    std::unique_ptr<runtime::Classifier> classifier;
+};
+
+runtime::ClassifierOptions ringOptions() {
+    runtime::ClassifierOptions opts;
+    opts.ringSlots = 4096;
+    return opts;
 }
 
 // Messages the ring holds (head - tail) over every CPU, read through a mapping of our own.
@@ -70,11 +81,8 @@ size_t countOf(const std::string& s, const std::string& what) {
 
 TEST_CASE("a ring message is freed only once its event line is written out", "[bpf][output]") {
     if (!test::requirePrivilege("loads a BPF program and runs it with BPF_PROG_TEST_RUN")) return;
-    plugin::Catalog catalog(FIZZHOST_PLUGIN_DIR, plugin::FilePolicy{});
-    const auto fizz = fizzPlugin(catalog);
-    runtime::ClassifierOptions opts;
-    opts.ringSlots = 4096;
-    auto classifier = runtime::Classifier::load(fizz, opts);
+    Fizz fizz(ringOptions());
+    auto& classifier = fizz.classifier;
     const RingView ring(*classifier);
 
     // A pipe whose reader does not read yet: filled up first, so the writer thread cannot write.
@@ -120,11 +128,8 @@ TEST_CASE("a ring message is freed only once its event line is written out", "[b
 TEST_CASE("a ring message whose line is counted lost is freed; one taken and never settled is read again",
           "[bpf][output]") {
     if (!test::requirePrivilege("loads a BPF program and runs it with BPF_PROG_TEST_RUN")) return;
-    plugin::Catalog catalog(FIZZHOST_PLUGIN_DIR, plugin::FilePolicy{});
-    const auto fizz = fizzPlugin(catalog);
-    runtime::ClassifierOptions opts;
-    opts.ringSlots = 4096;
-    auto classifier = runtime::Classifier::load(fizz, opts);
+    Fizz fizz(ringOptions());
+    auto& classifier = fizz.classifier;
     const RingView ring(*classifier);
     bpf::testRun(classifier->programFd(), measure::udpFrame(kFizzSource), 40);
 
@@ -156,12 +161,11 @@ TEST_CASE("a ring message whose line is counted lost is freed; one taken and nev
 
 TEST_CASE("queue messages popped and never settled are counted lost by the next reader, once", "[bpf][output]") {
     if (!test::requirePrivilege("loads a BPF program and runs it with BPF_PROG_TEST_RUN")) return;
-    plugin::Catalog catalog(FIZZHOST_PLUGIN_DIR, plugin::FilePolicy{});
-    const auto fizz = fizzPlugin(catalog);
     runtime::ClassifierOptions opts;
     opts.transport = FIZZ_TRANSPORT_QUEUE;
     opts.queueSize = 256;
-    auto classifier = runtime::Classifier::load(fizz, opts);
+    Fizz fizz(opts);
+    auto& classifier = fizz.classifier;
     bpf::testRun(classifier->programFd(), measure::udpFrame(kFizzSource), 30);
     {
         runtime::TransportReader first(*classifier);

@@ -73,18 +73,12 @@ public:
         }
     }
 
-    /// take() and settle at once: the slots are free when it returns.
+    /// take() and settle at once: the slots are free when it returns (for a reader that only drains).
     template <typename Fn>
     size_t drain(size_t max, Fn&& fn) {
-        size_t total = 0;
-        for (unsigned cpu = 0; cpu < regions_->cpus() && total < max; ++cpu) {
-            const size_t n = readCpu(cpu, max - total, fn);
-            if (n == 0) continue;
-            settled_[cpu] = read_[cpu];
-            if (runs_.empty()) storeTail(cpu, read_[cpu]);  // else the take()n runs hold the tail back
-            total += n;
-        }
-        return total;
+        const size_t n = take(max, fn);
+        settle(n, [this](unsigned cpu, uint64_t tail) { storeTail(cpu, tail); });
+        return n;
     }
 
     /// Frees the slots before `tail` on `cpu` for the program. Any thread (one at a time per CPU,
