@@ -12,6 +12,7 @@ pkgs+=(libssl-dev libyaml-dev libcrypt-dev openssl)
 # The sanitizer and fuzz builds (scripts/sanitize.sh): clang 14 and its runtime libraries.
 pkgs+=(clang-14 libclang-rt-14-dev)
 pkgs+=(ccache)  # scripts/build.sh and sanitize.sh compile through it when it is there
+pkgs+=(lld)  # the linker CMakeLists.txt picks when it is there: several times faster than GNU ld here
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

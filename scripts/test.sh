@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh
-(cd build && ctest --output-on-failure --timeout 1200)
+# Two at a time: the entries marked RUN_SERIAL (tests/CMakeLists.txt) still run alone.
+(cd build && ctest --output-on-failure --timeout 1200 -j"$(nproc)")
 # ASan+UBSan over the unit and BPF suites, the fuzz harnesses for a bounded time, TSan over the
 # threaded tests. FIZZ_STAGES=main stops after the main suite (a quick local run).
 if [ "${FIZZ_STAGES:-all}" != main ]; then
