@@ -106,6 +106,7 @@ private:
         fizz_region_header& h = regions_->header(cpu);
         const __u64 head = std::atomic_ref<__u64>(h.head).load(std::memory_order_acquire);
         const size_t n = size_t(std::min<uint64_t>(head - read_[cpu], max));
+        if (n == 0) return 0;  // the common case of a poll: no division for an idle CPU
         const uint32_t slots = regions_->slots();
         uint32_t index = uint32_t(read_[cpu] % slots);
         for (size_t i = 0; i < n; ++i) {

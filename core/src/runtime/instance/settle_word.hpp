@@ -21,4 +21,15 @@ struct SettleWord {
     void apply() const noexcept { std::atomic_ref<__u64>(*word).store(value, std::memory_order_release); }
 };
 
+/// Gives `w`'s value to the entry of [first, last) that names the same word (a later value of a
+/// word replaces one not stored yet); false when none does.
+inline bool supersede(SettleWord* first, SettleWord* last, const SettleWord& w) noexcept {
+    for (SettleWord* p = last; p-- != first;)
+        if (p->word == w.word) {
+            p->value = w.value;
+            return true;
+        }
+    return false;
+}
+
 }  // namespace fizzhost::runtime

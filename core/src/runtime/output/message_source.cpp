@@ -61,12 +61,8 @@ size_t MessageSource::collect() noexcept {
     // These n messages are done with here: the transport frees them once the lines before this
     // point are written or counted lost, not sooner (a host killed meanwhile leaves them for the next).
     reader_.settle(n, [this](SettleWord&& w) noexcept {
-        for (SettleWord& p : settles_)
-            if (p.word == w.word) {
-                p.value = w.value;  // a later value of the same word replaces the one waiting
-                return;
-            }
-        settles_.push_back(std::move(w));  // room reserved: one per word
+        if (!supersede(settles_.data(), settles_.data() + settles_.size(), w))
+            settles_.push_back(std::move(w));  // room reserved: one per word
     });
     handOverSettles();
     return n;

@@ -72,11 +72,7 @@ struct OutputBatch {
         // early for want of room. Looked for among the last few only (the words of the sources
         // and CPUs active now).
         const size_t from = marks.size() > kCoalesceLookback ? marks.size() - kCoalesceLookback : 0;
-        for (size_t i = marks.size(); i-- > from;)
-            if (marks[i].word == w.word) {
-                marks[i].value = w.value;
-                return true;
-            }
+        if (supersede(marks.data() + from, marks.data() + marks.size(), w)) return true;
         if (marks.size() == kMaxMarks) return false;
         marks.push_back(std::move(w));
         return true;
